@@ -1,0 +1,47 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV   ?= .venv
+PORT   ?= 5000
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test serve install lint translations clean bench evaluate
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: set everything up and serve the development site on http://127.0.0.1:$(PORT)
+run: $(STAMP)
+	MATCHMAKER_ENV=development $(BIN)/matchmaker db upgrade
+	MATCHMAKER_ENV=development $(BIN)/matchmaker seed demo --if-empty
+	MATCHMAKER_ENV=development $(BIN)/matchmaker run --host 127.0.0.1 --port $(PORT)
+
+## test: run the whole suite (SQLite; PostgreSQL too when MATCHMAKER_TEST_DATABASE_URL is set)
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
+serve: $(STAMP)
+	MATCHMAKER_ENV=production $(BIN)/matchmaker db upgrade
+	MATCHMAKER_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-2} --bind 127.0.0.1:$(PORT) wsgi:app
+
+lint: $(STAMP)
+	$(BIN)/ruff check matchmaker tests
+
+translations: $(STAMP)
+	$(BIN)/matchmaker translate update
+	$(BIN)/matchmaker translate compile
+
+bench: $(STAMP)
+	$(BIN)/matchmaker recommender bench --docs $${DOCS:-100000} --json
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,170 @@
+"""The `matchmaker` console script: a FlaskGroup over create_app with the project's groups."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from matchmaker import ROOT, create_app
+from matchmaker.extensions import db
+from matchmaker.services.errors import ValidationFailed
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app())
+def cli() -> None:
+    """matchmaker: Jilin technology market platform."""
+
+
+# --- seed -------------------------------------------------------------------------------------
+@click.group("seed")
+def seed_group() -> None:
+    """Demo data."""
+
+
+@seed_group.command("demo")
+@click.option("--reset", is_flag=True, help="Delete all data first, then load the demo data.")
+@click.option("--if-empty", is_flag=True, help="Load only when the database has no data yet.")
+@click.option("--force", is_flag=True, help="Allow loading demo data in production.")
+@with_appcontext
+def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
+    """Load deterministic demo organisations and users (development only)."""
+    from matchmaker import seed
+
+    if not current_app.config.get("SEED_ALLOWED") and not force:
+        raise click.ClickException(
+            "Refusing to load demo data in production (MATCHMAKER_ENV=production). "
+            "Use --force if you really mean it."
+        )
+    if reset:
+        seed.wipe()
+    elif not seed.is_empty():
+        if if_empty:
+            click.echo("Database already has data; demo data not loaded.")
+            return
+        raise click.ClickException("The database is not empty: use --reset to replace its data.")
+    counts = seed.load_demo(echo=click.echo)
+    db.session.commit()
+    click.echo(f"Loaded {counts['organisations']} organisations and {counts['users']} users.")
+
+
+# --- users ------------------------------------------------------------------------------------
+@click.group("users")
+def users_group() -> None:
+    """Accounts."""
+
+
+@users_group.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Display name (defaults to the e-mail address).")
+@with_appcontext
+def create_admin_command(email: str, name: str) -> None:
+    """Create an administrator; the password comes from MATCHMAKER_ADMIN_PASSWORD or a prompt."""
+    from matchmaker.services.users import create_admin
+
+    password = os.environ.get("MATCHMAKER_ADMIN_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        user = create_admin(email=email, password=password, name=name)
+    except ValidationFailed as error:
+        db.session.rollback()
+        raise click.ClickException(
+            "; ".join(" ".join(m) for m in error.errors.values())
+        ) from error
+    db.session.commit()
+    click.echo(f"Created administrator {user.email} (id {user.id}).")
+
+
+# --- translate --------------------------------------------------------------------------------
+@click.group("translate")
+def translate_group() -> None:
+    """Translation catalogs (Babel)."""
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    status = CommandLineInterface().run(["pybabel", "-q", *args])
+    if status:
+        raise click.ClickException(f"pybabel {args[0]} failed")
+
+
+TRANSLATIONS = ROOT / "matchmaker" / "translations"
+POT = ROOT / "messages.pot"
+
+
+@translate_group.command("extract")
+def translate_extract() -> None:
+    """Collect the marked strings into messages.pot."""
+    _pybabel(
+        "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+        "-o", str(POT), str(ROOT / "matchmaker"), str(ROOT / "templates"),
+    )
+
+
+@translate_group.command("update")
+def translate_update() -> None:
+    """Extract, then merge new strings into every catalog."""
+    translate_extract.callback()  # type: ignore[misc]
+    _pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+
+
+@translate_group.command("compile")
+def translate_compile() -> None:
+    """Compile the catalogs (.po → .mo)."""
+    _pybabel("compile", "-d", str(TRANSLATIONS), "--statistics")
+
+
+# --- recommender ------------------------------------------------------------------------------
+@click.group("recommender")
+def recommender_group() -> None:
+    """The matching engine: quality and speed."""
+
+
+@recommender_group.command("evaluate")
+@click.argument("items", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("qrels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--k", default=10, show_default=True, help="Cut-off of the headline metrics.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def recommender_evaluate(items: Path, qrels: Path, k: int, as_json: bool) -> None:
+    """Rank every judged need's results and report nDCG, recall and MRR against baselines."""
+    from matchmaker.recommender import evaluate
+
+    result = evaluate.evaluate(evaluate.load_items(items), evaluate.load_qrels(qrels), k=k)
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else evaluate.format_table(result))
+
+
+@recommender_group.command("bench")
+@click.option("--docs", default=100_000, show_default=True, help="Synthetic corpus size.")
+@click.option("--queries", default=200, show_default=True, help="Queries to time.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def recommender_bench(docs: int, queries: int, seed: int, as_json: bool) -> None:
+    """Build and query a synthetic corpus; report build time, memory and latency vs bm25s."""
+    from matchmaker.recommender import bench
+
+    result = bench.run(docs=docs, queries=queries, seed=seed)
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else json.dumps(result, indent=2))
+
+
+GROUPS = (seed_group, users_group, translate_group, recommender_group)
+for _group in GROUPS:
+    # On the console script itself, so commands that need no app (recommender, translate)
+    # run even where the app cannot start (no secret key yet).
+    cli.add_command(_group)
+
+
+def register(app: Flask) -> None:
+    """Attach the groups to the app too (so `flask --app wsgi ...` has them)."""
+    for group in GROUPS:
+        app.cli.add_command(group)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(cli())

@@ -1,0 +1,103 @@
+"""Configuration classes; every key can be overridden by a MATCHMAKER_* environment variable."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+class Config:
+    """Production defaults: secure cookies, no debug, SQLite in the instance folder."""
+
+    ENV_NAME = "production"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: sqlite:///<instance>/matchmaker.sqlite3
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_NAME = "__Host-remember"
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    SESSION_IDLE_TIMEOUT = 30 * 60  # seconds without a request before re-authentication
+    SESSION_ABSOLUTE_TIMEOUT = 12 * 3600  # seconds after login before re-authentication
+
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    PREFERRED_URL_SCHEME = "https"
+    SERVER_NAME: str | None = None
+    PROXY_FIX_X_FOR = 0  # number of trusted proxies in front of the app
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_Hans_CN", "en")
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_STRATEGY = "moving-window"
+    LOGIN_LIMIT_PER_IP = "20 per minute;200 per day"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;50 per day"
+
+    MAIL_SERVER: str | None = None  # unset: mail is written to the log instead of sent
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "matchmaker <noreply@matchmaker.localhost>"
+    PASSWORD_RESET_MAX_AGE = 3600
+    INVITATION_MAX_AGE_DAYS = 14
+
+    SEED_ALLOWED = False  # `seed demo` needs --force when this is False
+
+
+class DevelopmentConfig(Config):
+    """`make run`: plain-HTTP cookies, demo data allowed, a per-checkout secret key."""
+
+    ENV_NAME = "development"
+    DEBUG = True
+    SESSION_COOKIE_NAME = "mm_session"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_NAME = "mm_remember"
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
+    SEED_ALLOWED = True
+
+
+class TestConfig(DevelopmentConfig):
+    """pytest: CSRF off (a dedicated test turns it back on), fast hashing, in-memory limits."""
+
+    ENV_NAME = "testing"
+    DEBUG = False
+    TESTING = True
+    SECRET_KEY = "test-only-secret-key"  # noqa: S105 - TestConfig is never used outside pytest
+    WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    MAIL_SUPPRESS_SEND = False
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class named by MATCHMAKER_ENV (default: production)."""
+    name = os.environ.get("MATCHMAKER_ENV", "production").strip().lower()
+    if name not in CONFIGS:
+        raise RuntimeError(
+            f"MATCHMAKER_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}."
+        )
+    return CONFIGS[name]

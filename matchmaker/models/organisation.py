@@ -1,0 +1,82 @@
+"""Organisations: enterprises, universities, institutes, banks and government bodies."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matchmaker.models.base import Base, created_at, enum_column, intpk
+
+if TYPE_CHECKING:
+    from matchmaker.models.user import User
+
+
+class OrgKind(enum.StrEnum):
+    """What an organisation is; decides the role of its members."""
+
+    ENTERPRISE = "enterprise"
+    UNIVERSITY = "university"
+    INSTITUTE = "institute"
+    BANK = "bank"
+    GOVERNMENT = "government"
+
+
+class OrgStatus(enum.StrEnum):
+    """Verification state: only verified organisations may publish."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+#: Kinds whose unified social credit code is mandatory (and checked).
+CREDIT_CODE_REQUIRED = frozenset({OrgKind.ENTERPRISE, OrgKind.BANK})
+
+
+class Organisation(Base):
+    """A legal entity taking part in the market."""
+
+    __tablename__ = "organisations"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind NOT IN ('enterprise', 'bank') OR credit_code IS NOT NULL",
+            name="credit_code_required",
+        ),
+        sa.CheckConstraint(
+            "status != 'verified' OR verified_at IS NOT NULL", name="verified_has_time"
+        ),
+    )
+
+    id: Mapped[intpk]
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind, "org_kind"))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    credit_code: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    region: Mapped[str] = mapped_column(sa.String(32))
+    website: Mapped[str | None] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[OrgStatus] = mapped_column(
+        enum_column(OrgStatus, "org_status"), default=OrgStatus.PENDING, index=True
+    )
+    verified_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL")
+    )
+    verified_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]
+
+    members: Mapped[list[User]] = relationship(
+        back_populates="organisation", foreign_keys="User.organisation_id"
+    )
+    verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+
+    @property
+    def is_verified(self) -> bool:
+        """Whether an admin has verified this organisation."""
+        return self.status == OrgStatus.VERIFIED
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.id} {self.kind} {self.name!r}>"

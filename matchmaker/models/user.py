@@ -1,0 +1,84 @@
+"""People who log in, and invitations to join an organisation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matchmaker.models.base import Base, created_at, enum_column, intpk
+from matchmaker.permissions import Role
+
+if TYPE_CHECKING:
+    from matchmaker.models.organisation import Organisation
+
+
+class User(UserMixin, Base):
+    """An account; belongs to at most one organisation (admins may have none)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role = 'admin' OR organisation_id IS NOT NULL", name="member_has_org"),
+        sa.CheckConstraint("session_version >= 1", name="session_version_positive"),
+    )
+
+    id: Mapped[intpk]
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, info={"pii": "contact"})
+    name: Mapped[str] = mapped_column(sa.String(100), info={"pii": "personal"})
+    phone: Mapped[str | None] = mapped_column(sa.String(32), info={"pii": "contact"})
+    password_hash: Mapped[str] = mapped_column(sa.String(255), info={"pii": "secret"})
+    role: Mapped[Role] = mapped_column(enum_column(Role, "user_role"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(16))
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[created_at]
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship(
+        back_populates="members", foreign_keys=[organisation_id]
+    )
+
+    def get_id(self) -> str:
+        """Flask-Login identity: id plus session version, so bumping the version ends sessions."""
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every cookie issued so far (logout, password change, disable)."""
+        self.session_version = (self.session_version or 1) + 1
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user is a platform administrator."""
+        return self.role == Role.ADMIN
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"
+
+
+class Invitation(Base):
+    """An invitation for a person to join an existing organisation."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[intpk]
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254), info={"pii": "contact"})
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"pii": "secret"})
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+    invited_by: Mapped[User | None] = relationship()

@@ -1,0 +1,166 @@
+"""Versioned, checksummed artifact: save atomically, load with validation."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matchmaker.recommender.document import Document
+from matchmaker.recommender.index import InvertedIndex
+
+if TYPE_CHECKING:
+    from matchmaker.recommender.model import Recommender
+
+MAGIC = b"MATCHMAKER-RECOMMENDER\n"
+FORMAT_VERSION = 1
+_ARRAYS = ("idf", "indptr", "indices", "data", "qptr", "qidx", "qval")
+_ARRAYS += ("kind_codes", "trl", "amount", "updated", "active", "alive")
+
+
+class ArtifactError(Exception):
+    """The artifact is missing, corrupt, or of another format version: refit or fall back."""
+
+
+def _json_array(value: object) -> np.ndarray:
+    """Strings travel as UTF-8 JSON inside the npz, so no pickle is ever needed to load."""
+    return np.frombuffer(json.dumps(value, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
+
+def save(model: Recommender, path: Path) -> None:
+    """Write ``model`` to ``path`` through a temporary file and os.replace (atomic)."""
+    arrays = {
+        "idf": model.vectorizer_.idf_,
+        "indptr": model.index_.indptr,
+        "indices": model.index_.indices,
+        "data": model.index_.data,
+        "qptr": model.qptr_,
+        "qidx": model.qidx_,
+        "qval": model.qval_,
+        "kind_codes": model.kind_codes_,
+        "trl": model.trl_,
+        "amount": model.amount_,
+        "updated": model.updated_,
+        "active": model.active_,
+        "alive": model.alive_,
+        "terms": _json_array(model.vectorizer_.terms_),
+        "ids": _json_array(model.ids_),
+        "fields": _json_array(model.fields_),
+        "regions": _json_array(model.regions_),
+        "user_words": _json_array(list(model.user_words_)),
+        "side": _json_array([dataclasses.asdict(d) for d, _, _ in model.side_.values()]),
+    }
+    buffer = io.BytesIO()
+    np.savez(buffer, allow_pickle=False, **arrays)
+    payload = buffer.getvalue()
+    header = {
+        "format_version": FORMAT_VERSION,
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "n_docs": int(model.index_.n_docs),
+        "params": model.get_params(),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(MAGIC)
+            handle.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        # Readers see the old file or the new one, never half of one.
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_header(path: Path) -> dict:
+    """The artifact's header (format version, sizes, parameters) without loading the payload."""
+    with open(path, "rb") as handle:
+        return _header(handle)
+
+
+def _header(handle: io.BufferedIOBase) -> dict:
+    """Check the magic line and parse the JSON header line."""
+    if handle.read(len(MAGIC)) != MAGIC:
+        raise ArtifactError("not a matchmaker recommender artifact")
+    try:
+        header = json.loads(handle.readline())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ArtifactError(f"unreadable artifact header: {exc}") from exc
+    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+        found = header.get("format_version") if isinstance(header, dict) else None
+        raise ArtifactError(f"artifact format {found!r}, this code reads {FORMAT_VERSION}")
+    return header
+
+
+def load(cls: type[Recommender], path: Path) -> Recommender:
+    """Read and validate an artifact; any defect raises ArtifactError."""
+    try:
+        with open(path, "rb") as handle:
+            header = _header(handle)
+            payload = handle.read()
+    except OSError as exc:
+        raise ArtifactError(f"cannot read artifact {path}: {exc}") from exc
+    if len(payload) != header.get("payload_bytes"):
+        raise ArtifactError("artifact is truncated")
+    if hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
+        raise ArtifactError("artifact checksum mismatch")
+    try:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+        model = cls(**header["params"])
+        _restore(model, arrays, int(header["n_docs"]))
+    except ArtifactError:
+        raise
+    except Exception as exc:  # a checksummed but inconsistent file is still unusable
+        raise ArtifactError(f"artifact content is invalid: {exc}") from exc
+    return model
+
+
+def _from_json(array: np.ndarray) -> object:
+    """Inverse of _json_array."""
+    return json.loads(array.tobytes().decode("utf-8"))
+
+
+def _restore(model: Recommender, arrays: dict[str, np.ndarray], n_docs: int) -> None:
+    """Set the fitted state of ``model`` from the stored arrays."""
+    missing = [name for name in _ARRAYS if name not in arrays]
+    if missing:
+        raise ArtifactError(f"artifact lacks {missing}")
+    model.user_words_ = tuple(_from_json(arrays["user_words"]))
+    model.analyzer_ = model._make_analyzer()
+    vectorizer = model._make_vectorizer()
+    vectorizer.terms_ = list(_from_json(arrays["terms"]))
+    vectorizer.vocabulary_ = {term: i for i, term in enumerate(vectorizer.terms_)}
+    vectorizer.idf_ = arrays["idf"].astype(np.float32)
+    model.vectorizer_ = vectorizer
+    model.index_ = InvertedIndex.from_arrays(
+        arrays["indptr"], arrays["indices"], arrays["data"], n_docs
+    )
+    model.ids_ = list(_from_json(arrays["ids"]))
+    model.row_of_ = {doc_id: row for row, doc_id in enumerate(model.ids_)}
+    model.fields_ = list(_from_json(arrays["fields"]))
+    model.regions_ = list(_from_json(arrays["regions"]))
+    for name in ("kind_codes", "trl", "amount", "updated", "active", "alive"):
+        setattr(model, name + "_", arrays[name].copy())
+    for name in ("qptr", "qidx", "qval"):
+        setattr(model, name + "_", arrays[name])
+    if not (len(model.ids_) == n_docs == len(model.alive_) == len(model.qptr_) - 1):
+        raise ArtifactError("artifact arrays disagree on the number of documents")
+    if len(model.index_.indptr) != len(vectorizer.terms_) + 1:
+        raise ArtifactError("artifact index and vocabulary disagree")
+    model.side_ = {}
+    model._side_cache = None
+    for fields in _from_json(arrays["side"]):
+        fields["keywords"] = tuple(fields["keywords"])
+        model.add(Document(**fields))

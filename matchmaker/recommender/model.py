@@ -1,0 +1,478 @@
+"""The Recommender estimator: fit once, then rank, search and find near duplicates."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from matchmaker.recommender.document import KINDS, Document, Match
+from matchmaker.recommender.explain import readable_terms
+from matchmaker.recommender.index import InvertedIndex, Vectorizer, prune, term_frequencies
+from matchmaker.recommender.rerank import Meta, Weights, factors
+from matchmaker.recommender.text import Analyzer, normalise
+
+Predicate = Callable[[str], bool]
+
+
+@dataclass
+class _Query:
+    """A query vector with what re-ranking and explanation need to know about its source."""
+
+    idx: np.ndarray
+    val: np.ndarray
+    meta: Meta | None
+    reference: str | None
+    source_id: str | None
+
+
+class Recommender:
+    """TF-IDF matcher over needs, results and firms in one space, with re-ranking and reasons."""
+
+    def __init__(
+        self,
+        *,
+        title_weight: float = 2.0,
+        keyword_weight: float = 2.0,
+        body_weight: float = 1.0,
+        unigram_weight: float = 1.5,
+        unigrams: bool = True,
+        bigrams: bool = True,
+        words: bool = False,
+        dictionary: bool = True,
+        glossary: bool = True,
+        stop_words: bool = True,
+        sublinear_tf: bool = True,
+        min_df: int = 1,
+        max_df: float = 0.5,
+        max_query_terms: int = 64,
+        rerank_depth: int = 100,
+        field_weight: float = 0.05,
+        maturity_weight: float = 0.02,
+        region_weight: float = 0.02,
+        budget_weight: float = 0.02,
+        freshness_weight: float = 0.02,
+        half_life_days: float = 180.0,
+        explain_terms: int = 8,
+    ) -> None:
+        self.title_weight = title_weight
+        self.keyword_weight = keyword_weight
+        self.body_weight = body_weight
+        self.unigram_weight = unigram_weight
+        self.unigrams = unigrams
+        self.bigrams = bigrams
+        self.words = words
+        self.dictionary = dictionary
+        self.glossary = glossary
+        self.stop_words = stop_words
+        self.sublinear_tf = sublinear_tf
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_query_terms = max_query_terms
+        self.rerank_depth = rerank_depth
+        self.field_weight = field_weight
+        self.maturity_weight = maturity_weight
+        self.region_weight = region_weight
+        self.budget_weight = budget_weight
+        self.freshness_weight = freshness_weight
+        self.half_life_days = half_life_days
+        self.explain_terms = explain_terms
+
+    # -- scikit-learn contract -------------------------------------------------------------
+
+    def get_params(self) -> dict[str, object]:
+        """The constructor parameters (persisted with the artifact)."""
+        return {name: getattr(self, name) for name in PARAM_NAMES}
+
+    def fit(self, documents: Iterable[Document]) -> Recommender:
+        """Learn vocabulary and IDF over all documents and build the inverted index."""
+        docs = list(documents)
+        ids = [d.id for d in docs]
+        if len(set(ids)) != len(ids):
+            raise ValueError("document ids must be unique")
+        user_words = {k.strip() for d in docs for k in d.keywords}
+        user_words |= {part for d in docs if d.field for part in d.field.split("/")}
+        self.user_words_ = tuple(sorted(w for w in user_words if len(w) >= 2))
+        self.analyzer_ = self._make_analyzer()
+        self.vectorizer_ = self._make_vectorizer()
+        matrix = self.vectorizer_.fit_transform(term_frequencies(self._segments(d)) for d in docs)
+        self._set_rows(matrix, docs)
+        self.index_ = InvertedIndex(matrix)
+        self.side_: dict[str, tuple[Document, np.ndarray, np.ndarray]] = {}
+        self._side_cache: tuple[list[str], sp.csr_matrix] | None = None
+        return self
+
+    def _make_analyzer(self) -> Analyzer:
+        """The analyser for these parameters and the fitted domain words."""
+        return Analyzer(
+            self.user_words_,
+            unigrams=self.unigrams,
+            bigrams=self.bigrams,
+            words=self.words,
+            dictionary=self.dictionary,
+            glossary=self.glossary,
+            stop_words=self.stop_words,
+        )
+
+    def _make_vectorizer(self) -> Vectorizer:
+        """The vectoriser for these parameters (unfitted)."""
+        return Vectorizer(
+            unigram_weight=self.unigram_weight,
+            min_df=self.min_df,
+            max_df=self.max_df,
+            sublinear_tf=self.sublinear_tf,
+        )
+
+    def _set_rows(self, matrix: sp.csr_matrix, docs: list[Document]) -> None:
+        """Store per-row metadata and each row's pruned query vector (for rank by id)."""
+        self.ids_ = [d.id for d in docs]
+        self.row_of_ = {doc_id: row for row, doc_id in enumerate(self.ids_)}
+        self.kind_codes_ = np.array([KINDS.index(d.kind) for d in docs], dtype=np.int8)
+        self.fields_ = [d.field for d in docs]
+        self.regions_ = [d.region for d in docs]
+        self.trl_ = np.array([d.trl or 0 for d in docs], dtype=np.int8)
+        self.amount_ = np.array([d.amount or 0.0 for d in docs], dtype=np.float64)
+        self.updated_ = np.array(
+            [math.nan if d.updated_at is None else d.updated_at for d in docs], dtype=np.float64
+        )
+        self.active_ = np.array([d.active for d in docs], dtype=bool)
+        self.alive_ = np.ones(len(docs), dtype=bool)
+        qptr = np.zeros(len(docs) + 1, dtype=np.int64)
+        qidx: list[np.ndarray] = []
+        qval: list[np.ndarray] = []
+        for row in range(len(docs)):
+            lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
+            i, v = prune(matrix.indices[lo:hi], matrix.data[lo:hi], self.max_query_terms)
+            qidx.append(i)
+            qval.append(v)
+            qptr[row + 1] = qptr[row] + len(i)
+        self.qptr_ = qptr
+        self.qidx_ = np.concatenate(qidx) if qidx else np.zeros(0, np.int32)
+        self.qval_ = np.concatenate(qval) if qval else np.zeros(0, np.float32)
+
+    def _segments(self, doc: Document) -> list[tuple[list[str], float]]:
+        """A document's fields as weighted term lists: title and keywords count more than body."""
+        analyzer = self.analyzer_
+        return [
+            (analyzer(doc.title), self.title_weight),
+            (analyzer(" ; ".join(doc.keywords)), self.keyword_weight),
+            (analyzer(doc.body), self.body_weight),
+        ]
+
+    def _check_fitted(self) -> None:
+        """Fail clearly when used before fit() or load()."""
+        if not hasattr(self, "index_"):
+            raise RuntimeError("Recommender is not fitted: call fit() or Recommender.load()")
+
+    # -- size and membership ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Number of documents currently indexed (main index plus side index)."""
+        if not hasattr(self, "index_"):
+            return 0
+        # add() retires an edited document's main row, so the two parts never overlap.
+        return int(self.alive_.sum()) + len(self.side_)
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether a document id is indexed and not removed."""
+        if not hasattr(self, "index_") or not isinstance(doc_id, str):
+            return False
+        if doc_id in self.side_:
+            return True
+        row = self.row_of_.get(doc_id)
+        return row is not None and bool(self.alive_[row])
+
+    def __iter__(self) -> Iterator[str]:
+        """Ids of the indexed documents."""
+        for row, doc_id in enumerate(self.ids_):
+            if self.alive_[row]:
+                yield doc_id
+        yield from self.side_
+
+    # -- freshness: the side index ---------------------------------------------------------
+
+    def add(self, document: Document) -> None:
+        """Make a new or edited document matchable at once, with the frozen vocabulary."""
+        self._check_fitted()
+        if document.id in self.row_of_:
+            self.alive_[self.row_of_[document.id]] = False
+        idx, val = self.vectorizer_.transform(term_frequencies(self._segments(document)))
+        self.side_[document.id] = (document, idx, val)
+        self._side_cache = None
+
+    update = add
+
+    def remove(self, doc_id: str) -> bool:
+        """Stop matching a document; returns whether it was indexed."""
+        self._check_fitted()
+        found = self.side_.pop(doc_id, None) is not None
+        self._side_cache = None if found else self._side_cache
+        row = self.row_of_.get(doc_id)
+        if row is not None and self.alive_[row]:
+            self.alive_[row] = False
+            found = True
+        return found
+
+    def _side_matrix(self) -> tuple[list[str], sp.csr_matrix]:
+        """The side documents as one small CSR matrix, rebuilt after a change."""
+        if self._side_cache is None:
+            ids = sorted(self.side_)
+            indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+            parts_i, parts_v = [], []
+            for n, doc_id in enumerate(ids):
+                _, idx, val = self.side_[doc_id]
+                parts_i.append(idx)
+                parts_v.append(val)
+                indptr[n + 1] = indptr[n] + len(idx)
+            matrix = sp.csr_matrix(
+                (
+                    np.concatenate(parts_v) if parts_v else np.zeros(0, np.float32),
+                    np.concatenate(parts_i) if parts_i else np.zeros(0, np.int32),
+                    indptr,
+                ),
+                shape=(len(ids), len(self.vectorizer_.terms_)),
+            )
+            self._side_cache = (ids, matrix)
+        return self._side_cache
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _query_from_document(self, doc: Document, *, max_terms: int) -> _Query:
+        """Vectorise a document given in full (not necessarily indexed)."""
+        idx, val = self.vectorizer_.transform(term_frequencies(self._segments(doc)))
+        idx, val = prune(idx, val, max_terms)
+        reference = normalise(" ".join((doc.title, *doc.keywords, doc.body)))
+        return _Query(idx, val, self._meta_of_document(doc), reference, doc.id)
+
+    def _query_from_id(self, doc_id: str) -> _Query:
+        """The stored query vector of an indexed document."""
+        if doc_id in self.side_:
+            return self._query_from_document(self.side_[doc_id][0], max_terms=self.max_query_terms)
+        row = self.row_of_.get(doc_id)
+        if row is None or not self.alive_[row]:
+            raise KeyError(doc_id)
+        lo, hi = self.qptr_[row], self.qptr_[row + 1]
+        return _Query(self.qidx_[lo:hi], self.qval_[lo:hi], self._meta_of_row(row), None, doc_id)
+
+    def _meta_of_document(self, doc: Document) -> Meta:
+        """Re-ranking attributes of a document object."""
+        return Meta(doc.kind, doc.field, doc.region, doc.trl, doc.amount, doc.updated_at)
+
+    def _meta_of_row(self, row: int) -> Meta:
+        """Re-ranking attributes of a row of the main index."""
+        updated = float(self.updated_[row])
+        return Meta(
+            KINDS[self.kind_codes_[row]],
+            self.fields_[row],
+            self.regions_[row],
+            int(self.trl_[row]) or None,
+            float(self.amount_[row]) or None,
+            None if math.isnan(updated) else updated,
+        )
+
+    def _candidates(
+        self,
+        query: _Query,
+        *,
+        kind: str | None,
+        depth: int,
+        exclude: frozenset[str],
+        predicate: Predicate | None,
+        include_inactive: bool = False,
+    ) -> list[tuple[str, float, Meta, list[tuple[str, float]]]]:
+        """Best ``depth`` documents by text score: (id, text score, meta, shared terms)."""
+        if len(query.idx) == 0:
+            return []
+        found: list[tuple[str, float, object]] = []
+        postings = self.index_.gather(query.idx, query.val)
+        if len(postings.rows):
+            scores = self.index_.scores(postings)
+            touched = np.flatnonzero(scores > 0)
+            ok = self.alive_[touched]
+            if not include_inactive:
+                ok &= self.active_[touched]
+            if kind is not None:
+                ok &= self.kind_codes_[touched] == KINDS.index(kind)
+            touched = touched[ok]
+            for row in _top(touched, scores[touched], depth + len(exclude)):
+                found.append((self.ids_[row], float(scores[row]), int(row)))
+        if self.side_:
+            side_ids, matrix = self._side_matrix()
+            side_scores = matrix[:, query.idx] @ query.val
+            for n in np.flatnonzero(side_scores > 0):
+                doc = self.side_[side_ids[n]][0]
+                if (kind is None or doc.kind == kind) and (include_inactive or doc.active):
+                    found.append((doc.id, float(side_scores[n]), doc))
+        found = [f for f in found if f[0] not in exclude and (predicate is None or predicate(f[0]))]
+        found.sort(key=lambda f: (-f[1], f[0]))
+        found = found[:depth]
+        out = []
+        rows = np.array([f[2] for f in found if isinstance(f[2], int)], dtype=np.int32)
+        shared_main = self._shared_terms(postings, rows) if len(rows) else {}
+        for doc_id, text_score, where in found:
+            if isinstance(where, int):
+                out.append((doc_id, text_score, self._meta_of_row(where), shared_main[where]))
+            else:
+                _, idx, val = self.side_[doc_id]
+                out.append(
+                    (doc_id, text_score, self._meta_of_document(where), self._shared(query, idx, val))
+                )
+        return out
+
+    def _shared_terms(self, postings, rows: np.ndarray) -> dict[int, list[tuple[str, float]]]:  # noqa: ANN001
+        """Per candidate row, the query terms it contains and what each contributed."""
+        mask = np.isin(postings.rows, rows)
+        terms = self.vectorizer_.terms_
+        out: dict[int, list[tuple[str, float]]] = {int(r): [] for r in rows}
+        for row, term, contrib in zip(
+            postings.rows[mask].tolist(),
+            postings.terms[mask].tolist(),
+            postings.contrib[mask].tolist(),
+            strict=True,
+        ):
+            out[row].append((terms[term], contrib))
+        return out
+
+    def _shared(self, query: _Query, idx: np.ndarray, val: np.ndarray) -> list[tuple[str, float]]:
+        """Shared terms between a query and one side-index vector."""
+        _, qi, di = np.intersect1d(query.idx, idx, assume_unique=True, return_indices=True)
+        terms = self.vectorizer_.terms_
+        return [
+            (terms[query.idx[a]], float(query.val[a] * val[b])) for a, b in zip(qi, di, strict=True)
+        ]
+
+    def _explain(self, query: _Query, shared: list[tuple[str, float]]) -> tuple[str, ...]:
+        """Readable shared words, best first."""
+        return readable_terms(shared, query.reference, limit=self.explain_terms)
+
+    def rank(
+        self,
+        document_or_id: Document | str,
+        *,
+        target_kind: str,
+        k: int = 10,
+        exclude_ids: Iterable[str] = (),
+        predicate: Predicate | None = None,
+        now: float | None = None,
+    ) -> list[Match]:
+        """Best ``target_kind`` documents for a need, result or firm, re-ranked and explained."""
+        self._check_fitted()
+        if target_kind not in KINDS:
+            raise ValueError(f"target_kind must be one of {KINDS}")
+        if isinstance(document_or_id, Document):
+            query = self._query_from_document(document_or_id, max_terms=self.max_query_terms)
+        else:
+            query = self._query_from_id(document_or_id)
+        exclude = frozenset(exclude_ids) | {query.source_id}
+        candidates = self._candidates(
+            query,
+            kind=target_kind,
+            depth=max(self.rerank_depth, k),
+            exclude=exclude,
+            predicate=predicate,
+        )
+        weights = Weights(
+            self.field_weight,
+            self.maturity_weight,
+            self.region_weight,
+            self.budget_weight,
+            self.freshness_weight,
+            self.half_life_days,
+        )
+        now = time.time() if now is None else now
+        scored = []
+        for doc_id, text_score, meta, shared in candidates:
+            parts = factors(query.meta, meta, weights, now) if query.meta else {}
+            final = text_score + sum(parts.values())
+            scored.append((round(final, 6), doc_id, text_score, meta, parts, shared))
+        scored.sort(key=lambda s: (-s[0], s[1]))
+        return [
+            Match(doc_id, meta.kind, final, round(text, 6), parts, self._explain(query, shared))
+            for final, doc_id, text, meta, parts, shared in scored[:k]
+        ]
+
+    def search(
+        self,
+        query: str,
+        *,
+        kind: str | None = None,
+        k: int = 10,
+        offset: int = 0,
+        predicate: Predicate | None = None,
+    ) -> list[Match]:
+        """Free-text search over active documents, by text score."""
+        self._check_fitted()
+        idx, val = self.vectorizer_.transform(term_frequencies([(self.analyzer_(query), 1.0)]))
+        idx, val = prune(idx, val, self.max_query_terms)
+        q = _Query(idx, val, None, normalise(query), None)
+        found = self._candidates(
+            q, kind=kind, depth=offset + k, exclude=frozenset(), predicate=predicate
+        )
+        return [
+            Match(doc_id, meta.kind, round(s, 6), round(s, 6), {}, self._explain(q, shared))
+            for doc_id, s, meta, shared in found[offset : offset + k]
+        ]
+
+    def similar(
+        self,
+        document: Document | str,
+        *,
+        k: int = 5,
+        threshold: float = 0.6,
+        include_inactive: bool = True,
+    ) -> list[Match]:
+        """Near duplicates: documents of the same kind whose cosine is at least ``threshold``."""
+        self._check_fitted()
+        if isinstance(document, Document):
+            # The whole vector, not the pruned one: a cosine threshold needs the true cosine.
+            query = self._query_from_document(document, max_terms=0)
+        else:
+            query = self._query_from_id(document)
+        kind = query.meta.kind if query.meta else None
+        found = self._candidates(
+            query,
+            kind=kind,
+            depth=k,
+            exclude=frozenset({query.source_id}),
+            predicate=None,
+            include_inactive=include_inactive,
+        )
+        return [
+            Match(doc_id, meta.kind, round(s, 6), round(s, 6), {}, self._explain(query, shared))
+            for doc_id, s, meta, shared in found
+            if s >= threshold
+        ]
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the fitted model as a versioned, checksummed artifact (atomic replace)."""
+        from matchmaker.recommender.artifact import save
+
+        self._check_fitted()
+        save(self, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Read an artifact written by save(); raises ArtifactError if it is unusable."""
+        from matchmaker.recommender.artifact import load
+
+        return load(cls, Path(path))
+
+
+PARAM_NAMES = tuple(inspect.signature(Recommender.__init__).parameters)[1:]
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` best scores, keeping every row tied with the k-th (ids break ties later)."""
+    if len(rows) <= k:
+        return rows
+    part = np.argpartition(-scores, k - 1)
+    kth = scores[part[k - 1]]
+    return rows[scores >= kth]

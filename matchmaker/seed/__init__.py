@@ -1,0 +1,86 @@
+"""Deterministic demo data (checked-in JSON), loaded through the services."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import sqlalchemy as sa
+
+from matchmaker.extensions import db
+from matchmaker.models import Base, Organisation, User
+from matchmaker.services import accounts, organisations, users
+
+
+def demo_data() -> dict[str, Any]:
+    """The demo organisations and users."""
+    return json.loads(resources.files("matchmaker.seed").joinpath("demo.json").read_text("utf-8"))
+
+
+def is_empty() -> bool:
+    """Whether the database holds no organisations and no users yet."""
+    return not (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Organisation))
+        or db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    )
+
+
+def wipe() -> None:
+    """Delete every row of every table (demo reset; bypasses the ORM's append-only guard)."""
+    for table in reversed(Base.metadata.sorted_tables):
+        db.session.execute(sa.delete(table))
+    db.session.flush()
+
+
+def load_demo(*, echo: Any = print) -> dict[str, int]:
+    """Create the demo organisations and their members; returns counts."""
+    data = demo_data()
+    password = data["password"]
+    admin: User | None = None
+    created = {"organisations": 0, "users": 0}
+    for entry in data["organisations"]:
+        people = entry["users"]
+        if entry["kind"] == "government":
+            org = organisations.create_government_organisation(
+                name=entry["name"], region=entry["region"]
+            )
+            for person in people:
+                admin = users.create_admin(
+                    email=person["email"], password=password, name=person["name"], organisation=org
+                )
+                created["users"] += 1
+            created["organisations"] += 1
+            continue
+        first, *others = people
+        user = accounts.register_organisation(
+            organisation=accounts.OrganisationData(
+                kind=entry["kind"],
+                name=entry["name"],
+                region=entry["region"],
+                credit_code=entry["credit_code"],
+                description=entry["description"],
+            ),
+            person=_person(first, password),
+        )
+        org = user.organisation
+        for person in others:
+            tokens: list[str] = []
+            accounts.invite_member(actor=user, email=person["email"], link_for=tokens.append)
+            accounts.accept_invitation(token=tokens[0], person=_person(person, password))
+        created["organisations"] += 1
+        created["users"] += len(people)
+        if admin is not None and entry["status"] == "verified":
+            organisations.verify_organisation(actor=admin, organisation=org)
+        elif admin is not None and entry["status"] == "rejected":
+            organisations.reject_organisation(
+                actor=admin, organisation=org, reason=entry["review_reason"]
+            )
+        echo(f"  {entry['name']} ({entry['kind']}, {entry['status']}): {len(people)}")
+    return created
+
+
+def _person(person: dict[str, str], password: str) -> accounts.PersonData:
+    return accounts.PersonData(
+        name=person["name"], email=person["email"], password=password, phone=person.get("phone")
+    )

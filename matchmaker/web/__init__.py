@@ -1,0 +1,1 @@
+"""Everything that knows HTTP: blueprints, forms, hooks and access policies."""

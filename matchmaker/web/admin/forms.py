@@ -1,0 +1,40 @@
+"""Admin forms: reasons for decisions, and the audit log filter."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+
+class RejectForm(FlaskForm):
+    """Refusing verification needs a reason the organisation sees."""
+
+    reason = TextAreaField(
+        _l("不通过的原因"),
+        validators=[
+            InputRequired(_l("请填写不通过的原因。")),
+            Length(max=2000, message=_l("原因不能超过 %(max)d 个字符。")),
+        ],
+    )
+
+
+class ReasonForm(FlaskForm):
+    """An optional reason for an account decision."""
+
+    reason = StringField(_l("原因（选填）"), validators=[Optional(), Length(max=500)])
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters of the audit log (GET form, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("操作"), validators=[Optional()])
+    object_type = StringField(_l("对象类型"), validators=[Optional(), Length(max=32)])
+    object_id = StringField(_l("对象编号"), validators=[Optional(), Length(max=64)])
+    actor_email = StringField(_l("操作人邮箱"), validators=[Optional(), Length(max=254)])
+    since = DateField(_l("起始日期"), validators=[Optional()])
+    until = DateField(_l("截止日期"), validators=[Optional()])

@@ -1,0 +1,179 @@
+"""Admin area: verify organisations, manage accounts, read the audit log."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matchmaker.extensions import db
+from matchmaker.models import Organisation, User
+from matchmaker.permissions import Permission
+from matchmaker.services import audit, organisations, users
+from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from matchmaker.web.admin.forms import AuditFilterForm, ReasonForm, RejectForm
+from matchmaker.web.auth.forms import ConfirmForm
+from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.policy import permission_required
+
+bp = Blueprint("admin", __name__)
+PER_PAGE = 30
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.get("/organisations")
+@permission_required(Permission.ORG_VERIFY)
+def list_organisations() -> str:
+    """Organisations, pending verification first."""
+    args = request.args
+    stmt = organisations.organisations_query(
+        status=args.get("status"), kind=args.get("kind"), q=args.get("q")
+    )
+    page = db.paginate(stmt, page=_page(), per_page=PER_PAGE, max_per_page=100, error_out=False)
+    return render_template("admin/organisations.html", page=page, args=args)
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET"])
+@permission_required(Permission.ORG_VERIFY)
+def show_organisation(org_id: int) -> str:
+    """One organisation with its members and the verify / reject forms."""
+    org = db.get_or_404(Organisation, org_id)
+    history = db.session.scalars(
+        audit.audit_query(audit.AuditFilter(object_type="organisation", object_id=str(org.id)))
+    ).all()
+    return render_template(
+        "admin/organisation.html",
+        org=org,
+        members=list(org.members),
+        history=history,
+        verify_form=ConfirmForm(),
+        reject_form=RejectForm(),
+    )
+
+
+@bp.post("/organisations/<int:org_id>/verify")
+@permission_required(Permission.ORG_VERIFY)
+def verify_organisation(org_id: int) -> Response:
+    """Verify an organisation."""
+    org = db.get_or_404(Organisation, org_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            organisations.verify_organisation(actor=current_user, organisation=org)
+        except PermissionDenied:
+            abort(403)
+        except InvalidTransition as error:
+            flash(str(error), "warning")
+        else:
+            db.session.commit()
+            flash(_("已认证 %(name)s。", name=org.name), "success")
+    return redirect(url_for("admin.show_organisation", org_id=org.id))
+
+
+@bp.post("/organisations/<int:org_id>/reject")
+@permission_required(Permission.ORG_VERIFY)
+def reject_organisation(org_id: int) -> Response | str:
+    """Refuse verification with a reason."""
+    org = db.get_or_404(Organisation, org_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            organisations.reject_organisation(
+                actor=current_user, organisation=org, reason=form.reason.data
+            )
+        except PermissionDenied:
+            abort(403)
+        except ValidationFailed as error:
+            apply_errors(form, error)
+        except InvalidTransition as error:
+            flash(str(error), "warning")
+            return redirect(url_for("admin.show_organisation", org_id=org.id))
+        else:
+            db.session.commit()
+            flash(_("已驳回 %(name)s 的认证。", name=org.name), "success")
+            return redirect(url_for("admin.show_organisation", org_id=org.id))
+    db.session.rollback()
+    return render_template(
+        "admin/organisation.html",
+        org=org,
+        members=list(org.members),
+        history=[],
+        verify_form=ConfirmForm(formdata=None),
+        reject_form=form,
+    ), 400
+
+
+@bp.get("/users")
+@permission_required(Permission.USER_MANAGE)
+def list_users() -> str:
+    """Every account, with filters."""
+    args = request.args
+    stmt = users.users_query(q=args.get("q"), role=args.get("role"), active=args.get("active"))
+    page = db.paginate(stmt, page=_page(), per_page=PER_PAGE, max_per_page=100, error_out=False)
+    return render_template("admin/users.html", page=page, args=args, form=ReasonForm())
+
+
+def _user_action(user_id: int, action: str) -> Response:
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            if action == "terminate":
+                users.terminate_sessions(actor=current_user, user=user)
+            else:
+                users.set_user_active(
+                    actor=current_user, user=user, active=action == "activate", reason=form.reason.data
+                )
+        except PermissionDenied:
+            abort(403)
+        except InvalidTransition as error:
+            flash(str(error), "warning")
+        else:
+            db.session.commit()
+            flash(_("已更新账号 %(email)s。", email=user.email), "success")
+    return redirect(url_for("admin.list_users", **request.args))
+
+
+@bp.post("/users/<int:user_id>/activate")
+@permission_required(Permission.USER_MANAGE)
+def activate_user(user_id: int) -> Response:
+    """Re-enable an account."""
+    return _user_action(user_id, "activate")
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@permission_required(Permission.USER_MANAGE)
+def deactivate_user(user_id: int) -> Response:
+    """Disable an account; its sessions end at once."""
+    return _user_action(user_id, "deactivate")
+
+
+@bp.post("/users/<int:user_id>/terminate-sessions")
+@permission_required(Permission.USER_MANAGE)
+def terminate_sessions(user_id: int) -> Response:
+    """Log a user out everywhere."""
+    return _user_action(user_id, "terminate")
+
+
+@bp.get("/audit")
+@permission_required(Permission.AUDIT_READ)
+def audit_log() -> str:
+    """The audit log with filters."""
+    form = AuditFilterForm(request.args)
+    form.action.choices = [("", _("全部"))] + [(a, a) for a in audit.audit_actions()]
+    criteria = audit.AuditFilter()
+    if form.validate():
+        criteria = audit.AuditFilter(
+            action=form.action.data or None,
+            object_type=form.object_type.data or None,
+            object_id=form.object_id.data or None,
+            actor_email=form.actor_email.data or None,
+            since=form.since.data,
+            until=form.until.data,
+        )
+    page = db.paginate(
+        audit.audit_query(criteria), page=_page(), per_page=50, max_per_page=200, error_out=False
+    )
+    return render_template("admin/audit.html", form=form, page=page)

@@ -1,0 +1,247 @@
+"""Registration, login, logout, password change and reset, invitations."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+
+from matchmaker.extensions import db, limiter
+from matchmaker.services import accounts
+from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.regions import region_choices
+from matchmaker.services.users import logout_everywhere
+from matchmaker.web.auth.forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    JoinForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from matchmaker.web.hooks import start_session
+from matchmaker.web.policy import anonymous_only, is_safe_next, login_required, public
+
+bp = Blueprint("auth", __name__)
+security_log = logging.getLogger("matchmaker.security")
+
+
+def apply_errors(form: FlaskForm, error: ValidationFailed) -> None:
+    """Show a service's validation errors next to the form's fields."""
+    for name, messages in error.errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, *messages]
+        else:
+            for message in messages:
+                flash(message, "danger")
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    # A successful login redirects; everything else counts against the limits.
+    return response.status_code != 302
+
+
+def _person(form: RegisterForm | JoinForm, email: str) -> accounts.PersonData:
+    return accounts.PersonData(
+        name=form.name.data,
+        email=email,
+        password=form.password.data,
+        phone=form.phone.data,
+        locale=session.get("locale"),
+    )
+
+
+def _log_in(user: accounts.User) -> None:
+    locale = session.get("locale")
+    session.clear()  # a fresh session on login (anti-fixation)
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+    start_session(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@anonymous_only
+def register() -> Response | str:
+    """Register an organisation and its first member."""
+    form = RegisterForm()
+    form.region.choices = region_choices()
+    if form.validate_on_submit():
+        org = accounts.OrganisationData(
+            kind=form.kind.data,
+            name=form.org_name.data,
+            region=form.region.data,
+            credit_code=form.credit_code.data,
+            website=form.website.data,
+            description=form.description.data,
+        )
+        try:
+            user = accounts.register_organisation(organisation=org, person=_person(form, form.email.data))
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            _log_in(user)
+            flash(_("注册成功。机构通过平台认证后即可发布需求和成果。"), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@anonymous_only
+def join(token: str) -> Response | str:
+    """Accept an invitation to join an organisation."""
+    invitation = accounts.find_invitation(token)
+    if invitation is None:
+        flash(_("邀请链接无效、已使用或已过期。"), "danger")
+        return redirect(url_for("main.index"))
+    form = JoinForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(token=token, person=_person(form, invitation.email))
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            _log_in(user)
+            flash(_("欢迎加入 %(org)s。", org=user.organisation.name), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/join.html", form=form, invitation=invitation)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@anonymous_only
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_failed,
+    scope="login-account",
+)
+def login() -> Response | str:
+    """Log in with e-mail and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(email=form.email.data, password=form.password.data)
+        if user is None:
+            db.session.rollback()
+            security_log.warning(
+                "login.failure",
+                extra={"account": accounts.normalise_email(form.email.data), "ip": request.remote_addr},
+            )
+            form.password.errors = [*form.password.errors, _("邮箱或密码不正确，或账号已停用。")]
+        else:
+            db.session.commit()
+            _log_in(user)
+            security_log.info("login.success", extra={"user_id": user.id, "ip": request.remote_addr})
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    """Log out; the old session cookie stops working everywhere."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        logout_everywhere(user=current_user)
+        db.session.commit()
+        security_log.info("logout", extra={"user_id": current_user.id})
+        logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("你已退出登录。"), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str:
+    """Change the password; every other session ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                user=current_user, current=form.current_password.data, new=form.new_password.data
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            _log_in(current_user._get_current_object())
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@anonymous_only
+@limiter.limit("5 per minute;30 per day", methods=["POST"])
+def forgot_password() -> Response | str:
+    """Ask for a password reset link (the answer never reveals whether the account exists)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(
+            email=form.email.data,
+            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+        )
+        db.session.commit()
+        flash(_("如果这个邮箱已注册，重设密码的链接已发送，请查收邮件。"), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@anonymous_only
+def reset_password(token: str) -> Response | str:
+    """Choose a new password with the e-mailed token."""
+    if accounts.user_for_reset_token(token) is None:
+        flash(_("重设链接无效或已过期，请重新申请。"), "danger")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token=token, new=form.password.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("密码已重设，请用新密码登录。"), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.get("/terms")
+@public
+def terms() -> str:
+    """What the platform does with the data people give it."""
+    return render_template("auth/terms.html")

@@ -1,0 +1,61 @@
+"""Error pages (HTML, or JSON for JSON clients) in the user's language, without tracebacks."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+security_log = logging.getLogger("matchmaker.security")
+log = logging.getLogger("matchmaker.errors")
+
+MESSAGES = {
+    400: (_l("请求无效"), _l("请求的内容不完整或格式不对。")),
+    403: (_l("没有权限"), _l("你的账号无权访问这个页面。")),
+    404: (_l("页面不存在"), _l("找不到你要访问的页面，它可能已被删除或从未存在。")),
+    405: (_l("请求方式不被允许"), _l("这个地址不支持这种请求方式。")),
+    413: (_l("内容过大"), _l("上传的内容超过了大小限制。")),
+    429: (_l("操作太频繁"), _l("你的请求太多了，请稍后再试。")),
+    500: (_l("服务器出错了"), _l("很抱歉，服务器处理请求时出错。我们已经记录了这个问题。")),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def render_error(code: int, message: object | None = None) -> tuple[Response | str, int]:
+    """The error page (or JSON body) for an HTTP status code."""
+    title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    text = str(message or default)
+    if _wants_json():
+        return jsonify({"error": {"status": code, "title": str(title), "message": text}}), code
+    return render_template("errors/error.html", code=code, title=title, message=text), code
+
+
+def register(app: Flask) -> None:
+    """Install handlers for HTTP errors, CSRF failures and unexpected exceptions."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        security_log.warning("csrf.failed", extra={"ip": request.remote_addr, "path": request.path})
+        return render_error(400, _l("表单已过期或来源无效，请刷新页面后重试。"))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        code = error.code or 500
+        if code == 429:
+            security_log.warning("rate_limit.hit", extra={"ip": request.remote_addr, "path": request.path})
+        return render_error(code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[Response | str, int]:
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        log.exception("unhandled exception on %s", request.path)
+        return render_error(InternalServerError.code)

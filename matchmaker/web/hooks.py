@@ -1,0 +1,123 @@
+"""Request hooks: access policy, session timeouts, security headers, template helpers."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Flask, Response, abort, flash, redirect, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+
+from matchmaker import __version__
+from matchmaker.extensions import db, login_manager
+from matchmaker.models import User
+from matchmaker.permissions import TEMPLATE_CHECKS, has_permission
+from matchmaker.services.audit import current_ip
+from matchmaker.services.regions import region_label
+from matchmaker.web.i18n import LOCALE_NAMES
+from matchmaker.web.policy import ANONYMOUS_ONLY, AUTHENTICATED, PUBLIC, policy_of
+
+security_log = logging.getLogger("matchmaker.security")
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login loader: the id must carry the user's current session version."""
+    try:
+        raw_id, raw_version = user_id.split(":")
+        uid, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    return user
+
+
+def start_session(user: User) -> None:
+    """Timestamps checked by the idle and absolute timeouts."""
+    now = int(time.time())
+    session["login_at"] = now
+    session["seen_at"] = now
+
+
+def _session_expired(app: Flask) -> bool:
+    now = int(time.time())
+    login_at = session.get("login_at", 0)
+    seen_at = session.get("seen_at", 0)
+    if now - seen_at > app.config["SESSION_IDLE_TIMEOUT"]:
+        return True
+    if now - login_at > app.config["SESSION_ABSOLUTE_TIMEOUT"]:
+        return True
+    session["seen_at"] = now
+    return False
+
+
+def register(app: Flask) -> None:
+    """Install the hooks on the app."""
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.login_message_category = "warning"
+
+    @app.before_request
+    def enforce_policy() -> Response | None:
+        current_ip.set(request.remote_addr)
+        if request.endpoint is None or request.endpoint == "static":
+            return None
+        policy = policy_of(app.view_functions.get(request.endpoint))
+        if policy is None:
+            security_log.error("policy.missing", extra={"endpoint": request.endpoint})
+            abort(403)
+        if current_user.is_authenticated and _session_expired(app):
+            logout_user()
+            session.clear()
+            flash(_l("你已较长时间未操作，请重新登录。"), "warning")
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if policy == PUBLIC:
+            return None
+        if policy == ANONYMOUS_ONLY:
+            if current_user.is_authenticated:
+                return redirect(url_for("main.dashboard"))
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if policy == AUTHENTICATED or has_permission(current_user, policy):
+            return None
+        security_log.warning(
+            "authz.denied",
+            extra={"user_id": current_user.id, "endpoint": request.endpoint, "ip": request.remote_addr},
+        )
+        abort(403)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["ENV_NAME"] == "production":
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static" and current_user and current_user.is_authenticated:
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def template_helpers() -> dict[str, object]:
+        return {
+            **TEMPLATE_CHECKS,
+            "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "locale_names": LOCALE_NAMES,
+            "region_label": region_label,
+            "app_version": __version__,
+        }

@@ -1,0 +1,26 @@
+"""Locale and time-zone selection: Chinese by default, English on request."""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, session
+from flask_login import current_user
+
+LOCALE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's saved choice, then the session's, else Chinese (never guessed from headers)."""
+    supported = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    """Everyone on this platform lives in China Standard Time."""
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]

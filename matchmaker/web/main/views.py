@@ -1,0 +1,69 @@
+"""Home page, dashboards, language switch and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from matchmaker import __version__
+from matchmaker.extensions import db
+from matchmaker.permissions import Permission, Role
+from matchmaker.services import stats
+from matchmaker.services.accounts import set_locale
+from matchmaker.web.main.forms import LanguageForm
+from matchmaker.web.policy import is_safe_next, permission_required, public
+
+bp = Blueprint("main", __name__)
+
+DASHBOARD_TEMPLATES = {
+    Role.ENTERPRISE: "main/dashboard_enterprise.html",
+    Role.UNIVERSITY: "main/dashboard_university.html",
+    Role.BANK: "main/dashboard_bank.html",
+    Role.ADMIN: "main/dashboard_admin.html",
+}
+
+
+@bp.get("/")
+@public
+def index() -> str:
+    """The public home page."""
+    return render_template("main/index.html", counts=stats.verified_organisation_counts())
+
+
+@bp.get("/healthz")
+@public
+def healthz() -> tuple[Response, int]:
+    """Liveness and database status for load balancers and monitoring."""
+    ok = stats.database_ok()
+    body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "error",
+            "version": __version__}
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.post("/language")
+@public
+def set_language() -> Response:
+    """Switch the interface language (and remember it on the account)."""
+    form = LanguageForm()
+    target = form.next.data if is_safe_next(form.next.data) else url_for("main.index")
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            set_locale(user=current_user, locale=form.locale.data)
+            db.session.commit()
+    return redirect(target)
+
+
+@bp.get("/dashboard")
+@permission_required(Permission.DASHBOARD_VIEW)
+def dashboard() -> str:
+    """Each role's starting page; later features fill its panels."""
+    context = {"overview": stats.admin_overview()} if current_user.role == Role.ADMIN else {}
+    return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)
+
+
+@bp.app_context_processor
+def language_form() -> dict[str, object]:
+    """The navigation bar's language switch, pointing back at the current page."""
+    form = LanguageForm(formdata=None, next=request.full_path.rstrip("?"))
+    return {"language_form": form}
