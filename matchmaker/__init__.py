@@ -17,13 +17,17 @@ class ConfigurationError(RuntimeError):
     """The application cannot start with this configuration."""
 
 
-def create_app(config: type | None = None, **overrides: Any) -> Flask:
+def create_app(
+    config: type | None = None, *, instance_path: str | None = None, **overrides: Any
+) -> Flask:
     """Build the application: config, extensions, blueprints, error handlers, commands."""
     import os
 
     from matchmaker.config import config_from_env
 
-    instance_path = os.environ.get("MATCHMAKER_INSTANCE_PATH") or str(ROOT / "instance")
+    instance_path = (
+        instance_path or os.environ.get("MATCHMAKER_INSTANCE_PATH") or str(ROOT / "instance")
+    )
     app = Flask(
         __name__,
         instance_path=instance_path,

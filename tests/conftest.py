@@ -1,0 +1,132 @@
+"""Shared fixtures: app, db, client, runner, login_as, mail outbox; SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from matchmaker import create_app
+from matchmaker.config import TestConfig
+from matchmaker.extensions import db as _db
+from matchmaker.extensions import limiter
+from matchmaker.models import Base, User
+from tests.factories import make_user
+
+TEST_DATABASE_URL = os.environ.get("MATCHMAKER_TEST_DATABASE_URL")
+
+
+def database_url(tmp_dir: Path) -> str:
+    """PostgreSQL when MATCHMAKER_TEST_DATABASE_URL is set, else a SQLite file."""
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_dir / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One application for the session, with every table created."""
+    tmp = tmp_path_factory.mktemp("instance")
+    application = create_app(
+        TestConfig, instance_path=str(tmp), SQLALCHEMY_DATABASE_URI=database_url(tmp)
+    )
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+        yield application
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+def wipe_tables() -> None:
+    """Empty every table quickly (TRUNCATE on PostgreSQL)."""
+    _db.session.rollback()
+    if _db.engine.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        _db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(Base.metadata.sorted_tables):
+            _db.session.execute(sa.delete(table))
+    _db.session.commit()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[object]:
+    """The database, emptied after each test."""
+    yield _db
+    _db.session.remove()
+    wipe_tables()
+
+
+@pytest.fixture(autouse=True)
+def _reset_limits(app: Flask) -> Iterator[None]:
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app: Flask, db: object) -> FlaskClient:
+    """A test client (CSRF off in TestConfig)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask, db: object):  # noqa: ANN201
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+def log_in(client: FlaskClient, user: User) -> None:
+    """Put a logged-in session for the user into the client's cookie."""
+    now = int(time.time())
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["login_at"] = now
+        session["seen_at"] = now
+
+
+@pytest.fixture
+def login_as(client: FlaskClient, db: object) -> Callable[..., User]:
+    """login_as("enterprise" | "university" | "bank" | "admin", verified=True) -> User."""
+
+    def _login(role: str, **kwargs: object) -> User:
+        user = make_user(role, **kwargs)
+        _db.session.commit()
+        log_in(client, user)
+        return user
+
+    return _login
+
+
+class Outbox(list):
+    """Messages sent through Flask-Mail during a test."""
+
+
+@pytest.fixture
+def outbox(app: Flask) -> Iterator[Outbox]:
+    """Record outgoing mail (as if a server were configured) without sending it."""
+    from matchmaker.extensions import mail
+
+    box = Outbox()
+    app.config["MAIL_SERVER"] = "localhost"
+    with mail.record_messages() as recorded:
+        app.extensions["mail"].suppress = True
+        yield recorded  # type: ignore[misc]
+    app.extensions["mail"].suppress = False
+    app.config["MAIL_SERVER"] = None
+    del box
+
+
+@pytest.fixture
+def caplog_json(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog at INFO for the matchmaker loggers."""
+    caplog.set_level(logging.INFO, logger="matchmaker")
+    return caplog

@@ -1,0 +1,76 @@
+"""factory_boy factories for the models, with traits for states."""
+
+from __future__ import annotations
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from matchmaker.extensions import db
+from matchmaker.models import Organisation, OrgKind, OrgStatus, User
+from matchmaker.models.base import utcnow
+from matchmaker.permissions import Role
+from matchmaker.services.credit_code import make_credit_code
+from matchmaker.services.passwords import hash_password
+
+PASSWORD = "correct horse battery staple"
+
+
+class _Base(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class OrganisationFactory(_Base):
+    """A verified enterprise unless told otherwise."""
+
+    class Meta:
+        model = Organisation
+
+    kind = OrgKind.ENTERPRISE
+    name = factory.Sequence(lambda n: f"测试企业{n}有限公司")
+    region = "changchun"
+    credit_code = factory.Sequence(lambda n: make_credit_code(f"91220101MA{n:07d}"))
+    status = OrgStatus.VERIFIED
+    verified_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        pending = factory.Trait(status=OrgStatus.PENDING, verified_at=None)
+        university = factory.Trait(kind=OrgKind.UNIVERSITY, name=factory.Sequence(lambda n: f"测试大学{n}"))
+        bank = factory.Trait(kind=OrgKind.BANK, name=factory.Sequence(lambda n: f"测试银行{n}"))
+        government = factory.Trait(
+            kind=OrgKind.GOVERNMENT, credit_code=None, name=factory.Sequence(lambda n: f"科技局{n}")
+        )
+
+
+class UserFactory(_Base):
+    """An active enterprise user with the known test password."""
+
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    name = factory.Sequence(lambda n: f"用户{n}")
+    password_hash = factory.LazyFunction(lambda: hash_password(PASSWORD))
+    role = Role.ENTERPRISE
+    organisation = factory.SubFactory(OrganisationFactory)
+    password_changed_at = factory.LazyFunction(utcnow)
+
+
+ORG_TRAITS = {
+    Role.ENTERPRISE: {},
+    Role.UNIVERSITY: {"university": True},
+    Role.BANK: {"bank": True},
+}
+
+
+def make_user(role: Role | str, *, verified: bool = True, **kwargs: object) -> User:
+    """A user of the given role in a fresh organisation of the matching kind."""
+    role = Role(role)
+    if role == Role.ADMIN:
+        kwargs.setdefault("organisation", None)
+        return UserFactory(role=role, **kwargs)
+    if "organisation" not in kwargs:
+        kwargs["organisation"] = OrganisationFactory(pending=not verified, **ORG_TRAITS[role])
+    return UserFactory(role=role, **kwargs)

@@ -1,0 +1,26 @@
+"""The app starts, serves the home page in Chinese, and answers the health check."""
+
+from __future__ import annotations
+
+import pytest
+
+from matchmaker import ConfigurationError, create_app
+from matchmaker.config import Config
+
+
+def test_home_page_is_chinese(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "吉林科技成果对接平台" in response.get_data(as_text=True)
+
+
+def test_healthz_reports_database_and_version(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "version": "0.1.0"}
+
+
+def test_refuses_to_start_without_secret_key_in_production(tmp_path, monkeypatch):
+    monkeypatch.delenv("MATCHMAKER_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="MATCHMAKER_SECRET_KEY"):
+        create_app(Config, instance_path=str(tmp_path))
