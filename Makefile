@@ -1,20 +1,25 @@
 # The README's two commands: `make run` and `make test`.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PORT   ?= 5000
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-app
+TSTAMP := $(VENV)/.installed-test
 
 .PHONY: run test serve install lint translations clean bench evaluate
 
 $(BIN)/python:
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=python3 ...'"; exit 1; }
+	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e .
 	@touch $(STAMP)
+
+$(TSTAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(TSTAMP)
 
 install: $(STAMP)
 
@@ -25,7 +30,7 @@ run: $(STAMP)
 	MATCHMAKER_ENV=development $(BIN)/matchmaker run --host 127.0.0.1 --port $(PORT)
 
 ## test: run the whole suite (SQLite; PostgreSQL too when MATCHMAKER_TEST_DATABASE_URL is set)
-test: $(STAMP)
+test: $(TSTAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
@@ -33,15 +38,18 @@ serve: $(STAMP)
 	MATCHMAKER_ENV=production $(BIN)/matchmaker db upgrade
 	MATCHMAKER_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-2} --bind 127.0.0.1:$(PORT) wsgi:app
 
-lint: $(STAMP)
+lint: $(TSTAMP)
 	$(BIN)/ruff check matchmaker tests
 
 translations: $(STAMP)
 	$(BIN)/matchmaker translate update
 	$(BIN)/matchmaker translate compile
 
-bench: $(STAMP)
+bench: $(TSTAMP)
 	$(BIN)/matchmaker recommender bench --docs $${DOCS:-100000} --json
+
+evaluate: $(TSTAMP)
+	$(BIN)/matchmaker recommender evaluate ../shared/eval/dev/items.jsonl ../shared/eval/dev/qrels.tsv
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

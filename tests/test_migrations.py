@@ -1,0 +1,58 @@
+"""Migrations: an empty database upgrades to head, and the models match it (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy.engine import make_url
+
+from matchmaker import ROOT, create_app
+from matchmaker.config import TestConfig
+from matchmaker.extensions import db
+
+MIGRATIONS = str(ROOT / "migrations")
+
+
+@pytest.fixture
+def empty_database_url(tmp_path) -> Iterator[str]:
+    """A brand-new empty database of the kind the suite runs on."""
+    url = os.environ.get("MATCHMAKER_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    name = f"mm_migrations_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_upgrade_to_head_leaves_nothing_to_autogenerate(empty_database_url, tmp_path):
+    app = create_app(TestConfig, instance_path=str(tmp_path), SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "render_as_batch": True}
+            )
+            diff = compare_metadata(context, db.metadata)
+            tables = set(sa.inspect(conn).get_table_names())
+        assert diff == [], f"models and migrations differ: {diff}"
+        assert {"organisations", "users", "audit_logs", "invitations"} <= tables
+        downgrade(directory=MIGRATIONS, revision="base")
+        with db.engine.connect() as conn:
+            assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
+        db.session.remove()
+        db.engine.dispose()
