@@ -32,6 +32,10 @@ class Config:
     SESSION_ABSOLUTE_TIMEOUT = 12 * 3600  # seconds after login before re-authentication
 
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS = 2000
     PREFERRED_URL_SCHEME = "https"
     SERVER_NAME: str | None = None
     PROXY_FIX_X_FOR = 0  # number of trusted proxies in front of the app

@@ -6,7 +6,7 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from matchmaker.models import Organisation, User
+    from matchmaker.models import Listing, Organisation, User
 
 
 class Role(enum.StrEnum):
@@ -31,9 +31,16 @@ class Permission(enum.StrEnum):
     USER_MANAGE = "user:manage"
     AUDIT_READ = "audit:read"
     LISTING_REVIEW = "listing:review"
+    TAXONOMY_MANAGE = "taxonomy:manage"
+    NOTIFICATIONS_READ = "notifications:read"
 
 
-_MEMBER = {Permission.DASHBOARD_VIEW, Permission.ACCOUNT_MANAGE, Permission.ORG_INVITE}
+_MEMBER = {
+    Permission.DASHBOARD_VIEW,
+    Permission.ACCOUNT_MANAGE,
+    Permission.ORG_INVITE,
+    Permission.NOTIFICATIONS_READ,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENTERPRISE: frozenset(_MEMBER | {Permission.NEED_CREATE}),
@@ -47,6 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USER_MANAGE,
             Permission.AUDIT_READ,
             Permission.LISTING_REVIEW,
+            Permission.TAXONOMY_MANAGE,
+            Permission.NOTIFICATIONS_READ,
         }
     ),
 }
@@ -80,6 +89,33 @@ def can_manage_user(actor: Any, target: User) -> bool:
     return has_permission(actor, Permission.USER_MANAGE) and actor.id != target.id
 
 
+#: The permission that lets a role create and manage listings of each kind.
+LISTING_PERMISSION = {"result": Permission.RESULT_CREATE, "need": Permission.NEED_CREATE}
+
+
+def can_manage_listing(user: Any, listing: Listing) -> bool:
+    """Members of the owning organisation whose role creates this kind of listing."""
+    return (
+        has_permission(user, LISTING_PERMISSION[listing.KIND])
+        and user.organisation_id == listing.organisation_id
+    )
+
+
+def can_view_listing(user: Any, listing: Listing) -> bool:
+    """Who may see a listing's working copy (drafts, pending edits): its owners and reviewers."""
+    return can_manage_listing(user, listing) or has_permission(user, Permission.LISTING_REVIEW)
+
+
+def can_see_contact(user: Any) -> bool:
+    """Staged disclosure: contact details only for logged-in members of verified organisations."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if has_permission(user, Permission.LISTING_REVIEW):
+        return True
+    org = user.organisation
+    return bool(org is not None and org.is_verified)
+
+
 #: Exposed to templates by a context processor, so a hidden button and a refused URL agree.
 TEMPLATE_CHECKS = {
     "has_permission": has_permission,
@@ -87,5 +123,8 @@ TEMPLATE_CHECKS = {
     "can_invite_to": can_invite_to,
     "can_verify_organisation": can_verify_organisation,
     "can_manage_user": can_manage_user,
+    "can_manage_listing": can_manage_listing,
+    "can_view_listing": can_view_listing,
+    "can_see_contact": can_see_contact,
     "Permission": Permission,
 }

@@ -1,17 +1,49 @@
 """All models, imported here so Alembic and create_all() see every table."""
 
+from matchmaker.models.attachment import Attachment
 from matchmaker.models.audit import AuditLog
 from matchmaker.models.base import Base
+from matchmaker.models.listing import (
+    MODE_GROUPS,
+    STAGE_TRL,
+    Listing,
+    Mode,
+    Need,
+    NeedStatus,
+    Result,
+    ResultStatus,
+    ReviewReason,
+    Stage,
+    stage_for_trl,
+)
+from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus
+from matchmaker.models.publication import Publication
+from matchmaker.models.taxonomy import TechField
 from matchmaker.models.user import Invitation, User
 
 __all__ = [
     "CREDIT_CODE_REQUIRED",
+    "MODE_GROUPS",
+    "STAGE_TRL",
+    "Attachment",
     "AuditLog",
     "Base",
     "Invitation",
+    "Listing",
+    "Mode",
+    "Need",
+    "NeedStatus",
+    "Notification",
     "OrgKind",
     "OrgStatus",
     "Organisation",
+    "Publication",
+    "Result",
+    "ResultStatus",
+    "ReviewReason",
+    "Stage",
+    "TechField",
     "User",
+    "stage_for_trl",
 ]

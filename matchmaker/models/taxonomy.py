@@ -1,0 +1,28 @@
+"""The admin-editable field taxonomy (key industries at the top level)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matchmaker.models.base import Base, intpk
+
+
+class TechField(Base):
+    """A technology field; listings are classified by one."""
+
+    __tablename__ = "tech_fields"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    name_en: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    def label(self, locale: str) -> str:
+        """The field's name in a locale."""
+        return self.name_en if locale.startswith("en") else self.name
+
+    def __repr__(self) -> str:
+        return f"<TechField {self.code}>"

@@ -1,0 +1,99 @@
+"""The notification centre: in-app messages plus e-mail, rendered in each reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from matchmaker.extensions import db
+from matchmaker.models import Notification, User
+from matchmaker.models.base import utcnow
+from matchmaker.services.mail import send_email
+
+#: kind -> (subject, body); bodies take the notification's params as named placeholders.
+MESSAGES: dict[str, tuple[Any, Any]] = {
+    "listing.submitted": (
+        _l("已提交审核：%(title)s"),
+        _l("“%(title)s”已提交平台审核，审核结果会通知你。"),
+    ),
+    "listing.approved": (
+        _l("审核通过：%(title)s"),
+        _l("“%(title)s”已通过审核并公开展示，有效期至 %(expires)s。"),
+    ),
+    "listing.rejected": (
+        _l("需要修改：%(title)s"),
+        _l("“%(title)s”未通过审核（%(reason_label)s）：%(reason)s。请修改后重新提交。"),
+    ),
+    "listing.expiring": (
+        _l("即将到期：%(title)s"),
+        _l("“%(title)s”将于 %(expires)s 到期。如果仍然有效，请登录平台点击“确认仍有效”延长展示。"),
+    ),
+    "listing.expired": (
+        _l("已到期下架：%(title)s"),
+        _l("“%(title)s”未在到期前确认，已从公开列表下架。你可以修改后重新提交。"),
+    ),
+    "listing.review_needed": (
+        _l("新的待审核内容：%(title)s"),
+        _l("%(org)s 提交了“%(title)s”，请在审核队列中处理。"),
+    ),
+}
+
+
+def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of a notification in the current locale."""
+    subject, body = MESSAGES.get(kind, (kind, ""))
+    return str(subject) % params, str(body) % params
+
+
+def notify(
+    *, users: Iterable[User], kind: str, params: dict[str, Any], link: str | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Add an in-app notification for each active user and e-mail it in their language."""
+    created = []
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for user in users:
+        if not user.is_active:
+            continue
+        note = Notification(user_id=user.id, kind=kind, params=params, link=link)
+        db.session.add(note)
+        created.append(note)
+        if email:
+            with force_locale(user.locale or default):
+                subject, body = render(kind, params)
+            send_email(to=user.email, subject=subject, body=body + (f"\n\n{link}" if link else ""))
+    db.session.flush()
+    return created
+
+
+def unread_count(user: User) -> int:
+    """How many notifications the user has not read."""
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def notifications_query(user: User) -> sa.Select:
+    """The user's notifications, newest first."""
+    return (
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read; returns how many changed."""
+    stmt = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0

@@ -1,0 +1,320 @@
+"""The public lists: publishing approved versions, browsing with facets, and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    MODE_GROUPS,
+    STAGE_TRL,
+    Listing,
+    Need,
+    Organisation,
+    Publication,
+    Result,
+    Stage,
+    TechField,
+)
+from matchmaker.models.base import utcnow
+from matchmaker.recommender import normalise
+
+PRICE_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "lt10": (None, Decimal(10)),
+    "10_50": (Decimal(10), Decimal(50)),
+    "50_100": (Decimal(50), Decimal(100)),
+    "100_500": (Decimal(100), Decimal(500)),
+    "gte500": (Decimal(500), None),
+}
+NEGOTIABLE = "negotiable"
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+MAX_QUERY = 100
+MAX_TERMS = 8
+
+
+# --- writing ----------------------------------------------------------------------------------
+def _public_data(listing: Listing) -> dict[str, Any]:
+    common = {
+        "keywords": listing.keyword_list,
+        "attachment_ids": [a.id for a in listing.attachments],
+    }
+    if isinstance(listing, Result):
+        return {
+            **common,
+            "description": listing.description,
+            "patents": list(listing.patents or []),
+            "software_copyrights": list(listing.software_copyrights or []),
+            "trial_terms": listing.trial_terms,
+            "team": listing.team,
+        }
+    return {
+        **common,
+        "description": listing.description,
+        "targets": listing.targets,
+        "existing_base": listing.existing_base,
+    }
+
+
+def searchable_text(listing: Listing) -> tuple[str, str]:
+    """Normalised (head, full) text of a listing for search: head = title + keywords."""
+    head = " ".join([listing.title, " ".join(listing.keyword_list)])
+    body = [listing.summary, listing.description]
+    if isinstance(listing, Need):
+        body += [listing.targets, listing.existing_base]
+    else:
+        body += [listing.team, " ".join(p.get("number", "") for p in listing.patents or [])]
+    return normalise(head), normalise(" ".join([head, *body]))
+
+
+def publish(listing: Listing, *, now: datetime | None = None) -> Publication:
+    """Write the listing's current version as its public version."""
+    now = now or utcnow()
+    pub = listing.publication
+    if pub is None:
+        pub = Publication(kind=listing.KIND, published_at=listing.published_at or now)
+        listing.publication = pub
+    head, text = searchable_text(listing)
+    pub.organisation_id = listing.organisation_id
+    pub.field_id = listing.field_id
+    pub.title = listing.title
+    pub.summary = listing.summary[:500]
+    pub.keywords = listing.keywords
+    pub.region = listing.region
+    pub.search_head = head
+    pub.search_text = text
+    pub.data = _public_data(listing)
+    pub.approved_at = now
+    pub.expires_at = listing.expires_at
+    if isinstance(listing, Result):
+        pub.trl, pub.modes, pub.amount_wan, pub.deadline = (
+            listing.trl, listing.modes, listing.price_wan, None
+        )
+    else:
+        budget = listing.budget_wan or Decimal(0)
+        pub.trl, pub.modes, pub.amount_wan, pub.deadline = (
+            None, 0, budget if budget > 0 else None, listing.deadline
+        )
+    db.session.flush()
+    return pub
+
+
+def unpublish(listing: Listing) -> None:
+    """Remove the listing from the public lists."""
+    if listing.publication is not None:
+        db.session.delete(listing.publication)
+        listing.publication = None
+        db.session.flush()
+
+
+# --- reading ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BrowseFilter:
+    """What a visitor asked the supermarket or the needs list for."""
+
+    kind: str
+    q: str = ""
+    field: str = ""
+    stage: str = ""
+    mode: str = ""
+    price: str = ""
+    region: str = ""
+    org: int | None = None
+    sort: str = ""
+
+    def cleaned(self) -> BrowseFilter:
+        """Bounded, valid values only (unknown values are dropped, never an error)."""
+        return replace(
+            self,
+            q=" ".join(self.q.split())[:MAX_QUERY],
+            stage=self.stage if self.stage in {s.value for s in Stage} else "",
+            mode=self.mode if self.mode in MODE_GROUPS else "",
+            price=self.price if self.price in PRICE_BANDS or self.price == NEGOTIABLE else "",
+            field=self.field[:32],
+            region=self.region[:32],
+            sort=self.sort if self.sort in SORTS else "",
+        )
+
+    @property
+    def terms(self) -> list[str]:
+        """Normalised search terms (AND-ed)."""
+        return [t for t in normalise(self.q).split() if t][:MAX_TERMS]
+
+    @property
+    def effective_sort(self) -> str:
+        """Relevance when searching, newest otherwise, unless the visitor chose."""
+        if self.sort and (self.sort != "relevance" or self.terms):
+            return self.sort
+        return "relevance" if self.terms else "newest"
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _visible(kind: str, now: datetime) -> list[sa.ColumnElement[bool]]:
+    return [
+        Publication.kind == kind,
+        sa.or_(Publication.expires_at.is_(None), Publication.expires_at > now),
+    ]
+
+
+def _conditions(f: BrowseFilter, *, skip: str = "", now: datetime) -> list[sa.ColumnElement[bool]]:
+    conds = _visible(f.kind, now)
+    for term in f.terms:
+        conds.append(Publication.search_text.like(_like(term), escape="\\"))
+    if f.field and skip != "field":
+        conds.append(Publication.field.has(TechField.code == f.field))
+    if f.stage and skip != "stage":
+        low, high = STAGE_TRL[Stage(f.stage)]
+        conds.append(Publication.trl.between(low, high))
+    if f.mode and skip != "mode":
+        conds.append(Publication.modes.op("&")(MODE_GROUPS[f.mode]) != 0)
+    if f.price and skip != "price":
+        conds.append(_price_condition(f.price))
+    if f.region and skip != "region":
+        conds.append(Publication.region == f.region)
+    if f.org and skip != "org":
+        conds.append(Publication.organisation_id == f.org)
+    return conds
+
+
+def _price_condition(band: str) -> sa.ColumnElement[bool]:
+    if band == NEGOTIABLE:
+        return Publication.amount_wan.is_(None)
+    low, high = PRICE_BANDS[band]
+    conds = [Publication.amount_wan.is_not(None)]
+    if low is not None:
+        conds.append(Publication.amount_wan >= low)
+    if high is not None:
+        conds.append(Publication.amount_wan < high)
+    return sa.and_(*conds)
+
+
+def _relevance(f: BrowseFilter) -> sa.ColumnElement[int]:
+    score: sa.ColumnElement[int] = sa.literal(0)
+    for term in f.terms:
+        score = score + sa.case(
+            (Publication.search_head.like(_like(term), escape="\\"), 2), else_=0
+        )
+    return score
+
+
+def browse_query(f: BrowseFilter, *, now: datetime | None = None) -> sa.Select:
+    """The filtered, sorted publications."""
+    now = now or utcnow()
+    stmt = (
+        sa.select(Publication)
+        .where(*_conditions(f, now=now))
+        .options(selectinload(Publication.organisation), selectinload(Publication.field))
+    )
+    sort = f.effective_sort
+    if sort == "relevance":
+        stmt = stmt.order_by(_relevance(f).desc(), Publication.approved_at.desc())
+    elif sort in ("price_asc", "price_desc"):
+        amount = Publication.amount_wan.asc() if sort == "price_asc" else Publication.amount_wan.desc()
+        stmt = stmt.order_by(Publication.amount_wan.is_(None), amount, Publication.approved_at.desc())
+    else:
+        stmt = stmt.order_by(Publication.approved_at.desc())
+    return stmt.order_by(Publication.id.desc())
+
+
+def facet_counts(f: BrowseFilter, *, now: datetime | None = None) -> dict[str, list[tuple[Any, int]]]:
+    """For each facet, the count of each value given every other active filter."""
+    now = now or utcnow()
+    facets: dict[str, list[tuple[Any, int]]] = {}
+
+    def grouped(expr: sa.ColumnElement[Any], skip: str) -> list[tuple[Any, int]]:
+        rows = db.session.execute(
+            sa.select(expr, sa.func.count()).where(*_conditions(f, skip=skip, now=now)).group_by(expr)
+        ).all()
+        return [(value, n) for value, n in rows if value is not None]
+
+    field_rows = dict(grouped(Publication.field_id, "field"))
+    facets["field"] = [
+        (tech_field, field_rows[tech_field.id])
+        for tech_field in db.session.scalars(sa.select(TechField).order_by(TechField.position))
+        if tech_field.id in field_rows
+    ]
+    if f.kind == "result":
+        stage_expr = sa.case(
+            *[(Publication.trl.between(lo, hi), sa.literal(s.value)) for s, (lo, hi) in STAGE_TRL.items()],
+            else_=None,
+        )
+        stage_rows = dict(grouped(stage_expr, "stage"))
+        facets["stage"] = [(s.value, stage_rows[s.value]) for s in Stage if s.value in stage_rows]
+        mode_conds = _conditions(f, skip="mode", now=now)
+        mode_row = db.session.execute(
+            sa.select(
+                *[
+                    sa.func.coalesce(
+                        sa.func.sum(sa.case((Publication.modes.op("&")(bits) != 0, 1), else_=0)), 0
+                    )
+                    for bits in MODE_GROUPS.values()
+                ]
+            ).where(*mode_conds)
+        ).one()
+        facets["mode"] = [(name, n) for name, n in zip(MODE_GROUPS, mode_row, strict=True) if n]
+    band_expr = sa.case(
+        (Publication.amount_wan.is_(None), sa.literal(NEGOTIABLE)),
+        *[
+            (_price_condition(band), sa.literal(band))
+            for band in PRICE_BANDS
+        ],
+        else_=None,
+    )
+    band_rows = dict(grouped(band_expr, "price"))
+    facets["price"] = [
+        (band, band_rows[band]) for band in (*PRICE_BANDS, NEGOTIABLE) if band in band_rows
+    ]
+    facets["region"] = sorted(grouped(Publication.region, "region"), key=lambda r: (-r[1], r[0]))
+    org_rows = grouped(Publication.organisation_id, "org")
+    top = sorted(org_rows, key=lambda r: (-r[1], r[0]))[:20]
+    names = dict(
+        db.session.execute(
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_([oid for oid, _ in top])
+            )
+        ).all()
+    )
+    facets["org"] = [((oid, names.get(oid, "")), n) for oid, n in top]
+    return facets
+
+
+def public_publication(kind: str, listing_id: int, *, now: datetime | None = None) -> Publication | None:
+    """The public version of a listing, if it is on the public lists."""
+    now = now or utcnow()
+    column = Publication.result_id if kind == "result" else Publication.need_id
+    return db.session.scalar(sa.select(Publication).where(column == listing_id, *_visible(kind, now)))
+
+
+def organisation_publications(organisation_id: int, *, now: datetime | None = None) -> list[Publication]:
+    """An organisation's public results and needs, newest first."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(Publication)
+            .where(
+                Publication.organisation_id == organisation_id,
+                sa.or_(Publication.expires_at.is_(None), Publication.expires_at > now),
+            )
+            .order_by(Publication.kind, Publication.approved_at.desc())
+        )
+    )
+
+
+def publication_counts() -> dict[str, int]:
+    """How many results and needs are on the public lists now."""
+    now = utcnow()
+    rows = db.session.execute(
+        sa.select(Publication.kind, sa.func.count())
+        .where(sa.or_(Publication.expires_at.is_(None), Publication.expires_at > now))
+        .group_by(Publication.kind)
+    ).all()
+    return {"result": 0, "need": 0, **dict(rows)}
