@@ -60,7 +60,8 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         start = time.perf_counter()
-        result = evaluate(items, qrels, model=Recommender(**{**base, **params}), with_baselines=False)
+        model = Recommender(**{**base, **params})
+        result = evaluate(items, qrels, model=model, with_baselines=False)
         m = result["metrics"]
         print(
             f"| {name} | {m['ndcg@10']:.4f} | {m['recall@10']:.4f} | {m['recall@50']:.4f} "

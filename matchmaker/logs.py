@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
 
 from flask import Flask
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# json.dumps(ensure_ascii=False) leaves these raw, yet many tools treat them as line breaks.
+_LINE_BREAKING = re.compile("[\x7f-\x9f\u2028\u2029]")
 
 
 class JsonFormatter(logging.Formatter):
@@ -26,7 +29,8 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        line = json.dumps(data, ensure_ascii=False, default=str)
+        return _LINE_BREAKING.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
 
 
 def configure_logging(app: Flask) -> None:

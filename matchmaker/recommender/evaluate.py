@@ -120,7 +120,7 @@ def _baseline_rankings(
 
 
 def baselines(items: Sequence[dict], qrels: Qrels, *, k: int = 10) -> dict[str, dict]:
-    """Score BM25 (bm25s, if installed) and scikit-learn TF-IDF over jieba words on the same data."""
+    """Score BM25 (bm25s, if installed) and scikit-learn TF-IDF over jieba words, same data."""
     from matchmaker.recommender.baseline import (
         BM25Baseline,
         TfidfBaseline,

@@ -7,63 +7,54 @@ from collections.abc import Iterable
 MAX_PHRASE = 12
 
 
-def _is_latin(term: str) -> bool:
-    """Latin words and model numbers are readable as they are."""
-    return term.isascii()
-
-
 def readable_terms(
     shared: Iterable[tuple[str, float]], reference: str | None = None, *, limit: int = 8
 ) -> tuple[str, ...]:
     """Merge shared terms (unigrams, overlapping bigrams, words) into phrases, best first.
 
-    ``reference`` is the normalised query text; when given, a merged phrase must occur in it,
-    so two bigrams are only joined where they really stood side by side.
+    Bigrams that overlap by one character are chained (碳纤 + 纤维 -> 碳纤维). ``reference`` is
+    the normalised query text; when given, a chained phrase must occur in it, so two bigrams are
+    joined only where they really stood side by side.
     """
     weight: dict[str, float] = {}
     for term, contribution in shared:
         weight[term] = weight.get(term, 0.0) + contribution
-    latin = {t: w for t, w in weight.items() if _is_latin(t)}
-    chars = {t: w for t, w in weight.items() if len(t) == 1 and not _is_latin(t)}
+    latin = {t: w for t, w in weight.items() if t.isascii()}
+    chars = {t: w for t, w in weight.items() if len(t) == 1 and not t.isascii()}
     pieces = sorted(
-        (t for t in weight if len(t) >= 2 and not _is_latin(t)), key=lambda t: (-weight[t], t)
+        (t for t in weight if len(t) >= 2 and not t.isascii()), key=lambda t: (-weight[t], t)
     )
+    by_first: dict[str, list[str]] = {}
+    by_last: dict[str, list[str]] = {}
+    for piece in pieces:
+        by_first.setdefault(piece[0], []).append(piece)
+        by_last.setdefault(piece[-1], []).append(piece)
+
+    def fits(phrase: str) -> bool:
+        return len(phrase) <= MAX_PHRASE and (reference is None or phrase in reference)
+
     phrases: list[str] = []
     for piece in pieces:
         if any(piece in p for p in phrases):
             continue
         phrase = piece
         grown = True
-        while grown and len(phrase) < MAX_PHRASE:
+        while grown:
             grown = False
-            for other in pieces:
-                for merged in _overlaps(phrase, other):
-                    if reference is not None and merged not in reference:
-                        continue
-                    phrase, grown = merged, True
+            for other in by_first.get(phrase[-1], ()):
+                if other not in phrase and fits(phrase + other[1:]):
+                    phrase, grown = phrase + other[1:], True
                     break
-                if grown:
+            for other in by_last.get(phrase[0], ()):
+                if other not in phrase and fits(other[:-1] + phrase):
+                    phrase, grown = other[:-1] + phrase, True
                     break
         phrases = [p for p in phrases if p not in phrase]
         phrases.append(phrase)
     scored: dict[str, float] = {}
     for phrase in phrases:
-        score = sum(w for t, w in weight.items() if len(t) >= 2 and not _is_latin(t) and t in phrase)
-        score += sum(w for c, w in chars.items() if c in phrase)
-        scored[phrase] = score
+        score = sum(weight[t] for t in pieces if t in phrase)
+        scored[phrase] = score + sum(w for c, w in chars.items() if c in phrase)
     scored.update(latin)
     ranked = sorted(scored, key=lambda t: (-scored[t], t))
     return tuple(ranked[:limit])
-
-
-def _overlaps(left: str, right: str) -> list[str]:
-    """Strings that join ``left`` and ``right`` where the end of one is the start of the other."""
-    if right in left:
-        return []
-    out = []
-    for k in range(min(len(left), len(right)) - 1, 0, -1):
-        if left.endswith(right[:k]):
-            out.append(left + right[k:])
-        if right.endswith(left[:k]):
-            out.append(right + left[k:])
-    return out

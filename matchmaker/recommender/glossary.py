@@ -4,11 +4,13 @@ from __future__ import annotations
 
 # Top-level industries of the Jilin market and common sub-terms; jieba keeps them whole.
 TAXONOMY_TERMS: frozenset[str] = frozenset(
-    """化工 冶金 碳纤维 新材料 电子信息 光电 汽车 装备制造 人参 农业 食品 生物医药 新能源 绿色能源
-    低空经济 人工智能 软件 复合材料 节能环保 建材 锂离子电池 磷酸铁锂 负极材料 正极材料 电解液
+    str.split(
+        """化工 冶金 碳纤维 新材料 电子信息 光电 汽车 装备制造 人参 农业 食品 生物医药
+    新能源 绿色能源 低空经济 人工智能 软件 复合材料 节能环保 建材 锂离子电池 磷酸铁锂 负极材料 正极材料 电解液
     隔膜 储能 光伏 氢能 燃料电池 无人机 机器视觉 深度学习 神经网络 大数据 物联网 传感器 芯片
     半导体 集成电路 激光 光刻 预浸料 碳化硅 氮化硼 石墨烯 催化剂 废水 污水 固废 脱硫 脱硝
-    皂苷 发酵 益生菌 疫苗 抗体 靶向 检测试剂 新能源汽车 动力电池 电机 电控 轻量化""".split()
+    皂苷 发酵 益生菌 疫苗 抗体 靶向 检测试剂 新能源汽车 动力电池 电机 电控 轻量化"""
+    )
 )
 
 # Abstracts in English meet Chinese listings through this table: each English phrase found in a
@@ -66,7 +68,8 @@ nondestructive testing|无损检测; ground penetrating radar|探地雷达; rada
 laser|激光; lens|透镜; optical|光学; optics|光学; infrared|红外; ultraviolet|紫外;
 light-emitting diode|发光二极管; light emitting diode|发光二极管; leds|发光二极管;
 photolithography|光刻; lithography|光刻; semiconductor|半导体; chip|芯片; chips|芯片;
-integrated circuit|集成电路; circuit|电路; mosfet|场效应管; transistor|晶体管; power module|功率模块;
+integrated circuit|集成电路; circuit|电路; mosfet|场效应管; transistor|晶体管;
+power module|功率模块;
 display|显示; photon counting|光子计数; photon|光子; photoelectric|光电; image sensor|图像传感器;
 wireless|无线; communication|通信; antenna|天线; signal|信号; 5g|5g; internet of things|物联网;
 artificial intelligence|人工智能; machine learning|机器学习; deep learning|深度学习;

@@ -14,11 +14,28 @@ import scipy.sparse as sp
 
 from matchmaker.recommender.document import KINDS, Document, Match
 from matchmaker.recommender.explain import readable_terms
-from matchmaker.recommender.index import InvertedIndex, Vectorizer, prune, term_frequencies
+from matchmaker.recommender.index import (
+    InvertedIndex,
+    Postings,
+    Vectorizer,
+    prune,
+    term_frequencies,
+)
 from matchmaker.recommender.rerank import Meta, Weights, factors
 from matchmaker.recommender.text import Analyzer, normalise
 
 Predicate = Callable[[str], bool]
+
+
+@dataclass
+class _Candidate:
+    """A document found by text: main-index row or side-index document, and its postings."""
+
+    id: str
+    text_score: float
+    row: int | None
+    document: Document | None
+    postings: Postings | None
 
 
 @dataclass
@@ -285,11 +302,11 @@ class Recommender:
         exclude: frozenset[str],
         predicate: Predicate | None,
         include_inactive: bool = False,
-    ) -> list[tuple[str, float, Meta, list[tuple[str, float]]]]:
-        """Best ``depth`` documents by text score: (id, text score, meta, shared terms)."""
+    ) -> list[_Candidate]:
+        """Best ``depth`` documents by text score, best first (ties by id)."""
         if len(query.idx) == 0:
             return []
-        found: list[tuple[str, float, object]] = []
+        found: list[_Candidate] = []
         postings = self.index_.gather(query.idx, query.val)
         if len(postings.rows):
             scores = self.index_.scores(postings)
@@ -300,32 +317,45 @@ class Recommender:
             if kind is not None:
                 ok &= self.kind_codes_[touched] == KINDS.index(kind)
             touched = touched[ok]
-            for row in _top(touched, scores[touched], depth + len(exclude)):
-                found.append((self.ids_[row], float(scores[row]), int(row)))
+            for row in _top(touched, scores[touched], depth + len(exclude)).tolist():
+                found.append(_Candidate(self.ids_[row], float(scores[row]), row, None, postings))
         if self.side_:
             side_ids, matrix = self._side_matrix()
             side_scores = matrix[:, query.idx] @ query.val
             for n in np.flatnonzero(side_scores > 0):
                 doc = self.side_[side_ids[n]][0]
                 if (kind is None or doc.kind == kind) and (include_inactive or doc.active):
-                    found.append((doc.id, float(side_scores[n]), doc))
-        found = [f for f in found if f[0] not in exclude and (predicate is None or predicate(f[0]))]
-        found.sort(key=lambda f: (-f[1], f[0]))
-        found = found[:depth]
+                    found.append(_Candidate(doc.id, float(side_scores[n]), None, doc, None))
+        found = [c for c in found if c.id not in exclude and (predicate is None or predicate(c.id))]
+        found.sort(key=lambda c: (-c.text_score, c.id))
+        return found[:depth]
+
+    def _meta(self, candidate: _Candidate) -> Meta:
+        """Re-ranking attributes of a candidate from the main or the side index."""
+        if candidate.document is not None:
+            return self._meta_of_document(candidate.document)
+        return self._meta_of_row(candidate.row)
+
+    def _terms(self, query: _Query, chosen: list[_Candidate]) -> list[tuple[str, ...]]:
+        """Readable shared words of each chosen candidate (computed for the final page only)."""
+        rows = np.array([c.row for c in chosen if c.row is not None], dtype=np.int64)
+        shared_main: dict[int, list[tuple[str, float]]] = {}
+        if len(rows):
+            postings = next(c.postings for c in chosen if c.postings is not None)
+            shared_main = self._shared_terms(postings, rows)
         out = []
-        rows = np.array([f[2] for f in found if isinstance(f[2], int)], dtype=np.int32)
-        shared_main = self._shared_terms(postings, rows) if len(rows) else {}
-        for doc_id, text_score, where in found:
-            if isinstance(where, int):
-                out.append((doc_id, text_score, self._meta_of_row(where), shared_main[where]))
+        for c in chosen:
+            if c.row is not None:
+                shared = shared_main[c.row]
             else:
-                _, idx, val = self.side_[doc_id]
-                out.append(
-                    (doc_id, text_score, self._meta_of_document(where), self._shared(query, idx, val))
-                )
+                _, idx, val = self.side_[c.id]
+                shared = self._shared(query, idx, val)
+            out.append(readable_terms(shared, query.reference, limit=self.explain_terms))
         return out
 
-    def _shared_terms(self, postings, rows: np.ndarray) -> dict[int, list[tuple[str, float]]]:  # noqa: ANN001
+    def _shared_terms(
+        self, postings: Postings, rows: np.ndarray
+    ) -> dict[int, list[tuple[str, float]]]:
         """Per candidate row, the query terms it contains and what each contributed."""
         mask = np.isin(postings.rows, rows)
         terms = self.vectorizer_.terms_
@@ -346,10 +376,6 @@ class Recommender:
         return [
             (terms[query.idx[a]], float(query.val[a] * val[b])) for a, b in zip(qi, di, strict=True)
         ]
-
-    def _explain(self, query: _Query, shared: list[tuple[str, float]]) -> tuple[str, ...]:
-        """Readable shared words, best first."""
-        return readable_terms(shared, query.reference, limit=self.explain_terms)
 
     def rank(
         self,
@@ -387,14 +413,17 @@ class Recommender:
         )
         now = time.time() if now is None else now
         scored = []
-        for doc_id, text_score, meta, shared in candidates:
+        for candidate in candidates:
+            meta = self._meta(candidate)
             parts = factors(query.meta, meta, weights, now) if query.meta else {}
-            final = text_score + sum(parts.values())
-            scored.append((round(final, 6), doc_id, text_score, meta, parts, shared))
-        scored.sort(key=lambda s: (-s[0], s[1]))
+            final = round(candidate.text_score + sum(parts.values()), 6)
+            scored.append((final, candidate, meta, parts))
+        scored.sort(key=lambda s: (-s[0], s[1].id))
+        scored = scored[:k]
+        terms = self._terms(query, [s[1] for s in scored])
         return [
-            Match(doc_id, meta.kind, final, round(text, 6), parts, self._explain(query, shared))
-            for final, doc_id, text, meta, parts, shared in scored[:k]
+            Match(c.id, meta.kind, final, round(c.text_score, 6), parts, words)
+            for (final, c, meta, parts), words in zip(scored, terms, strict=True)
         ]
 
     def search(
@@ -413,10 +442,14 @@ class Recommender:
         q = _Query(idx, val, None, normalise(query), None)
         found = self._candidates(
             q, kind=kind, depth=offset + k, exclude=frozenset(), predicate=predicate
-        )
+        )[offset : offset + k]
+        return self._plain_matches(q, found)
+
+    def _plain_matches(self, query: _Query, found: list[_Candidate]) -> list[Match]:
+        """Matches scored by text alone (search, near duplicates)."""
         return [
-            Match(doc_id, meta.kind, round(s, 6), round(s, 6), {}, self._explain(q, shared))
-            for doc_id, s, meta, shared in found[offset : offset + k]
+            Match(c.id, self._meta(c).kind, round(c.text_score, 6), round(c.text_score, 6), {}, t)
+            for c, t in zip(found, self._terms(query, found), strict=True)
         ]
 
     def similar(
@@ -443,11 +476,7 @@ class Recommender:
             predicate=None,
             include_inactive=include_inactive,
         )
-        return [
-            Match(doc_id, meta.kind, round(s, 6), round(s, 6), {}, self._explain(query, shared))
-            for doc_id, s, meta, shared in found
-            if s >= threshold
-        ]
+        return self._plain_matches(query, [c for c in found if c.text_score >= threshold])
 
     # -- persistence -------------------------------------------------------------------------
 
@@ -470,7 +499,7 @@ PARAM_NAMES = tuple(inspect.signature(Recommender.__init__).parameters)[1:]
 
 
 def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` best scores, keeping every row tied with the k-th (ids break ties later)."""
+    """Rows of the ``k`` best scores and every row tied with the k-th (ids break ties later)."""
     if len(rows) <= k:
         return rows
     part = np.argpartition(-scores, k - 1)

@@ -28,7 +28,8 @@ STOP_PHRASES: tuple[str, ...] = (
 STOP_CHARS = frozenset("的了和与及在是或并其该之对等为有可以于中将由从而被把这个能到也就都要上下不")
 
 ENGLISH_STOP_WORDS = frozenset(
-    """a about above after again against all also an and any are as at be been before being
+    str.split(
+        """a about above after again against all also an and any are as at be been before being
     below between both but by can could did do does doing down during each few for from further
     had has have having he her here hers him his how i if in into is it its itself just me more
     most my no nor not now of off on once only or other our out over own same she should so some
@@ -38,13 +39,13 @@ ENGLISH_STOP_WORDS = frozenset(
     include invention disclosure present relates related provides provided provide according
     method methods page excerpt first second third one two three via using used use based
     particularly specifically mainly etc may well however thus therefore further furthermore
-    object objective aim field background embodiment embodiments claim claims""".split()
+    object objective aim field background embodiment embodiments claim claims"""
+    )
 )
 
 _LATIN = re.compile(r"[a-z0-9]+")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _YEAR = re.compile(r"(19|20)\d\d")
-_STOP_RE = re.compile("|".join(sorted(map(re.escape, STOP_PHRASES), key=len, reverse=True)))
 
 
 @functools.cache
@@ -117,13 +118,9 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(build(trie)) if trie else None
 
 
-def _glossary_pattern() -> re.Pattern[str]:
-    """One regex over every English glossary phrase, longest first, on word boundaries."""
-    phrases = sorted(GLOSSARY, key=len, reverse=True)
-    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b")
-
-
-_GLOSSARY_RE = _glossary_pattern()
+_STOP_RE = trie_regex(STOP_PHRASES)
+# English glossary phrases on word boundaries (the trie keeps the scan linear).
+_GLOSSARY_RE = re.compile(r"\b(?:" + trie_regex(GLOSSARY).pattern + r")\b")
 
 
 class Analyzer:
@@ -182,11 +179,12 @@ class Analyzer:
         if self.stop_words:
             text = _STOP_RE.sub(" ", text)
         terms: list[str] = []
+        stop = STOP_CHARS if self.stop_words else frozenset()
         for run in _HAN_RUN.findall(text):
             if self.unigrams:
-                terms.extend(c for c in run if not self.stop_words or c not in STOP_CHARS)
+                terms += [c for c in run if c not in stop]
             if self.bigrams:
-                terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+                terms += map(str.__add__, run[:-1], run[1:])
         if self._domain_re is not None:
             # Domain terms (taxonomy, listing keywords, glossary) as whole features.
             terms.extend(m for m in self._domain_re.findall(text) if len(m) > 2)

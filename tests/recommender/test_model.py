@@ -39,7 +39,9 @@ def test_inactive_documents_never_appear(fitted: Recommender) -> None:
 def test_exclude_ids_and_predicate(fitted: Recommender) -> None:
     ids = [m.id for m in fitted.rank("N-cf", target_kind="result", exclude_ids={"R-cf1"})]
     assert "R-cf1" not in ids
-    ids = [m.id for m in fitted.rank("N-cf", target_kind="result", predicate=lambda i: i != "R-cf2")]
+    ids = [
+        m.id for m in fitted.rank("N-cf", target_kind="result", predicate=lambda i: i != "R-cf2")
+    ]
     assert "R-cf2" not in ids
 
 

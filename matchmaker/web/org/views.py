@@ -43,4 +43,4 @@ def mine() -> Response | str:
             db.session.commit()
             flash(_("邀请已发送到 %(email)s。", email=form.email.data), "success")
             return redirect(url_for("org.mine"))
-    return render_template("org/mine.html", org=org, form=form)
+    return render_template("org/mine.html", org=org, members=list(org.members), form=form)
