@@ -106,13 +106,23 @@ def register_blueprints(app: Flask) -> None:
     """Import and register every blueprint (imported here to keep start-up order explicit)."""
     from matchmaker.web.admin.views import bp as admin_bp
     from matchmaker.web.auth.views import bp as auth_bp
+    from matchmaker.web.excel.views import bp as excel_bp
+    from matchmaker.web.listings.views import bp as listings_bp
     from matchmaker.web.main.views import bp as main_bp
+    from matchmaker.web.market.views import bp as market_bp
+    from matchmaker.web.notifications.views import bp as notifications_bp
     from matchmaker.web.org.views import bp as org_bp
+    from matchmaker.web.review.views import bp as review_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(market_bp)
+    app.register_blueprint(listings_bp, url_prefix="/my")
+    app.register_blueprint(review_bp, url_prefix="/admin/review")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(org_bp, url_prefix="/organisation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(excel_bp, url_prefix="/excel")
 
 
 def register_errorhandlers(app: Flask) -> None:

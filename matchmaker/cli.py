@@ -81,6 +81,69 @@ def create_admin_command(email: str, name: str) -> None:
     click.echo(f"Created administrator {user.email} (id {user.id}).")
 
 
+# --- listings ---------------------------------------------------------------------------------
+@click.group("listings")
+def listings_group() -> None:
+    """Results and needs: bulk import, expiry."""
+
+
+@listings_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_id", type=int, required=True, help="Owner organisation id.")
+@click.option(
+    "--kind", type=click.Choice(["results", "needs"]), default=None,
+    help="Listing type (default: results for universities and institutes, needs otherwise).",
+)
+@click.option("--as", "as_email", default=None, help="E-mail of the acting member.")
+@with_appcontext
+def listings_import(file: Path, org_id: int, kind: str | None, as_email: str | None) -> None:
+    """Create drafts from a filled template (.xlsx) or CSV: all rows or none."""
+    from matchmaker.models import Organisation
+    from matchmaker.services import excel
+    from matchmaker.services.errors import NotFound
+
+    org = db.session.get(Organisation, org_id)
+    if org is None:
+        raise click.ClickException(f"No organisation with id {org_id}.")
+    if kind is None:
+        kind = "results" if org.kind in ("university", "institute") else "needs"
+    singular = kind[:-1]
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    with file.open("rb") as handle:
+        content = handle.read(limit + 1)
+    try:
+        actor = excel.importing_member(organisation_id=org_id, kind=singular, email=as_email)
+        table = excel.read_table(kind=singular, filename=file.name, content=content)
+    except (NotFound, excel.ImportRefused) as error:
+        raise click.ClickException(str(error) or "No member may import this kind.") from error
+    with click.progressbar(table.rows, label=f"Checking {len(table.rows)} rows") as rows:
+        checker = excel.RowChecker(singular)
+        checked = [checker.check(row) for row in rows]
+    report = excel.ImportReport(singular, table.columns, checked)
+    click.echo(f"Checked {report.checked} rows.")
+    if not report.ok:
+        for problem in report.problems():
+            click.echo(f"  row {problem.row} · {problem.column}: {problem.message}", err=True)
+        db.session.rollback()
+        raise click.ClickException(
+            f"{len(report.bad_rows)} of {report.checked} rows have errors; nothing was imported."
+        )
+    created = excel.create_drafts(actor=actor, report=report)
+    db.session.commit()
+    click.echo(f"Created {len(created)} draft {kind} for {org.name} (as {actor.email}).")
+
+
+@listings_group.command("expire")
+@with_appcontext
+def listings_expire() -> None:
+    """Remind owners 14 days ahead and expire unconfirmed listings (safe to run from cron)."""
+    from matchmaker.services.listings import expire_listings
+
+    counts = expire_listings()
+    db.session.commit()
+    click.echo(f"Reminded {counts['reminded']}, expired {counts['expired']}.")
+
+
 # --- translate --------------------------------------------------------------------------------
 @click.group("translate")
 def translate_group() -> None:
@@ -104,6 +167,8 @@ def translate_extract() -> None:
     """Collect the marked strings into messages.pot."""
     _pybabel(
         "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+        # Babel skips folders starting with "_" by default; templates/_partials must be read.
+        "--ignore-dirs", ".* __pycache__",
         "-o", str(POT), str(ROOT / "matchmaker"), str(ROOT / "templates"),
     )
 
@@ -153,7 +218,7 @@ def recommender_bench(docs: int, queries: int, seed: int, as_json: bool) -> None
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else json.dumps(result, indent=2))
 
 
-GROUPS = (seed_group, users_group, translate_group, recommender_group)
+GROUPS = (seed_group, users_group, listings_group, translate_group, recommender_group)
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)
     # run even where the app cannot start (no secret key yet).

@@ -32,6 +32,7 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit:read"
     LISTING_REVIEW = "listing:review"
     TAXONOMY_MANAGE = "taxonomy:manage"
+    LISTING_MANAGE = "listing:manage"
     NOTIFICATIONS_READ = "notifications:read"
 
 
@@ -43,8 +44,8 @@ _MEMBER = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ENTERPRISE: frozenset(_MEMBER | {Permission.NEED_CREATE}),
-    Role.UNIVERSITY: frozenset(_MEMBER | {Permission.RESULT_CREATE}),
+    Role.ENTERPRISE: frozenset(_MEMBER | {Permission.NEED_CREATE, Permission.LISTING_MANAGE}),
+    Role.UNIVERSITY: frozenset(_MEMBER | {Permission.RESULT_CREATE, Permission.LISTING_MANAGE}),
     Role.BANK: frozenset(_MEMBER | {Permission.FIRM_BROWSE}),
     Role.ADMIN: frozenset(
         {

@@ -130,3 +130,13 @@ def caplog_json(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """caplog at INFO for the matchmaker loggers."""
     caplog.set_level(logging.INFO, logger="matchmaker")
     return caplog
+
+
+@pytest.fixture
+def fields(db: object) -> dict[str, object]:
+    """The key-industry taxonomy (the migration seeds it; create_all does not)."""
+    from matchmaker.services.taxonomy import active_fields, ensure_key_industries
+
+    ensure_key_industries()
+    _db.session.commit()
+    return {f.code: f for f in active_fields()}

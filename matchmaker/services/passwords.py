@@ -60,8 +60,12 @@ def password_problem(password: str, *, context: tuple[str, ...] = ()) -> str | N
     core = lowered.strip("0123456789!@#$%^&*.-_ ")
     if core in common_passwords():
         return _("这个密码只是常见密码加上数字或符号，请换一个。")
+    # Remove every context word at once, so "吉林大学12345" or "Jilin@2024!" count as guessable.
+    remainder = lowered
     for word in (*CONTEXT_WORDS, *context):
         word = (word or "").strip().lower()
-        if len(word) >= 2 and word in lowered and len(lowered) - len(word) < 6:
-            return _("密码不能主要由平台名称、机构名称或邮箱组成。")
+        if len(word) >= 2:
+            remainder = remainder.replace(word, "")
+    if remainder != lowered and len(remainder.strip("0123456789!@#$%^&*.-_ ")) < 4:
+        return _("密码不能主要由平台名称、机构名称或邮箱组成。")
     return None

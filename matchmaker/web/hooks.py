@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, abort, flash, redirect, request, session, url_for
+from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale
+from flask_babel import refresh as refresh_babel
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
@@ -14,9 +15,11 @@ from matchmaker import __version__
 from matchmaker.extensions import db, login_manager
 from matchmaker.models import User
 from matchmaker.permissions import TEMPLATE_CHECKS, has_permission
+from matchmaker.services import notifications
 from matchmaker.services.audit import current_ip
 from matchmaker.services.regions import region_label
 from matchmaker.web.i18n import LOCALE_NAMES
+from matchmaker.web.labels import TEMPLATE_LABELS
 from matchmaker.web.policy import ANONYMOUS_ONLY, AUTHENTICATED, PUBLIC, policy_of
 
 security_log = logging.getLogger("matchmaker.security")
@@ -69,6 +72,11 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def enforce_policy() -> Response | None:
+        # Identity and locale are per request. When an app context outlives a request (tests,
+        # CLI-driven requests) Flask reuses its `g`, so drop what Flask-Login and Flask-Babel
+        # cached there by an earlier request.
+        g.pop("_login_user", None)
+        refresh_babel()
         current_ip.set(request.remote_addr)
         if request.endpoint is None or request.endpoint == "static":
             return None
@@ -97,6 +105,17 @@ def register(app: Flask) -> None:
         )
         abort(403)
 
+    @app.before_request
+    def refuse_malformed_input() -> None:
+        # Text fields would receive a FileStorage, and PostgreSQL cannot store NUL characters.
+        view = app.view_functions.get(request.endpoint or "")
+        if request.files and not getattr(view, "_accepts_files", False):
+            security_log.warning("upload.refused", extra={"endpoint": request.endpoint})
+            abort(400)
+        for values in (request.args, request.form):
+            if any("\x00" in value for _key, value in values.items(multi=True)):
+                abort(400)
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
@@ -114,8 +133,14 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def template_helpers() -> dict[str, object]:
+        unread = 0
+        if current_user and current_user.is_authenticated:
+            unread = notifications.unread_count(current_user)
         return {
             **TEMPLATE_CHECKS,
+            **TEMPLATE_LABELS,
+            "unread_notifications": unread,
+            "url_endpoints": app.view_functions,
             "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
             "locale_names": LOCALE_NAMES,
             "region_label": region_label,

@@ -43,6 +43,12 @@ def permission_required(permission: Permission) -> Callable[[F], F]:
     return _policy(permission)
 
 
+def accepts_files(view: F) -> F:
+    """The view takes file uploads; every other view refuses requests carrying files (400)."""
+    view._accepts_files = True  # type: ignore[attr-defined]
+    return view
+
+
 def policy_of(view: Callable[..., Any] | None) -> object:
     """The declared policy of a view function, or None when it has none."""
     return getattr(view, "_access_policy", None)

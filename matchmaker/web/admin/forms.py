@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 
 class RejectForm(FlaskForm):
@@ -38,3 +38,20 @@ class AuditFilterForm(FlaskForm):
     actor_email = StringField(_l("操作人邮箱"), validators=[Optional(), Length(max=254)])
     since = DateField(_l("起始日期"), validators=[Optional()])
     until = DateField(_l("截止日期"), validators=[Optional()])
+
+
+class FieldForm(FlaskForm):
+    """A field of the taxonomy."""
+
+    code = StringField(
+        _l("代码"),
+        validators=[
+            InputRequired(_l("请填写代码。")),
+            Length(max=32),
+            Regexp(r"^[a-z0-9_]+$", message=_l("只能用小写字母、数字和下划线。")),
+        ],
+    )
+    name = StringField(_l("中文名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)])
+    name_en = StringField(_l("英文名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)])
+    position = IntegerField(_l("排序"), default=100, validators=[Optional(), NumberRange(min=0, max=100000)])
+    is_active = BooleanField(_l("启用"), default=True)

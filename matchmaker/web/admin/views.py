@@ -7,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.extensions import db
-from matchmaker.models import Organisation, User
+from matchmaker.models import Organisation, TechField, User
 from matchmaker.permissions import Permission
-from matchmaker.services import audit, organisations, users
+from matchmaker.services import audit, organisations, taxonomy, users
 from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from matchmaker.web.admin.forms import AuditFilterForm, ReasonForm, RejectForm
+from matchmaker.web.admin.forms import AuditFilterForm, FieldForm, ReasonForm, RejectForm
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.auth.views import apply_errors
 from matchmaker.web.policy import permission_required
@@ -21,7 +21,8 @@ PER_PAGE = 30
 
 
 def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    # Clamped: a huge page number would overflow the database's OFFSET.
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
 
 
 @bp.get("/organisations")
@@ -177,3 +178,48 @@ def audit_log() -> str:
         audit.audit_query(criteria), page=_page(), per_page=50, max_per_page=200, error_out=False
     )
     return render_template("admin/audit.html", form=form, page=page)
+
+
+@bp.route("/fields", methods=["GET", "POST"])
+@permission_required(Permission.TAXONOMY_MANAGE)
+def fields() -> Response | str:
+    """The field taxonomy: list, and add a field."""
+    form = FieldForm()
+    if form.validate_on_submit():
+        try:
+            taxonomy.save_field(
+                actor=current_user, code=form.code.data, name=form.name.data,
+                name_en=form.name_en.data, position=form.position.data or 0,
+                is_active=form.is_active.data,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("已保存领域 %(name)s。", name=form.name.data), "success")
+            return redirect(url_for("admin.fields"))
+    return render_template("admin/fields.html", form=form, items=taxonomy.all_fields())
+
+
+@bp.route("/fields/<int:field_id>", methods=["GET", "POST"])
+@permission_required(Permission.TAXONOMY_MANAGE)
+def edit_field(field_id: int) -> Response | str:
+    """Rename, reorder or hide a field."""
+    item = db.get_or_404(TechField, field_id)
+    form = FieldForm(obj=item)
+    if form.validate_on_submit():
+        try:
+            taxonomy.save_field(
+                actor=current_user, code=form.code.data, name=form.name.data,
+                name_en=form.name_en.data, position=form.position.data or 0,
+                is_active=form.is_active.data, field=item,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("已保存领域 %(name)s。", name=item.name), "success")
+            return redirect(url_for("admin.fields"))
+    return render_template("admin/field_edit.html", form=form, item=item)

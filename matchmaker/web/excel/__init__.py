@@ -1,0 +1,1 @@
+"""The excel blueprint: templates, bulk import and exports of listings."""

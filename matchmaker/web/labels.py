@@ -1,0 +1,93 @@
+"""Display labels for coded values, shared by templates (lazy, so they follow the locale)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+
+from matchmaker.models import MODE_GROUPS, Mode, stage_for_trl
+from matchmaker.services.listings import REASON_LABELS
+from matchmaker.web.listings.forms import MODE_LABELS, PATENT_STATUS
+
+STATUS_LABELS = {
+    "draft": _l("草稿"),
+    "pending_review": _l("待审核"),
+    "listed": _l("已上架"),
+    "open": _l("征集中"),
+    "withdrawn": _l("已撤下"),
+    "expired": _l("已过期"),
+    "transferred": _l("已转化"),
+    "evaluating": _l("评审中"),
+    "awarded": _l("已揭榜"),
+    "contracted": _l("已签约"),
+    "in_progress": _l("实施中"),
+    "accepted": _l("已验收"),
+    "unawarded": _l("未揭榜"),
+    "terminated": _l("已终止"),
+}
+STATUS_STYLES = {
+    "draft": "secondary", "pending_review": "warning", "listed": "success", "open": "success",
+    "withdrawn": "dark", "expired": "danger", "transferred": "info",
+}
+STAGE_LABELS = {
+    "lab": _l("实验室"), "small_pilot": _l("小试"), "pilot": _l("中试"), "industrial": _l("产业化"),
+}
+MODE_GROUP_LABELS = {
+    "transfer": _l("转让"), "license": _l("许可"), "equity": _l("作价投资"),
+    "cooperation": _l("合作开发"), "use_first": _l("先使用后付费"),
+}
+PRICE_LABELS = {
+    "lt10": _l("10 万元以下"), "10_50": _l("10–50 万元"), "50_100": _l("50–100 万元"),
+    "100_500": _l("100–500 万元"), "gte500": _l("500 万元以上"), "negotiable": _l("面议"),
+}
+SORT_LABELS = {
+    "relevance": _l("相关度"), "newest": _l("最新"), "price_asc": _l("金额从低到高"),
+    "price_desc": _l("金额从高到低"),
+}
+DIFF_LABELS = {
+    "title": _l("标题"), "summary": _l("简介"), "keywords": _l("关键词"), "field": _l("技术领域"),
+    "region": _l("所在地区"), "description": _l("详细介绍"), "trl": _l("技术成熟度"),
+    "modes": _l("交易方式"), "amount": _l("金额"), "deadline": _l("截止日期"), "patents": _l("专利"),
+    "software_copyrights": _l("软件著作权"), "trial_terms": _l("先使用后付费条件"),
+    "team": _l("团队/发明人"), "targets": _l("预期目标"), "existing_base": _l("现有工作基础"),
+    "attachments": _l("附件"),
+}
+
+
+def amount_label(value: Decimal | None) -> str:
+    """An amount in 万元, or 面议 when none is given."""
+    if value is None or value == 0:
+        return str(_l("面议"))
+    return str(_l("%(amount)s 万元", amount=format_decimal(value, format="#,##0.##")))
+
+
+def mode_labels(bits: int | None) -> list[str]:
+    """The labels of the modes in a bit set."""
+    return [str(label) for mode, label in MODE_LABELS.items() if (bits or 0) & mode]
+
+
+def stage_label(trl: int | None) -> str:
+    """'TRL 6 · 中试'."""
+    stage = stage_for_trl(trl)
+    return f"TRL {trl} · {STAGE_LABELS[stage.value]}" if stage else "—"
+
+
+TEMPLATE_LABELS: dict[str, Any] = {
+    "STATUS_LABELS": STATUS_LABELS,
+    "STATUS_STYLES": STATUS_STYLES,
+    "STAGE_LABELS": STAGE_LABELS,
+    "MODE_GROUP_LABELS": MODE_GROUP_LABELS,
+    "PRICE_LABELS": PRICE_LABELS,
+    "SORT_LABELS": SORT_LABELS,
+    "REASON_LABELS": {str(k): v for k, v in REASON_LABELS.items()},
+    "PATENT_STATUS": PATENT_STATUS,
+    "DIFF_LABELS": DIFF_LABELS,
+    "amount_label": amount_label,
+    "mode_labels": mode_labels,
+    "stage_label": stage_label,
+    "MODE_GROUPS": MODE_GROUPS,
+    "Mode": Mode,
+}

@@ -1,0 +1,1 @@
+"""Owners manage their results and needs."""

@@ -1,0 +1,1 @@
+"""The public market: supermarket, needs list, detail pages, organisation pages."""

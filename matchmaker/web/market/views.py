@@ -1,0 +1,126 @@
+"""The public market: the results supermarket, the needs list, detail and organisation pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask_login import current_user
+
+from matchmaker.extensions import db
+from matchmaker.models import Need, Organisation, Result
+from matchmaker.permissions import can_see_contact, can_view_listing
+from matchmaker.services import attachments, publication
+from matchmaker.services.errors import NotFound
+from matchmaker.web.policy import public
+
+bp = Blueprint("market", __name__)
+PER_PAGE = 20
+
+
+def _filter(kind: str) -> publication.BrowseFilter:
+    args = request.args
+    return publication.BrowseFilter(
+        kind=kind,
+        q=args.get("q", ""),
+        field=args.get("field", ""),
+        stage=args.get("stage", ""),
+        mode=args.get("mode", ""),
+        price=args.get("price", ""),
+        region=args.get("region", ""),
+        org=args.get("org", type=int),
+        sort=args.get("sort", ""),
+    ).cleaned()
+
+
+def _browse(kind: str, template: str) -> str:
+    criteria = _filter(kind)
+    page = db.paginate(
+        publication.browse_query(criteria),
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=PER_PAGE,
+        max_per_page=50,
+        error_out=False,
+    )
+    return render_template(
+        template, page=page, criteria=criteria, facets=publication.facet_counts(criteria)
+    )
+
+
+@bp.get("/results")
+@public
+def results() -> str:
+    """科技成果超市: every listed result, with facets and search."""
+    return _browse("result", "market/results.html")
+
+
+@bp.get("/needs")
+@public
+def needs() -> str:
+    """企业技术需求榜单: every open need, with facets and search."""
+    return _browse("need", "market/needs.html")
+
+
+def _detail(kind: str, model: type[Result] | type[Need], listing_id: int) -> str:
+    pub = publication.public_publication(kind, listing_id)
+    listing = db.session.get(model, listing_id)
+    if listing is None:
+        abort(404)
+    preview = pub is None or request.args.get("preview") == "1"
+    if preview and not can_view_listing(current_user, listing):
+        abort(404)
+    return render_template(
+        f"market/{kind}.html",
+        item=publication.detail_view(listing, None if preview else pub),
+        listing=listing,
+        preview=preview,
+        show_contact=can_see_contact(current_user) and not preview,
+    )
+
+
+@bp.get("/results/<int:listing_id>")
+@public
+def result(listing_id: int) -> str:
+    """A result's public page (or its owner's preview of the working copy)."""
+    return _detail("result", Result, listing_id)
+
+
+@bp.get("/needs/<int:listing_id>")
+@public
+def need(listing_id: int) -> str:
+    """A need's public page (or its owner's preview of the working copy)."""
+    return _detail("need", Need, listing_id)
+
+
+@bp.get("/orgs/<int:org_id>")
+@public
+def organisation(org_id: int) -> str:
+    """An organisation's public page with its public listings."""
+    org = db.get_or_404(Organisation, org_id)
+    pubs = publication.organisation_publications(org.id)
+    if not pubs and not org.is_verified:
+        abort(404)
+    return render_template(
+        "market/organisation.html",
+        org=org,
+        results=[p for p in pubs if p.kind == "result"],
+        needs=[p for p in pubs if p.kind == "need"],
+    )
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@public
+def attachment(attachment_id: int) -> Response:
+    """Download an attachment through the listing's access check."""
+    try:
+        item, path = attachments.downloadable(user=current_user, attachment_id=attachment_id)
+    except NotFound:
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=item.original_name,
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,1 @@
+"""The admin review queue."""

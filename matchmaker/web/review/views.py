@@ -1,0 +1,89 @@
+"""The admin review queue: pending listings oldest first, with the diff; approve or reject."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matchmaker.extensions import db
+from matchmaker.models import Need, Result
+from matchmaker.permissions import Permission
+from matchmaker.services import listings, publication
+from matchmaker.services.errors import InvalidTransition, ValidationFailed
+from matchmaker.web.auth.forms import ConfirmForm
+from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.listings.views import link_for
+from matchmaker.web.policy import permission_required
+from matchmaker.web.review.forms import RejectListingForm
+
+bp = Blueprint("review", __name__)
+MODELS = {"results": Result, "needs": Need}
+
+
+@bp.get("/")
+@permission_required(Permission.LISTING_REVIEW)
+def queue() -> str:
+    """Everything waiting for review, oldest first."""
+    return render_template("review/queue.html", items=listings.review_queue_query())
+
+
+def _render(listing: Result | Need, reject_form: RejectListingForm, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "review/show.html",
+        listing=listing,
+        kind=listing.KIND,
+        changes=publication.changes_since_approval(listing),
+        approve_form=ConfirmForm(formdata=None),
+        reject_form=reject_form,
+    ), status
+
+
+@bp.get("/<any(results, needs):kinds>/<int:listing_id>")
+@permission_required(Permission.LISTING_REVIEW)
+def show(kinds: str, listing_id: int) -> tuple[str, int]:
+    """One listing with its changes against the last approved version."""
+    listing = db.get_or_404(MODELS[kinds], listing_id)
+    return _render(listing, RejectListingForm(formdata=None))
+
+
+@bp.post("/<any(results, needs):kinds>/<int:listing_id>/approve")
+@permission_required(Permission.LISTING_REVIEW)
+def approve(kinds: str, listing_id: int) -> Response:
+    """Approve: the listing (or its new version) goes public."""
+    listing = db.get_or_404(MODELS[kinds], listing_id)
+    try:
+        listings.approve_listing(actor=current_user, listing=listing, link_for=link_for)
+    except InvalidTransition as error:
+        db.session.rollback()
+        flash(str(error), "warning")
+        return redirect(url_for("review.show", kinds=kinds, listing_id=listing.id))
+    db.session.commit()
+    flash(_("已通过：%(title)s", title=listing.title), "success")
+    return redirect(url_for("review.queue"))
+
+
+@bp.post("/<any(results, needs):kinds>/<int:listing_id>/reject")
+@permission_required(Permission.LISTING_REVIEW)
+def reject(kinds: str, listing_id: int) -> Response | tuple[str, int]:
+    """Send back to the owner with a reason code and text."""
+    listing = db.get_or_404(MODELS[kinds], listing_id)
+    form = RejectListingForm()
+    if form.validate_on_submit():
+        try:
+            listings.reject_listing(
+                actor=current_user, listing=listing, code=form.code.data, reason=form.reason.data,
+                link_for=link_for,
+            )
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        except InvalidTransition as error:
+            db.session.rollback()
+            flash(str(error), "warning")
+            return redirect(url_for("review.show", kinds=kinds, listing_id=listing.id))
+        else:
+            db.session.commit()
+            flash(_("已驳回：%(title)s", title=listing.title), "success")
+            return redirect(url_for("review.queue"))
+    return _render(listing, form, 400)
