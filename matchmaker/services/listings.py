@@ -506,3 +506,34 @@ REASON_LABELS = {
     ReviewReason.DUPLICATE: _l("疑似重复"),
     ReviewReason.OTHER: _l("其他"),
 }
+
+
+def owner_overview(*, organisation_id: int, kind: str, now: datetime | None = None) -> dict[str, Any]:
+    """Counts by status and the listings expiring within the reminder window (dashboard)."""
+    now = now or utcnow()
+    model = MODEL[kind]
+    rows = db.session.execute(
+        sa.select(model.status, sa.func.count())
+        .where(model.organisation_id == organisation_id)
+        .group_by(model.status)
+    ).all()
+    expiring = db.session.scalars(
+        sa.select(model)
+        .where(
+            model.organisation_id == organisation_id,
+            model.status == PUBLIC_STATUS[kind],
+            model.expires_at <= now + REMIND_BEFORE,
+        )
+        .order_by(model.expires_at)
+    ).all()
+    return {"counts": {str(s): n for s, n in rows}, "expiring": list(expiring)}
+
+
+def review_queue_size() -> int:
+    """How many listings wait for review."""
+    return sum(
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(model.status == "pending_review")
+        ) or 0
+        for model in (Result, Need)
+    )

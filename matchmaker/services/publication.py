@@ -427,3 +427,15 @@ def text_diff(before: str, after: str) -> list[tuple[str, str]]:
         if op in ("insert", "replace"):
             segments.append(("insert", after[b0:b1]))
     return segments
+
+
+def latest(kind: str, *, limit: int = 6) -> list[Publication]:
+    """The most recently approved public listings of a kind."""
+    stmt = (
+        sa.select(Publication)
+        .where(*_visible(kind, utcnow()))
+        .options(selectinload(Publication.organisation), selectinload(Publication.field))
+        .order_by(Publication.approved_at.desc(), Publication.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

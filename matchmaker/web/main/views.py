@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from matchmaker import __version__
 from matchmaker.extensions import db
-from matchmaker.permissions import Permission, Role
-from matchmaker.services import stats
+from matchmaker.permissions import Permission, Role, has_permission
+from matchmaker.services import listings, publication, stats
 from matchmaker.services.accounts import set_locale
 from matchmaker.web.main.forms import LanguageForm
 from matchmaker.web.policy import is_safe_next, permission_required, public
@@ -27,7 +27,13 @@ DASHBOARD_TEMPLATES = {
 @public
 def index() -> str:
     """The public home page."""
-    return render_template("main/index.html", counts=stats.verified_organisation_counts())
+    return render_template(
+        "main/index.html",
+        counts=stats.verified_organisation_counts(),
+        listing_counts=publication.publication_counts(),
+        latest_results=publication.latest("result"),
+        latest_needs=publication.latest("need", limit=4),
+    )
 
 
 @bp.get("/healthz")
@@ -58,7 +64,14 @@ def set_language() -> Response:
 @permission_required(Permission.DASHBOARD_VIEW)
 def dashboard() -> str:
     """Each role's starting page; later features fill its panels."""
-    context = {"overview": stats.admin_overview()} if current_user.role == Role.ADMIN else {}
+    context: dict[str, object] = {}
+    if current_user.role == Role.ADMIN:
+        context["overview"] = {**stats.admin_overview(), "pending_listings": listings.review_queue_size()}
+    elif has_permission(current_user, Permission.LISTING_MANAGE):
+        kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
+        context["mine"] = listings.owner_overview(
+            organisation_id=current_user.organisation_id, kind=kind
+        )
     return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)
 
 
