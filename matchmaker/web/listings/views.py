@@ -119,13 +119,16 @@ def edit(kinds: str, listing_id: int) -> Response | str:
 @permission_required(Permission.LISTING_MANAGE)
 def show(kinds: str, listing_id: int) -> str:
     """The owner's page: state, reviewer's reason, preview, actions and attachments."""
-    listing = _owned(kinds, listing_id)
+    return _render_show(_owned(kinds, listing_id))
+
+
+def _render_show(listing: Listing) -> str:
     return render_template(
         "listings/show.html",
         listing=listing,
         kind=listing.KIND,
-        action_form=ActionForm(),
-        attachment_form=AttachmentForm(),
+        action_form=ActionForm(formdata=None),
+        attachment_form=AttachmentForm(formdata=None),
         can_submit=can_publish(current_user),
     )
 
@@ -141,7 +144,7 @@ ACTIONS = {
 
 @bp.post("/<any(results, needs):kinds>/<int:listing_id>/action")
 @permission_required(Permission.LISTING_MANAGE)
-def act(kinds: str, listing_id: int) -> Response:
+def act(kinds: str, listing_id: int) -> Response | tuple[str, int]:
     """Submit, retract, withdraw, confirm or mark transferred."""
     listing = _owned(kinds, listing_id)
     form = ActionForm()
@@ -159,8 +162,10 @@ def act(kinds: str, listing_id: int) -> Response:
             for text in messages:
                 flash(text, "danger")
     except (InvalidTransition, PermissionDenied) as error:
+        # An illegal transition answers 409 with the listing page and the reason.
         db.session.rollback()
         flash(str(error) or _("不能执行这个操作。"), "warning")
+        return _render_show(listing), 409
     else:
         db.session.commit()
         flash(str(message), "success")

@@ -49,7 +49,7 @@ def show(kinds: str, listing_id: int) -> tuple[str, int]:
 
 @bp.post("/<any(results, needs):kinds>/<int:listing_id>/approve")
 @permission_required(Permission.LISTING_REVIEW)
-def approve(kinds: str, listing_id: int) -> Response:
+def approve(kinds: str, listing_id: int) -> Response | tuple[str, int]:
     """Approve: the listing (or its new version) goes public."""
     listing = db.get_or_404(MODELS[kinds], listing_id)
     try:
@@ -57,7 +57,7 @@ def approve(kinds: str, listing_id: int) -> Response:
     except InvalidTransition as error:
         db.session.rollback()
         flash(str(error), "warning")
-        return redirect(url_for("review.show", kinds=kinds, listing_id=listing.id))
+        return _render(listing, RejectListingForm(formdata=None), 409)
     db.session.commit()
     flash(_("已通过：%(title)s", title=listing.title), "success")
     return redirect(url_for("review.queue"))
@@ -81,7 +81,7 @@ def reject(kinds: str, listing_id: int) -> Response | tuple[str, int]:
         except InvalidTransition as error:
             db.session.rollback()
             flash(str(error), "warning")
-            return redirect(url_for("review.show", kinds=kinds, listing_id=listing.id))
+            return _render(listing, RejectListingForm(formdata=None), 409)
         else:
             db.session.commit()
             flash(_("已驳回：%(title)s", title=listing.title), "success")
