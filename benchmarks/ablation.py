@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("items", nargs="?", type=Path, default=DEV / "items.jsonl")
     parser.add_argument("qrels", nargs="?", type=Path, default=DEV / "qrels.tsv")
     parser.add_argument("--only", nargs="*", default=None)
-    parser.add_argument("--set", default=None, help='extra JSON params applied to every row')
+    parser.add_argument("--set", default=None, help="extra JSON params applied to every row")
     args = parser.parse_args()
     items, qrels = load_items(args.items), load_qrels(args.qrels)
     base = json.loads(args.set) if args.set else {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # the pure recommender package must import without Flask
+    from flask import Flask
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,8 @@ def create_app(
 ) -> Flask:
     """Build the application: config, extensions, blueprints, error handlers, commands."""
     import os
+
+    from flask import Flask
 
     from matchmaker.config import config_from_env
 

@@ -156,8 +156,7 @@ def evaluate(
     """Rank every judged need's results; return metrics, baseline metrics and top-50 rankings."""
     ids = {item["id"] for item in items}
     queries = [
-        q for q, judged in sorted(qrels.items())
-        if q in ids and any(g > 0 for g in judged.values())
+        q for q, judged in sorted(qrels.items()) if q in ids and any(g > 0 for g in judged.values())
     ]
     judged = {q: qrels[q] for q in queries}
     rankings = engine_rankings(items, queries, model=model)

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 MIN_DOCS_FOR_MAX_DF = 50
+CHUNK = 1 << 20
 
 # A document as the analyser sees it: (terms, weight) per field (title, keywords, body).
 Segments = Sequence[tuple[Sequence[str], float]]
@@ -47,50 +48,72 @@ class Vectorizer:
     def fit_transform(self, docs: Iterable[dict[str, float]]) -> sp.csr_matrix:
         """Learn vocabulary and IDF from term frequencies; return the document matrix (CSR)."""
         provisional: dict[str, int] = {}
-        rows_idx: list[np.ndarray] = []
-        rows_tf: list[np.ndarray] = []
+        chunks_idx: list[np.ndarray] = []
+        chunks_tf: list[np.ndarray] = []
+        lengths: list[int] = []
+        pending_idx: list[int] = []
+        pending_tf: list[float] = []
         for tf in docs:
-            ids = [provisional.setdefault(term, len(provisional)) for term in tf]
-            rows_idx.append(np.asarray(ids, dtype=np.int32))
-            rows_tf.append(np.fromiter(tf.values(), dtype=np.float32, count=len(tf)))
-        n_docs = len(rows_idx)
-        df = np.bincount(
-            np.concatenate(rows_idx) if rows_idx else np.zeros(0, np.int32),
-            minlength=len(provisional),
-        )
+            pending_idx += [provisional.setdefault(term, len(provisional)) for term in tf]
+            pending_tf += tf.values()
+            lengths.append(len(tf))
+            if len(pending_idx) >= CHUNK:
+                # Flat chunks instead of one array per document: far less overhead at 1M docs.
+                chunks_idx.append(np.array(pending_idx, dtype=np.int32))
+                chunks_tf.append(np.array(pending_tf, dtype=np.float32))
+                pending_idx, pending_tf = [], []
+        chunks_idx.append(np.array(pending_idx, dtype=np.int32))
+        chunks_tf.append(np.array(pending_tf, dtype=np.float32))
+        del pending_idx, pending_tf
+        n_docs = len(lengths)
+        old_ids = np.concatenate(chunks_idx)
+        chunks_idx.clear()
+        df = np.bincount(old_ids, minlength=len(provisional))
         keep = df >= self.min_df
         if n_docs >= MIN_DOCS_FOR_MAX_DF and self.max_df < 1.0:
             # Terms in most documents cost the most postings and separate nothing; in a tiny
             # corpus a document frequency says nothing, so the cut waits for a real one.
             keep &= df <= max(self.max_df * n_docs, 1)
         old_terms = list(provisional)
+        del provisional
         # Sorted vocabulary: term ids do not depend on the order documents arrived in.
         kept = sorted(old_terms[i] for i in np.flatnonzero(keep))
         self.vocabulary_ = {term: i for i, term in enumerate(kept)}
         self.terms_ = kept
-        remap = np.full(len(provisional), -1, dtype=np.int32)
-        for old, term in enumerate(old_terms):
-            remap[old] = self.vocabulary_.get(term, -1)
+        remap = np.fromiter(
+            (self.vocabulary_.get(t, -1) for t in old_terms), dtype=np.int32, count=len(old_terms)
+        )
+        del old_terms
         kept_df = np.zeros(len(kept), dtype=np.float64)
         kept_df[remap[keep]] = df[keep]
         idf = np.log((1.0 + n_docs) / (1.0 + kept_df)) + 1.0
         scale = np.array([self.unigram_weight if len(t) == 1 else 1.0 for t in kept])
         self.idf_ = (idf * scale).astype(np.float32)
-        del provisional, old_terms
+        rows = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+        ids = remap[old_ids]
+        del old_ids
+        mask = ids >= 0
+        ids, rows = ids[mask], rows[mask]
+        tfs = np.concatenate(chunks_tf)[mask]
+        chunks_tf.clear()
+        del mask
+        vals = self._tf(tfs) * self.idf_[ids]
+        del tfs
+        norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n_docs))
+        norms[norms == 0] = 1.0
+        vals /= norms[rows].astype(np.float32)
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
-        out_idx: list[np.ndarray] = []
-        out_val: list[np.ndarray] = []
-        for row, (ids, tfs) in enumerate(zip(rows_idx, rows_tf, strict=True)):
-            new = remap[ids]
-            mask = new >= 0
-            idx, val = self._weigh(new[mask], tfs[mask])
-            out_idx.append(idx)
-            out_val.append(val)
-            indptr[row + 1] = indptr[row] + len(idx)
-        del rows_idx, rows_tf
-        indices = np.concatenate(out_idx) if out_idx else np.zeros(0, np.int32)
-        data = np.concatenate(out_val) if out_val else np.zeros(0, np.float32)
-        return sp.csr_matrix((data, indices, indptr), shape=(n_docs, len(kept)))
+        np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
+        del rows
+        matrix = sp.csr_matrix((vals, ids, indptr), shape=(n_docs, len(kept)))
+        matrix.sort_indices()
+        return matrix
+
+    def _tf(self, tfs: np.ndarray) -> np.ndarray:
+        """Sublinear (1 + ln tf) or raw term frequency, float32."""
+        if self.sublinear_tf:
+            return np.maximum(1.0 + np.log(np.maximum(tfs, 1e-6)), 0.0).astype(np.float32)
+        return tfs.astype(np.float32)
 
     def transform(self, tf: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """Map one document's term frequencies to (term ids, weights) with the frozen vocabulary."""
@@ -104,10 +127,7 @@ class Vectorizer:
         order = np.argsort(idx, kind="stable")
         idx = idx[order]
         tfs = tfs[order]
-        if self.sublinear_tf:
-            tfs = 1.0 + np.log(np.maximum(tfs, 1e-6))
-            tfs = np.maximum(tfs, 0.0)
-        val = (tfs * self.idf_[idx]).astype(np.float32)
+        val = (self._tf(tfs) * self.idf_[idx]).astype(np.float32)
         norm = math.sqrt(float(np.dot(val, val)))
         if norm > 0:
             val /= norm
@@ -137,12 +157,11 @@ class InvertedIndex:
 
     def __init__(self, matrix: sp.csr_matrix) -> None:
         csc = matrix.tocsc()
-        del matrix
         csc.sort_indices()
         self.n_docs = csc.shape[0]
-        self.indptr = csc.indptr.astype(np.int64)
-        self.indices = csc.indices.astype(np.int32)
-        self.data = csc.data.astype(np.float32)
+        self.indptr = csc.indptr.astype(np.int64, copy=False)
+        self.indices = csc.indices.astype(np.int32, copy=False)
+        self.data = csc.data.astype(np.float32, copy=False)
 
     @classmethod
     def from_arrays(

@@ -69,6 +69,7 @@ class Recommender:
         min_df: int = 1,
         max_df: float = 0.5,
         max_query_terms: int = 64,
+        max_postings: int = 0,
         rerank_depth: int = 100,
         field_weight: float = 0.05,
         maturity_weight: float = 0.02,
@@ -92,6 +93,7 @@ class Recommender:
         self.min_df = min_df
         self.max_df = max_df
         self.max_query_terms = max_query_terms
+        self.max_postings = max_postings
         self.rerank_depth = rerank_depth
         self.field_weight = field_weight
         self.maturity_weight = maturity_weight
@@ -121,6 +123,7 @@ class Recommender:
         matrix = self.vectorizer_.fit_transform(term_frequencies(self._segments(d)) for d in docs)
         self._set_rows(matrix, docs)
         self.index_ = InvertedIndex(matrix)
+        del matrix
         self.side_: dict[str, tuple[Document, np.ndarray, np.ndarray]] = {}
         self._side_cache: tuple[list[str], sp.csr_matrix] | None = None
         return self
@@ -160,18 +163,7 @@ class Recommender:
         )
         self.active_ = np.array([d.active for d in docs], dtype=bool)
         self.alive_ = np.ones(len(docs), dtype=bool)
-        qptr = np.zeros(len(docs) + 1, dtype=np.int64)
-        qidx: list[np.ndarray] = []
-        qval: list[np.ndarray] = []
-        for row in range(len(docs)):
-            lo, hi = matrix.indptr[row], matrix.indptr[row + 1]
-            i, v = prune(matrix.indices[lo:hi], matrix.data[lo:hi], self.max_query_terms)
-            qidx.append(i)
-            qval.append(v)
-            qptr[row + 1] = qptr[row] + len(i)
-        self.qptr_ = qptr
-        self.qidx_ = np.concatenate(qidx) if qidx else np.zeros(0, np.int32)
-        self.qval_ = np.concatenate(qval) if qval else np.zeros(0, np.float32)
+        self.qptr_, self.qidx_, self.qval_ = _pruned_rows(matrix, self.max_query_terms)
 
     def _segments(self, doc: Document) -> list[tuple[list[str], float]]:
         """A document's fields as weighted term lists: title and keywords count more than body."""
@@ -307,7 +299,8 @@ class Recommender:
         if len(query.idx) == 0:
             return []
         found: list[_Candidate] = []
-        postings = self.index_.gather(query.idx, query.val)
+        q_idx, q_val = self._budget(query.idx, query.val)
+        postings = self.index_.gather(q_idx, q_val)
         if len(postings.rows):
             scores = self.index_.scores(postings)
             touched = np.flatnonzero(scores > 0)
@@ -329,6 +322,23 @@ class Recommender:
         found = [c for c in found if c.id not in exclude and (predicate is None or predicate(c.id))]
         found.sort(key=lambda c: (-c.text_score, c.id))
         return found[:depth]
+
+    def _budget(self, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the query's lightest long-list terms once ``max_postings`` would be exceeded.
+
+        Latency grows with the postings a query reads; the terms dropped are the frequent
+        (low-idf) ones, whose contribution to a cosine is small.
+        """
+        lengths = self.index_.indptr[idx + 1] - self.index_.indptr[idx]
+        if self.max_postings <= 0 or int(lengths.sum()) <= self.max_postings:
+            return idx, val
+        keep = np.zeros(len(idx), dtype=bool)
+        spent = 0
+        for i in np.lexsort((idx, -val)).tolist():
+            if spent + lengths[i] <= self.max_postings:
+                keep[i] = True
+                spent += int(lengths[i])
+        return idx[keep], val[keep]
 
     def _meta(self, candidate: _Candidate) -> Meta:
         """Re-ranking attributes of a candidate from the main or the side index."""
@@ -496,6 +506,24 @@ class Recommender:
 
 
 PARAM_NAMES = tuple(inspect.signature(Recommender.__init__).parameters)[1:]
+
+
+def _pruned_rows(
+    matrix: sp.csr_matrix, max_terms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's ``max_terms`` heaviest terms as CSR arrays: the stored query of each document."""
+    lengths = np.diff(matrix.indptr)
+    if max_terms <= 0 or len(lengths) == 0 or lengths.max() <= max_terms:
+        return matrix.indptr.astype(np.int64), matrix.indices.copy(), matrix.data.copy()
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int32), lengths)
+    # Within each row, heaviest first (ties by term id), then keep each row's first max_terms.
+    order = np.lexsort((matrix.indices, -matrix.data, rows))
+    rank_in_row = np.arange(len(order)) - np.repeat(matrix.indptr[:-1], lengths)
+    keep = np.sort(order[rank_in_row < max_terms])
+    del order, rank_in_row
+    qptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.minimum(lengths, max_terms), out=qptr[1:])
+    return qptr, matrix.indices[keep], matrix.data[keep]
 
 
 def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

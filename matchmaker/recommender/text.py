@@ -15,13 +15,59 @@ from matchmaker.recommender.glossary import GLOSSARY, TAXONOMY_TERMS
 # Boilerplate of listing templates and patent abstracts: it says nothing about the technology,
 # and its bigrams would otherwise make every need look alike.
 STOP_PHRASES: tuple[str, ...] = (
-    "需求内容", "预期目标", "现有工作基础", "现有基础", "工作基础", "技术指标", "主要指标",
-    "本发明公开了", "本发明公开", "本发明涉及", "本发明提供了", "本发明提供", "本发明属于",
-    "本实用新型公开了", "本实用新型涉及", "本实用新型", "本发明", "本申请", "本公开",
-    "其特征在于", "所述的", "所述", "一种", "及其制备方法", "及其应用", "技术领域", "背景技术",
-    "有限公司", "公司现有", "公司", "企业", "我公司", "拟解决", "需要解决", "需解决",
-    "权利要求", "根据权利要求", "实施例", "进一步地", "优选的", "以及", "通过", "具有",
-    "能够", "可以", "进行", "其中", "包括", "采用", "利用", "用于", "以上", "以下",
+    "需求内容",
+    "预期目标",
+    "现有工作基础",
+    "现有基础",
+    "工作基础",
+    "技术指标",
+    "主要指标",
+    "本发明公开了",
+    "本发明公开",
+    "本发明涉及",
+    "本发明提供了",
+    "本发明提供",
+    "本发明属于",
+    "本实用新型公开了",
+    "本实用新型涉及",
+    "本实用新型",
+    "本发明",
+    "本申请",
+    "本公开",
+    "其特征在于",
+    "所述的",
+    "所述",
+    "一种",
+    "及其制备方法",
+    "及其应用",
+    "技术领域",
+    "背景技术",
+    "有限公司",
+    "公司现有",
+    "公司",
+    "企业",
+    "我公司",
+    "拟解决",
+    "需要解决",
+    "需解决",
+    "权利要求",
+    "根据权利要求",
+    "实施例",
+    "进一步地",
+    "优选的",
+    "以及",
+    "通过",
+    "具有",
+    "能够",
+    "可以",
+    "进行",
+    "其中",
+    "包括",
+    "采用",
+    "利用",
+    "用于",
+    "以上",
+    "以下",
 )
 
 # Function characters: as unigrams they match everything and mean nothing.
@@ -110,8 +156,10 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
         branches = [re.escape(c) + build(child) for c, child in sorted(node.items()) if c]
         if not branches:
             return ""
-        body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else (
-            "(?:" + "|".join(branches) + ")"
+        body = (
+            branches[0]
+            if len(branches) == 1 and len(branches[0]) == 1
+            else ("(?:" + "|".join(branches) + ")")
         )
         return f"(?:{body})?" if end else body
 
@@ -192,7 +240,8 @@ class Analyzer:
             # Words longer than a bigram add precision (碳纤维 vs 纤维); two-character words are
             # already bigrams.
             terms.extend(
-                w for w in self._jieba.cut_for_search(text, HMM=False)
+                w
+                for w in self._jieba.cut_for_search(text, HMM=False)
                 if len(w) > 2 and _HAN_RUN.fullmatch(w)
             )
         return terms

@@ -115,7 +115,9 @@ def test_update_replaces_and_remove_forgets() -> None:
 def test_similar_finds_near_duplicates_of_the_same_kind() -> None:
     model = Recommender().fit(corpus())
     copy = Document(
-        "R-copy", "result", "T800级碳纤维预浸料及汽车结构件成型技术",
+        "R-copy",
+        "result",
+        "T800级碳纤维预浸料及汽车结构件成型技术",
         "本发明公开了一种碳纤维预浸料快速固化成型方法，用于汽车轻量化结构件。",
     )
     dupes = model.similar(copy, threshold=0.8)

@@ -30,7 +30,7 @@ from matchmaker.services import excel
 from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.publication import BrowseFilter
 from matchmaker.web.excel.forms import ImportForm
-from matchmaker.web.policy import login_required, public
+from matchmaker.web.policy import accepts_files, login_required, public
 
 bp = Blueprint("excel", __name__)
 KINDS = {"results": "result", "needs": "need"}
@@ -92,6 +92,7 @@ def template(kinds: str) -> Response:
 
 @bp.route("/<any(results, needs):kinds>/import", methods=["GET", "POST"])
 @login_required
+@accepts_files
 def import_listings(kinds: str) -> Response | str:
     """Upload a filled workbook or CSV: every row is checked; drafts only if all are valid."""
     kind = _kind(kinds)
@@ -138,7 +139,11 @@ def download_report(token: str) -> Response:
     if not path.is_file():
         abort(404)
     return send_file(
-        path, mimetype=XLSX, as_attachment=True, download_name=_("导入错误报告.xlsx"), max_age=0
+        io.BytesIO(path.read_bytes()),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name=_("导入错误报告.xlsx"),
+        max_age=0,
     )
 
 

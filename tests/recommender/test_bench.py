@@ -1,0 +1,27 @@
+"""The benchmark runs end to end on a small synthetic corpus (figures are not asserted)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from matchmaker.recommender import bench
+from matchmaker.recommender.corpus import synthetic_corpus
+
+
+def test_synthetic_corpus_is_deterministic_and_realistic() -> None:
+    first, again = synthetic_corpus(200, seed=3), synthetic_corpus(200, seed=3)
+    assert first == again
+    assert {d.kind for d in first} == {"need", "result"}
+    assert all(150 <= len(d.body) <= 700 for d in first)
+
+
+def test_run_reports_engine_and_bm25s(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--docs", "300", "--queries", "5", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["docs"] == 300
+    assert result["queries"] == 5
+    for key in ("build_s", "peak_mib", "p50_ms", "p95_ms"):
+        assert result["engine"][key] >= 0
+    assert "p95_ms" in result["bm25s"] or result["bm25s"] == {"available": False}
