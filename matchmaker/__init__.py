@@ -113,12 +113,14 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.listings.views import bp as listings_bp
     from matchmaker.web.main.views import bp as main_bp
     from matchmaker.web.market.views import bp as market_bp
+    from matchmaker.web.matching.views import bp as matching_bp
     from matchmaker.web.notifications.views import bp as notifications_bp
     from matchmaker.web.org.views import bp as org_bp
     from matchmaker.web.review.views import bp as review_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(market_bp)
+    app.register_blueprint(matching_bp)
     app.register_blueprint(listings_bp, url_prefix="/my")
     app.register_blueprint(review_bp, url_prefix="/admin/review")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")

@@ -50,7 +50,14 @@ def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
         raise click.ClickException("The database is not empty: use --reset to replace its data.")
     counts = seed.load_demo(echo=click.echo)
     db.session.commit()
-    click.echo(f"Loaded {counts['organisations']} organisations and {counts['users']} users.")
+    from matchmaker.services import matching
+
+    state = matching.rebuild_index()
+    db.session.commit()
+    click.echo(
+        f"Loaded {counts['organisations']} organisations and {counts['users']} users; "
+        f"recommender index generation {state.generation} with {state.documents} listings."
+    )
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -203,6 +210,25 @@ def recommender_evaluate(items: Path, qrels: Path, k: int, as_json: bool) -> Non
 
     result = evaluate.evaluate(evaluate.load_items(items), evaluate.load_qrels(qrels), k=k)
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else evaluate.format_table(result))
+
+
+@recommender_group.command("rebuild")
+@with_appcontext
+def recommender_rebuild() -> None:
+    """Fit the index on every public listing, write a new artifact, bump the generation."""
+    from matchmaker.services import matching
+
+    with click.progressbar(length=1, label="Reading listings") as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        state = matching.rebuild_index(progress=progress)
+    db.session.commit()
+    click.echo(
+        f"Index generation {state.generation}: {state.documents} documents "
+        f"in {state.build_seconds:.1f} s ({state.artifact})."
+    )
 
 
 @recommender_group.command("bench")

@@ -61,6 +61,7 @@ class Config:
     INVITATION_MAX_AGE_DAYS = 14
 
     SEED_ALLOWED = False  # `seed demo` needs --force when this is False
+    RECOMMENDER_CHECK_SECONDS = 1.0  # how often a worker looks for a new index generation
 
 
 class DevelopmentConfig(Config):
@@ -85,6 +86,7 @@ class TestConfig(DevelopmentConfig):
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 - TestConfig is never used outside pytest
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = True
+    RECOMMENDER_CHECK_SECONDS = 0.0
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     MAIL_SUPPRESS_SEND = False

@@ -62,6 +62,8 @@ def db(app: Flask) -> Iterator[object]:
     yield _db
     _db.session.remove()
     wipe_tables()
+    # Ids restart after a wipe: this worker's engine must not think it has seen them.
+    app.extensions.pop("matchmaker_engine", None)
 
 
 @pytest.fixture(autouse=True)

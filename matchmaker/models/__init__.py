@@ -16,6 +16,7 @@ from matchmaker.models.listing import (
     Stage,
     stage_for_trl,
 )
+from matchmaker.models.matching import IndexChange, RecommendationFeedback, RecommenderState
 from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus
 from matchmaker.models.publication import Publication
@@ -29,6 +30,7 @@ __all__ = [
     "Attachment",
     "AuditLog",
     "Base",
+    "IndexChange",
     "Invitation",
     "Listing",
     "Mode",
@@ -39,6 +41,8 @@ __all__ = [
     "OrgStatus",
     "Organisation",
     "Publication",
+    "RecommendationFeedback",
+    "RecommenderState",
     "Result",
     "ResultStatus",
     "ReviewReason",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -25,6 +26,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.recommender import normalise
+from matchmaker.services import matching
 
 PRICE_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
     "lt10": (None, Decimal(10)),
@@ -62,6 +64,15 @@ def _public_data(listing: Listing) -> dict[str, Any]:
     }
 
 
+_LATIN_RUN = re.compile(r"[a-z0-9][a-z0-9.+\-]*")
+_LATIN_TERM = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
+
+
+def _searchable(text: str) -> str:
+    # A space before every Latin/number run lets a query like "5g" match "5G" but not "3.5g".
+    return _LATIN_RUN.sub(lambda m: f" {m.group()}", normalise(text))
+
+
 def searchable_text(listing: Listing) -> tuple[str, str]:
     """Normalised (head, full) text of a listing for search: head = title + keywords."""
     head = " ".join([listing.title, " ".join(listing.keyword_list)])
@@ -70,7 +81,7 @@ def searchable_text(listing: Listing) -> tuple[str, str]:
         body += [listing.targets, listing.existing_base]
     else:
         body += [listing.team, " ".join(p.get("number", "") for p in listing.patents or [])]
-    return normalise(head), normalise(" ".join([head, *body]))
+    return _searchable(head), _searchable(" ".join([head, *body]))
 
 
 def publish(listing: Listing, *, now: datetime | None = None) -> Publication:
@@ -102,6 +113,7 @@ def publish(listing: Listing, *, now: datetime | None = None) -> Publication:
             )
         listing.publication = pub
     db.session.flush()
+    matching.record_change(listing.KIND, listing.id, "upsert")
     return pub
 
 
@@ -111,6 +123,7 @@ def unpublish(listing: Listing) -> None:
         db.session.delete(listing.publication)
         listing.publication = None
         db.session.flush()
+        matching.record_change(listing.KIND, listing.id, "remove")
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -138,6 +151,7 @@ class BrowseFilter:
             price=self.price if self.price in PRICE_BANDS or self.price == NEGOTIABLE else "",
             field=self.field[:32],
             region=self.region[:32],
+            org=self.org if self.org is not None and 0 < self.org < 2**31 else None,  # an INTEGER id
             sort=self.sort if self.sort in SORTS else "",
         )
 
@@ -156,7 +170,8 @@ class BrowseFilter:
 
 def _like(term: str) -> str:
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    # Latin words and model numbers match from the start of a run (LiFePO → LiFePO4; 5G ≠ 3.5g).
+    return f"% {escaped}%" if _LATIN_TERM.match(term) else f"%{escaped}%"
 
 
 def _visible(kind: str, now: datetime) -> list[sa.ColumnElement[bool]]:
@@ -439,3 +454,73 @@ def latest(kind: str, *, limit: int = 6) -> list[Publication]:
         .limit(limit)
     )
     return list(db.session.scalars(stmt))
+
+
+@dataclass
+class ListPage:
+    """A page of publications with the attributes the pager macro uses (like db.paginate's)."""
+
+    items: list[Publication]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(self, *, left_edge: int = 2, left_current: int = 2, right_current: int = 4,
+                   right_edge: int = 2) -> Any:
+        last = 0
+        for num in range(1, self.pages + 1):
+            if (num <= left_edge or self.page - left_current <= num <= self.page + right_current
+                    or num > self.pages - right_edge):
+                if last + 1 != num:
+                    yield None
+                yield num
+                last = num
+
+
+MAX_RANKED = 2000
+
+
+def browse_page(f: BrowseFilter, *, page: int, per_page: int) -> Any:
+    """A page of the filtered list. Relevance order comes from the recommender's index: SQL
+    decides what matches (every term must occur), the engine's text score decides the order."""
+    page = max(1, page)
+    if f.effective_sort != "relevance" or not f.terms:
+        return db.paginate(browse_query(f), page=page, per_page=per_page, max_per_page=50,
+                           error_out=False)
+    id_column = Publication.result_id if f.kind == "result" else Publication.need_id
+    rows = db.session.execute(
+        browse_query(f).with_only_columns(Publication.id, id_column).limit(MAX_RANKED)
+    ).all()
+    scores = matching.search_scores(f.kind, f.q, limit=MAX_RANKED)
+    order = {pub_id: i for i, (pub_id, _listing) in enumerate(rows)}
+    ranked = sorted(rows, key=lambda r: (-scores.get(r[1], 0.0), order[r[0]]))
+    window = [pub_id for pub_id, _listing in ranked[(page - 1) * per_page : page * per_page]]
+    found = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Publication)
+            .where(Publication.id.in_(window))
+            .options(selectinload(Publication.organisation), selectinload(Publication.field))
+        )
+    }
+    return ListPage([found[i] for i in window if i in found], page, per_page, len(rows))

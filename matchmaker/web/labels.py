@@ -56,6 +56,11 @@ DIFF_LABELS = {
     "attachments": _l("附件"),
 }
 
+FACTOR_LABELS = {
+    "field": _l("同一技术领域"), "maturity": _l("成熟度相符"), "region": _l("同一地区"),
+    "budget": _l("预算与价格相符"), "freshness": _l("新近发布"),
+}
+
 
 def amount_label(value: Decimal | None) -> str:
     """An amount in 万元, or 面议 when none is given."""
@@ -85,6 +90,7 @@ TEMPLATE_LABELS: dict[str, Any] = {
     "REASON_LABELS": {str(k): v for k, v in REASON_LABELS.items()},
     "PATENT_STATUS": PATENT_STATUS,
     "DIFF_LABELS": DIFF_LABELS,
+    "FACTOR_LABELS": FACTOR_LABELS,
     "amount_label": amount_label,
     "mode_labels": mode_labels,
     "stage_label": stage_label,

@@ -10,7 +10,7 @@ from flask_login import current_user
 from matchmaker.extensions import db
 from matchmaker.models import Attachment, Listing, Result
 from matchmaker.permissions import LISTING_PERMISSION, Permission, can_publish, has_permission
-from matchmaker.services import attachments, listings, taxonomy
+from matchmaker.services import attachments, listings, matching, taxonomy
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -21,7 +21,7 @@ from matchmaker.services.regions import region_choices
 from matchmaker.web.auth.views import apply_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.listings.forms import ActionForm, AttachmentForm, NeedForm, ResultForm
-from matchmaker.web.policy import permission_required
+from matchmaker.web.policy import accepts_files, permission_required
 
 bp = Blueprint("listings", __name__)
 KINDS = {"results": "result", "needs": "need"}
@@ -86,7 +86,7 @@ def new(kinds: str) -> Response | str:
 
 @bp.route("/<any(results, needs):kinds>/<int:listing_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.LISTING_MANAGE)
-def edit(kinds: str, listing_id: int) -> Response | str:
+def edit(kinds: str, listing_id: int) -> Response | str | tuple[str, int]:
     """Edit a listing; a published one goes back to review while the public keeps the old one."""
     listing = _owned(kinds, listing_id)
     form = _form(listing.KIND)
@@ -102,7 +102,7 @@ def edit(kinds: str, listing_id: int) -> Response | str:
         except InvalidTransition as error:
             db.session.rollback()
             flash(str(error), "warning")
-            return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))
+            return _render_show(listing), 409
         else:
             db.session.commit()
             if was_public and listing.status == "pending_review":
@@ -127,6 +127,9 @@ def _render_show(listing: Listing) -> str:
         "listings/show.html",
         listing=listing,
         kind=listing.KIND,
+        recommendations=matching.recommend_for(listing, k=5),
+        duplicates=matching.similar_listings(listing),
+        feedback_form=None,
         action_form=ActionForm(formdata=None),
         attachment_form=AttachmentForm(formdata=None),
         can_submit=can_publish(current_user),
@@ -174,6 +177,7 @@ def act(kinds: str, listing_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/<any(results, needs):kinds>/<int:listing_id>/attachments")
 @permission_required(Permission.LISTING_MANAGE)
+@accepts_files
 def upload(kinds: str, listing_id: int) -> Response:
     """Attach a PDF or image."""
     listing = _owned(kinds, listing_id)

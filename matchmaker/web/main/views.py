@@ -8,7 +8,7 @@ from flask_login import current_user
 from matchmaker import __version__
 from matchmaker.extensions import db
 from matchmaker.permissions import Permission, Role, has_permission
-from matchmaker.services import listings, publication, stats
+from matchmaker.services import listings, matching, publication, stats
 from matchmaker.services.accounts import set_locale
 from matchmaker.web.main.forms import LanguageForm
 from matchmaker.web.policy import is_safe_next, permission_required, public
@@ -67,9 +67,13 @@ def dashboard() -> str:
     context: dict[str, object] = {}
     if current_user.role == Role.ADMIN:
         context["overview"] = {**stats.admin_overview(), "pending_listings": listings.review_queue_size()}
+        context["feedback"] = matching.feedback_counts()
     elif has_permission(current_user, Permission.LISTING_MANAGE):
         kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
         context["mine"] = listings.owner_overview(
+            organisation_id=current_user.organisation_id, kind=kind
+        )
+        context["for_you"] = matching.recommend_for_organisation(
             organisation_id=current_user.organisation_id, kind=kind
         )
     return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)

@@ -8,8 +8,9 @@ from flask_login import current_user
 from matchmaker.extensions import db
 from matchmaker.models import Need, Organisation, Result
 from matchmaker.permissions import can_see_contact, can_view_listing
-from matchmaker.services import attachments, publication
+from matchmaker.services import attachments, matching, publication
 from matchmaker.services.errors import NotFound
+from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public
 
 bp = Blueprint("market", __name__)
@@ -33,12 +34,8 @@ def _filter(kind: str) -> publication.BrowseFilter:
 
 def _browse(kind: str, template: str) -> str:
     criteria = _filter(kind)
-    page = db.paginate(
-        publication.browse_query(criteria),
-        page=request.args.get("page", 1, type=int) or 1,
-        per_page=PER_PAGE,
-        max_per_page=50,
-        error_out=False,
+    page = publication.browse_page(
+        criteria, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
     )
     return render_template(
         template, page=page, criteria=criteria, facets=publication.facet_counts(criteria)
@@ -73,6 +70,8 @@ def _detail(kind: str, model: type[Result] | type[Need], listing_id: int) -> str
         listing=listing,
         preview=preview,
         show_contact=can_see_contact(current_user) and not preview,
+        recommendations=matching.recommend_for(listing, k=6),
+        feedback_form=FeedbackForm(formdata=None),
     )
 
 

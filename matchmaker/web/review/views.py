@@ -9,7 +9,7 @@ from flask_login import current_user
 from matchmaker.extensions import db
 from matchmaker.models import Need, Result
 from matchmaker.permissions import Permission
-from matchmaker.services import listings, publication
+from matchmaker.services import listings, matching, publication
 from matchmaker.services.errors import InvalidTransition, ValidationFailed
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.auth.views import apply_errors
@@ -34,6 +34,7 @@ def _render(listing: Result | Need, reject_form: RejectListingForm, status: int 
         listing=listing,
         kind=listing.KIND,
         changes=publication.changes_since_approval(listing),
+        duplicates=matching.similar_listings(listing),
         approve_form=ConfirmForm(formdata=None),
         reject_form=reject_form,
     ), status

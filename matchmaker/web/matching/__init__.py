@@ -1,0 +1,1 @@
+"""Recommendations: feedback and the index admin page."""

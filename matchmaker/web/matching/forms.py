@@ -1,0 +1,20 @@
+"""Feedback on a recommendation."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+
+
+class FeedbackForm(FlaskForm):
+    """Useful / not useful, with an optional reason."""
+
+    source_kind = HiddenField(validators=[InputRequired(), AnyOf(["need", "result"])])
+    source_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    target_kind = HiddenField(validators=[InputRequired(), AnyOf(["need", "result"])])
+    target_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    useful = SelectField(choices=[("1", _l("有用")), ("0", _l("没用"))], validators=[InputRequired()])
+    reason = StringField(_l("原因（选填）"), validators=[Optional(), Length(max=500)])
+    next = HiddenField()
