@@ -108,6 +108,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Import and register every blueprint (imported here to keep start-up order explicit)."""
     from matchmaker.web.admin.views import bp as admin_bp
+    from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
     from matchmaker.web.excel.views import bp as excel_bp
     from matchmaker.web.listings.views import bp as listings_bp
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp, url_prefix="/organisation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(excel_bp, url_prefix="/excel")
+    app.register_blueprint(alerts_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import Flask, current_app
@@ -14,6 +15,9 @@ from flask.cli import FlaskGroup, with_appcontext
 from matchmaker import ROOT, create_app
 from matchmaker.extensions import db
 from matchmaker.services.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from matchmaker.services.alerts import AlertLinks
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app())
@@ -244,7 +248,59 @@ def recommender_bench(docs: int, queries: int, seed: int, as_json: bool) -> None
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else json.dumps(result, indent=2))
 
 
-GROUPS = (seed_group, users_group, listings_group, translate_group, recommender_group)
+# --- alerts -----------------------------------------------------------------------------------
+@click.group("alerts")
+def alerts_group() -> None:
+    """Saved searches and followed listings: the digests of new matches."""
+
+
+def alert_links() -> AlertLinks:
+    """Absolute links for digests sent outside a request (host from MATCHMAKER_SERVER_NAME)."""
+    from flask import url_for
+
+    from matchmaker.services.alerts import AlertLinks
+
+    def search(kind: str, criteria: dict[str, object]) -> str:
+        endpoint = "market.results" if kind == "result" else "market.needs"
+        return url_for(endpoint, **criteria, sort="newest", _external=True)
+
+    return AlertLinks(
+        listing=lambda kind, listing_id: url_for(
+            "market.result" if kind == "result" else "market.need", listing_id=listing_id,
+            _external=True,
+        ),
+        search=search,
+        unsubscribe=lambda token: url_for("alerts.unsubscribe_page", token=token, _external=True),
+        manage=url_for("alerts.index", _external=True),
+    )
+
+
+@alerts_group.command("send")
+@click.option(
+    "--frequency", type=click.Choice(["instant", "daily", "weekly", "all"]), default="all",
+    show_default=True, help="Only this frequency (daily and weekly still wait their period).",
+)
+@with_appcontext
+def alerts_send(frequency: str) -> None:
+    """Send every due digest of new matches, each match once (safe to run from cron)."""
+    from matchmaker.services.alerts import send_due
+
+    if not current_app.config.get("SERVER_NAME") and current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            "Set MATCHMAKER_SERVER_NAME (the public host name): digests carry absolute links."
+        )
+    db.session.commit()  # send_due commits per subscription: start with nothing pending
+    with current_app.test_request_context():  # url_for with SERVER_NAME and the URL scheme
+        counts = send_due(links=alert_links(), frequency=frequency)
+    click.echo(
+        f"Sent {counts['subscriptions']} digests with {counts['matches']} matches; "
+        f"{counts['failed']} failed (retried next run)."
+    )
+    if counts["failed"]:
+        sys.exit(1)
+
+
+GROUPS = (seed_group, users_group, listings_group, translate_group, recommender_group, alerts_group)
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)
     # run even where the app cannot start (no secret key yet).

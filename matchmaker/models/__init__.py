@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and create_all() see every table."""
 
+from matchmaker.models.alert import AlertDelivery, AlertFrequency, Subscription, SubscriptionKind
 from matchmaker.models.attachment import Attachment
 from matchmaker.models.audit import AuditLog
 from matchmaker.models.base import Base
@@ -27,6 +28,8 @@ __all__ = [
     "CREDIT_CODE_REQUIRED",
     "MODE_GROUPS",
     "STAGE_TRL",
+    "AlertDelivery",
+    "AlertFrequency",
     "Attachment",
     "AuditLog",
     "Base",
@@ -47,6 +50,8 @@ __all__ = [
     "ResultStatus",
     "ReviewReason",
     "Stage",
+    "Subscription",
+    "SubscriptionKind",
     "TechField",
     "User",
     "stage_for_trl",

@@ -12,7 +12,9 @@ from matchmaker.extensions import mail
 log = logging.getLogger("matchmaker.mail")
 
 
-def send_email(*, to: str | list[str], subject: str, body: str) -> None:
+def send_email(
+    *, to: str | list[str], subject: str, body: str, headers: dict[str, str] | None = None
+) -> None:
     """Send a plain-text e-mail; in development without MAIL_SERVER it is written to the log."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
@@ -23,4 +25,4 @@ def send_email(*, to: str | list[str], subject: str, body: str) -> None:
         else:
             log.error("mail not sent: MATCHMAKER_MAIL_SERVER is not configured (subject=%s)", subject)
         return
-    mail.send(Message(subject=subject, recipients=recipients, body=body))
+    mail.send(Message(subject=subject, recipients=recipients, body=body, extra_headers=headers))

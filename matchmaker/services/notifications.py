@@ -41,6 +41,14 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("新的待审核内容：%(title)s"),
         _l("%(org)s 提交了“%(title)s”，请在审核队列中处理。"),
     ),
+    "alerts.search": (
+        _l("订阅提醒：%(name)s 有 %(n)d 条新内容"),
+        _l("你保存的搜索“%(name)s”有 %(n)d 条新发布的匹配内容。"),
+    ),
+    "alerts.follow": (
+        _l("关注提醒：%(name)s 有 %(n)d 条新匹配"),
+        _l("你关注的“%(name)s”有 %(n)d 条新的推荐匹配。"),
+    ),
 }
 
 
