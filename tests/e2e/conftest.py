@@ -1,0 +1,229 @@
+"""Browser test harness: a live server on its own SQLite database, driven by headless Chromium.
+
+Every test in this folder is marked `e2e`. Without Chromium (or Playwright) the tests skip with
+the reason; with CI=true they fail instead, because a skipped journey proves nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from flask import Flask, Response, got_request_exception, request, request_finished
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from matchmaker import create_app
+from matchmaker.config import TestConfig
+from matchmaker.extensions import db
+from matchmaker.services.users import create_admin
+from tests.e2e.support import BrowserErrors, Credentials, unavailable
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Page
+
+E2E_DIR = Path(__file__).resolve().parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT_MS = 10_000
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+ADMIN_EMAIL = "admin@e2e.example.com"
+ADMIN_PASSWORD = "songhua river ice lantern 1957"
+ADMIN_NAME = "平台管理员"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test in this folder `e2e` (before `-m` deselects anything)."""
+    for item in items:
+        if item.path.is_relative_to(E2E_DIR):
+            item.add_marker(pytest.mark.e2e)
+
+
+# --- the live server ----------------------------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log lines for every page and asset the browser loads; errors are still logged."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+@dataclass
+class LiveServer:
+    """The running application: its base URL, the app object and its server errors (5xx)."""
+
+    url: str
+    app: Flask
+    errors: list[str]
+
+    @contextmanager
+    def app_context(self) -> Iterator[None]:
+        """Work on the live server's database from the test (a fresh session, removed after)."""
+        with self.app.app_context():
+            try:
+                yield
+            finally:
+                db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, always on SQLite."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    app = create_app(
+        TestConfig,
+        instance_path=str(tmp),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'e2e.sqlite3'}",
+        WTF_CSRF_ENABLED=True,
+    )
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+
+    errors: list[str] = []
+
+    def record_exception(sender: Flask, exception: BaseException, **_: object) -> None:
+        errors.append(f"{request.method} {request.full_path}: {exception!r}")
+
+    def record_server_error(sender: Flask, response: Response, **_: object) -> None:
+        # The app's own handler turns exceptions into a 500 page, so watch the responses too.
+        if response.status_code >= 500:
+            errors.append(f"{request.method} {request.full_path} -> {response.status}")
+
+    got_request_exception.connect(record_exception, app, weak=False)
+    request_finished.connect(record_server_error, app, weak=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, errors=errors)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        got_request_exception.disconnect(record_exception, app)
+        request_finished.disconnect(record_server_error, app)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_server_errors(live_server: LiveServer) -> Iterator[None]:
+    """A test fails when the live server answered any of its requests with a server error."""
+    live_server.errors.clear()
+    yield
+    assert not live_server.errors, f"the live server failed: {live_server.errors}"
+
+
+@pytest.fixture(scope="session")
+def admin(live_server: LiveServer) -> Credentials:
+    """A platform administrator on the live server (there are no default accounts)."""
+    with live_server.app_context():
+        create_admin(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, name=ADMIN_NAME)
+        db.session.commit()
+    return Credentials(ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_NAME)
+
+
+# --- the browser --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium from Debian's `chromium` package, driven by Playwright's sync API."""
+    if not CHROMIUM.exists():
+        unavailable(
+            f"browser tests need Chromium at {CHROMIUM} "
+            "(apt-get install chromium fonts-wqy-microhei)"
+        )
+    try:
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        unavailable(f"browser tests need Playwright's Python package ({error})")
+    with sync_playwright() as playwright:
+        try:
+            chromium = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+            )
+        except PlaywrightError as error:
+            unavailable(f"Chromium at {CHROMIUM} did not start: {error.message.splitlines()[0]}")
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_errors() -> BrowserErrors:
+    return BrowserErrors()
+
+
+def _open_page(
+    browser: Browser, live_server: LiveServer, errors: BrowserErrors, **options: Any
+) -> Iterator[Page]:
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **options)
+    context.set_default_timeout(TIMEOUT_MS)
+    # CSP violations also reach the console, but the event names the directive explicitly.
+    context.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => "
+        "console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        url = message.location.get("url", "")
+        # The app has no favicon yet; Chromium's automatic /favicon.ico request is not a page error.
+        if message.type == "error" and not url.endswith("/favicon.ico"):
+            errors.append(f"console: {message.text} ({url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(
+    browser: Browser, live_server: LiveServer, browser_errors: BrowserErrors
+) -> Iterator[Page]:
+    """A desktop page in a fresh context (no cookies), Chinese browser locale."""
+    yield from _open_page(browser, live_server, browser_errors, viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone_page(
+    browser: Browser, live_server: LiveServer, browser_errors: BrowserErrors
+) -> Iterator[Page]:
+    """A phone-sized touch page in a fresh context."""
+    yield from _open_page(
+        browser,
+        live_server,
+        browser_errors,
+        viewport=PHONE,
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )
+
+
+@pytest.fixture
+def in_live_app(live_server: LiveServer) -> Callable[[], AbstractContextManager[None]]:
+    """`with in_live_app(): ...` queries the live server's database."""
+    return live_server.app_context
