@@ -1,0 +1,263 @@
+"""Role x route matrix: every endpoint in app.url_map has a declared status for every role."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask, g, request_started
+
+from matchmaker import create_app
+from matchmaker.config import TestConfig
+from matchmaker.extensions import db as _db
+from matchmaker.services import accounts
+from matchmaker.web.policy import public
+from tests.factories import OrganisationFactory, UserFactory, make_user
+
+ROLES = ("anon", "enterprise", "university", "bank", "admin")
+
+# GET for routes that answer GET, POST (empty form, CSRF off) for POST-only routes.
+# anon on a protected route is a redirect to the login page; anonymous-only routes send
+# logged-in users to their dashboard (302); a role without the permission gets 403.
+LOGIN = "login"  # 302 to the login page
+HOME = "home"  # 302 anywhere but the login page (dashboard, index, form page)
+EXPECTED: dict[str, dict[str, int | str]] = {
+    "static": dict.fromkeys(ROLES, 200),
+    "main.index": dict.fromkeys(ROLES, 200),
+    "main.healthz": dict.fromkeys(ROLES, 200),
+    "main.set_language": dict.fromkeys(ROLES, HOME),
+    "main.dashboard": {
+        "anon": LOGIN,
+        "enterprise": 200,
+        "university": 200,
+        "bank": 200,
+        "admin": 200,
+    },
+    "auth.register": {
+        "anon": 200,
+        "enterprise": HOME,
+        "university": HOME,
+        "bank": HOME,
+        "admin": HOME,
+    },
+    "auth.join": {"anon": 200, "enterprise": HOME, "university": HOME, "bank": HOME, "admin": HOME},
+    "auth.login": {
+        "anon": 200,
+        "enterprise": HOME,
+        "university": HOME,
+        "bank": HOME,
+        "admin": HOME,
+    },
+    "auth.logout": {
+        "anon": LOGIN,
+        "enterprise": HOME,
+        "university": HOME,
+        "bank": HOME,
+        "admin": HOME,
+    },
+    "auth.change_password": {
+        "anon": LOGIN,
+        "enterprise": 200,
+        "university": 200,
+        "bank": 200,
+        "admin": 200,
+    },
+    "auth.forgot_password": {
+        "anon": 200,
+        "enterprise": HOME,
+        "university": HOME,
+        "bank": HOME,
+        "admin": HOME,
+    },
+    "auth.reset_password": {
+        "anon": 200,
+        "enterprise": HOME,
+        "university": HOME,
+        "bank": HOME,
+        "admin": HOME,
+    },
+    "auth.terms": dict.fromkeys(ROLES, 200),
+    "org.mine": {"anon": LOGIN, "enterprise": 200, "university": 200, "bank": 200, "admin": 403},
+}
+_ADMIN_ONLY_GET = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 200}
+_ADMIN_ONLY_POST = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": HOME}
+for _endpoint in (
+    "admin.list_organisations",
+    "admin.show_organisation",
+    "admin.list_users",
+    "admin.audit_log",
+):
+    EXPECTED[_endpoint] = _ADMIN_ONLY_GET
+for _endpoint in (
+    "admin.verify_organisation",
+    "admin.activate_user",
+    "admin.deactivate_user",
+    "admin.terminate_sessions",
+):
+    EXPECTED[_endpoint] = _ADMIN_ONLY_POST
+# An empty reason re-renders the form with the error next to the field.
+EXPECTED["admin.reject_organisation"] = {**_ADMIN_ONLY_POST, "admin": 400}
+
+# Listing routes, requested for kinds="results" with ids that do not exist: this checks the role
+# gate only (a role that passes it reaches the view, which answers 404). Object-level checks
+# with real listings of another organisation belong to the listing tests.
+_ALL = dict.fromkeys(ROLES, 200)
+_MISSING = dict.fromkeys(ROLES, 404)
+_RESULT_OWNER = {"anon": LOGIN, "enterprise": 403, "university": 404, "bank": 403, "admin": 403}
+_REVIEWER = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 404}
+EXPECTED.update(
+    {
+        "market.results": _ALL,
+        "market.needs": _ALL,
+        "market.result": _MISSING,
+        "market.need": _MISSING,
+        "market.organisation": _MISSING,
+        "market.attachment": _MISSING,
+        "listings.mine": {
+            "anon": LOGIN,
+            "enterprise": 200,
+            "university": 200,
+            "bank": 403,
+            "admin": 403,
+        },
+        "listings.new": {**_RESULT_OWNER, "university": 200},
+        "listings.show": _RESULT_OWNER,
+        "listings.edit": _RESULT_OWNER,
+        "listings.act": _RESULT_OWNER,
+        "listings.upload": _RESULT_OWNER,
+        "listings.delete_attachment": _RESULT_OWNER,
+        "review.queue": {**_REVIEWER, "admin": 200},
+        "review.show": _REVIEWER,
+        "review.approve": _REVIEWER,
+        "review.reject": _REVIEWER,
+        "notifications.index": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
+        "notifications.mark_read": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
+        "admin.fields": _ADMIN_ONLY_GET,
+        "admin.edit_field": {**_ADMIN_ONLY_GET, "admin": 404},
+        "excel.template": {**_RESULT_OWNER, "university": 200},
+        "excel.import_listings": {**_RESULT_OWNER, "university": 200},
+        "excel.download_report": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        "excel.export": _ALL,
+        "matching.feedback": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
+        "matching.status": {**_REVIEWER, "admin": 200},
+        "matching.rebuild": {**_REVIEWER, "admin": HOME},
+        "matching.judgments": {**_REVIEWER, "admin": 200},
+        "alerts.index": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
+        "alerts.create": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
+        "alerts.update": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        "alerts.unsubscribe_page": _MISSING,
+        "alerts.unsubscribe": _MISSING,
+    }
+)
+#: Values for URL parameters that the matrix does not create as real rows.
+PLACEHOLDERS = {
+    "listing_id": 999_999,
+    "attachment_id": 999_999,
+    "field_id": 999_999,
+    "org_id": 999_999,
+    "subscription_id": 999_999,
+    "kinds": "results",
+    "fmt": "csv",
+    "token": "no-such-report",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_globals_per_request(app: Flask):
+    """The session-wide app context shares `g` across requests; start each request clean."""
+
+    def clear(sender: Flask, **extra: object) -> None:
+        for key in list(g):
+            g.pop(key)
+
+    request_started.connect(clear, app)
+    yield
+    request_started.disconnect(clear, app)
+
+
+def _rules(app: Flask) -> dict[str, object]:
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+def test_every_endpoint_has_a_declared_expectation(app):
+    endpoints = set(_rules(app))
+    assert endpoints - set(EXPECTED) == set(), "routes without an entry in EXPECTED"
+    assert set(EXPECTED) - endpoints == set(), "EXPECTED lists routes that no longer exist"
+
+
+def test_every_row_names_every_role():
+    assert all(set(row) == set(ROLES) for row in EXPECTED.values())
+
+
+def _url_values(endpoint: str) -> dict[str, object]:
+    """Real ids and tokens for the endpoint's URL parameters (rows created in the test)."""
+    if endpoint == "static":
+        return {"filename": "css/app.css"}
+    if endpoint in (
+        "admin.show_organisation",
+        "admin.verify_organisation",
+        "admin.reject_organisation",
+    ):
+        return {"org_id": OrganisationFactory(pending=True).id}
+    if endpoint in ("admin.activate_user", "admin.deactivate_user", "admin.terminate_sessions"):
+        target = UserFactory(is_active=endpoint != "admin.activate_user")
+        return {"user_id": target.id}
+    if endpoint == "auth.join":
+        inviter = make_user("enterprise")
+        token_box: list[str] = []
+        accounts.invite_member(
+            actor=inviter, email="invitee@example.com", link_for=lambda t: token_box.append(t) or t
+        )
+        return {"token": token_box[0]}
+    if endpoint == "auth.reset_password":
+        return {"token": accounts.make_reset_token(UserFactory(email="reset@example.com"))}
+    return {}
+
+
+def url_values(endpoint: str, arguments: set[str]) -> dict[str, object]:
+    """Real rows where the matrix makes them, placeholders for the rest."""
+    values = _url_values(endpoint)
+    return {name: values.get(name, PLACEHOLDERS.get(name)) for name in arguments}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(EXPECTED))
+def test_access(app, client, login_as, endpoint, role):
+    rule = _rules(app)[endpoint]
+    with app.test_request_context():
+        from flask import url_for
+
+        values = url_values(endpoint, rule.arguments)
+        _db.session.commit()
+        url = url_for(endpoint, **values)
+    if role != "anon":
+        login_as(role)
+    method = "get" if "GET" in rule.methods else "post"
+    response = getattr(client, method)(url)
+    response.close()
+    expected = EXPECTED[endpoint][role]
+    location = response.headers.get("Location", "")
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert location.startswith("/auth/login")
+    elif expected == HOME:
+        assert response.status_code == 302
+        assert not location.startswith("/auth/login")
+    else:
+        assert response.status_code == expected
+
+
+def test_view_without_policy_is_refused(tmp_path: Path):
+    application = create_app(
+        TestConfig,
+        instance_path=str(tmp_path),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+    )
+    application.add_url_rule("/naked", "naked", lambda: "no policy here")
+    application.add_url_rule("/open", "open", public(lambda: "declared public"))
+    with application.app_context():
+        _db.create_all()
+        client = application.test_client()
+        assert client.get("/naked").status_code == 403
+        assert client.get("/open").status_code == 200
+        _db.engine.dispose()
