@@ -27,7 +27,9 @@ install: $(STAMP)
 run: $(STAMP)
 	MATCHMAKER_ENV=development $(BIN)/matchmaker db upgrade
 	MATCHMAKER_ENV=development $(BIN)/matchmaker seed demo --if-empty
-	MATCHMAKER_ENV=development $(BIN)/matchmaker run --host 127.0.0.1 --port $(PORT)
+	MATCHMAKER_ENV=development $(BIN)/matchmaker jobs work & \
+	MATCHMAKER_ENV=development $(BIN)/matchmaker run --host 127.0.0.1 --port $(PORT); \
+	status=$$?; kill $$! 2>/dev/null; exit $$status
 
 ## test: run the whole suite (SQLite; PostgreSQL too when MATCHMAKER_TEST_DATABASE_URL is set)
 test: $(TSTAMP)
@@ -36,7 +38,9 @@ test: $(TSTAMP)
 ## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
 serve: $(STAMP)
 	MATCHMAKER_ENV=production $(BIN)/matchmaker db upgrade
-	MATCHMAKER_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-2} --bind 127.0.0.1:$(PORT) wsgi:app
+	MATCHMAKER_ENV=production $(BIN)/matchmaker jobs work & \
+	MATCHMAKER_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-2} --bind 127.0.0.1:$(PORT) wsgi:app; \
+	status=$$?; kill $$! 2>/dev/null; exit $$status
 
 lint: $(TSTAMP)
 	$(BIN)/ruff check matchmaker tests

@@ -300,7 +300,51 @@ def alerts_send(frequency: str) -> None:
         sys.exit(1)
 
 
-GROUPS = (seed_group, users_group, listings_group, translate_group, recommender_group, alerts_group)
+@click.group("jobs")
+def jobs_group() -> None:
+    """The background job queue."""
+
+
+@jobs_group.command("work")
+@click.option("--once", is_flag=True, help="Run what is queued now, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between polls.")
+@with_appcontext
+def jobs_work(once: bool, interval: float) -> None:
+    """Run queued jobs (start one or more of these next to the web workers)."""
+    import time
+
+    import matchmaker.jobs  # noqa: F401 - registers the handlers
+    from matchmaker.services import jobs
+
+    click.echo(f"Worker {jobs.worker_name()} waiting for jobs (Ctrl-C to stop).")
+    while True:
+        ran = jobs.run_pending()
+        if ran:
+            click.echo(f"Ran {ran} job(s).")
+        db.session.remove()
+        if once:
+            return
+        time.sleep(interval)
+
+
+@jobs_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def jobs_list(limit: int) -> None:
+    """The latest jobs and their state."""
+    from matchmaker.services import jobs
+
+    for job in jobs.recent(limit=limit):
+        click.echo(
+            f"{job.id:>6} {job.name:<24} {job.status:<8} {job.progress:>4.0%} "
+            f"attempts={job.attempts} {job.message or ''}"
+        )
+
+
+GROUPS = (
+    seed_group, users_group, listings_group, translate_group, recommender_group, alerts_group,
+    jobs_group,
+)
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)
     # run even where the app cannot start (no secret key yet).

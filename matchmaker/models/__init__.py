@@ -17,6 +17,7 @@ from matchmaker.models.listing import (
     Stage,
     stage_for_trl,
 )
+from matchmaker.models.job import Job, JobStatus
 from matchmaker.models.matching import IndexChange, RecommendationFeedback, RecommenderState
 from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus
@@ -35,6 +36,8 @@ __all__ = [
     "Base",
     "IndexChange",
     "Invitation",
+    "Job",
+    "JobStatus",
     "Listing",
     "Mode",
     "Need",

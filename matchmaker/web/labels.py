@@ -56,6 +56,9 @@ DIFF_LABELS = {
     "attachments": _l("附件"),
 }
 
+JOB_LABELS = {
+    "queued": _l("排队中"), "running": _l("运行中"), "done": _l("已完成"), "failed": _l("失败"),
+}
 FACTOR_LABELS = {
     "field": _l("同一技术领域"), "maturity": _l("成熟度相符"), "region": _l("同一地区"),
     "budget": _l("预算与价格相符"), "freshness": _l("新近发布"),
@@ -91,6 +94,7 @@ TEMPLATE_LABELS: dict[str, Any] = {
     "PATENT_STATUS": PATENT_STATUS,
     "DIFF_LABELS": DIFF_LABELS,
     "FACTOR_LABELS": FACTOR_LABELS,
+    "JOB_LABELS": JOB_LABELS,
     "amount_label": amount_label,
     "mode_labels": mode_labels,
     "stage_label": stage_label,

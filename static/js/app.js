@@ -8,3 +8,27 @@
     });
   }
 })();
+
+// Live progress of background jobs: items carry data-job-url while queued or running.
+(function () {
+  "use strict";
+  var items = document.querySelectorAll("[data-job-url]:not([data-job-url=''])");
+  items.forEach(function (item) {
+    var url = item.getAttribute("data-job-url");
+    var bar = item.querySelector("progress");
+    var message = item.querySelector(".job-message");
+    var timer = setInterval(function () {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (job) {
+          if (bar) { bar.value = job.progress; }
+          if (message) { message.textContent = job.message || ""; }
+          if (job.status === "done" || job.status === "failed") {
+            clearInterval(timer);
+            window.location.reload();
+          }
+        })
+        .catch(function () { clearInterval(timer); });
+    }, 1500);
+  });
+})();

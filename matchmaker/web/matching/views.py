@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
-from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.extensions import db
-from matchmaker.models import Need, Result
+from matchmaker.models import Job, Need, Result
 from matchmaker.permissions import Permission
-from matchmaker.services import matching
+from matchmaker.services import jobs, matching
 from matchmaker.services.errors import NotFound, ValidationFailed
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.matching.forms import FeedbackForm
@@ -19,7 +17,7 @@ from matchmaker.web.policy import is_safe_next, login_required, permission_requi
 
 bp = Blueprint("matching", __name__)
 MODELS = {"result": Result, "need": Need}
-_rebuilding = threading.Lock()
+REBUILD = "recommender.rebuild"
 
 
 @bp.post("/recommendations/feedback")
@@ -50,12 +48,12 @@ def feedback() -> Response:
 @bp.get("/admin/recommender")
 @permission_required(Permission.LISTING_REVIEW)
 def status() -> str:
-    """The index: generation, documents, pending changes, feedback counts."""
+    """The index: generation, documents, pending changes, feedback counts, rebuild jobs."""
     return render_template(
         "matching/status.html",
         status=matching.index_status(),
         feedback=matching.feedback_counts(),
-        rebuilding=_rebuilding.locked(),
+        rebuilds=jobs.recent(name=REBUILD, limit=5),
         form=ConfirmForm(formdata=None),
     )
 
@@ -63,26 +61,24 @@ def status() -> str:
 @bp.post("/admin/recommender/rebuild")
 @permission_required(Permission.LISTING_REVIEW)
 def rebuild() -> Response:
-    """Start a full rebuild in the background (out of the request path)."""
-    if _rebuilding.locked():
-        flash(_("索引正在重建，请稍后刷新。"), "info")
+    """Queue a full rebuild for the job workers (out of the request path)."""
+    waiting = [j for j in jobs.recent(name=REBUILD, limit=5) if j.status in ("queued", "running")]
+    if waiting:
+        flash(_("已有重建任务在排队或运行中。"), "info")
     else:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        threading.Thread(target=_rebuild_in_background, args=(app,), daemon=True).start()
-        flash(_("已开始重建索引，完成后所有进程会自动切换到新索引。"), "success")
+        jobs.enqueue(REBUILD, actor=current_user)
+        db.session.commit()
+        flash(_("已加入重建任务队列，完成后所有进程会自动切换到新索引。"), "success")
     return redirect(url_for("matching.status"))
 
 
-def _rebuild_in_background(app: Flask) -> None:
-    with _rebuilding, app.app_context():
-        try:
-            matching.rebuild_index()
-            db.session.commit()
-        except Exception:  # the request that started it is gone; log, never crash the worker
-            db.session.rollback()
-            app.logger.exception("recommender rebuild failed")
-        finally:
-            db.session.remove()
+@bp.get("/admin/jobs/<int:job_id>.json")
+@permission_required(Permission.LISTING_REVIEW)
+def job_status(job_id: int) -> Response:
+    """A job's progress, polled by the admin page."""
+    job = db.get_or_404(Job, job_id)
+    return jsonify({"id": job.id, "name": job.name, "status": str(job.status),
+                    "progress": job.progress, "message": job.message})
 
 
 @bp.get("/admin/recommender/judgments.tsv")

@@ -1,0 +1,31 @@
+"""The handlers: each calls one service and commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matchmaker.extensions import db
+from matchmaker.models import Job
+from matchmaker.services import jobs, listings, matching
+
+
+@jobs.handler("recommender.rebuild")
+def rebuild_recommender(job: Job) -> dict[str, Any]:
+    """Fit a new index generation (every worker swaps it in on its next check)."""
+
+    def progress(done: int, total: int) -> None:
+        if total and (done == total or done % 500 == 0):
+            jobs.set_progress(job, 0.8 * done / total, f"{done}/{total}")
+
+    state = matching.rebuild_index(progress=progress)
+    db.session.commit()
+    return {"generation": state.generation, "documents": state.documents,
+            "seconds": state.build_seconds}
+
+
+@jobs.handler("listings.expire")
+def expire_listings(job: Job) -> dict[str, Any]:
+    """Remind and expire listings (also run from cron)."""
+    counts = listings.expire_listings()
+    db.session.commit()
+    return counts
