@@ -136,3 +136,25 @@ def test_contact_shown_to_verified_members_only(client, fields):
     assert "0431-85168888" in client.get(f"/results/{result_id}").get_data(as_text=True)
     log_in(client, unverified)
     assert "0431-85168888" not in client.get(f"/results/{result_id}").get_data(as_text=True)
+
+
+def test_near_duplicates_are_shown_to_the_owner_and_flagged_to_the_reviewer(client, fields):
+    owner = make_user("university")
+    admin = make_user("admin")
+    db.session.commit()
+    log_in(client, owner)
+    first = _create_result(client, fields)
+    client.post(f"/my/results/{first}/action", data={"action": "submit"})
+    log_in(client, admin)
+    client.post(f"/admin/review/results/{first}/approve")
+
+    log_in(client, owner)
+    copy = _create_result(client, fields, title="高强高模碳纤维T800级原丝干喷湿纺工艺（重复提交）")
+    page = client.get(f"/my/results/{copy}").get_data(as_text=True)
+    assert "平台上已有相似的内容" in page and f"/results/{first}" in page
+    client.post(f"/my/results/{copy}/action", data={"action": "submit"})
+    log_in(client, admin)
+    review = client.get(f"/admin/review/results/{copy}").get_data(as_text=True)
+    assert "疑似重复" in review and f"/results/{first}" in review
+    other = client.get(f"/admin/review/results/{first}").get_data(as_text=True)
+    assert "疑似重复" not in other  # a listing is not its own duplicate
