@@ -85,9 +85,7 @@ def create_admin_command(email: str, name: str) -> None:
         user = create_admin(email=email, password=password, name=name)
     except ValidationFailed as error:
         db.session.rollback()
-        raise click.ClickException(
-            "; ".join(" ".join(m) for m in error.errors.values())
-        ) from error
+        raise click.ClickException("; ".join(" ".join(m) for m in error.errors.values())) from error
     db.session.commit()
     click.echo(f"Created administrator {user.email} (id {user.id}).")
 
@@ -102,7 +100,9 @@ def listings_group() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--org", "org_id", type=int, required=True, help="Owner organisation id.")
 @click.option(
-    "--kind", type=click.Choice(["results", "needs"]), default=None,
+    "--kind",
+    type=click.Choice(["results", "needs"]),
+    default=None,
     help="Listing type (default: results for universities and institutes, needs otherwise).",
 )
 @click.option("--as", "as_email", default=None, help="E-mail of the acting member.")
@@ -177,10 +177,20 @@ POT = ROOT / "messages.pot"
 def translate_extract() -> None:
     """Collect the marked strings into messages.pot."""
     _pybabel(
-        "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--sort-output",
+        "extract",
+        "-F",
+        str(ROOT / "babel.cfg"),
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
         # Babel skips folders starting with "_" by default; templates/_partials must be read.
-        "--ignore-dirs", ".* __pycache__",
-        "-o", str(POT), str(ROOT / "matchmaker"), str(ROOT / "templates"),
+        "--ignore-dirs",
+        ".* __pycache__",
+        "-o",
+        str(POT),
+        str(ROOT / "matchmaker"),
+        str(ROOT / "templates"),
     )
 
 
@@ -223,6 +233,7 @@ def recommender_rebuild() -> None:
     from matchmaker.services import matching
 
     with click.progressbar(length=1, label="Reading listings") as bar:
+
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
@@ -266,7 +277,8 @@ def alert_links() -> AlertLinks:
 
     return AlertLinks(
         listing=lambda kind, listing_id: url_for(
-            "market.result" if kind == "result" else "market.need", listing_id=listing_id,
+            "market.result" if kind == "result" else "market.need",
+            listing_id=listing_id,
             _external=True,
         ),
         search=search,
@@ -277,8 +289,11 @@ def alert_links() -> AlertLinks:
 
 @alerts_group.command("send")
 @click.option(
-    "--frequency", type=click.Choice(["instant", "daily", "weekly", "all"]), default="all",
-    show_default=True, help="Only this frequency (daily and weekly still wait their period).",
+    "--frequency",
+    type=click.Choice(["instant", "daily", "weekly", "all"]),
+    default="all",
+    show_default=True,
+    help="Only this frequency (daily and weekly still wait their period).",
 )
 @with_appcontext
 def alerts_send(frequency: str) -> None:
@@ -342,7 +357,12 @@ def jobs_list(limit: int) -> None:
 
 
 GROUPS = (
-    seed_group, users_group, listings_group, translate_group, recommender_group, alerts_group,
+    seed_group,
+    users_group,
+    listings_group,
+    translate_group,
+    recommender_group,
+    alerts_group,
     jobs_group,
 )
 for _group in GROUPS:

@@ -103,7 +103,5 @@ def config_from_env() -> type[Config]:
     """Pick the configuration class named by MATCHMAKER_ENV (default: production)."""
     name = os.environ.get("MATCHMAKER_ENV", "production").strip().lower()
     if name not in CONFIGS:
-        raise RuntimeError(
-            f"MATCHMAKER_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}."
-        )
+        raise RuntimeError(f"MATCHMAKER_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}.")
     return CONFIGS[name]

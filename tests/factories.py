@@ -37,7 +37,9 @@ class OrganisationFactory(_Base):
 
     class Params:
         pending = factory.Trait(status=OrgStatus.PENDING, verified_at=None)
-        university = factory.Trait(kind=OrgKind.UNIVERSITY, name=factory.Sequence(lambda n: f"测试大学{n}"))
+        university = factory.Trait(
+            kind=OrgKind.UNIVERSITY, name=factory.Sequence(lambda n: f"测试大学{n}")
+        )
         bank = factory.Trait(kind=OrgKind.BANK, name=factory.Sequence(lambda n: f"测试银行{n}"))
         government = factory.Trait(
             kind=OrgKind.GOVERNMENT, credit_code=None, name=factory.Sequence(lambda n: f"科技局{n}")
@@ -74,3 +76,62 @@ def make_user(role: Role | str, *, verified: bool = True, **kwargs: object) -> U
     if "organisation" not in kwargs:
         kwargs["organisation"] = OrganisationFactory(pending=not verified, **ORG_TRAITS[role])
     return UserFactory(role=role, **kwargs)
+
+
+def publish_result(
+    owner, admin, fields, title, summary, *, field="materials", price=50, approve=True
+):
+    """Create, submit and (by default) approve a result through the services; committed."""
+    from decimal import Decimal
+
+    from matchmaker.services import listings
+
+    if len(summary) < 20:
+        summary += "本成果已完成验证，具备推广应用条件。"
+    result = listings.create_listing(
+        actor=owner,
+        data=listings.ResultData(
+            title=title,
+            field_id=fields[field].id,
+            keywords=(),
+            region="changchun",
+            contact_name="联系人",
+            contact_phone="13900000000",
+            summary=summary,
+            trl=6,
+            modes=1,
+            price_wan=Decimal(price),
+        ),
+    )
+    listings.submit_listing(actor=owner, listing=result)
+    if approve:
+        listings.approve_listing(actor=admin, listing=result)
+    db.session.commit()
+    return result
+
+
+def publish_need(owner, admin, fields, title, description, *, field="materials"):
+    """Create, submit and approve a need through the services; committed."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from matchmaker.services import listings
+
+    need = listings.create_listing(
+        actor=owner,
+        data=listings.NeedData(
+            title=title,
+            field_id=fields[field].id,
+            keywords=(),
+            region="changchun",
+            contact_name="联系人",
+            contact_email="need@example.com",
+            description=description,
+            deadline=(utcnow() + timedelta(days=90)).date(),
+            budget_wan=Decimal(80),
+        ),
+    )
+    listings.submit_listing(actor=owner, listing=need)
+    listings.approve_listing(actor=admin, listing=need)
+    db.session.commit()
+    return need

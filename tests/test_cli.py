@@ -61,12 +61,16 @@ def test_create_admin_reads_password_from_environment(runner, monkeypatch):
     result = runner.invoke(args=["users", "create-admin", "Boss@Example.com", "--name", "王主任"])
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.email == "boss@example.com"))
-    assert user is not None and user.role == Role.ADMIN and user.password_hash.startswith("$argon2id$")
+    assert (
+        user is not None and user.role == Role.ADMIN and user.password_hash.startswith("$argon2id$")
+    )
 
 
 def test_create_admin_prompts_and_refuses_a_weak_password(runner, monkeypatch):
     monkeypatch.delenv("MATCHMAKER_ADMIN_PASSWORD", raising=False)
-    result = runner.invoke(args=["users", "create-admin", "a@example.com"], input="password1\npassword1\n")
+    result = runner.invoke(
+        args=["users", "create-admin", "a@example.com"], input="password1\npassword1\n"
+    )
     assert result.exit_code != 0
     assert count(User) == 0
     ok = runner.invoke(

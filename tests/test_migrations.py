@@ -1,4 +1,4 @@
-"""Migrations: an empty database upgrades to head, and the models match it (SQLite and PostgreSQL)."""
+"""Migrations: an empty database upgrades to head and matches the models (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def empty_database_url(tmp_path) -> Iterator[str]:
 
 
 def test_upgrade_to_head_leaves_nothing_to_autogenerate(empty_database_url, tmp_path):
-    app = create_app(TestConfig, instance_path=str(tmp_path), SQLALCHEMY_DATABASE_URI=empty_database_url)
+    app = create_app(
+        TestConfig, instance_path=str(tmp_path), SQLALCHEMY_DATABASE_URI=empty_database_url
+    )
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as conn:

@@ -4,6 +4,7 @@ from matchmaker.models.alert import AlertDelivery, AlertFrequency, Subscription,
 from matchmaker.models.attachment import Attachment
 from matchmaker.models.audit import AuditLog
 from matchmaker.models.base import Base
+from matchmaker.models.job import Job, JobStatus
 from matchmaker.models.listing import (
     MODE_GROUPS,
     STAGE_TRL,
@@ -17,7 +18,6 @@ from matchmaker.models.listing import (
     Stage,
     stage_for_trl,
 )
-from matchmaker.models.job import Job, JobStatus
 from matchmaker.models.matching import IndexChange, RecommendationFeedback, RecommenderState
 from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus

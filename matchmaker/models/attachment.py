@@ -18,9 +18,7 @@ class Attachment(Base):
 
     __tablename__ = "attachments"
     __table_args__ = (
-        sa.CheckConstraint(
-            "(result_id IS NOT NULL) <> (need_id IS NOT NULL)", name="one_listing"
-        ),
+        sa.CheckConstraint("(result_id IS NOT NULL) <> (need_id IS NOT NULL)", name="one_listing"),
     )
 
     id: Mapped[intpk]
@@ -35,7 +33,9 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(sa.String(64))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     created_at: Mapped[created_at]
 
     result: Mapped[Result | None] = relationship(back_populates="attachments")

@@ -45,4 +45,3 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(AuditLog, "before_delete")
 def _refuse_change(mapper: Any, connection: Any, target: AuditLog) -> None:
     raise AppendOnlyError("audit records are append-only")
-

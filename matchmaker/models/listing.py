@@ -217,9 +217,7 @@ class Need(ListingMixin, Base):
     """An enterprise's technical need (and, later, the challenge published on it)."""
 
     __tablename__ = "needs"
-    __table_args__ = (
-        sa.CheckConstraint("budget_wan >= 0", name="budget_not_negative"),
-    )
+    __table_args__ = (sa.CheckConstraint("budget_wan >= 0", name="budget_not_negative"),)
     KIND = "need"
     PUBLIC_STATES = frozenset({NeedStatus.OPEN})
 

@@ -41,8 +41,9 @@ class RecommendationFeedback(Base):
 
     __tablename__ = "recommendation_feedback"
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "source_kind", "source_id", "target_kind", "target_id",
-                            name="one_per_pair"),
+        sa.UniqueConstraint(
+            "user_id", "source_kind", "source_id", "target_kind", "target_id", name="one_per_pair"
+        ),
     )
 
     id: Mapped[intpk]

@@ -115,7 +115,9 @@ def register_organisation(*, organisation: OrganisationData, person: PersonData)
     elif code is not None and db.session.scalar(
         sa.select(Organisation.id).where(Organisation.credit_code == code)
     ):
-        errors["credit_code"] = [_("这个统一社会信用代码已经登记过，请联系该机构的成员邀请你加入。")]
+        errors["credit_code"] = [
+            _("这个统一社会信用代码已经登记过，请联系该机构的成员邀请你加入。")
+        ]
     if errors:
         raise ValidationFailed(errors)
     assert kind is not None
@@ -247,9 +249,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_member(
-    *, actor: User, email: str, link_for: Callable[[str], str]
-) -> Invitation:
+def invite_member(*, actor: User, email: str, link_for: Callable[[str], str]) -> Invitation:
     """Invite a person by e-mail to join the actor's organisation."""
     org = actor.organisation
     if org is None or actor.role == Role.ADMIN:

@@ -153,7 +153,10 @@ def _check_room(actor: User) -> None:
 
 
 def save_search(
-    *, actor: User, kind: str, args: Mapping[str, Any],
+    *,
+    actor: User,
+    kind: str,
+    args: Mapping[str, Any],
     frequency: str | AlertFrequency = AlertFrequency.DAILY,
 ) -> Subscription:
     """Save a list page's filter; the same filter saved twice is one subscription (re-activated)."""
@@ -172,7 +175,10 @@ def save_search(
             return existing
     _check_room(actor)
     subscription = Subscription(
-        user_id=actor.id, kind=SubscriptionKind.SEARCH, target_kind=kind, criteria=criteria,
+        user_id=actor.id,
+        kind=SubscriptionKind.SEARCH,
+        target_kind=kind,
+        criteria=criteria,
         frequency=frequency,
     )
     _issue_token(subscription)
@@ -182,7 +188,10 @@ def save_search(
 
 
 def follow_listing(
-    *, actor: User, kind: str, listing_id: int,
+    *,
+    actor: User,
+    kind: str,
+    listing_id: int,
     frequency: str | AlertFrequency = AlertFrequency.DAILY,
 ) -> Subscription:
     """Follow a public listing's matches (its recommendations of the other side)."""
@@ -202,8 +211,12 @@ def follow_listing(
         return existing
     _check_room(actor)
     subscription = Subscription(
-        user_id=actor.id, kind=SubscriptionKind.FOLLOW, target_kind=kind, listing_id=listing_id,
-        criteria={}, frequency=frequency,
+        user_id=actor.id,
+        kind=SubscriptionKind.FOLLOW,
+        target_kind=kind,
+        listing_id=listing_id,
+        criteria={},
+        frequency=frequency,
     )
     _issue_token(subscription)
     db.session.add(subscription)
@@ -220,7 +233,10 @@ def get_own(*, actor: User, subscription_id: int) -> Subscription:
 
 
 def update_subscription(
-    *, actor: User, subscription: Subscription, frequency: str | AlertFrequency,
+    *,
+    actor: User,
+    subscription: Subscription,
+    frequency: str | AlertFrequency,
     is_active: bool = True,
 ) -> None:
     """Change how often a subscription sends, and pause or resume it."""
@@ -307,7 +323,8 @@ def collect_matches(
             Publication.approved_at > subscription.created_at
         )
         found = [
-            p for p in db.session.scalars(stmt.limit(MAX_PER_DIGEST + len(delivered)))
+            p
+            for p in db.session.scalars(stmt.limit(MAX_PER_DIGEST + len(delivered)))
             if (p.kind, p.listing_id) not in delivered
         ]
         return found[:MAX_PER_DIGEST]
@@ -391,7 +408,9 @@ def send_digest(
     for pub in matches:
         db.session.add(
             AlertDelivery(
-                subscription_id=subscription.id, kind=pub.kind, listing_id=pub.listing_id,
+                subscription_id=subscription.id,
+                kind=pub.kind,
+                listing_id=pub.listing_id,
                 delivered_at=now,
             )
         )

@@ -33,7 +33,9 @@ CHUNK = 64 * 1024
 
 def storage_dir() -> Path:
     """Where attachment files live: the instance folder, never under static/."""
-    path = Path(current_app.config.get("ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments")
+    path = Path(
+        current_app.config.get("ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments"
+    )
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -84,7 +86,9 @@ def add_attachment(*, actor: User, listing: Listing, stream: BinaryIO, filename:
             raise ValidationFailed({"file": _("文件是空的。")})
         kind = sniff(head)
         if kind is None:
-            raise ValidationFailed({"file": _("只接受 PDF 和 PNG、JPEG、GIF、WebP 图片（按文件内容识别）。")})
+            raise ValidationFailed(
+                {"file": _("只接受 PDF 和 PNG、JPEG、GIF、WebP 图片（按文件内容识别）。")}
+            )
     except BaseException:
         part.unlink(missing_ok=True)
         raise

@@ -40,7 +40,11 @@ def handler(name: str) -> Callable[[Handler], Handler]:
 
 
 def enqueue(
-    name: str, *, actor: User | None = None, max_attempts: int = 3, delay: timedelta | None = None,
+    name: str,
+    *,
+    actor: User | None = None,
+    max_attempts: int = 3,
+    delay: timedelta | None = None,
     **args: Any,
 ) -> Job:
     """Add a job to the session (it is queued when the caller commits)."""
@@ -79,8 +83,9 @@ def claim_next(*, worker: str | None = None, now: datetime | None = None) -> Job
         claimed = db.session.execute(
             sa.update(Job)
             .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
-            .values(status=JobStatus.RUNNING, worker=worker, started_at=now,
-                    attempts=Job.attempts + 1)
+            .values(
+                status=JobStatus.RUNNING, worker=worker, started_at=now, attempts=Job.attempts + 1
+            )
         ).rowcount
         db.session.commit()
         if claimed:

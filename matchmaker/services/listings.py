@@ -1,4 +1,4 @@
-"""Results and needs: create, edit, submit, review, withdraw, confirm, expire (the state machine)."""
+"""Results and needs: create, edit, submit, review, withdraw, confirm, expire (state machine)."""
 
 from __future__ import annotations
 
@@ -100,10 +100,20 @@ class NeedData(ListingData):
 # --- helpers ----------------------------------------------------------------------------------
 PUBLIC_STATUS = {"result": ResultStatus.LISTED, "need": NeedStatus.OPEN}
 EDITABLE = {
-    "result": {ResultStatus.DRAFT, ResultStatus.PENDING_REVIEW, ResultStatus.LISTED,
-               ResultStatus.WITHDRAWN, ResultStatus.EXPIRED},
-    "need": {NeedStatus.DRAFT, NeedStatus.PENDING_REVIEW, NeedStatus.OPEN,
-             NeedStatus.WITHDRAWN, NeedStatus.EXPIRED},
+    "result": {
+        ResultStatus.DRAFT,
+        ResultStatus.PENDING_REVIEW,
+        ResultStatus.LISTED,
+        ResultStatus.WITHDRAWN,
+        ResultStatus.EXPIRED,
+    },
+    "need": {
+        NeedStatus.DRAFT,
+        NeedStatus.PENDING_REVIEW,
+        NeedStatus.OPEN,
+        NeedStatus.WITHDRAWN,
+        NeedStatus.EXPIRED,
+    },
 }
 SUBMITTABLE = {
     "result": {ResultStatus.DRAFT, ResultStatus.WITHDRAWN, ResultStatus.EXPIRED},
@@ -142,8 +152,15 @@ def _check_owner(actor: User, listing: Listing) -> None:
         raise NotFound
 
 
-def _audit(actor: User | None, listing: Listing, action: str, before: dict[str, Any], *,
-           reason: str | None = None, after: dict[str, Any] | None = None) -> None:
+def _audit(
+    actor: User | None,
+    listing: Listing,
+    action: str,
+    before: dict[str, Any],
+    *,
+    reason: str | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     record_audit(
         actor=actor,
         action=f"{listing.KIND}.{action}",
@@ -177,9 +194,8 @@ def _validate(kind: str, data: ListingData) -> None:
             errors["price_wan"] = [_("价格不能为负数。")]
         if not 0 <= data.modes < 128:
             errors["modes"] = [_("交易方式无效。")]
-    elif isinstance(data, NeedData):
-        if data.budget_wan < 0:
-            errors["budget_wan"] = [_("意向金额不能为负数，面议请填 0。")]
+    elif isinstance(data, NeedData) and data.budget_wan < 0:
+        errors["budget_wan"] = [_("意向金额不能为负数，面议请填 0。")]
     if errors:
         raise ValidationFailed(errors)
 
@@ -256,7 +272,9 @@ def update_listing(*, actor: User, listing: Listing, data: ResultData | NeedData
     if changed - SUBSTANCE_EXCLUDED:
         send_back_to_review(listing)
     if changed:
-        _audit(actor, listing, "update", before, after={**_state(listing), "fields": sorted(changed)})
+        _audit(
+            actor, listing, "update", before, after={**_state(listing), "fields": sorted(changed)}
+        )
     return changed
 
 
@@ -412,14 +430,14 @@ def review_queue_query() -> list[Listing]:
     """Every listing waiting for review, oldest submission first."""
     pending: list[Listing] = []
     for model in (Result, Need):
-        pending.extend(
-            db.session.scalars(sa.select(model).where(model.status == "pending_review"))
-        )
+        pending.extend(db.session.scalars(sa.select(model).where(model.status == "pending_review")))
     return sorted(pending, key=lambda x: (x.submitted_at or x.created_at, x.KIND, x.id))
 
 
 # --- the clock --------------------------------------------------------------------------------
-def expire_listings(*, now: datetime | None = None, link_for: LinkFor = _default_link) -> dict[str, int]:
+def expire_listings(
+    *, now: datetime | None = None, link_for: LinkFor = _default_link
+) -> dict[str, int]:
     """Remind owners 14 days ahead and expire what was not confirmed; safe to run repeatedly."""
     now = now or utcnow()
     counts = {"reminded": 0, "expired": 0}
@@ -436,8 +454,12 @@ def expire_listings(*, now: datetime | None = None, link_for: LinkFor = _default
                 listing.status = "expired"
             publication.unpublish(listing)
             _audit(None, listing, "expire", before)
-            notify(users=_owners(listing), kind="listing.expired",
-                   params={"title": listing.title}, link=link_for(listing))
+            notify(
+                users=_owners(listing),
+                kind="listing.expired",
+                params={"title": listing.title},
+                link=link_for(listing),
+            )
             counts["expired"] += 1
         soon = db.session.scalars(
             sa.select(model).where(
@@ -449,9 +471,12 @@ def expire_listings(*, now: datetime | None = None, link_for: LinkFor = _default
         ).all()
         for listing in soon:
             listing.reminded_at = now
-            notify(users=_owners(listing), kind="listing.expiring",
-                   params={"title": listing.title, "expires": _local_date(listing.expires_at)},
-                   link=link_for(listing))
+            notify(
+                users=_owners(listing),
+                kind="listing.expiring",
+                params={"title": listing.title, "expires": _local_date(listing.expires_at)},
+                link=link_for(listing),
+            )
             counts["reminded"] += 1
     db.session.flush()
     return counts
@@ -508,7 +533,9 @@ REASON_LABELS = {
 }
 
 
-def owner_overview(*, organisation_id: int, kind: str, now: datetime | None = None) -> dict[str, Any]:
+def owner_overview(
+    *, organisation_id: int, kind: str, now: datetime | None = None
+) -> dict[str, Any]:
     """Counts by status and the listings expiring within the reminder window (dashboard)."""
     now = now or utcnow()
     model = MODEL[kind]
@@ -534,6 +561,7 @@ def review_queue_size() -> int:
     return sum(
         db.session.scalar(
             sa.select(sa.func.count()).select_from(model).where(model.status == "pending_review")
-        ) or 0
+        )
+        or 0
         for model in (Result, Need)
     )

@@ -21,8 +21,12 @@ def send_email(
         return
     if not current_app.config.get("MAIL_SERVER"):
         if current_app.config.get("ENV_NAME") != "production":
-            log.info("mail (not sent, no MAIL_SERVER) to=%s subject=%s\n%s", recipients, subject, body)
+            log.info(
+                "mail (not sent, no MAIL_SERVER) to=%s subject=%s\n%s", recipients, subject, body
+            )
         else:
-            log.error("mail not sent: MATCHMAKER_MAIL_SERVER is not configured (subject=%s)", subject)
+            log.error(
+                "mail not sent: MATCHMAKER_MAIL_SERVER is not configured (subject=%s)", subject
+            )
         return
     mail.send(Message(subject=subject, recipients=recipients, body=body, extra_headers=headers))

@@ -58,10 +58,15 @@ def document_for_publication(pub: Publication) -> Document:
     """The public version of a listing as the engine sees it."""
     data = pub.data or {}
     body = "\n".join(
-        part for part in (
-            pub.summary, data.get("description", ""), data.get("targets", ""),
-            data.get("existing_base", ""), data.get("team", ""),
-        ) if part
+        part
+        for part in (
+            pub.summary,
+            data.get("description", ""),
+            data.get("targets", ""),
+            data.get("existing_base", ""),
+            data.get("team", ""),
+        )
+        if part
     )
     return Document(
         id=doc_id(pub.kind, pub.listing_id),
@@ -214,8 +219,10 @@ def _swap_in(holder: _Holder, state: RecommenderState | None) -> None:
         try:
             holder.model = Recommender.load(artifact_dir() / state.artifact)
         except (ArtifactError, OSError) as error:
-            log.error("recommender.artifact_unusable", extra={"artifact": state.artifact,
-                                                               "error": str(error)})
+            log.error(
+                "recommender.artifact_unusable",
+                extra={"artifact": state.artifact, "error": str(error)},
+            )
         else:
             holder.generation, holder.change_id = state.generation, state.change_id
             return
@@ -305,8 +312,10 @@ def recommend_for_organisation(
     model = MODEL_FOR[kind]
     mine = db.session.scalars(
         sa.select(model)
-        .where(model.organisation_id == organisation_id,
-               model.status.in_([*model.PUBLIC_STATES, "pending_review", "draft"]))
+        .where(
+            model.organisation_id == organisation_id,
+            model.status.in_([*model.PUBLIC_STATES, "pending_review", "draft"]),
+        )
         .order_by(model.updated_at.desc())
         .limit(10)
     ).all()
@@ -322,7 +331,9 @@ def recommend_for_organisation(
 MODEL_FOR = {"result": Result, "need": Need}
 
 
-def similar_listings(listing: Listing, *, k: int = 5, threshold: float = 0.6) -> list[Recommendation]:
+def similar_listings(
+    listing: Listing, *, k: int = 5, threshold: float = 0.6
+) -> list[Recommendation]:
     """Possible duplicates of a listing among the public listings of the same side."""
     matches = engine().similar(document_for_listing(listing), k=k + 1, threshold=threshold)
     own = doc_id(listing.KIND, listing.id)
@@ -343,7 +354,12 @@ def search_scores(kind: str, query: str, *, limit: int = 2000) -> dict[int, floa
 
 # --- feedback -----------------------------------------------------------------------------------
 def record_feedback(
-    *, actor: User, source: Listing, target_kind: str, target_id: int, useful: bool,
+    *,
+    actor: User,
+    source: Listing,
+    target_kind: str,
+    target_id: int,
+    useful: bool,
     reason: str | None = None,
 ) -> RecommendationFeedback:
     """Store (or change) a user's judgment of one recommendation."""
@@ -362,8 +378,12 @@ def record_feedback(
     )
     if row is None:
         row = RecommendationFeedback(
-            user_id=actor.id, source_kind=source.KIND, source_id=source.id,
-            target_kind=target_kind, target_id=target_id, useful=useful,
+            user_id=actor.id,
+            source_kind=source.KIND,
+            source_id=source.id,
+            target_kind=target_kind,
+            target_id=target_id,
+            useful=useful,
         )
         db.session.add(row)
     else:
@@ -394,15 +414,18 @@ def feedback_judgments() -> str:
     """
     rows = db.session.execute(
         sa.select(
-            RecommendationFeedback.source_kind, RecommendationFeedback.source_id,
-            RecommendationFeedback.target_kind, RecommendationFeedback.target_id,
+            RecommendationFeedback.source_kind,
+            RecommendationFeedback.source_id,
+            RecommendationFeedback.target_kind,
+            RecommendationFeedback.target_id,
             RecommendationFeedback.useful,
         )
     ).all()
     votes: dict[tuple[str, str], list[bool]] = {}
-    for source_kind, source_id, target_kind, target_id, useful in rows:
+    for source_kind, source_id, _target_kind, target_id, useful in rows:
         need, result = (
-            (f"need:{source_id}", f"result:{target_id}") if source_kind == "need"
+            (f"need:{source_id}", f"result:{target_id}")
+            if source_kind == "need"
             else (f"need:{target_id}", f"result:{source_id}")
         )
         votes.setdefault((need, result), []).append(useful)
@@ -426,4 +449,3 @@ def index_status() -> dict[str, Any]:
         "worker_generation": holder.generation,
         "worker_documents": len(holder.model) if holder.model is not None else None,
     }
-

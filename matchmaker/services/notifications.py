@@ -59,7 +59,11 @@ def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
 
 
 def notify(
-    *, users: Iterable[User], kind: str, params: dict[str, Any], link: str | None = None,
+    *,
+    users: Iterable[User],
+    kind: str,
+    params: dict[str, Any],
+    link: str | None = None,
     email: bool = True,
 ) -> list[Notification]:
     """Add an in-app notification for each active user and e-mail it in their language."""
@@ -81,11 +85,14 @@ def notify(
 
 def unread_count(user: User) -> int:
     """How many notifications the user has not read."""
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
 
 
 def notifications_query(user: User) -> sa.Select:

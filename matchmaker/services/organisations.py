@@ -102,7 +102,9 @@ def reject_organisation(*, actor: User, organisation: Organisation, reason: str)
     )
 
 
-def organisations_query(*, status: str | None = None, kind: str | None = None, q: str | None = None) -> sa.Select:
+def organisations_query(
+    *, status: str | None = None, kind: str | None = None, q: str | None = None
+) -> sa.Select:
     """Organisations for the admin list, pending first, then newest."""
     stmt = sa.select(Organisation)
     if status in set(OrgStatus):
@@ -111,6 +113,8 @@ def organisations_query(*, status: str | None = None, kind: str | None = None, q
         stmt = stmt.where(Organisation.kind == kind)
     if q:
         like = f"%{q.strip()[:100]}%"
-        stmt = stmt.where(sa.or_(Organisation.name.ilike(like), Organisation.credit_code.ilike(like)))
+        stmt = stmt.where(
+            sa.or_(Organisation.name.ilike(like), Organisation.credit_code.ilike(like))
+        )
     pending_first = sa.case((Organisation.status == OrgStatus.PENDING, 0), else_=1)
     return stmt.order_by(pending_first, Organisation.created_at.desc(), Organisation.id.desc())

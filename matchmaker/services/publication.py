@@ -89,7 +89,9 @@ def publish(listing: Listing, *, now: datetime | None = None) -> Publication:
     now = now or utcnow()
     head, text = searchable_text(listing)
     data = _public_data(listing)  # reads relationships: before the new row joins the session
-    pub = listing.publication or Publication(kind=listing.KIND, published_at=listing.published_at or now)
+    pub = listing.publication or Publication(
+        kind=listing.KIND, published_at=listing.published_at or now
+    )
     with db.session.no_autoflush:
         pub.organisation_id = listing.organisation_id
         pub.field_id = listing.field_id
@@ -104,12 +106,18 @@ def publish(listing: Listing, *, now: datetime | None = None) -> Publication:
         pub.expires_at = listing.expires_at
         if isinstance(listing, Result):
             pub.trl, pub.modes, pub.amount_wan, pub.deadline = (
-                listing.trl, listing.modes, listing.price_wan, None
+                listing.trl,
+                listing.modes,
+                listing.price_wan,
+                None,
             )
         else:
             budget = listing.budget_wan or Decimal(0)
             pub.trl, pub.modes, pub.amount_wan, pub.deadline = (
-                None, 0, budget if budget > 0 else None, listing.deadline
+                None,
+                0,
+                budget if budget > 0 else None,
+                listing.deadline,
             )
         listing.publication = pub
     db.session.flush()
@@ -151,7 +159,9 @@ class BrowseFilter:
             price=self.price if self.price in PRICE_BANDS or self.price == NEGOTIABLE else "",
             field=self.field[:32],
             region=self.region[:32],
-            org=self.org if self.org is not None and 0 < self.org < 2**31 else None,  # an INTEGER id
+            org=self.org
+            if self.org is not None and 0 < self.org < 2**31
+            else None,  # an INTEGER id
             sort=self.sort if self.sort in SORTS else "",
         )
 
@@ -234,21 +244,29 @@ def browse_query(f: BrowseFilter, *, now: datetime | None = None) -> sa.Select:
     if sort == "relevance":
         stmt = stmt.order_by(_relevance(f).desc(), Publication.approved_at.desc())
     elif sort in ("price_asc", "price_desc"):
-        amount = Publication.amount_wan.asc() if sort == "price_asc" else Publication.amount_wan.desc()
-        stmt = stmt.order_by(Publication.amount_wan.is_(None), amount, Publication.approved_at.desc())
+        amount = (
+            Publication.amount_wan.asc() if sort == "price_asc" else Publication.amount_wan.desc()
+        )
+        stmt = stmt.order_by(
+            Publication.amount_wan.is_(None), amount, Publication.approved_at.desc()
+        )
     else:
         stmt = stmt.order_by(Publication.approved_at.desc())
     return stmt.order_by(Publication.id.desc())
 
 
-def facet_counts(f: BrowseFilter, *, now: datetime | None = None) -> dict[str, list[tuple[Any, int]]]:
+def facet_counts(
+    f: BrowseFilter, *, now: datetime | None = None
+) -> dict[str, list[tuple[Any, int]]]:
     """For each facet, the count of each value given every other active filter."""
     now = now or utcnow()
     facets: dict[str, list[tuple[Any, int]]] = {}
 
     def grouped(expr: sa.ColumnElement[Any], skip: str) -> list[tuple[Any, int]]:
         rows = db.session.execute(
-            sa.select(expr, sa.func.count()).where(*_conditions(f, skip=skip, now=now)).group_by(expr)
+            sa.select(expr, sa.func.count())
+            .where(*_conditions(f, skip=skip, now=now))
+            .group_by(expr)
         ).all()
         return [(value, n) for value, n in rows if value is not None]
 
@@ -260,7 +278,10 @@ def facet_counts(f: BrowseFilter, *, now: datetime | None = None) -> dict[str, l
     ]
     if f.kind == "result":
         stage_expr = sa.case(
-            *[(Publication.trl.between(lo, hi), sa.literal(s.value)) for s, (lo, hi) in STAGE_TRL.items()],
+            *[
+                (Publication.trl.between(lo, hi), sa.literal(s.value))
+                for s, (lo, hi) in STAGE_TRL.items()
+            ],
             else_=None,
         )
         stage_rows = dict(grouped(stage_expr, "stage"))
@@ -279,10 +300,7 @@ def facet_counts(f: BrowseFilter, *, now: datetime | None = None) -> dict[str, l
         facets["mode"] = [(name, n) for name, n in zip(MODE_GROUPS, mode_row, strict=True) if n]
     band_expr = sa.case(
         (Publication.amount_wan.is_(None), sa.literal(NEGOTIABLE)),
-        *[
-            (_price_condition(band), sa.literal(band))
-            for band in PRICE_BANDS
-        ],
+        *[(_price_condition(band), sa.literal(band)) for band in PRICE_BANDS],
         else_=None,
     )
     band_rows = dict(grouped(band_expr, "price"))
@@ -303,14 +321,20 @@ def facet_counts(f: BrowseFilter, *, now: datetime | None = None) -> dict[str, l
     return facets
 
 
-def public_publication(kind: str, listing_id: int, *, now: datetime | None = None) -> Publication | None:
+def public_publication(
+    kind: str, listing_id: int, *, now: datetime | None = None
+) -> Publication | None:
     """The public version of a listing, if it is on the public lists."""
     now = now or utcnow()
     column = Publication.result_id if kind == "result" else Publication.need_id
-    return db.session.scalar(sa.select(Publication).where(column == listing_id, *_visible(kind, now)))
+    return db.session.scalar(
+        sa.select(Publication).where(column == listing_id, *_visible(kind, now))
+    )
 
 
-def organisation_publications(organisation_id: int, *, now: datetime | None = None) -> list[Publication]:
+def organisation_publications(
+    organisation_id: int, *, now: datetime | None = None
+) -> list[Publication]:
     """An organisation's public results and needs, newest first."""
     now = now or utcnow()
     return list(
@@ -351,15 +375,21 @@ def detail_view(listing: Listing, pub: Publication | None) -> dict[str, Any]:
         }
         if isinstance(listing, Result):
             view.update(
-                trl=listing.trl, modes=listing.modes, amount=listing.price_wan,
-                patents=listing.patents or [], software_copyrights=listing.software_copyrights or [],
-                trial_terms=listing.trial_terms, team=listing.team,
+                trl=listing.trl,
+                modes=listing.modes,
+                amount=listing.price_wan,
+                patents=listing.patents or [],
+                software_copyrights=listing.software_copyrights or [],
+                trial_terms=listing.trial_terms,
+                team=listing.team,
             )
         else:
             budget = listing.budget_wan or Decimal(0)
             view.update(
-                amount=budget if budget > 0 else None, deadline=listing.deadline,
-                targets=listing.targets, existing_base=listing.existing_base,
+                amount=budget if budget > 0 else None,
+                deadline=listing.deadline,
+                targets=listing.targets,
+                existing_base=listing.existing_base,
             )
     else:
         data = pub.data or {}
@@ -396,9 +426,23 @@ def detail_view(listing: Listing, pub: Publication | None) -> dict[str, Any]:
 
 
 DIFF_KEYS = (
-    "title", "summary", "keywords", "field", "region", "description", "trl", "modes", "amount",
-    "deadline", "patents", "software_copyrights", "trial_terms", "team", "targets",
-    "existing_base", "attachments",
+    "title",
+    "summary",
+    "keywords",
+    "field",
+    "region",
+    "description",
+    "trl",
+    "modes",
+    "amount",
+    "deadline",
+    "patents",
+    "software_copyrights",
+    "trial_terms",
+    "team",
+    "targets",
+    "existing_base",
+    "attachments",
 )
 
 
@@ -485,12 +529,21 @@ class ListPage:
     def next_num(self) -> int | None:
         return self.page + 1 if self.has_next else None
 
-    def iter_pages(self, *, left_edge: int = 2, left_current: int = 2, right_current: int = 4,
-                   right_edge: int = 2) -> Any:
+    def iter_pages(
+        self,
+        *,
+        left_edge: int = 2,
+        left_current: int = 2,
+        right_current: int = 4,
+        right_edge: int = 2,
+    ) -> Any:
         last = 0
         for num in range(1, self.pages + 1):
-            if (num <= left_edge or self.page - left_current <= num <= self.page + right_current
-                    or num > self.pages - right_edge):
+            if (
+                num <= left_edge
+                or self.page - left_current <= num <= self.page + right_current
+                or num > self.pages - right_edge
+            ):
                 if last + 1 != num:
                     yield None
                 yield num
@@ -505,8 +558,9 @@ def browse_page(f: BrowseFilter, *, page: int, per_page: int) -> Any:
     decides what matches (every term must occur), the engine's text score decides the order."""
     page = max(1, page)
     if f.effective_sort != "relevance" or not f.terms:
-        return db.paginate(browse_query(f), page=page, per_page=per_page, max_per_page=50,
-                           error_out=False)
+        return db.paginate(
+            browse_query(f), page=page, per_page=per_page, max_per_page=50, error_out=False
+        )
     id_column = Publication.result_id if f.kind == "result" else Publication.need_id
     rows = db.session.execute(
         browse_query(f).with_only_columns(Publication.id, id_column).limit(MAX_RANKED)

@@ -23,15 +23,19 @@ def verified_organisation_counts() -> dict[str, int]:
 def admin_overview() -> dict[str, int]:
     """The admin dashboard's work queue sizes."""
     pending = db.session.scalar(
-        sa.select(sa.func.count()).select_from(Organisation).where(
-            Organisation.status == OrgStatus.PENDING
-        )
+        sa.select(sa.func.count())
+        .select_from(Organisation)
+        .where(Organisation.status == OrgStatus.PENDING)
     )
     users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
     inactive = db.session.scalar(
         sa.select(sa.func.count()).select_from(User).where(User.is_active.is_(False))
     )
-    return {"pending_organisations": pending or 0, "users": users or 0, "inactive_users": inactive or 0}
+    return {
+        "pending_organisations": pending or 0,
+        "users": users or 0,
+        "inactive_users": inactive or 0,
+    }
 
 
 def database_ok() -> bool:

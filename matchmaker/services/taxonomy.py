@@ -31,7 +31,9 @@ def active_fields() -> list[TechField]:
     """Fields offered in forms and facets, in the admin's order."""
     return list(
         db.session.scalars(
-            sa.select(TechField).where(TechField.is_active).order_by(TechField.position, TechField.id)
+            sa.select(TechField)
+            .where(TechField.is_active)
+            .order_by(TechField.position, TechField.id)
         )
     )
 
@@ -52,7 +54,13 @@ def field_by_code(code: str) -> TechField | None:
 
 
 def save_field(
-    *, actor: User, code: str, name: str, name_en: str, position: int, is_active: bool,
+    *,
+    actor: User,
+    code: str,
+    name: str,
+    name_en: str,
+    position: int,
+    is_active: bool,
     field: TechField | None = None,
 ) -> TechField:
     """Create or change a field of the taxonomy."""

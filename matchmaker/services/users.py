@@ -67,7 +67,9 @@ def terminate_sessions(*, actor: User, user: User) -> None:
     if not can_manage_user(actor, user):
         raise PermissionDenied
     user.end_sessions()
-    record_audit(actor=actor, action="user.terminate_sessions", object_type="user", object_id=user.id)
+    record_audit(
+        actor=actor, action="user.terminate_sessions", object_type="user", object_id=user.id
+    )
 
 
 def logout_everywhere(*, user: User) -> None:
@@ -75,7 +77,9 @@ def logout_everywhere(*, user: User) -> None:
     user.end_sessions()
 
 
-def users_query(*, q: str | None = None, role: str | None = None, active: str | None = None) -> sa.Select:
+def users_query(
+    *, q: str | None = None, role: str | None = None, active: str | None = None
+) -> sa.Select:
     """Users for the admin list, newest first."""
     stmt = sa.select(User).options(selectinload(User.organisation))
     if role in {r.value for r in Role}:

@@ -24,9 +24,7 @@ MESSAGES = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def render_error(code: int, message: object | None = None) -> tuple[Response | str, int]:
@@ -50,7 +48,9 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException) -> tuple[Response | str, int]:
         code = error.code or 500
         if code == 429:
-            security_log.warning("rate_limit.hit", extra={"ip": request.remote_addr, "path": request.path})
+            security_log.warning(
+                "rate_limit.hit", extra={"ip": request.remote_addr, "path": request.path}
+            )
         return render_error(code)
 
     @app.errorhandler(Exception)

@@ -7,8 +7,8 @@ import time
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale
-from flask_babel import refresh as refresh_babel
 from flask_babel import lazy_gettext as _l
+from flask_babel import refresh as refresh_babel
 from flask_login import current_user, logout_user
 
 from matchmaker import __version__
@@ -101,7 +101,11 @@ def register(app: Flask) -> None:
             return None
         security_log.warning(
             "authz.denied",
-            extra={"user_id": current_user.id, "endpoint": request.endpoint, "ip": request.remote_addr},
+            extra={
+                "user_id": current_user.id,
+                "endpoint": request.endpoint,
+                "ip": request.remote_addr,
+            },
         )
         abort(403)
 

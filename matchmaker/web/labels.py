@@ -29,39 +29,73 @@ STATUS_LABELS = {
     "terminated": _l("已终止"),
 }
 STATUS_STYLES = {
-    "draft": "secondary", "pending_review": "warning", "listed": "success", "open": "success",
-    "withdrawn": "dark", "expired": "danger", "transferred": "info",
+    "draft": "secondary",
+    "pending_review": "warning",
+    "listed": "success",
+    "open": "success",
+    "withdrawn": "dark",
+    "expired": "danger",
+    "transferred": "info",
 }
 STAGE_LABELS = {
-    "lab": _l("实验室"), "small_pilot": _l("小试"), "pilot": _l("中试"), "industrial": _l("产业化"),
+    "lab": _l("实验室"),
+    "small_pilot": _l("小试"),
+    "pilot": _l("中试"),
+    "industrial": _l("产业化"),
 }
 MODE_GROUP_LABELS = {
-    "transfer": _l("转让"), "license": _l("许可"), "equity": _l("作价投资"),
-    "cooperation": _l("合作开发"), "use_first": _l("先使用后付费"),
+    "transfer": _l("转让"),
+    "license": _l("许可"),
+    "equity": _l("作价投资"),
+    "cooperation": _l("合作开发"),
+    "use_first": _l("先使用后付费"),
 }
 PRICE_LABELS = {
-    "lt10": _l("10 万元以下"), "10_50": _l("10–50 万元"), "50_100": _l("50–100 万元"),
-    "100_500": _l("100–500 万元"), "gte500": _l("500 万元以上"), "negotiable": _l("面议"),
+    "lt10": _l("10 万元以下"),
+    "10_50": _l("10–50 万元"),
+    "50_100": _l("50–100 万元"),
+    "100_500": _l("100–500 万元"),
+    "gte500": _l("500 万元以上"),
+    "negotiable": _l("面议"),
 }
 SORT_LABELS = {
-    "relevance": _l("相关度"), "newest": _l("最新"), "price_asc": _l("金额从低到高"),
+    "relevance": _l("相关度"),
+    "newest": _l("最新"),
+    "price_asc": _l("金额从低到高"),
     "price_desc": _l("金额从高到低"),
 }
 DIFF_LABELS = {
-    "title": _l("标题"), "summary": _l("简介"), "keywords": _l("关键词"), "field": _l("技术领域"),
-    "region": _l("所在地区"), "description": _l("详细介绍"), "trl": _l("技术成熟度"),
-    "modes": _l("交易方式"), "amount": _l("金额"), "deadline": _l("截止日期"), "patents": _l("专利"),
-    "software_copyrights": _l("软件著作权"), "trial_terms": _l("先使用后付费条件"),
-    "team": _l("团队/发明人"), "targets": _l("预期目标"), "existing_base": _l("现有工作基础"),
+    "title": _l("标题"),
+    "summary": _l("简介"),
+    "keywords": _l("关键词"),
+    "field": _l("技术领域"),
+    "region": _l("所在地区"),
+    "description": _l("详细介绍"),
+    "trl": _l("技术成熟度"),
+    "modes": _l("交易方式"),
+    "amount": _l("金额"),
+    "deadline": _l("截止日期"),
+    "patents": _l("专利"),
+    "software_copyrights": _l("软件著作权"),
+    "trial_terms": _l("先使用后付费条件"),
+    "team": _l("团队/发明人"),
+    "targets": _l("预期目标"),
+    "existing_base": _l("现有工作基础"),
     "attachments": _l("附件"),
 }
 
 JOB_LABELS = {
-    "queued": _l("排队中"), "running": _l("运行中"), "done": _l("已完成"), "failed": _l("失败"),
+    "queued": _l("排队中"),
+    "running": _l("运行中"),
+    "done": _l("已完成"),
+    "failed": _l("失败"),
 }
 FACTOR_LABELS = {
-    "field": _l("同一技术领域"), "maturity": _l("成熟度相符"), "region": _l("同一地区"),
-    "budget": _l("预算与价格相符"), "freshness": _l("新近发布"),
+    "field": _l("同一技术领域"),
+    "maturity": _l("成熟度相符"),
+    "region": _l("同一地区"),
+    "budget": _l("预算与价格相符"),
+    "freshness": _l("新近发布"),
 }
 
 

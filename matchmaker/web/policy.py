@@ -61,6 +61,9 @@ def is_safe_next(target: str | None) -> bool:
     if any(ord(c) < 32 or c == "\\" for c in target):
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not (
-        target.startswith("//")
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not (target.startswith("//"))
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -12,9 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from matchmaker.extensions import db
 from matchmaker.models import AlertDelivery, AlertFrequency, Notification, Subscription
 from matchmaker.models.base import utcnow
-from matchmaker.services import alerts, listings
+from matchmaker.services import alerts
 from matchmaker.services.errors import NotFound
-from tests.factories import make_user
+from tests.factories import make_user, publish_need, publish_result
 
 LINKS = alerts.AlertLinks(
     listing=lambda kind, listing_id: f"https://mm.example/{kind}s/{listing_id}",
@@ -23,40 +22,6 @@ LINKS = alerts.AlertLinks(
     manage="https://mm.example/subscriptions",
 )
 FIBRE = ("碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺。")
-
-
-def publish_result(owner, admin, fields, title, summary, *, field="materials", price=50):
-    """Create, submit and approve a result (committed); short summaries get a neutral tail."""
-    if len(summary) < 20:
-        summary += "本成果已完成验证，具备推广应用条件。"
-    result = listings.create_listing(
-        actor=owner,
-        data=listings.ResultData(
-            title=title, field_id=fields[field].id, keywords=(), region="changchun",
-            contact_name="联系人", contact_phone="13900000000", summary=summary, trl=6, modes=1,
-            price_wan=Decimal(price),
-        ),
-    )
-    listings.submit_listing(actor=owner, listing=result)
-    listings.approve_listing(actor=admin, listing=result)
-    db.session.commit()
-    return result
-
-
-def publish_need(owner, admin, fields, title, description, *, field="materials"):
-    """Create, submit and approve a need (committed)."""
-    need = listings.create_listing(
-        actor=owner,
-        data=listings.NeedData(
-            title=title, field_id=fields[field].id, keywords=(), region="changchun",
-            contact_name="联系人", contact_email="need@example.com", description=description,
-            deadline=(utcnow() + timedelta(days=90)).date(), budget_wan=Decimal(80),
-        ),
-    )
-    listings.submit_listing(actor=owner, listing=need)
-    listings.approve_listing(actor=admin, listing=need)
-    db.session.commit()
-    return need
 
 
 @pytest.fixture
@@ -80,12 +45,14 @@ def _deliveries() -> int:
 def test_saved_search_sends_the_new_matching_listing_exactly_once(app, people, fields, outbox):
     uni, firm, admin, reader = people
     old = publish_result(uni, admin, fields, "碳纤维预浸料", "碳纤维预浸料的连续化生产工艺。")
-    sub = alerts.save_search(actor=reader, kind="result", args={"q": "碳纤维", "sort": "price_asc"},
-                             frequency="instant")
+    sub = alerts.save_search(
+        actor=reader, kind="result", args={"q": "碳纤维", "sort": "price_asc"}, frequency="instant"
+    )
     db.session.commit()
     new = publish_result(uni, admin, fields, *FIBRE)
-    other = publish_result(uni, admin, fields, "稀土发光材料", "一种稀土掺杂的高效发光材料。",
-                           field="electronics")
+    other = publish_result(
+        uni, admin, fields, "稀土发光材料", "一种稀土掺杂的高效发光材料。", field="electronics"
+    )
     outbox.clear()
 
     counts = alerts.send_due(links=LINKS)
@@ -152,8 +119,10 @@ def test_daily_digest_waits_a_day(app, people, fields, outbox):
     assert alerts.send_due(links=LINKS, now=start)["matches"] == 1
     second = publish_result(uni, admin, fields, "高强铝合金", "高强度铝合金的热处理工艺。")
     assert alerts.send_due(links=LINKS, now=start + timedelta(hours=3))["matches"] == 0
-    assert alerts.send_due(links=LINKS, now=start + timedelta(hours=23), frequency="daily")[
-        "matches"] == 0
+    assert (
+        alerts.send_due(links=LINKS, now=start + timedelta(hours=23), frequency="daily")["matches"]
+        == 0
+    )
     outbox.clear()
     assert alerts.send_due(links=LINKS, now=start + timedelta(hours=25))["matches"] == 1
     [mail] = _alert_mails(outbox)
@@ -172,13 +141,23 @@ def test_frequency_option_selects_subscriptions(app, people, fields, outbox):
 
 def test_follow_sends_new_recommendations(app, people, fields, outbox):
     uni, firm, admin, reader = people
-    need = publish_need(firm, admin, fields, "碳纤维复合材料成型",
-                        "需要高强度碳纤维复合材料的低成本热压成型工艺，拉伸强度大于3GPa。")
+    need = publish_need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要高强度碳纤维复合材料的低成本热压成型工艺，拉伸强度大于3GPa。",
+    )
     before = publish_result(uni, admin, fields, "碳纤维缠绕工艺", "碳纤维复合材料缠绕成型工艺。")
     sub = alerts.follow_listing(actor=reader, kind="need", listing_id=need.id, frequency="instant")
     db.session.commit()
-    fibre = publish_result(uni, admin, fields, "碳纤维热压成型工艺",
-                           "碳纤维复合材料热压成型新工艺，拉伸强度3.5GPa，成本降低30%。")
+    fibre = publish_result(
+        uni,
+        admin,
+        fields,
+        "碳纤维热压成型工艺",
+        "碳纤维复合材料热压成型新工艺，拉伸强度3.5GPa，成本降低30%。",
+    )
     outbox.clear()
     assert [p.listing_id for p in alerts.collect_matches(sub)] == [fibre.id]
     assert alerts.send_due(links=LINKS)["matches"] == 1
@@ -194,8 +173,9 @@ def test_follow_needs_a_public_listing(app, people, fields):
         alerts.follow_listing(actor=reader, kind="need", listing_id=999_999)
 
 
-def test_mail_failure_records_nothing_and_the_next_run_sends(app, people, fields, outbox,
-                                                             monkeypatch):
+def test_mail_failure_records_nothing_and_the_next_run_sends(
+    app, people, fields, outbox, monkeypatch
+):
     uni, firm, admin, reader = people
     other = make_user("enterprise", email="other@example.com")
     db.session.commit()
@@ -217,11 +197,14 @@ def test_mail_failure_records_nothing_and_the_next_run_sends(app, people, fields
     # The other subscriber's digest went out and is recorded; the failed one left no trace.
     assert [m.recipients for m in _alert_mails(outbox)] == [["other@example.com"]]
     assert _deliveries() == 1
-    assert db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == reader.id)
-    ) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == reader.id)
+        )
+        == 0
+    )
 
     monkeypatch.setattr(alerts, "send_email", real_send)
     outbox.clear()
@@ -235,10 +218,12 @@ def test_mail_failure_records_nothing_and_the_next_run_sends(app, people, fields
 def test_each_match_once_is_a_database_constraint(app, people):
     uni, firm, admin, reader = people
     sub = alerts.save_search(actor=reader, kind="need", args={})
-    db.session.add_all([
-        AlertDelivery(subscription_id=sub.id, kind="need", listing_id=7),
-        AlertDelivery(subscription_id=sub.id, kind="need", listing_id=7),
-    ])
+    db.session.add_all(
+        [
+            AlertDelivery(subscription_id=sub.id, kind="need", listing_id=7),
+            AlertDelivery(subscription_id=sub.id, kind="need", listing_id=7),
+        ]
+    )
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
@@ -247,7 +232,8 @@ def test_each_match_once_is_a_database_constraint(app, people):
 def test_saved_search_is_cleaned_and_saved_once(app, people):
     uni, firm, admin, reader = people
     first = alerts.save_search(
-        actor=reader, kind="result",
+        actor=reader,
+        kind="result",
         args={"q": "  碳纤维   复合 ", "stage": "bogus", "price": "10_50", "org": "x", "page": "3"},
     )
     assert first.criteria == {"q": "碳纤维 复合", "price": "10_50"}

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from matchmaker.extensions import db
 from matchmaker.models import Job, JobStatus, RecommenderState
 from matchmaker.models.base import utcnow
 from matchmaker.services import jobs
@@ -44,7 +43,7 @@ def test_a_job_runs_once_and_records_its_result(db):
     db.session.refresh(job)
     assert job.status == JobStatus.DONE and job.progress == 1.0
     assert job.result == {"echo": {"colour": "red"}}
-    assert CALLS == [(job.id, {"colour": "red"})]
+    assert [(job.id, {"colour": "red"})] == CALLS
 
 
 def test_an_uncommitted_job_is_not_run(db):
@@ -102,7 +101,7 @@ def test_admin_queues_a_rebuild_and_a_worker_runs_it(app, client, db, fields):
     assert jobs.run_pending() == 1
     assert client.get(f"/admin/jobs/{queued[0].id}.json").get_json()["status"] == "done"
     assert db.session.get(RecommenderState, 1).generation == 1
-    assert "#%d" % queued[0].id in client.get("/admin/recommender").get_data(as_text=True)
+    assert f"#{queued[0].id}" in client.get("/admin/recommender").get_data(as_text=True)
 
 
 def test_cli_worker_runs_the_queue_once(runner, db):

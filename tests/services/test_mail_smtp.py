@@ -52,7 +52,9 @@ def test_password_reset_mail_is_delivered_over_smtp(app, db, smtp):
     user = make_user("enterprise", email="engineer@example.com")
     db.session.commit()
     with app.test_request_context():
-        request_password_reset(email="ENGINEER@example.com", link_for=lambda t: f"https://mm.example/r/{t}")
+        request_password_reset(
+            email="ENGINEER@example.com", link_for=lambda t: f"https://mm.example/r/{t}"
+        )
     assert len(smtp.messages) == 1
     recipients, raw = smtp.messages[0]
     assert recipients == [user.email]

@@ -1,9 +1,8 @@
-"""The matching service: fresh listings are matchable at once, workers follow rebuilds, fallbacks."""
+"""Matching service: new listings matchable at once, workers follow rebuilds, fallbacks."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -13,38 +12,10 @@ from matchmaker.extensions import db
 from matchmaker.models import Publication, RecommenderState
 from matchmaker.models.base import utcnow
 from matchmaker.services import listings, matching
-from tests.factories import make_user
+from tests.factories import make_user, publish_need, publish_result
 
-
-def _result(owner, admin, fields, title, summary, *, field="materials", approve=True):
-    result = listings.create_listing(
-        actor=owner,
-        data=listings.ResultData(
-            title=title, field_id=fields[field].id, keywords=(), region="changchun",
-            contact_name="联系人", contact_phone="13900000000", summary=summary, trl=6, modes=1,
-            price_wan=Decimal(50),
-        ),
-    )
-    listings.submit_listing(actor=owner, listing=result)
-    if approve:
-        listings.approve_listing(actor=admin, listing=result)
-    db.session.commit()
-    return result
-
-
-def _need(owner, admin, fields, title, description, *, field="materials"):
-    need = listings.create_listing(
-        actor=owner,
-        data=listings.NeedData(
-            title=title, field_id=fields[field].id, keywords=(), region="changchun",
-            contact_name="联系人", contact_email="need@example.com", description=description,
-            deadline=(utcnow() + timedelta(days=90)).date(), budget_wan=Decimal(80),
-        ),
-    )
-    listings.submit_listing(actor=owner, listing=need)
-    listings.approve_listing(actor=admin, listing=need)
-    db.session.commit()
-    return need
+_result = publish_result
+_need = publish_need
 
 
 @pytest.fixture
@@ -58,16 +29,37 @@ def people(db, fields):
 
 def test_empty_corpus_recommends_nothing(app, people, fields):
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料", "需要高强度碳纤维复合材料的低成本成型工艺。")
+    need = _need(
+        firm, admin, fields, "碳纤维复合材料", "需要高强度碳纤维复合材料的低成本成型工艺。"
+    )
     assert [r.publication.kind for r in matching.recommend_for(need)] == []
 
 
 def test_new_result_is_matchable_at_once_with_explanation(app, people, fields):
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料成型", "需要高强度碳纤维复合材料的低成本热压成型工艺，拉伸强度大于3GPa。")
+    need = _need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要高强度碳纤维复合材料的低成本热压成型工艺，拉伸强度大于3GPa。",
+    )
     matching.engine()  # the worker fits now, before the result exists
-    _result(uni, admin, fields, "稀土发光材料", "一种稀土掺杂的高效发光材料，用于白光LED照明。", field="electronics")
-    fibre = _result(uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，拉伸强度3.5GPa，成本降低30%。")
+    _result(
+        uni,
+        admin,
+        fields,
+        "稀土发光材料",
+        "一种稀土掺杂的高效发光材料，用于白光LED照明。",
+        field="electronics",
+    )
+    fibre = _result(
+        uni,
+        admin,
+        fields,
+        "碳纤维热压成型工艺",
+        "碳纤维复合材料热压成型新工艺，拉伸强度3.5GPa，成本降低30%。",
+    )
     recs = matching.recommend_for(need)
     assert recs and recs[0].publication.result_id == fibre.id
     assert any("碳纤维" in term for term in recs[0].match.terms)
@@ -76,9 +68,19 @@ def test_new_result_is_matchable_at_once_with_explanation(app, people, fields):
 
 def test_withdrawn_and_expired_results_never_appear(app, people, fields):
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料成型", "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。")
-    gone = _result(uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。")
-    stale = _result(uni, admin, fields, "碳纤维模压工艺", "碳纤维复合材料模压成型工艺，适合批量生产汽车部件。")
+    need = _need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。",
+    )
+    gone = _result(
+        uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。"
+    )
+    stale = _result(
+        uni, admin, fields, "碳纤维模压工艺", "碳纤维复合材料模压成型工艺，适合批量生产汽车部件。"
+    )
     assert {r.publication.result_id for r in matching.recommend_for(need)} == {gone.id, stale.id}
     listings.withdraw_listing(actor=uni, listing=gone)
     stale.publication.expires_at = utcnow() - timedelta(minutes=1)  # cron has not run yet
@@ -101,13 +103,20 @@ def test_rebuild_writes_a_versioned_artifact_and_bumps_the_generation(app, peopl
 
 
 def test_a_second_worker_serves_a_listing_created_through_the_first(app, people, fields, tmp_path):
-    """Two app instances on one database: create through one, the other finds it on its next check."""
+    """Two app instances on one database: create through one, the other serves it next check."""
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料成型", "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。")
+    need = _need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。",
+    )
     matching.rebuild_index()
     db.session.commit()
     other = create_app(
-        TestConfig, instance_path=app.instance_path,
+        TestConfig,
+        instance_path=app.instance_path,
         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
     )
     with other.app_context():
@@ -115,7 +124,9 @@ def test_a_second_worker_serves_a_listing_created_through_the_first(app, people,
 
         assert matching.recommend_for(db.session.get(Need, need.id)) == []
         db.session.remove()
-    fibre = _result(uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。")
+    fibre = _result(
+        uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。"
+    )
     with other.app_context():
         from matchmaker.models import Need
 
@@ -128,8 +139,16 @@ def test_a_second_worker_serves_a_listing_created_through_the_first(app, people,
 
 def test_corrupt_artifact_falls_back_without_error(app, people, fields):
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料成型", "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。")
-    fibre = _result(uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。")
+    need = _need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。",
+    )
+    fibre = _result(
+        uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。"
+    )
     state = matching.rebuild_index()
     db.session.commit()
     (matching.artifact_dir() / state.artifact).write_bytes(b"not an index")
@@ -140,8 +159,16 @@ def test_corrupt_artifact_falls_back_without_error(app, people, fields):
 
 def test_missing_artifact_with_a_last_good_engine_keeps_serving(app, people, fields):
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料成型", "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。")
-    fibre = _result(uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。")
+    need = _need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。",
+    )
+    fibre = _result(
+        uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。"
+    )
     assert matching.recommend_for(need)  # the worker has a good engine
     state = db.session.get(RecommenderState, 1) or RecommenderState(id=1)
     state.generation, state.artifact = 7, "index-000007.mmr"  # points at nothing
@@ -152,12 +179,30 @@ def test_missing_artifact_with_a_last_good_engine_keeps_serving(app, people, fie
 
 def test_feedback_is_stored_counted_and_exported_as_judgments(app, people, fields):
     uni, firm, admin = people
-    need = _need(firm, admin, fields, "碳纤维复合材料成型", "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。")
-    fibre = _result(uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。")
-    matching.record_feedback(actor=firm, source=need, target_kind="result", target_id=fibre.id, useful=False)
-    matching.record_feedback(actor=firm, source=need, target_kind="result", target_id=fibre.id, useful=True,
-                             reason="正是我们需要的")
-    matching.record_feedback(actor=uni, source=fibre, target_kind="need", target_id=need.id, useful=True)
+    need = _need(
+        firm,
+        admin,
+        fields,
+        "碳纤维复合材料成型",
+        "需要碳纤维复合材料的热压成型工艺，用于汽车轻量化零部件批量生产。",
+    )
+    fibre = _result(
+        uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。"
+    )
+    matching.record_feedback(
+        actor=firm, source=need, target_kind="result", target_id=fibre.id, useful=False
+    )
+    matching.record_feedback(
+        actor=firm,
+        source=need,
+        target_kind="result",
+        target_id=fibre.id,
+        useful=True,
+        reason="正是我们需要的",
+    )
+    matching.record_feedback(
+        actor=uni, source=fibre, target_kind="need", target_id=need.id, useful=True
+    )
     db.session.commit()
     assert matching.feedback_counts() == {"useful": 2, "not_useful": 0}
     lines = matching.feedback_judgments().splitlines()
@@ -168,8 +213,16 @@ def test_search_order_comes_from_the_engine(app, people, fields):
     from matchmaker.services.publication import BrowseFilter, browse_page
 
     uni, firm, admin = people
-    body_only = _result(uni, admin, fields, "复合材料模压工艺", "适用于碳纤维的模压工艺，也可用于玻璃纤维和芳纶。")
-    strong = _result(uni, admin, fields, "碳纤维原丝碳纤维碳化工艺", "碳纤维原丝的预氧化与碳化工艺，碳纤维强度提升。")
+    body_only = _result(
+        uni, admin, fields, "复合材料模压工艺", "适用于碳纤维的模压工艺，也可用于玻璃纤维和芳纶。"
+    )
+    strong = _result(
+        uni,
+        admin,
+        fields,
+        "碳纤维原丝碳纤维碳化工艺",
+        "碳纤维原丝的预氧化与碳化工艺，碳纤维强度提升。",
+    )
     page = browse_page(BrowseFilter(kind="result", q="碳纤维").cleaned(), page=1, per_page=10)
     assert [p.result_id for p in page.items] == [strong.id, body_only.id]
     assert page.total == 2

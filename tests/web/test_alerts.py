@@ -52,11 +52,18 @@ def test_list_page_offers_save_search_to_members_only(client, login_as, market):
 
 def test_save_search_from_list_args(client, login_as, market):
     user = login_as("bank")
-    response = client.post("/subscriptions", data={
-        "alert-kind": "search", "alert-target": "need", "alert-q": " 碳纤维 ",
-        "alert-region": "changchun", "alert-stage": "nonsense", "alert-frequency": "weekly",
-        "alert-next": "/needs?region=changchun",
-    })
+    response = client.post(
+        "/subscriptions",
+        data={
+            "alert-kind": "search",
+            "alert-target": "need",
+            "alert-q": " 碳纤维 ",
+            "alert-region": "changchun",
+            "alert-stage": "nonsense",
+            "alert-frequency": "weekly",
+            "alert-next": "/needs?region=changchun",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/needs?region=changchun"
     [sub] = _subscriptions()
@@ -67,10 +74,15 @@ def test_save_search_from_list_args(client, login_as, market):
 
 def test_unsafe_next_is_ignored(client, login_as, market):
     login_as("bank")
-    response = client.post("/subscriptions", data={
-        "alert-kind": "search", "alert-target": "result", "alert-frequency": "daily",
-        "alert-next": "//evil.example/",
-    })
+    response = client.post(
+        "/subscriptions",
+        data={
+            "alert-kind": "search",
+            "alert-target": "result",
+            "alert-frequency": "daily",
+            "alert-next": "//evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/subscriptions"
 
 
@@ -80,18 +92,32 @@ def test_follow_a_listing_from_its_page(client, login_as, market, fields):
     user = login_as("university")
     page = client.get(f"/needs/{need.id}").get_data(as_text=True)
     assert "关注匹配" in page
-    response = client.post("/subscriptions", data={
-        "alert-kind": "follow", "alert-target": "need", "alert-listing_id": need.id,
-        "alert-frequency": "instant", "alert-next": f"/needs/{need.id}",
-    })
+    response = client.post(
+        "/subscriptions",
+        data={
+            "alert-kind": "follow",
+            "alert-target": "need",
+            "alert-listing_id": need.id,
+            "alert-frequency": "instant",
+            "alert-next": f"/needs/{need.id}",
+        },
+    )
     assert response.status_code == 302
     [sub] = _subscriptions()
     assert (sub.user_id, sub.kind, sub.listing_id) == (user.id, SubscriptionKind.FOLLOW, need.id)
     # A listing that is not public cannot be followed.
-    assert client.post("/subscriptions", data={
-        "alert-kind": "follow", "alert-target": "need", "alert-listing_id": 999_999,
-        "alert-frequency": "daily",
-    }).status_code == 404
+    assert (
+        client.post(
+            "/subscriptions",
+            data={
+                "alert-kind": "follow",
+                "alert-target": "need",
+                "alert-listing_id": 999_999,
+                "alert-frequency": "daily",
+            },
+        ).status_code
+        == 404
+    )
 
 
 def test_anonymous_visitors_see_no_follow_button(client, market, fields):
@@ -108,19 +134,25 @@ def test_manage_my_subscriptions(client, login_as, market):
     assert "碳纤维" in page
     assert f"s{sub.id}-frequency" in page
 
-    client.post(f"/subscriptions/{sub.id}", data={f"s{sub.id}-frequency": "instant",
-                                                  f"s{sub.id}-action": "save"})
+    client.post(
+        f"/subscriptions/{sub.id}",
+        data={f"s{sub.id}-frequency": "instant", f"s{sub.id}-action": "save"},
+    )
     db.session.refresh(sub)
     assert sub.frequency == AlertFrequency.INSTANT
     assert sub.is_active
 
-    client.post(f"/subscriptions/{sub.id}", data={f"s{sub.id}-frequency": "instant",
-                                                  f"s{sub.id}-action": "pause"})
+    client.post(
+        f"/subscriptions/{sub.id}",
+        data={f"s{sub.id}-frequency": "instant", f"s{sub.id}-action": "pause"},
+    )
     db.session.refresh(sub)
     assert not sub.is_active
 
-    response = client.post(f"/subscriptions/{sub.id}", data={f"s{sub.id}-frequency": "daily",
-                                                             f"s{sub.id}-action": "delete"})
+    response = client.post(
+        f"/subscriptions/{sub.id}",
+        data={f"s{sub.id}-frequency": "daily", f"s{sub.id}-action": "delete"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert _subscriptions() == []
@@ -133,9 +165,13 @@ def test_other_users_subscriptions_are_404(client, login_as, market):
     db.session.commit()
     login_as("enterprise")
     for action in ("save", "pause", "delete"):
-        response = client.post(f"/subscriptions/{sub.id}", data={
-            f"s{sub.id}-frequency": "instant", f"s{sub.id}-action": action,
-        })
+        response = client.post(
+            f"/subscriptions/{sub.id}",
+            data={
+                f"s{sub.id}-frequency": "instant",
+                f"s{sub.id}-action": action,
+            },
+        )
         assert response.status_code == 404
     assert "碳纤维" not in client.get("/subscriptions").get_data(as_text=True)
     db.session.refresh(sub)
@@ -184,8 +220,10 @@ def test_rfc8058_one_click_post_without_csrf(app, client, market, monkeypatch):
     assert response.status_code == 200
     db.session.refresh(sub)
     assert not sub.is_active
-    assert client.post(f"/unsubscribe/{'0' * 48}", data={"List-Unsubscribe": "One-Click"}
-                       ).status_code == 404
+    assert (
+        client.post(f"/unsubscribe/{'0' * 48}", data={"List-Unsubscribe": "One-Click"}).status_code
+        == 404
+    )
     assert client.get(f"/unsubscribe/{'0' * 48}").status_code == 404
 
 
@@ -194,9 +232,13 @@ def test_csrf_still_guards_managing_subscriptions(app, client, login_as, market,
     sub = alerts.save_search(actor=user, kind="result", args={"q": "碳纤维"})
     db.session.commit()
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    response = client.post(f"/subscriptions/{sub.id}", data={
-        f"s{sub.id}-frequency": "instant", f"s{sub.id}-action": "delete",
-    })
+    response = client.post(
+        f"/subscriptions/{sub.id}",
+        data={
+            f"s{sub.id}-frequency": "instant",
+            f"s{sub.id}-action": "delete",
+        },
+    )
     assert response.status_code == 400
     db.session.expire_all()
     assert len(_subscriptions()) == 1

@@ -17,9 +17,15 @@ def _listed_result(fields, owner, admin, title="稀土发光材料", now=None):
     result = listings.create_listing(
         actor=owner,
         data=listings.ResultData(
-            title=title, field_id=fields["materials"].id, keywords=("稀土",), region="changchun",
-            contact_name="王老师", contact_phone="13900000000",
-            summary="一种高效稀土发光材料，量子效率大于90%，可用于白光LED。", trl=5, modes=1,
+            title=title,
+            field_id=fields["materials"].id,
+            keywords=("稀土",),
+            region="changchun",
+            contact_name="王老师",
+            contact_phone="13900000000",
+            summary="一种高效稀土发光材料，量子效率大于90%，可用于白光LED。",
+            trl=5,
+            modes=1,
         ),
     )
     listings.submit_listing(actor=owner, listing=result)
@@ -55,9 +61,15 @@ def test_admin_dashboard_counts_pending_listings(client, fields):
     result = listings.create_listing(
         actor=owner,
         data=listings.ResultData(
-            title="待审成果", field_id=fields["energy"].id, keywords=(), region="jilin",
-            contact_name="赵", contact_email="z@example.com",
-            summary="一种锂电池正极材料LiFePO4的低成本合成方法，循环寿命超过3000次。", trl=4, modes=2,
+            title="待审成果",
+            field_id=fields["energy"].id,
+            keywords=(),
+            region="jilin",
+            contact_name="赵",
+            contact_email="z@example.com",
+            summary="一种锂电池正极材料LiFePO4的低成本合成方法，循环寿命超过3000次。",
+            trl=4,
+            modes=2,
         ),
     )
     listings.submit_listing(actor=owner, listing=result)

@@ -39,9 +39,13 @@ def test_result_life_cycle_from_draft_to_public_search(client, fields):
     db.session.commit()
     log_in(client, owner)
     result_id = _create_result(client, fields)
-    assert client.get("/results?q=碳纤").get_data(as_text=True).count("T800") == 0  # draft is private
+    assert (
+        client.get("/results?q=碳纤").get_data(as_text=True).count("T800") == 0
+    )  # draft is private
 
-    assert client.post(f"/my/results/{result_id}/action", data={"action": "submit"}).status_code == 302
+    assert (
+        client.post(f"/my/results/{result_id}/action", data={"action": "submit"}).status_code == 302
+    )
     result = db.session.get(Result, result_id)
     assert result.status == "pending_review"
 
@@ -49,7 +53,8 @@ def test_result_life_cycle_from_draft_to_public_search(client, fields):
     page = client.get("/admin/review/")
     assert "高强高模碳纤维" in page.get_data(as_text=True)
     response = client.post(
-        f"/admin/review/results/{result_id}/reject", data={"code": "incomplete", "reason": "请补充专利号"}
+        f"/admin/review/results/{result_id}/reject",
+        data={"code": "incomplete", "reason": "请补充专利号"},
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -58,9 +63,14 @@ def test_result_life_cycle_from_draft_to_public_search(client, fields):
     log_in(client, owner)
     show = client.get(f"/my/results/{result_id}").get_data(as_text=True)
     assert "请补充专利号" in show and "信息不全" in show
-    client.post(f"/my/results/{result_id}/edit", data={
-        **RESULT_FORM, "field_id": str(fields["materials"].id), "patents": "ZL2021 1 0123456.7 已授权"
-    })
+    client.post(
+        f"/my/results/{result_id}/edit",
+        data={
+            **RESULT_FORM,
+            "field_id": str(fields["materials"].id),
+            "patents": "ZL2021 1 0123456.7 已授权",
+        },
+    )
     client.post(f"/my/results/{result_id}/action", data={"action": "submit"})
 
     log_in(client, admin)
@@ -78,9 +88,13 @@ def test_result_life_cycle_from_draft_to_public_search(client, fields):
     assert "ZL2021 1 0123456.7" in detail
     assert "0431-85168888" not in detail and "li@example.com" not in detail  # staged disclosure
 
-    actions = set(db.session.scalars(sa.select(AuditLog.action).where(AuditLog.object_type == "result")))
+    actions = set(
+        db.session.scalars(sa.select(AuditLog.action).where(AuditLog.object_type == "result"))
+    )
     assert {"result.create", "result.submit", "result.reject", "result.approve"} <= actions
-    kinds = set(db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == owner.id)))
+    kinds = set(
+        db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == owner.id))
+    )
     assert {"listing.rejected", "listing.approved"} <= kinds
 
 
@@ -95,9 +109,14 @@ def test_editing_a_published_result_keeps_the_approved_version_public(client, fi
     client.post(f"/admin/review/results/{result_id}/approve")
 
     log_in(client, owner)
-    client.post(f"/my/results/{result_id}/edit", data={
-        **RESULT_FORM, "field_id": str(fields["materials"].id), "title": "全新标题：大丝束碳纤维"
-    })
+    client.post(
+        f"/my/results/{result_id}/edit",
+        data={
+            **RESULT_FORM,
+            "field_id": str(fields["materials"].id),
+            "title": "全新标题：大丝束碳纤维",
+        },
+    )
     db.session.expire_all()
     result = db.session.get(Result, result_id)
     assert result.status == "pending_review"

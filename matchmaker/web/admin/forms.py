@@ -51,7 +51,13 @@ class FieldForm(FlaskForm):
             Regexp(r"^[a-z0-9_]+$", message=_l("只能用小写字母、数字和下划线。")),
         ],
     )
-    name = StringField(_l("中文名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)])
-    name_en = StringField(_l("英文名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)])
-    position = IntegerField(_l("排序"), default=100, validators=[Optional(), NumberRange(min=0, max=100000)])
+    name = StringField(
+        _l("中文名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)]
+    )
+    name_en = StringField(
+        _l("英文名称"), validators=[InputRequired(_l("请填写名称。")), Length(max=64)]
+    )
+    position = IntegerField(
+        _l("排序"), default=100, validators=[Optional(), NumberRange(min=0, max=100000)]
+    )
     is_active = BooleanField(_l("启用"), default=True)

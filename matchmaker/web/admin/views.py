@@ -125,7 +125,10 @@ def _user_action(user_id: int, action: str) -> Response:
                 users.terminate_sessions(actor=current_user, user=user)
             else:
                 users.set_user_active(
-                    actor=current_user, user=user, active=action == "activate", reason=form.reason.data
+                    actor=current_user,
+                    user=user,
+                    active=action == "activate",
+                    reason=form.reason.data,
                 )
         except PermissionDenied:
             abort(403)
@@ -188,8 +191,11 @@ def fields() -> Response | str:
     if form.validate_on_submit():
         try:
             taxonomy.save_field(
-                actor=current_user, code=form.code.data, name=form.name.data,
-                name_en=form.name_en.data, position=form.position.data or 0,
+                actor=current_user,
+                code=form.code.data,
+                name=form.name.data,
+                name_en=form.name_en.data,
+                position=form.position.data or 0,
                 is_active=form.is_active.data,
             )
         except ValidationFailed as error:
@@ -211,9 +217,13 @@ def edit_field(field_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             taxonomy.save_field(
-                actor=current_user, code=form.code.data, name=form.name.data,
-                name_en=form.name_en.data, position=form.position.data or 0,
-                is_active=form.is_active.data, field=item,
+                actor=current_user,
+                code=form.code.data,
+                name=form.name.data,
+                name_en=form.name_en.data,
+                position=form.position.data or 0,
+                is_active=form.is_active.data,
+                field=item,
             )
         except ValidationFailed as error:
             db.session.rollback()

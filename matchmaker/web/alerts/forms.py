@@ -29,7 +29,10 @@ class SubscribeForm(FlaskForm):
     region = HiddenField(validators=[Optional(), Length(max=64)])
     org = HiddenField(validators=[Optional(), Length(max=12)])
     frequency = SelectField(
-        _l("提醒频率"), choices=FREQUENCY_CHOICES, default="daily", validators=[InputRequired()],
+        _l("提醒频率"),
+        choices=FREQUENCY_CHOICES,
+        default="daily",
+        validators=[InputRequired()],
         description=_l("新的匹配内容会发到站内消息和你的邮箱，每条只发一次。"),
     )
     next = HiddenField()

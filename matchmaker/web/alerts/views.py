@@ -35,8 +35,10 @@ def _target_url(subscription: Subscription) -> str:
 
 def _row_form(subscription: Subscription, formdata: Any = None) -> SubscriptionForm:
     return SubscriptionForm(
-        formdata=formdata, prefix=f"s{subscription.id}",
-        frequency=subscription.frequency.value, action="save",
+        formdata=formdata,
+        prefix=f"s{subscription.id}",
+        frequency=subscription.frequency.value,
+        action="save",
     )
 
 
@@ -63,12 +65,16 @@ def create() -> Response:
     try:
         if form.kind.data == "search":
             alerts.save_search(
-                actor=current_user, kind=form.target.data, args=form.data,
+                actor=current_user,
+                kind=form.target.data,
+                args=form.data,
                 frequency=form.frequency.data,
             )
         else:
             alerts.follow_listing(
-                actor=current_user, kind=form.target.data, listing_id=form.listing_id.data,
+                actor=current_user,
+                kind=form.target.data,
+                listing_id=form.listing_id.data,
                 frequency=form.frequency.data,
             )
     except NotFound:
@@ -100,7 +106,9 @@ def update(subscription_id: int) -> Response:
         message = _("订阅已删除。")
     else:
         alerts.update_subscription(
-            actor=current_user, subscription=subscription, frequency=form.frequency.data,
+            actor=current_user,
+            subscription=subscription,
+            frequency=form.frequency.data,
             is_active=form.action.data == "save",
         )
         message = _("订阅已更新。") if form.action.data == "save" else _("订阅已暂停。")
@@ -123,10 +131,15 @@ def unsubscribe_page(token: str) -> Response:
         subscription = alerts.subscription_for_token(token)
     except NotFound:
         abort(404)
-    return _private(render_template(
-        "alerts/unsubscribe.html", subscription=subscription, token=token,
-        name=alerts.describe(subscription), done=False,
-    ))
+    return _private(
+        render_template(
+            "alerts/unsubscribe.html",
+            subscription=subscription,
+            token=token,
+            name=alerts.describe(subscription),
+            done=False,
+        )
+    )
 
 
 @bp.post("/unsubscribe/<token>")
@@ -139,7 +152,12 @@ def unsubscribe(token: str) -> Response:
     except NotFound:
         abort(404)
     db.session.commit()
-    return _private(render_template(
-        "alerts/unsubscribe.html", subscription=subscription, token=token,
-        name=alerts.describe(subscription), done=True,
-    ))
+    return _private(
+        render_template(
+            "alerts/unsubscribe.html",
+            subscription=subscription,
+            token=token,
+            name=alerts.describe(subscription),
+            done=True,
+        )
+    )

@@ -46,7 +46,10 @@ def _new_password(label: object) -> PasswordField:
 def _confirm(field: str) -> PasswordField:
     return PasswordField(
         _l("再次输入密码"),
-        validators=[InputRequired(_l("请再次输入密码。")), EqualTo(field, _l("两次输入的密码不一致。"))],
+        validators=[
+            InputRequired(_l("请再次输入密码。")),
+            EqualTo(field, _l("两次输入的密码不一致。")),
+        ],
     )
 
 
@@ -55,7 +58,10 @@ class PersonFields(FlaskForm):
 
     name = StringField(
         _l("姓名"),
-        validators=[InputRequired(_l("请填写姓名。")), Length(max=100, message=_l("姓名不能超过 %(max)d 个字符。"))],
+        validators=[
+            InputRequired(_l("请填写姓名。")),
+            Length(max=100, message=_l("姓名不能超过 %(max)d 个字符。")),
+        ],
     )
     phone = StringField(
         _l("手机号"),
@@ -91,7 +97,8 @@ class RegisterForm(PersonFields):
         validators=[Optional(), Length(max=255), URL(message=_l("网址格式不正确。"))],
     )
     description = TextAreaField(
-        _l("机构简介"), validators=[Optional(), Length(max=2000, message=_l("简介不能超过 %(max)d 个字符。"))]
+        _l("机构简介"),
+        validators=[Optional(), Length(max=2000, message=_l("简介不能超过 %(max)d 个字符。"))],
     )
     email = _email()
 
@@ -106,7 +113,10 @@ class LoginForm(FlaskForm):
     email = _email()
     password = PasswordField(
         _l("密码"),
-        validators=[InputRequired(_l("请填写密码。")), Length(max=MAX_LENGTH, message=_l("密码太长了。"))],
+        validators=[
+            InputRequired(_l("请填写密码。")),
+            Length(max=MAX_LENGTH, message=_l("密码太长了。")),
+        ],
     )
 
 

@@ -95,7 +95,9 @@ def register() -> Response | str:
             description=form.description.data,
         )
         try:
-            user = accounts.register_organisation(organisation=org, person=_person(form, form.email.data))
+            user = accounts.register_organisation(
+                organisation=org, person=_person(form, form.email.data)
+            )
         except ValidationFailed as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -151,13 +153,18 @@ def login() -> Response | str:
             db.session.rollback()
             security_log.warning(
                 "login.failure",
-                extra={"account": accounts.normalise_email(form.email.data), "ip": request.remote_addr},
+                extra={
+                    "account": accounts.normalise_email(form.email.data),
+                    "ip": request.remote_addr,
+                },
             )
             form.password.errors = [*form.password.errors, _("邮箱或密码不正确，或账号已停用。")]
         else:
             db.session.commit()
             _log_in(user)
-            security_log.info("login.success", extra={"user_id": user.id, "ip": request.remote_addr})
+            security_log.info(
+                "login.success", extra={"user_id": user.id, "ip": request.remote_addr}
+            )
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
     return render_template("auth/login.html", form=form)

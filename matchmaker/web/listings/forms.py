@@ -56,7 +56,8 @@ class MultiCheckboxField(SelectMultipleField):
 
 def _contact_fields(cls: type) -> type:
     cls.contact_name = StringField(
-        _l("联系人"), validators=[Optional(), Length(max=100, message=_l("不能超过 %(max)d 个字符。"))]
+        _l("联系人"),
+        validators=[Optional(), Length(max=100, message=_l("不能超过 %(max)d 个字符。"))],
     )
     cls.contact_phone = StringField(
         _l("联系电话"),
@@ -73,7 +74,10 @@ def _contact_fields(cls: type) -> type:
 class _ListingForm(FlaskForm):
     title = StringField(
         _l("标题"),
-        validators=[InputRequired(_l("请填写标题。")), Length(max=200, message=_l("标题不能超过 %(max)d 个字符。"))],
+        validators=[
+            InputRequired(_l("请填写标题。")),
+            Length(max=200, message=_l("标题不能超过 %(max)d 个字符。")),
+        ],
     )
     field_id = SelectField(_l("技术领域"), coerce=int, validators=[Optional()])
     keywords = StringField(
@@ -101,7 +105,10 @@ class ResultForm(_ListingForm):
 
     summary = TextAreaField(
         _l("成果简介"),
-        validators=[InputRequired(_l("请填写成果简介。")), Length(max=500, message=_l("简介不能超过 %(max)d 个字符。"))],
+        validators=[
+            InputRequired(_l("请填写成果简介。")),
+            Length(max=500, message=_l("简介不能超过 %(max)d 个字符。")),
+        ],
         description=_l("一两句话说明成果是什么、解决什么问题。"),
     )
     description = TextAreaField(
@@ -113,12 +120,18 @@ class ResultForm(_ListingForm):
     patents = TextAreaField(
         _l("专利"),
         validators=[Optional(), Length(max=4000)],
-        description=_l("每行一件：专利号 状态（已授权/申请中/已失效），如 ZL2021 1 0123456.7 已授权"),
+        description=_l(
+            "每行一件：专利号 状态（已授权/申请中/已失效），如 ZL2021 1 0123456.7 已授权"
+        ),
     )
     software_copyrights = TextAreaField(
-        _l("软件著作权"), validators=[Optional(), Length(max=2000)], description=_l("每行一项登记号或名称。")
+        _l("软件著作权"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("每行一项登记号或名称。"),
     )
-    modes = MultiCheckboxField(_l("交易方式"), choices=[(str(int(m)), label) for m, label in MODE_LABELS.items()])
+    modes = MultiCheckboxField(
+        _l("交易方式"), choices=[(str(int(m)), label) for m, label in MODE_LABELS.items()]
+    )
     trial_terms = TextAreaField(
         _l("先使用后付费条件"),
         validators=[Optional(), Length(max=2000)],
@@ -127,7 +140,10 @@ class ResultForm(_ListingForm):
     price_wan = DecimalField(
         _l("价格（万元）"),
         places=2,
-        validators=[Optional(), NumberRange(min=0, max=10_000_000, message=_l("价格应为 0 或正数（万元）。"))],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10_000_000, message=_l("价格应为 0 或正数（万元）。")),
+        ],
         description=_l("留空表示面议。"),
     )
     team = TextAreaField(_l("团队/发明人"), validators=[Optional(), Length(max=2000)])
@@ -145,7 +161,9 @@ class ResultForm(_ListingForm):
             trl=int(self.trl.data) if self.trl.data else None,
             patents=parse_patents(self.patents.data or ""),
             software_copyrights=tuple(
-                line.strip()[:100] for line in (self.software_copyrights.data or "").splitlines() if line.strip()
+                line.strip()[:100]
+                for line in (self.software_copyrights.data or "").splitlines()
+                if line.strip()
             ),
             modes=sum(int(m) for m in self.modes.data or []),
             trial_terms=self.trial_terms.data or "",
@@ -169,8 +187,12 @@ class ResultForm(_ListingForm):
 def parse_patents(text: str) -> tuple[dict[str, str], ...]:
     """'ZL2021 1 0123456.7 已授权' lines -> [{'number', 'status'}]."""
     labels = {str(label): code for code, label in PATENT_STATUS.items()} | {
-        "已授权": "granted", "申请中": "applied", "已失效": "expired",
-        "granted": "granted", "applied": "applied", "expired": "expired",
+        "已授权": "granted",
+        "申请中": "applied",
+        "已失效": "expired",
+        "granted": "granted",
+        "applied": "applied",
+        "expired": "expired",
     }
     items = []
     for line in text.splitlines():
@@ -192,20 +214,26 @@ class NeedForm(_ListingForm):
 
     description = TextAreaField(
         _l("需求描述"),
-        validators=[InputRequired(_l("请填写需求描述。")), Length(max=20000, message=_l("不能超过 %(max)d 个字符。"))],
+        validators=[
+            InputRequired(_l("请填写需求描述。")),
+            Length(max=20000, message=_l("不能超过 %(max)d 个字符。")),
+        ],
         description=_l("要解决的技术问题、应用场景和约束条件。"),
     )
     targets = TextAreaField(
-        _l("预期目标"), validators=[Optional(), Length(max=5000)], description=_l("希望达到的技术指标。")
+        _l("预期目标"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l("希望达到的技术指标。"),
     )
-    existing_base = TextAreaField(
-        _l("现有工作基础"), validators=[Optional(), Length(max=5000)]
-    )
+    existing_base = TextAreaField(_l("现有工作基础"), validators=[Optional(), Length(max=5000)])
     budget_wan = DecimalField(
         _l("意向金额（万元）"),
         places=2,
         default=Decimal(0),
-        validators=[Optional(), NumberRange(min=0, max=10_000_000, message=_l("金额应为 0 或正数。"))],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10_000_000, message=_l("金额应为 0 或正数。")),
+        ],
         description=_l("填 0 表示面议。"),
     )
     deadline = DateField(_l("截止日期"), validators=[Optional()])
@@ -230,8 +258,11 @@ class NeedForm(_ListingForm):
 class AttachmentForm(FlaskForm):
     """Upload one attachment."""
 
-    file = FileField(_l("附件"), validators=[FileRequired(_l("请选择文件。"))],
-                     description=_l("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。"))
+    file = FileField(
+        _l("附件"),
+        validators=[FileRequired(_l("请选择文件。"))],
+        description=_l("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。"),
+    )
 
 
 class ActionForm(FlaskForm):

@@ -95,7 +95,9 @@ def edit(kinds: str, listing_id: int) -> Response | str | tuple[str, int]:
     if form.validate_on_submit():
         was_public = listing.status in ("listed", "open")
         try:
-            changed = listings.update_listing(actor=current_user, listing=listing, data=form.to_data())
+            changed = listings.update_listing(
+                actor=current_user, listing=listing, data=form.to_data()
+            )
         except ValidationFailed as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -189,11 +191,18 @@ def upload(kinds: str, listing_id: int) -> Response:
     upload_file = form.file.data
     try:
         attachment = attachments.add_attachment(
-            actor=current_user, listing=listing, stream=upload_file.stream, filename=upload_file.filename or ""
+            actor=current_user,
+            listing=listing,
+            stream=upload_file.stream,
+            filename=upload_file.filename or "",
         )
     except (ValidationFailed, InvalidTransition) as error:
         db.session.rollback()
-        texts = [t for m in error.errors.values() for t in m] if isinstance(error, ValidationFailed) else [str(error)]
+        texts = (
+            [t for m in error.errors.values() for t in m]
+            if isinstance(error, ValidationFailed)
+            else [str(error)]
+        )
         for text in texts:
             flash(text, "danger")
         return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))

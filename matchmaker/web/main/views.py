@@ -41,8 +41,11 @@ def index() -> str:
 def healthz() -> tuple[Response, int]:
     """Liveness and database status for load balancers and monitoring."""
     ok = stats.database_ok()
-    body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "error",
-            "version": __version__}
+    body = {
+        "status": "ok" if ok else "degraded",
+        "database": "ok" if ok else "error",
+        "version": __version__,
+    }
     return jsonify(body), 200 if ok else 503
 
 
@@ -66,7 +69,10 @@ def dashboard() -> str:
     """Each role's starting page; later features fill its panels."""
     context: dict[str, object] = {}
     if current_user.role == Role.ADMIN:
-        context["overview"] = {**stats.admin_overview(), "pending_listings": listings.review_queue_size()}
+        context["overview"] = {
+            **stats.admin_overview(),
+            "pending_listings": listings.review_queue_size(),
+        }
         context["feedback"] = matching.feedback_counts()
     elif has_permission(current_user, Permission.LISTING_MANAGE):
         kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"

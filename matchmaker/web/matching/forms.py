@@ -15,6 +15,8 @@ class FeedbackForm(FlaskForm):
     source_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
     target_kind = HiddenField(validators=[InputRequired(), AnyOf(["need", "result"])])
     target_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
-    useful = SelectField(choices=[("1", _l("有用")), ("0", _l("没用"))], validators=[InputRequired()])
+    useful = SelectField(
+        choices=[("1", _l("有用")), ("0", _l("没用"))], validators=[InputRequired()]
+    )
     reason = StringField(_l("原因（选填）"), validators=[Optional(), Length(max=500)])
     next = HiddenField()

@@ -23,7 +23,7 @@ REBUILD = "recommender.rebuild"
 @bp.post("/recommendations/feedback")
 @login_required
 def feedback() -> Response:
-    """Mark a recommendation useful or not (one judgment per user and pair; a new one replaces it)."""
+    """Mark a recommendation useful or not (one judgment per user and pair; the latest counts)."""
     form = FeedbackForm()
     target = form.next.data if is_safe_next(form.next.data) else url_for("main.index")
     if not form.validate_on_submit():
@@ -34,8 +34,12 @@ def feedback() -> Response:
         abort(404)
     try:
         matching.record_feedback(
-            actor=current_user, source=source, target_kind=form.target_kind.data,
-            target_id=form.target_id.data, useful=form.useful.data == "1", reason=form.reason.data,
+            actor=current_user,
+            source=source,
+            target_kind=form.target_kind.data,
+            target_id=form.target_id.data,
+            useful=form.useful.data == "1",
+            reason=form.reason.data,
         )
     except (NotFound, ValidationFailed):
         db.session.rollback()
@@ -77,8 +81,15 @@ def rebuild() -> Response:
 def job_status(job_id: int) -> Response:
     """A job's progress, polled by the admin page."""
     job = db.get_or_404(Job, job_id)
-    return jsonify({"id": job.id, "name": job.name, "status": str(job.status),
-                    "progress": job.progress, "message": job.message})
+    return jsonify(
+        {
+            "id": job.id,
+            "name": job.name,
+            "status": str(job.status),
+            "progress": job.progress,
+            "message": job.message,
+        }
+    )
 
 
 @bp.get("/admin/recommender/judgments.tsv")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -28,7 +28,9 @@ def queue() -> str:
     return render_template("review/queue.html", items=listings.review_queue_query())
 
 
-def _render(listing: Result | Need, reject_form: RejectListingForm, status: int = 200) -> tuple[str, int]:
+def _render(
+    listing: Result | Need, reject_form: RejectListingForm, status: int = 200
+) -> tuple[str, int]:
     return render_template(
         "review/show.html",
         listing=listing,
@@ -73,7 +75,10 @@ def reject(kinds: str, listing_id: int) -> Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             listings.reject_listing(
-                actor=current_user, listing=listing, code=form.code.data, reason=form.reason.data,
+                actor=current_user,
+                listing=listing,
+                code=form.code.data,
+                reason=form.reason.data,
                 link_for=link_for,
             )
         except ValidationFailed as error:
