@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import Counter
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -15,6 +17,49 @@ CHUNK = 1 << 20
 
 # A document as the analyser sees it: (terms, weight) per field (title, keywords, body).
 Segments = Sequence[tuple[Sequence[str], float]]
+
+
+def _flush(
+    doc: array,
+    term: array,
+    tf: array,
+    n_docs: int,
+    terms_out: list[np.ndarray],
+    tf_out: list[np.ndarray],
+    lengths_out: list[np.ndarray],
+) -> None:
+    """Merge a chunk's (doc, term) duplicates across fields; append its compact arrays."""
+    docs = np.frombuffer(doc, dtype=np.int32) if len(doc) else np.zeros(0, np.int32)
+    terms = np.frombuffer(term, dtype=np.int32) if len(term) else np.zeros(0, np.int32)
+    tfs = np.frombuffer(tf, dtype=np.float32) if len(tf) else np.zeros(0, np.float32)
+    key = (docs.astype(np.int64) << 32) | terms
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    terms_out.append(terms[order][starts])
+    tf_out.append(np.add.reduceat(tfs[order], starts) if len(starts) else np.zeros(0, np.float32))
+    lengths_out.append(np.bincount(docs[order][starts], minlength=n_docs).astype(np.int64))
+
+
+def _pop_concat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
+    """Concatenate and release the chunks (peak: the chunks plus one copy)."""
+    out = np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype)
+    chunks.clear()
+    return out
+
+
+def _normalise_rows(vals: np.ndarray, indptr: np.ndarray, block: int = 8192) -> None:
+    """L2-normalise each CSR row in place, a block of rows at a time (small temporaries)."""
+    n_docs = len(indptr) - 1
+    for a in range(0, n_docs, block):
+        b = min(n_docs, a + block)
+        lo, hi = int(indptr[a]), int(indptr[b])
+        v = vals[lo:hi]
+        lengths = np.diff(indptr[a : b + 1])
+        rows = np.repeat(np.arange(b - a), lengths)
+        norms = np.sqrt(np.bincount(rows, weights=v * v, minlength=b - a))
+        norms[norms == 0] = 1.0
+        v /= np.repeat(norms, lengths).astype(np.float32)
 
 
 def term_frequencies(segments: Segments) -> dict[str, float]:
@@ -45,39 +90,66 @@ class Vectorizer:
         self.terms_: list[str] = []
         self.idf_ = np.zeros(0, dtype=np.float32)
 
-    def fit_transform(self, docs: Iterable[dict[str, float]]) -> sp.csr_matrix:
-        """Learn vocabulary and IDF from term frequencies; return the document matrix (CSR)."""
-        provisional: dict[str, int] = {}
-        chunks_idx: list[np.ndarray] = []
-        chunks_tf: list[np.ndarray] = []
-        lengths: list[int] = []
-        pending_idx: list[int] = []
-        pending_tf: list[float] = []
-        for tf in docs:
-            pending_idx += [provisional.setdefault(term, len(provisional)) for term in tf]
-            pending_tf += tf.values()
-            lengths.append(len(tf))
-            if len(pending_idx) >= CHUNK:
-                # Flat chunks instead of one array per document: far less overhead at 1M docs.
-                chunks_idx.append(np.array(pending_idx, dtype=np.int32))
-                chunks_tf.append(np.array(pending_tf, dtype=np.float32))
-                pending_idx, pending_tf = [], []
-        chunks_idx.append(np.array(pending_idx, dtype=np.int32))
-        chunks_tf.append(np.array(pending_tf, dtype=np.float32))
-        del pending_idx, pending_tf
+    def fit_transform(self, docs: Iterable[Segments]) -> sp.csr_matrix:
+        """Learn vocabulary and IDF from analysed documents; return the document matrix (CSR).
+
+        Memory: each document's (term, weighted tf) pairs go straight into flat typed arrays,
+        never into per-document Python objects; everything after that is numpy.
+        """
+        provisional: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        lookup = provisional.__getitem__
+        terms_chunks: list[np.ndarray] = []
+        tf_chunks: list[np.ndarray] = []
+        length_chunks: list[np.ndarray] = []
+        pend_doc, pend_term, pend_tf = array("i"), array("i"), array("f")
+        first = n_seen = 0
+        for segments in docs:
+            local = n_seen - first
+            for terms, weight in segments:
+                counts = Counter(terms)
+                # C-level loops; a new term gets the next id from the defaultdict's counter.
+                pend_term.extend(map(lookup, counts))
+                pend_tf.extend(map(float(weight).__mul__, counts.values()))
+                pend_doc.extend(itertools.repeat(local, len(counts)))
+            n_seen += 1
+            if len(pend_term) >= CHUNK:
+                _flush(
+                    pend_doc,
+                    pend_term,
+                    pend_tf,
+                    n_seen - first,
+                    terms_chunks,
+                    tf_chunks,
+                    length_chunks,
+                )
+                pend_doc, pend_term, pend_tf = array("i"), array("i"), array("f")
+                first = n_seen
+        _flush(pend_doc, pend_term, pend_tf, n_seen - first, terms_chunks, tf_chunks, length_chunks)
+        del pend_doc, pend_term, pend_tf
+        old_terms = list(provisional)
+        del provisional, lookup
+        return self._finish(terms_chunks, tf_chunks, length_chunks, old_terms)
+
+    def _finish(
+        self,
+        terms_chunks: list[np.ndarray],
+        tf_chunks: list[np.ndarray],
+        length_chunks: list[np.ndarray],
+        old_terms: list[str],
+    ) -> sp.csr_matrix:
+        """Vocabulary, IDF and the L2-normalised CSR matrix from the flat (term, tf) arrays."""
+        lengths = np.concatenate(length_chunks)
         n_docs = len(lengths)
-        old_ids = np.concatenate(chunks_idx)
-        chunks_idx.clear()
-        df = np.bincount(old_ids, minlength=len(provisional))
+        df = np.zeros(len(old_terms), dtype=np.int64)
+        for chunk in terms_chunks:
+            df += np.bincount(chunk, minlength=len(old_terms))
         keep = df >= self.min_df
         if n_docs >= MIN_DOCS_FOR_MAX_DF and self.max_df < 1.0:
             # Terms in most documents cost the most postings and separate nothing; in a tiny
             # corpus a document frequency says nothing, so the cut waits for a real one.
             keep &= df <= max(self.max_df * n_docs, 1)
-        old_terms = list(provisional)
-        del provisional
         # Sorted vocabulary: term ids do not depend on the order documents arrived in.
-        kept = sorted(old_terms[i] for i in np.flatnonzero(keep))
+        kept = sorted(old_terms[i] for i in np.flatnonzero(keep).tolist())
         self.vocabulary_ = {term: i for i, term in enumerate(kept)}
         self.terms_ = kept
         remap = np.fromiter(
@@ -86,34 +158,48 @@ class Vectorizer:
         del old_terms
         kept_df = np.zeros(len(kept), dtype=np.float64)
         kept_df[remap[keep]] = df[keep]
+        del df, keep
         idf = np.log((1.0 + n_docs) / (1.0 + kept_df)) + 1.0
         scale = np.array([self.unigram_weight if len(t) == 1 else 1.0 for t in kept])
         self.idf_ = (idf * scale).astype(np.float32)
-        rows = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
-        ids = remap[old_ids]
-        del old_ids
-        mask = ids >= 0
-        ids, rows = ids[mask], rows[mask]
-        tfs = np.concatenate(chunks_tf)[mask]
-        chunks_tf.clear()
-        del mask
-        vals = self._tf(tfs) * self.idf_[ids]
-        del tfs
-        norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n_docs))
-        norms[norms == 0] = 1.0
-        vals /= norms[rows].astype(np.float32)
-        indptr = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_docs), out=indptr[1:])
-        del rows
-        matrix = sp.csr_matrix((vals, ids, indptr), shape=(n_docs, len(kept)))
-        matrix.sort_indices()
-        return matrix
+        # Chunk by chunk: drop the cut terms and weigh, releasing each raw chunk as it is done
+        # (the dropped frequent terms are about half of all raw postings).
+        ids_parts, vals_parts = [], []
+        row = 0
+        while terms_chunks:
+            ids, tfs = remap[terms_chunks.pop(0)], tf_chunks.pop(0)
+            chunk_lengths = length_chunks.pop(0)
+            mask = ids >= 0
+            if not mask.all():
+                rows = np.repeat(np.arange(len(chunk_lengths)), chunk_lengths)
+                lengths[row : row + len(chunk_lengths)] = np.bincount(
+                    rows[mask], minlength=len(chunk_lengths)
+                )
+                ids, tfs = ids[mask], tfs[mask]
+            row += len(chunk_lengths)
+            vals = self._tf(tfs)
+            vals *= self.idf_[ids]
+            ids_parts.append(ids)
+            vals_parts.append(vals)
+        del remap
+        ids = _pop_concat(ids_parts, np.int32)
+        vals = _pop_concat(vals_parts, np.float32)
+        index_dtype = np.int32 if len(ids) < 2**31 else np.int64
+        indptr = np.zeros(n_docs + 1, dtype=index_dtype)
+        np.cumsum(lengths, out=indptr[1:])
+        _normalise_rows(vals, indptr)
+        # Rows keep their arrival order of terms: nothing downstream needs them sorted.
+        return sp.csr_matrix((vals, ids, indptr), shape=(n_docs, len(kept)), copy=False)
 
     def _tf(self, tfs: np.ndarray) -> np.ndarray:
-        """Sublinear (1 + ln tf) or raw term frequency, float32."""
+        """Sublinear (1 + ln tf) or raw term frequency, float32 (in place when given float32)."""
+        tfs = tfs.astype(np.float32, copy=False)
         if self.sublinear_tf:
-            return np.maximum(1.0 + np.log(np.maximum(tfs, 1e-6)), 0.0).astype(np.float32)
-        return tfs.astype(np.float32)
+            np.maximum(tfs, 1e-6, out=tfs)
+            np.log(tfs, out=tfs)
+            tfs += 1.0
+            np.maximum(tfs, 0.0, out=tfs)
+        return tfs
 
     def transform(self, tf: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """Map one document's term frequencies to (term ids, weights) with the frozen vocabulary."""
@@ -156,8 +242,7 @@ class InvertedIndex:
     """Term-major (CSC-like) postings: a query reads only the lists of its own terms."""
 
     def __init__(self, matrix: sp.csr_matrix) -> None:
-        csc = matrix.tocsc()
-        csc.sort_indices()
+        csc = matrix.tocsc()  # rows come out sorted within each column
         self.n_docs = csc.shape[0]
         self.indptr = csc.indptr.astype(np.int64, copy=False)
         self.indices = csc.indices.astype(np.int32, copy=False)

@@ -14,7 +14,7 @@ def test_synthetic_corpus_is_deterministic_and_realistic() -> None:
     first, again = synthetic_corpus(200, seed=3), synthetic_corpus(200, seed=3)
     assert first == again
     assert {d.kind for d in first} == {"need", "result"}
-    assert all(150 <= len(d.body) <= 700 for d in first)
+    assert all(100 <= len(d.body) <= 700 for d in first)
 
 
 def test_run_reports_engine_and_bm25s(capsys: pytest.CaptureFixture[str]) -> None:

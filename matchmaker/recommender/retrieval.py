@@ -1,0 +1,239 @@
+"""Retrieval internals of the Recommender: query vectors, candidate scoring, side index, terms."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from matchmaker.recommender.document import KINDS, Document
+from matchmaker.recommender.explain import readable_terms
+from matchmaker.recommender.index import Postings, prune, term_frequencies
+from matchmaker.recommender.rerank import Meta
+from matchmaker.recommender.text import normalise
+
+Predicate = Callable[[str], bool]
+
+
+@dataclass
+class _Candidate:
+    """A document found by text: main-index row or side-index document, and its postings."""
+
+    id: str
+    text_score: float
+    row: int | None
+    document: Document | None
+    postings: Postings | None
+
+
+@dataclass
+class _Query:
+    """A query vector with what re-ranking and explanation need to know about its source."""
+
+    idx: np.ndarray
+    val: np.ndarray
+    meta: Meta | None
+    reference: str | None
+    source_id: str | None
+
+
+class Retrieval:
+    """Mixin: how a fitted Recommender finds and explains candidates (state lives on it)."""
+
+    def _side_matrix(self) -> tuple[list[str], sp.csr_matrix]:
+        """The side documents as one small CSR matrix, rebuilt after a change."""
+        if self._side_cache is None:
+            ids = sorted(self.side_)
+            indptr = np.zeros(len(ids) + 1, dtype=np.int64)
+            parts_i, parts_v = [], []
+            for n, doc_id in enumerate(ids):
+                _, idx, val = self.side_[doc_id]
+                parts_i.append(idx)
+                parts_v.append(val)
+                indptr[n + 1] = indptr[n] + len(idx)
+            matrix = sp.csr_matrix(
+                (
+                    np.concatenate(parts_v) if parts_v else np.zeros(0, np.float32),
+                    np.concatenate(parts_i) if parts_i else np.zeros(0, np.int32),
+                    indptr,
+                ),
+                shape=(len(ids), len(self.vectorizer_.terms_)),
+            )
+            self._side_cache = (ids, matrix)
+        return self._side_cache
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _query_from_document(self, doc: Document, *, max_terms: int) -> _Query:
+        """Vectorise a document given in full (not necessarily indexed)."""
+        idx, val = self.vectorizer_.transform(term_frequencies(self._segments(doc)))
+        idx, val = prune(idx, val, max_terms)
+        reference = normalise(" ".join((doc.title, *doc.keywords, doc.body)))
+        return _Query(idx, val, self._meta_of_document(doc), reference, doc.id)
+
+    def _query_from_id(self, doc_id: str) -> _Query:
+        """The stored query vector of an indexed document."""
+        if doc_id in self.side_:
+            return self._query_from_document(self.side_[doc_id][0], max_terms=self.max_query_terms)
+        row = self.row_of_.get(doc_id)
+        if row is None or not self.alive_[row]:
+            raise KeyError(doc_id)
+        lo, hi = self.qptr_[row], self.qptr_[row + 1]
+        return _Query(self.qidx_[lo:hi], self.qval_[lo:hi], self._meta_of_row(row), None, doc_id)
+
+    def _meta_of_document(self, doc: Document) -> Meta:
+        """Re-ranking attributes of a document object."""
+        return Meta(doc.kind, doc.field, doc.region, doc.trl, doc.amount, doc.updated_at)
+
+    def _meta_of_row(self, row: int) -> Meta:
+        """Re-ranking attributes of a row of the main index."""
+        updated = float(self.updated_[row])
+        return Meta(
+            KINDS[self.kind_codes_[row]],
+            self.fields_[row],
+            self.regions_[row],
+            int(self.trl_[row]) or None,
+            float(self.amount_[row]) or None,
+            None if math.isnan(updated) else updated,
+        )
+
+    def _candidates(
+        self,
+        query: _Query,
+        *,
+        kind: str | None,
+        depth: int,
+        exclude: frozenset[str],
+        predicate: Predicate | None,
+        include_inactive: bool = False,
+    ) -> list[_Candidate]:
+        """Best ``depth`` documents by text score, best first (ties by id)."""
+        if len(query.idx) == 0:
+            return []
+        found: list[_Candidate] = []
+        q_idx, q_val = self._budget(query.idx, query.val)
+        postings = self.index_.gather(q_idx, q_val)
+        if len(postings.rows):
+            scores = self.index_.scores(postings)
+            touched = np.flatnonzero(scores > 0)
+            ok = self.alive_[touched]
+            if not include_inactive:
+                ok &= self.active_[touched]
+            if kind is not None:
+                ok &= self.kind_codes_[touched] == KINDS.index(kind)
+            touched = touched[ok]
+            for row in _top(touched, scores[touched], depth + len(exclude)).tolist():
+                found.append(_Candidate(self.ids_[row], float(scores[row]), row, None, postings))
+        if self.side_:
+            side_ids, matrix = self._side_matrix()
+            side_scores = matrix[:, query.idx] @ query.val
+            for n in np.flatnonzero(side_scores > 0):
+                doc = self.side_[side_ids[n]][0]
+                if (kind is None or doc.kind == kind) and (include_inactive or doc.active):
+                    found.append(_Candidate(doc.id, float(side_scores[n]), None, doc, None))
+        found = [c for c in found if c.id not in exclude and (predicate is None or predicate(c.id))]
+        found.sort(key=lambda c: (-c.text_score, c.id))
+        return found[:depth]
+
+    def _budget(self, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop the query's lightest long-list terms once ``max_postings`` would be exceeded.
+
+        Latency grows with the postings a query reads; the terms dropped are the frequent
+        (low-idf) ones, whose contribution to a cosine is small.
+        """
+        lengths = self.index_.indptr[idx + 1] - self.index_.indptr[idx]
+        if self.max_postings <= 0 or int(lengths.sum()) <= self.max_postings:
+            return idx, val
+        keep = np.zeros(len(idx), dtype=bool)
+        spent = 0
+        for i in np.lexsort((idx, -val)).tolist():
+            if spent + lengths[i] <= self.max_postings:
+                keep[i] = True
+                spent += int(lengths[i])
+        return idx[keep], val[keep]
+
+    def _meta(self, candidate: _Candidate) -> Meta:
+        """Re-ranking attributes of a candidate from the main or the side index."""
+        if candidate.document is not None:
+            return self._meta_of_document(candidate.document)
+        return self._meta_of_row(candidate.row)
+
+    def _terms(self, query: _Query, chosen: list[_Candidate]) -> list[tuple[str, ...]]:
+        """Readable shared words of each chosen candidate (computed for the final page only)."""
+        rows = np.array([c.row for c in chosen if c.row is not None], dtype=np.int64)
+        shared_main: dict[int, list[tuple[str, float]]] = {}
+        if len(rows):
+            postings = next(c.postings for c in chosen if c.postings is not None)
+            shared_main = self._shared_terms(postings, rows)
+        out = []
+        for c in chosen:
+            if c.row is not None:
+                shared = shared_main[c.row]
+            else:
+                _, idx, val = self.side_[c.id]
+                shared = self._shared(query, idx, val)
+            out.append(readable_terms(shared, query.reference, limit=self.explain_terms))
+        return out
+
+    def _shared_terms(
+        self, postings: Postings, rows: np.ndarray
+    ) -> dict[int, list[tuple[str, float]]]:
+        """Per candidate row, the query terms it contains and what each contributed."""
+        mask = np.isin(postings.rows, rows)
+        terms = self.vectorizer_.terms_
+        out: dict[int, list[tuple[str, float]]] = {int(r): [] for r in rows}
+        for row, term, contrib in zip(
+            postings.rows[mask].tolist(),
+            postings.terms[mask].tolist(),
+            postings.contrib[mask].tolist(),
+            strict=True,
+        ):
+            out[row].append((terms[term], contrib))
+        return out
+
+    def _shared(self, query: _Query, idx: np.ndarray, val: np.ndarray) -> list[tuple[str, float]]:
+        """Shared terms between a query and one side-index vector."""
+        _, qi, di = np.intersect1d(query.idx, idx, assume_unique=True, return_indices=True)
+        terms = self.vectorizer_.terms_
+        return [
+            (terms[query.idx[a]], float(query.val[a] * val[b])) for a, b in zip(qi, di, strict=True)
+        ]
+
+
+def _pruned_rows(
+    matrix: sp.csr_matrix, max_terms: int, block: int = 8192
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's ``max_terms`` heaviest terms as CSR arrays: the stored query of each document."""
+    lengths = np.diff(matrix.indptr)
+    if max_terms <= 0 or len(lengths) == 0 or lengths.max() <= max_terms:
+        max_terms = max(int(lengths.max()), 1) if len(lengths) else 1
+    qptr = np.zeros(matrix.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.minimum(lengths, max_terms), out=qptr[1:])
+    qidx = np.empty(int(qptr[-1]), dtype=np.int32)
+    qval = np.empty(int(qptr[-1]), dtype=np.float32)
+    # A block of rows at a time, so the sort's temporaries stay small.
+    for a in range(0, matrix.shape[0], block):
+        b = min(matrix.shape[0], a + block)
+        lo, hi = int(matrix.indptr[a]), int(matrix.indptr[b])
+        indices, data = matrix.indices[lo:hi], matrix.data[lo:hi]
+        rows = np.repeat(np.arange(b - a, dtype=np.int32), lengths[a:b])
+        # Within each row, heaviest first (ties by term id), then keep each row's first max_terms.
+        order = np.lexsort((indices, -data, rows))
+        rank_in_row = np.arange(hi - lo) - np.repeat(matrix.indptr[a:b] - lo, lengths[a:b])
+        keep = order[rank_in_row < max_terms]
+        keep = keep[np.lexsort((indices[keep], rows[keep]))]  # by row, then term id
+        qidx[qptr[a] : qptr[b]] = indices[keep]
+        qval[qptr[a] : qptr[b]] = data[keep]
+    return qptr, qidx, qval
+
+
+def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` best scores and every row tied with the k-th (ids break ties later)."""
+    if len(rows) <= k:
+        return rows
+    part = np.argpartition(-scores, k - 1)
+    kth = scores[part[k - 1]]
+    return rows[scores >= kth]
