@@ -6,7 +6,7 @@ from typing import Any
 
 from matchmaker.extensions import db
 from matchmaker.models import Job
-from matchmaker.services import jobs, listings, matching
+from matchmaker.services import excel, jobs, listings, matching
 
 
 @jobs.handler("recommender.rebuild")
@@ -19,8 +19,11 @@ def rebuild_recommender(job: Job) -> dict[str, Any]:
 
     state = matching.rebuild_index(progress=progress)
     db.session.commit()
-    return {"generation": state.generation, "documents": state.documents,
-            "seconds": state.build_seconds}
+    return {
+        "generation": state.generation,
+        "documents": state.documents,
+        "seconds": state.build_seconds,
+    }
 
 
 @jobs.handler("listings.expire")
@@ -29,3 +32,29 @@ def expire_listings(job: Job) -> dict[str, Any]:
     counts = listings.expire_listings()
     db.session.commit()
     return counts
+
+
+@jobs.handler("excel.import")
+def import_listings(
+    job: Job, *, user_id: int, kind: str, path: str, filename: str = "", locale: str | None = None
+) -> dict[str, Any]:
+    """Bulk import of an uploaded workbook: every row checked, drafts all in one commit or none.
+
+    The stored upload is removed when the job is finished (kept for a retry after a crash).
+    """
+    last_attempt = job.attempts >= job.max_attempts
+    try:
+        result = excel.import_upload(
+            user_id=user_id,
+            kind=kind,
+            path=path,
+            locale=locale,
+            progress=lambda fraction, message: jobs.set_progress(job, fraction, message),
+        )
+        db.session.commit()
+    except Exception:
+        if last_attempt:
+            excel.remove_upload(path)
+        raise
+    excel.remove_upload(path)
+    return {**result, "filename": filename}

@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 from openpyxl.utils import get_column_letter
 
+import matchmaker.jobs  # noqa: F401 - registers the job handlers
 from matchmaker.extensions import db as _db
-from matchmaker.models import Mode, Need, Result, User
-from matchmaker.services import excel, listings, taxonomy
+from matchmaker.models import Job, JobStatus, Mode, Need, Result, User
+from matchmaker.models.base import utcnow
+from matchmaker.services import excel, jobs, listings, taxonomy
 from matchmaker.services.listings import ResultData
 from matchmaker.services.publication import BrowseFilter
 from tests.factories import make_user
@@ -463,6 +467,167 @@ def test_export_follows_the_filter(fields, db):
     assert "碳纤维原丝" in text
     assert "人参皂苷提取" not in text
     assert excel.export_csv(BrowseFilter(kind="need")).decode("utf-8-sig").count("\n") == 1
+
+
+# --- the background import job ("excel.import") ---------------------------------------------
+def queue_import(user: User, content: bytes, filename: str, *, kind: str = "result",
+                 locale: str = "zh_Hans_CN") -> Job:
+    """What the upload view does: store the checked upload and enqueue the job."""
+    path = excel.store_upload(user_id=user.id, filename=filename, content=content)
+    job = jobs.enqueue("excel.import", actor=user, max_attempts=2, user_id=user.id, kind=kind,
+                       path=path, filename=filename, locale=locale)
+    _db.session.commit()
+    return job
+
+
+def stored(app, job: Job) -> Path:
+    return Path(app.instance_path) / job.args["path"]
+
+
+def test_store_upload_checks_then_keeps_the_file_in_the_instance_folder(app, fields, university):
+    with pytest.raises(excel.ImportRefused, match="请上传 .xlsx 或 .csv 文件"):
+        excel.store_upload(user_id=university.id, filename="x.exe", content=b"MZ")
+    path = excel.store_upload(user_id=university.id, filename="成果.CSV", content=b"a,b\n1,2\n")
+    full = Path(app.instance_path) / path
+    assert full.parent == Path(app.instance_path) / "imports" / str(university.id)
+    assert full.suffix == ".csv" and full.read_bytes() == b"a,b\n1,2\n"
+    assert excel.stored_upload(path) == full.resolve()
+    for bad in ("../wsgi.py", "import-reports/1/x.xlsx", "imports/../../x.csv", "/etc/passwd"):
+        with pytest.raises(ValueError, match="not a stored upload"):
+            excel.stored_upload(bad)
+    excel.remove_upload(path)
+    excel.remove_upload(path)  # twice is fine
+    assert not full.exists()
+
+
+def test_check_upload_never_parses(fields, monkeypatch):
+    good = workbook_bytes("result", [result_row(1)])
+    filler = b"<row>" + b"0" * (60 * 1024 * 1024) + b"</row>"
+    bomb = replace_entry(good, "xl/worksheets/sheet1.xml", filler)
+
+    def must_not_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the request parsed the workbook")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", must_not_parse)
+    assert excel.check_upload(filename="a.xlsx", content=good) == "xlsx"
+    with pytest.raises(excel.ImportRefused, match="压缩炸弹"):
+        excel.check_upload(filename="bomb.xlsx", content=bomb)
+
+
+def test_import_job_reports_progress_and_creates_every_draft(app, fields, university, monkeypatch):
+    calls: list[tuple[float, str | None]] = []
+    real = jobs.set_progress
+
+    def counting(job: Job, fraction: float, message: str | None = None) -> None:
+        calls.append((fraction, message))
+        real(job, fraction, message)
+
+    monkeypatch.setattr(jobs, "set_progress", counting)
+    rows = [result_row(n) for n in range(120)]
+    job = queue_import(university, csv_bytes("result", rows), "a.csv")
+    assert stored(app, job).is_file()
+    assert jobs.run_pending() == 1
+    _db.session.refresh(job)
+    assert job.status == JobStatus.DONE and job.progress == 1.0
+    assert job.result["outcome"] == "created" and job.result["created"] == 120
+    assert count(Result) == 120
+    assert not stored(app, job).exists()
+    messages = [m for _f, m in calls]
+    assert "已检查 50 / 120 行" in messages
+    assert "已检查 100 / 120 行" in messages
+    assert "已检查 120 / 120 行" in messages
+    assert len(calls) == 5  # reading, 50, 100, 120 rows checked, creating: not once per row
+    fractions = [f for f, _m in calls]
+    assert fractions == sorted(fractions) and all(0 <= f < 1 for f in fractions)
+
+
+def test_import_job_with_a_bad_row_creates_nothing_and_keeps_the_report(app, fields, university):
+    rows = [result_row(1), result_row(2, region="火星"), result_row(3, trl=12)]
+    job = queue_import(university, workbook_bytes("result", rows), "a.xlsx")
+    jobs.run_pending()
+    _db.session.refresh(job)
+    assert job.status == JobStatus.DONE
+    assert job.result["outcome"] == "invalid"
+    assert (job.result["checked"], job.result["bad_rows"]) == (3, 2)
+    assert [(p["row"], p["column"]) for p in job.result["problems"]] == [
+        (3, "所在地区"), (4, "技术成熟度")
+    ]
+    assert excel.report_file(user_id=university.id, token=job.result["report"]) is not None
+    assert excel.report_file(user_id=university.id + 1, token=job.result["report"]) is None
+    assert count(Result) == 0
+    assert not stored(app, job).exists()
+
+
+def test_import_job_refuses_an_unreadable_file_and_removes_it(app, fields, university):
+    job = queue_import(university, "名称,备注\n甲,乙\n".encode("utf-8-sig"), "a.csv")
+    jobs.run_pending()
+    _db.session.refresh(job)
+    assert job.result["outcome"] == "refused"
+    assert "缺少必填列" in job.result["message"]
+    assert not stored(app, job).exists()
+
+
+def test_import_job_messages_follow_the_uploaders_language(app, fields, university):
+    rows = [result_row(1, region="火星")]
+    job = queue_import(university, workbook_bytes("result", rows), "a.xlsx", locale="en")
+    jobs.run_pending()
+    _db.session.refresh(job)
+    problem = job.result["problems"][0]
+    assert problem["column"] == "Region" and problem["row"] == 2
+
+
+def test_import_job_is_all_or_nothing_and_keeps_the_upload_for_a_retry(
+    app, fields, university, monkeypatch
+):
+    real = listings.create_listing
+    made: list[int] = []
+
+    def failing_third(**kwargs: object):
+        made.append(1)
+        if len(made) == 3:
+            raise RuntimeError("database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(listings, "create_listing", failing_third)
+    job = queue_import(university, csv_bytes("result", [result_row(n) for n in range(5)]), "a.csv")
+    jobs.run_pending()
+    _db.session.refresh(job)
+    assert job.status == JobStatus.QUEUED and job.attempts == 1  # retried later
+    assert count(Result) == 0  # the two drafts before the failure were rolled back
+    assert stored(app, job).is_file()  # kept for the retry
+    jobs.run_pending(now=utcnow() + timedelta(hours=1))
+    _db.session.refresh(job)
+    assert job.status == JobStatus.DONE and job.result["created"] == 5
+    assert count(Result) == 5
+    assert not stored(app, job).exists()
+
+
+def test_a_failed_import_job_removes_the_upload_after_its_last_attempt(
+    app, fields, university, monkeypatch
+):
+    def broken(**kwargs: object):
+        raise RuntimeError("always")
+
+    monkeypatch.setattr(listings, "create_listing", broken)
+    job = queue_import(university, csv_bytes("result", [result_row(1)]), "a.csv")
+    jobs.run_pending()
+    assert stored(app, job).is_file()
+    jobs.run_pending(now=utcnow() + timedelta(hours=1))
+    _db.session.refresh(job)
+    assert job.status == JobStatus.FAILED and job.attempts == 2
+    assert count(Result) == 0
+    assert not stored(app, job).exists()
+
+
+def test_import_job_of_a_deactivated_user_creates_nothing(app, fields, university):
+    job = queue_import(university, csv_bytes("result", [result_row(1)]), "a.csv")
+    university.is_active = False
+    _db.session.commit()
+    jobs.run_pending()
+    _db.session.refresh(job)
+    assert job.result["outcome"] == "refused"
+    assert count(Result) == 0
+    assert not stored(app, job).exists()
 
 
 # --- command line -----------------------------------------------------------------------------

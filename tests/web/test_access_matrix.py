@@ -137,6 +137,8 @@ EXPECTED.update(
         "excel.template": {**_RESULT_OWNER, "university": 200},
         "excel.import_listings": {**_RESULT_OWNER, "university": 200},
         "excel.download_report": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        "excel.import_status": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
+        "excel.import_status_json": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
         "excel.export": _ALL,
         "matching.feedback": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
         "matching.status": {**_REVIEWER, "admin": 200},

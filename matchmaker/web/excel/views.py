@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import io
-import re
-import secrets
-import time
 from datetime import date
-from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
     abort,
     current_app,
-    flash,
+    jsonify,
     redirect,
     render_template,
     request,
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.extensions import db, limiter
+from matchmaker.models import Job, JobStatus
 from matchmaker.permissions import LISTING_PERMISSION, has_permission
-from matchmaker.services import excel
-from matchmaker.services.errors import PermissionDenied
+from matchmaker.services import excel, jobs
 from matchmaker.services.publication import BrowseFilter
 from matchmaker.web.excel.forms import ImportForm
 from matchmaker.web.policy import accepts_files, login_required, public
@@ -36,8 +33,7 @@ bp = Blueprint("excel", __name__)
 KINDS = {"results": "result", "needs": "need"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIMETYPES = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
-REPORT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-REPORT_MAX_AGE = 24 * 3600
+IMPORT_JOB = "excel.import"
 
 
 def _kind(kinds: str) -> str:
@@ -50,22 +46,23 @@ def _kind(kinds: str) -> str:
     return kind
 
 
-def _reports_dir(user_id: int) -> Path:
-    return Path(current_app.instance_path) / "import-reports" / str(int(user_id))
+def _my_import(job_id: int) -> Job:
+    """An import job of the current user (anyone else's, or any other job, is a 404)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.name != IMPORT_JOB or job.created_by_id != current_user.id:
+        abort(404)
+    return job
 
 
-def _save_report(content: bytes) -> str:
-    """Keep an annotated workbook for its uploader under a random name; prune old ones."""
-    folder = _reports_dir(current_user.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.xlsx"):
-        if time.time() - old.stat().st_mtime > REPORT_MAX_AGE:
-            old.unlink(missing_ok=True)
-    token = secrets.token_urlsafe(24)
-    partial = folder / f".{token}.part"
-    partial.write_bytes(content)
-    partial.replace(folder / f"{token}.xlsx")
-    return token
+def _job_message(job: Job) -> str:
+    """What the page says about a job that is not finished yet."""
+    if job.status == JobStatus.QUEUED:
+        if job.attempts:
+            return _("处理时出错，稍后会自动重试……")
+        return _("排队中，等待后台任务进程……")
+    if job.status == JobStatus.RUNNING:
+        return job.message or _("正在读取文件……")
+    return ""
 
 
 def _my_listings() -> str:
@@ -94,38 +91,75 @@ def template(kinds: str) -> Response:
 @login_required
 @accepts_files
 def import_listings(kinds: str) -> Response | str:
-    """Upload a filled workbook or CSV: every row is checked; drafts only if all are valid."""
+    """Upload a filled workbook or CSV: safety checks here, every row checked by a job."""
     kind = _kind(kinds)
     form = ImportForm()
-    report, token = None, None
     if form.validate_on_submit():
         upload = form.file.data
+        filename = (upload.filename or "")[:200]
         content = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
         try:
-            report = excel.import_file(
-                actor=current_user, kind=kind, filename=upload.filename or "", content=content
-            )
+            path = excel.store_upload(user_id=current_user.id, filename=filename, content=content)
         except excel.ImportRefused as refused:
-            db.session.rollback()
             form.file.errors.append(refused.message)
-        except PermissionDenied:
-            abort(403)
         else:
-            if report.ok:
+            try:
+                job = jobs.enqueue(
+                    IMPORT_JOB,
+                    actor=current_user,
+                    max_attempts=2,
+                    user_id=current_user.id,
+                    kind=kind,
+                    path=path,
+                    filename=filename,
+                    locale=str(get_locale() or ""),
+                )
                 db.session.commit()
-                flash(_("已检查 %(n)d 行，创建了 %(n)d 条草稿。", n=len(report.created)), "success")
-                return redirect(_my_listings())
-            db.session.rollback()
-            token = _save_report(excel.annotated_workbook(report))
+            except Exception:
+                db.session.rollback()
+                excel.remove_upload(path)
+                raise
+            return redirect(url_for("excel.import_status", job_id=job.id))
     return render_template(
         "excel/import.html",
         form=form,
         kind=kind,
         kinds=kinds,
-        report=report,
-        token=token,
         max_mb=f"{current_app.config['IMPORT_MAX_BYTES'] / 1024 / 1024:g}",
         max_rows=current_app.config["IMPORT_MAX_ROWS"],
+    )
+
+
+@bp.get("/imports/<int:job_id>")
+@login_required
+def import_status(job_id: int) -> str:
+    """An import's progress while it runs; then the drafts created, or every bad row and column."""
+    job = _my_import(job_id)
+    kind = (job.args or {}).get("kind", "result")
+    return render_template(
+        "excel/status.html",
+        job=job,
+        kind=kind,
+        kinds="results" if kind == "result" else "needs",
+        filename=(job.args or {}).get("filename", ""),
+        result=(job.result or {}) if job.status == JobStatus.DONE else {},
+        message=_job_message(job),
+        my_listings=_my_listings(),
+    )
+
+
+@bp.get("/imports/<int:job_id>.json")
+@login_required
+def import_status_json(job_id: int) -> Response:
+    """An import's progress, polled by the status page (static/js/app.js)."""
+    job = _my_import(job_id)
+    return jsonify(
+        {
+            "id": job.id,
+            "status": str(job.status),
+            "progress": job.progress,
+            "message": _job_message(job),
+        }
     )
 
 
@@ -133,10 +167,8 @@ def import_listings(kinds: str) -> Response | str:
 @login_required
 def download_report(token: str) -> Response:
     """The annotated workbook of a failed import; only its uploader can fetch it."""
-    if not REPORT_TOKEN.match(token):
-        abort(404)
-    path = _reports_dir(current_user.id) / f"{token}.xlsx"
-    if not path.is_file():
+    path = excel.report_file(user_id=current_user.id, token=token)
+    if path is None:
         abort(404)
     return send_file(
         io.BytesIO(path.read_bytes()),
