@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -430,7 +431,13 @@ def review_queue_query() -> list[Listing]:
     """Every listing waiting for review, oldest submission first."""
     pending: list[Listing] = []
     for model in (Result, Need):
-        pending.extend(db.session.scalars(sa.select(model).where(model.status == "pending_review")))
+        pending.extend(
+            db.session.scalars(
+                sa.select(model)
+                .where(model.status == "pending_review")
+                .options(selectinload(model.organisation), selectinload(model.publication))
+            )
+        )
     return sorted(pending, key=lambda x: (x.submitted_at or x.created_at, x.KIND, x.id))
 
 
@@ -498,6 +505,7 @@ def organisation_listings(*, organisation_id: int, kind: str) -> list[Listing]:
         db.session.scalars(
             sa.select(model)
             .where(model.organisation_id == organisation_id)
+            .options(selectinload(model.publication))
             .order_by(model.updated_at.desc(), model.id.desc())
         )
     )
