@@ -470,12 +470,21 @@ def test_export_follows_the_filter(fields, db):
 
 
 # --- the background import job ("excel.import") ---------------------------------------------
-def queue_import(user: User, content: bytes, filename: str, *, kind: str = "result",
-                 locale: str = "zh_Hans_CN") -> Job:
+def queue_import(
+    user: User, content: bytes, filename: str, *, kind: str = "result", locale: str = "zh_Hans_CN"
+) -> Job:
     """What the upload view does: store the checked upload and enqueue the job."""
     path = excel.store_upload(user_id=user.id, filename=filename, content=content)
-    job = jobs.enqueue("excel.import", actor=user, max_attempts=2, user_id=user.id, kind=kind,
-                       path=path, filename=filename, locale=locale)
+    job = jobs.enqueue(
+        "excel.import",
+        actor=user,
+        max_attempts=2,
+        user_id=user.id,
+        kind=kind,
+        path=path,
+        filename=filename,
+        locale=locale,
+    )
     _db.session.commit()
     return job
 
@@ -550,7 +559,8 @@ def test_import_job_with_a_bad_row_creates_nothing_and_keeps_the_report(app, fie
     assert job.result["outcome"] == "invalid"
     assert (job.result["checked"], job.result["bad_rows"]) == (3, 2)
     assert [(p["row"], p["column"]) for p in job.result["problems"]] == [
-        (3, "所在地区"), (4, "技术成熟度")
+        (3, "所在地区"),
+        (4, "技术成熟度"),
     ]
     assert excel.report_file(user_id=university.id, token=job.result["report"]) is not None
     assert excel.report_file(user_id=university.id + 1, token=job.result["report"]) is None

@@ -142,8 +142,12 @@ def test_the_running_page_shows_rows_checked(client, login_as, fields):  # noqa:
     page = client.get(f"/excel/imports/{job.id}").get_data(as_text=True)
     assert 'value="0.5"' in page and "已检查 50 / 100 行" in page
     polled = client.get(f"/excel/imports/{job.id}.json").get_json()
-    assert polled == {"id": job.id, "status": "running", "progress": 0.5,
-                      "message": "已检查 50 / 100 行"}
+    assert polled == {
+        "id": job.id,
+        "status": "running",
+        "progress": 0.5,
+        "message": "已检查 50 / 100 行",
+    }
 
 
 def test_only_the_uploader_sees_the_job(client, login_as, fields):  # noqa: F811
