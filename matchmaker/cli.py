@@ -198,7 +198,9 @@ def translate_extract() -> None:
 def translate_update() -> None:
     """Extract, then merge new strings into every catalog."""
     translate_extract.callback()  # type: ignore[misc]
-    _pybabel("update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    _pybabel(
+        "update", "-i", str(POT), "-d", str(TRANSLATIONS), "--no-fuzzy-matching", "--width", "100"
+    )
 
 
 @translate_group.command("compile")
@@ -356,6 +358,26 @@ def jobs_list(limit: int) -> None:
         )
 
 
+# --- challenges -----------------------------------------------------------------------------
+@click.group("challenges")
+def challenges_group() -> None:
+    """揭榜挂帅 challenges and deals."""
+
+
+@challenges_group.command("tick")
+@with_appcontext
+def challenges_tick() -> None:
+    """Close due application windows, remind and flag trials (safe to run from cron)."""
+    from matchmaker.services.challenges import tick
+
+    counts = tick()
+    db.session.commit()
+    click.echo(
+        f"Closed {counts['closed']} challenges; reminded {counts['trial_reminded']} trials, "
+        f"flagged {counts['trial_overdue']} overdue."
+    )
+
+
 GROUPS = (
     seed_group,
     users_group,
@@ -364,6 +386,7 @@ GROUPS = (
     recommender_group,
     alerts_group,
     jobs_group,
+    challenges_group,
 )
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)

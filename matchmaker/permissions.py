@@ -6,7 +6,16 @@ import enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from matchmaker.models import Listing, Organisation, User
+    from matchmaker.models import (
+        AdoptionRequest,
+        Application,
+        Challenge,
+        ConversionOffer,
+        Deal,
+        Listing,
+        Organisation,
+        User,
+    )
 
 
 class Role(enum.StrEnum):
@@ -34,6 +43,11 @@ class Permission(enum.StrEnum):
     TAXONOMY_MANAGE = "taxonomy:manage"
     LISTING_MANAGE = "listing:manage"
     NOTIFICATIONS_READ = "notifications:read"
+    CHALLENGE_PUBLISH = "challenge:publish"  # publish a challenge on one's own open need
+    CHALLENGE_APPLY = "challenge:apply"  # 揭榜: apply to solve a challenge
+    CHALLENGE_GOVERNMENT = "challenge:government"  # publish a 政府榜
+    OFFER_PUBLISH = "offer:publish"  # put one's listed result on the conversion list
+    ADOPTION_REQUEST = "adoption:request"  # apply to adopt a result from the conversion list
 
 
 _MEMBER = {
@@ -44,8 +58,24 @@ _MEMBER = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ENTERPRISE: frozenset(_MEMBER | {Permission.NEED_CREATE, Permission.LISTING_MANAGE}),
-    Role.UNIVERSITY: frozenset(_MEMBER | {Permission.RESULT_CREATE, Permission.LISTING_MANAGE}),
+    Role.ENTERPRISE: frozenset(
+        _MEMBER
+        | {
+            Permission.NEED_CREATE,
+            Permission.LISTING_MANAGE,
+            Permission.CHALLENGE_PUBLISH,
+            Permission.ADOPTION_REQUEST,
+        }
+    ),
+    Role.UNIVERSITY: frozenset(
+        _MEMBER
+        | {
+            Permission.RESULT_CREATE,
+            Permission.LISTING_MANAGE,
+            Permission.CHALLENGE_APPLY,
+            Permission.OFFER_PUBLISH,
+        }
+    ),
     Role.BANK: frozenset(_MEMBER | {Permission.FIRM_BROWSE}),
     Role.ADMIN: frozenset(
         {
@@ -57,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LISTING_REVIEW,
             Permission.TAXONOMY_MANAGE,
             Permission.NOTIFICATIONS_READ,
+            Permission.CHALLENGE_GOVERNMENT,
         }
     ),
 }
@@ -117,6 +148,107 @@ def can_see_contact(user: Any) -> bool:
     return bool(org is not None and org.is_verified)
 
 
+# --- 揭榜挂帅 ----------------------------------------------------------------------------------
+def _member_of(user: Any, organisation_id: int | None) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and user.is_active
+        and organisation_id is not None
+        and user.organisation_id == organisation_id
+    )
+
+
+def can_manage_challenge(user: Any, challenge: Challenge) -> bool:
+    """The owner organisation's members; for a 政府榜 also the government admins."""
+    if challenge.is_government and has_permission(user, Permission.CHALLENGE_GOVERNMENT):
+        return True
+    return has_permission(user, Permission.CHALLENGE_PUBLISH) and _member_of(
+        user, challenge.organisation_id
+    )
+
+
+def is_panel_member(user: Any, challenge: Challenge) -> bool:
+    """Whether the user sits on the challenge's review panel."""
+    uid = getattr(user, "id", None)
+    return uid is not None and any(m.user_id == uid for m in challenge.panel_members)
+
+
+def can_apply_to_challenge(user: Any, challenge: Challenge) -> bool:
+    """Members of verified organisations that may 揭榜, other than the owner; invited ones only
+    when the challenge is invite-only."""
+    if not has_permission(user, Permission.CHALLENGE_APPLY) or not can_publish(user):
+        return False
+    if user.organisation_id == challenge.organisation_id:
+        return False
+    if challenge.visibility == "invite_only":
+        return any(i.organisation_id == user.organisation_id for i in challenge.invitations)
+    return True
+
+
+def can_manage_application(user: Any, application: Application) -> bool:
+    """Members of the applicant organisation who may 揭榜 (edit, submit, withdraw)."""
+    return has_permission(user, Permission.CHALLENGE_APPLY) and _member_of(
+        user, application.organisation_id
+    )
+
+
+def can_view_application(user: Any, application: Application) -> bool:
+    """The applicant org; once submitted, also the owner org, the panel and admins."""
+    if _member_of(user, application.organisation_id):
+        return True
+    if application.status == "draft":
+        return False
+    challenge = application.challenge
+    return (
+        can_manage_challenge(user, challenge)
+        or is_panel_member(user, challenge)
+        or has_permission(user, Permission.LISTING_REVIEW)
+    )
+
+
+def can_score_application(user: Any, application: Application) -> bool:
+    """Panel members who are not from the applicant's organisation (conflict of interest)."""
+    return is_panel_member(user, application.challenge) and not _member_of(
+        user, application.organisation_id
+    )
+
+
+def can_manage_offer(user: Any, offer: ConversionOffer) -> bool:
+    """Members of the organisation that owns the result on the conversion list."""
+    return has_permission(user, Permission.OFFER_PUBLISH) and _member_of(
+        user, offer.organisation_id
+    )
+
+
+def can_view_adoption(user: Any, request: AdoptionRequest) -> bool:
+    """The requesting organisation, the offering organisation and admins."""
+    return (
+        _member_of(user, request.organisation_id)
+        or can_manage_offer(user, request.offer)
+        or has_permission(user, Permission.LISTING_REVIEW)
+    )
+
+
+def can_view_deal(user: Any, deal: Deal) -> bool:
+    """Members of either party, and admins (statistics, disputes)."""
+    return (
+        _member_of(user, deal.provider_org_id)
+        or _member_of(user, deal.client_org_id)
+        or has_permission(user, Permission.LISTING_REVIEW)
+    )
+
+
+def can_deliver_deal(user: Any, deal: Deal) -> bool:
+    """The provider (solver / result owner) submits milestone evidence."""
+    return _member_of(user, deal.provider_org_id)
+
+
+def can_accept_deal(user: Any, deal: Deal) -> bool:
+    """The client (challenge owner / adopter) adds milestones, accepts, terminates."""
+    return _member_of(user, deal.client_org_id)
+
+
 #: Exposed to templates by a context processor, so a hidden button and a refused URL agree.
 TEMPLATE_CHECKS = {
     "has_permission": has_permission,
@@ -127,5 +259,16 @@ TEMPLATE_CHECKS = {
     "can_manage_listing": can_manage_listing,
     "can_view_listing": can_view_listing,
     "can_see_contact": can_see_contact,
+    "can_manage_challenge": can_manage_challenge,
+    "is_panel_member": is_panel_member,
+    "can_apply_to_challenge": can_apply_to_challenge,
+    "can_manage_application": can_manage_application,
+    "can_view_application": can_view_application,
+    "can_score_application": can_score_application,
+    "can_manage_offer": can_manage_offer,
+    "can_view_adoption": can_view_adoption,
+    "can_view_deal": can_view_deal,
+    "can_deliver_deal": can_deliver_deal,
+    "can_accept_deal": can_accept_deal,
     "Permission": Permission,
 }

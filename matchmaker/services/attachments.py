@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,13 +58,22 @@ def clean_name(name: str) -> str:
     return (name or "attachment")[:200]
 
 
-def add_attachment(*, actor: User, listing: Listing, stream: BinaryIO, filename: str) -> Attachment:
-    """Store an upload as a pending file; the caller commits, then calls finalize()."""
-    _check_owner(actor, listing)
-    if listing.status not in EDITABLE[listing.KIND]:
-        raise InvalidTransition(_("当前状态下不能修改附件。"))
-    if len(listing.attachments) >= MAX_PER_LISTING:
-        raise ValidationFailed({"file": _("每条内容最多 %(n)d 个附件。", n=MAX_PER_LISTING)})
+@dataclass(frozen=True)
+class StoredUpload:
+    """A checked upload written to a pending `.part` file (see finalize_file / discard_file)."""
+
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def store_upload(stream: BinaryIO) -> StoredUpload:
+    """Write an upload to a pending file, checking its size and type by content.
+
+    Shared by listing attachments and milestone evidence; raises ValidationFailed (and leaves
+    no file behind) when the file is empty, too large or not a PDF or image.
+    """
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     stored = uuid.uuid4().hex
     part = storage_dir() / f"{stored}.part"
@@ -92,12 +102,36 @@ def add_attachment(*, actor: User, listing: Listing, stream: BinaryIO, filename:
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+    return StoredUpload(
+        stored_name=stored, content_type=kind[0], size=size, sha256=digest.hexdigest()
+    )
+
+
+def finalize_file(stored_name: str) -> None:
+    """After the commit: make a pending stored file permanent."""
+    directory = storage_dir()
+    os.replace(directory / f"{stored_name}.part", directory / stored_name)
+
+
+def discard_file(stored_name: str) -> None:
+    """After a failed commit: remove a pending stored file."""
+    (storage_dir() / f"{stored_name}.part").unlink(missing_ok=True)
+
+
+def add_attachment(*, actor: User, listing: Listing, stream: BinaryIO, filename: str) -> Attachment:
+    """Store an upload as a pending file; the caller commits, then calls finalize()."""
+    _check_owner(actor, listing)
+    if listing.status not in EDITABLE[listing.KIND]:
+        raise InvalidTransition(_("当前状态下不能修改附件。"))
+    if len(listing.attachments) >= MAX_PER_LISTING:
+        raise ValidationFailed({"file": _("每条内容最多 %(n)d 个附件。", n=MAX_PER_LISTING)})
+    upload = store_upload(stream)
     attachment = Attachment(
         original_name=clean_name(filename),
-        stored_name=stored,
-        content_type=kind[0],
-        size=size,
-        sha256=digest.hexdigest(),
+        stored_name=upload.stored_name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
         uploaded_by_id=actor.id,
     )
     if isinstance(listing, Result):
@@ -111,7 +145,11 @@ def add_attachment(*, actor: User, listing: Listing, stream: BinaryIO, filename:
         action=f"{listing.KIND}.attachment_add",
         object_type=listing.KIND,
         object_id=listing.id,
-        after={"attachment_id": attachment.id, "name": attachment.original_name, "size": size},
+        after={
+            "attachment_id": attachment.id,
+            "name": attachment.original_name,
+            "size": upload.size,
+        },
     )
     send_back_to_review(listing)
     return attachment
@@ -119,13 +157,12 @@ def add_attachment(*, actor: User, listing: Listing, stream: BinaryIO, filename:
 
 def finalize(attachment: Attachment) -> None:
     """After the commit: make the stored file permanent."""
-    directory = storage_dir()
-    os.replace(directory / f"{attachment.stored_name}.part", directory / attachment.stored_name)
+    finalize_file(attachment.stored_name)
 
 
 def discard(attachment: Attachment) -> None:
     """After a failed commit: remove the pending file."""
-    (storage_dir() / f"{attachment.stored_name}.part").unlink(missing_ok=True)
+    discard_file(attachment.stored_name)
 
 
 def remove_attachment(*, actor: User, attachment: Attachment) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Challenge,
     Listing,
     Need,
     NeedStatus,
@@ -262,9 +263,19 @@ def create_listing(*, actor: User, data: ResultData | NeedData) -> Listing:
     return listing
 
 
+def _refuse_if_challenge(listing: Listing) -> None:
+    # A need published as a challenge has terms fixed up front and applicants relying on them:
+    # it changes only through the challenge services (which notify the applicants).
+    if isinstance(listing, Need) and db.session.scalar(
+        sa.select(Challenge.id).where(Challenge.need_id == listing.id)
+    ):
+        raise InvalidTransition(_("这条需求已发布为榜单，请在榜单中操作。"))
+
+
 def update_listing(*, actor: User, listing: Listing, data: ResultData | NeedData) -> set[str]:
     """Edit a listing; editing the substance of a published one sends it back to review."""
     _check_owner(actor, listing)
+    _refuse_if_challenge(listing)
     if listing.status not in EDITABLE[listing.KIND]:
         raise InvalidTransition(_("当前状态下不能修改。"))
     _validate(listing.KIND, data)
@@ -317,6 +328,7 @@ def retract_submission(*, actor: User, listing: Listing) -> None:
 def withdraw_listing(*, actor: User, listing: Listing, reason: str | None = None) -> None:
     """Take a listing off the market (its public version disappears at once)."""
     _check_owner(actor, listing)
+    _refuse_if_challenge(listing)
     if listing.status not in WITHDRAWABLE[listing.KIND]:
         raise InvalidTransition(_("当前状态下不能撤下。"))
     before = _state(listing)

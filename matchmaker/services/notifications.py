@@ -49,6 +49,102 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("关注提醒：%(name)s 有 %(n)d 条新匹配"),
         _l("你关注的“%(name)s”有 %(n)d 条新的推荐匹配。"),
     ),
+    "challenge.published": (
+        _l("已发榜：%(title)s"),
+        _l("“%(title)s”已发布为揭榜挂帅榜单，揭榜截止日期 %(deadline)s。"),
+    ),
+    "challenge.invited": (
+        _l("邀请揭榜：%(title)s"),
+        _l("%(org)s 邀请你的机构揭榜“%(title)s”，截止日期 %(deadline)s。"),
+    ),
+    "challenge.closed": (
+        _l("揭榜已截止：%(title)s"),
+        _l("“%(title)s”已截止申请，共收到 %(n)d 份揭榜申请，请开始评审。"),
+    ),
+    "challenge.unawarded": (
+        _l("榜单未揭榜：%(title)s"),
+        _l("“%(title)s”已结束，未选定揭榜方。"),
+    ),
+    "challenge.withdrawn": (
+        _l("榜单已撤下：%(title)s"),
+        _l("“%(title)s”已被发榜方撤下：%(reason)s。"),
+    ),
+    "application.submitted": (
+        _l("新的揭榜申请：%(title)s"),
+        _l("%(org)s 提交了“%(title)s”的揭榜申请。"),
+    ),
+    "application.withdrawn": (
+        _l("揭榜申请已撤回：%(title)s"),
+        _l("%(org)s 撤回了“%(title)s”的揭榜申请。"),
+    ),
+    "application.shortlisted": (
+        _l("揭榜申请进入初选：%(title)s"),
+        _l("你对“%(title)s”的揭榜申请已进入初选名单。"),
+    ),
+    "application.finalist": (
+        _l("揭榜申请进入终审：%(title)s"),
+        _l("你对“%(title)s”的揭榜申请已进入终审，将由评审专家评分。"),
+    ),
+    "application.selected": (
+        _l("揭榜成功：%(title)s"),
+        _l("你的机构被选定为“%(title)s”的揭榜方，请与发榜方签订技术合同。"),
+    ),
+    "application.declined": (
+        _l("揭榜申请未入选：%(title)s"),
+        _l("你对“%(title)s”的揭榜申请未入选（%(reason_label)s）：%(reason)s。"),
+    ),
+    "panel.added": (
+        _l("评审邀请：%(title)s"),
+        _l("你已被加入“%(title)s”的评审专家组，请为终审申请评分。"),
+    ),
+    "adoption.requested": (
+        _l("新的成果承接申请：%(title)s"),
+        _l("%(org)s 申请承接成果“%(title)s”。"),
+    ),
+    "adoption.accepted": (
+        _l("承接申请已同意：%(title)s"),
+        _l("成果“%(title)s”的持有方同意了你的承接申请，请签订技术合同。"),
+    ),
+    "adoption.declined": (
+        _l("承接申请未获同意：%(title)s"),
+        _l("成果“%(title)s”的持有方未同意你的承接申请：%(reason)s。"),
+    ),
+    "deal.recorded": (
+        _l("技术合同已登记：%(title)s"),
+        _l("“%(title)s”的技术合同已在平台登记。"),
+    ),
+    "deal.completed": (
+        _l("合同已完成验收：%(title)s"),
+        _l("“%(title)s”的全部里程碑已通过验收，合作完成。"),
+    ),
+    "deal.terminated": (
+        _l("技术合同已终止：%(title)s"),
+        _l("“%(title)s”的技术合同已终止：%(reason)s。"),
+    ),
+    "milestone.submitted": (
+        _l("里程碑待验收：%(milestone)s"),
+        _l("“%(title)s”的里程碑“%(milestone)s”已提交交付材料，请验收。"),
+    ),
+    "milestone.accepted": (
+        _l("里程碑已通过验收：%(milestone)s"),
+        _l("“%(title)s”的里程碑“%(milestone)s”已通过验收。"),
+    ),
+    "milestone.rework": (
+        _l("里程碑需要返工：%(milestone)s"),
+        _l("“%(title)s”的里程碑“%(milestone)s”未通过验收：%(reason)s。请修改后重新提交。"),
+    ),
+    "trial.ending": (
+        _l("试用期即将结束：%(title)s"),
+        _l("“%(title)s”的先使用后付费试用期将于 %(end)s 结束，请决定付费、退回或延长试用。"),
+    ),
+    "trial.overdue": (
+        _l("试用期已过期：%(title)s"),
+        _l("“%(title)s”的试用期已于 %(end)s 结束，尚未决定付费、退回或延长试用。"),
+    ),
+    "trial.ended": (
+        _l("试用期结果（%(outcome)s）：%(title)s"),
+        _l("“%(title)s”的试用期结果：%(outcome)s（试用期至 %(end)s）。"),
+    ),
 }
 
 

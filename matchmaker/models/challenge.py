@@ -1,0 +1,400 @@
+"""揭榜挂帅: challenges on needs, the results-conversion list, applications, panels and scores.
+
+The status of a challenge lives on `Need.status` (NeedStatus already holds the challenge
+states): one need has at most one challenge, and the public lists, the publication read
+model and listing expiry all key off the need's status, so a second status column on the
+challenge could only drift from it. A challenge row holds the terms fixed at publication.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matchmaker.models.base import Base, created_at, enum_column, intpk, utcnow
+from matchmaker.models.deal import PaymentForm
+
+if TYPE_CHECKING:
+    from matchmaker.models.listing import Need, Result
+    from matchmaker.models.organisation import Organisation
+    from matchmaker.models.user import User
+
+
+class Visibility(enum.StrEnum):
+    """Who may apply to a challenge."""
+
+    PUBLIC = "public"
+    INVITE_ONLY = "invite_only"
+
+
+class IpOwnership(enum.StrEnum):
+    """Who owns the IP of the solution (fixed before anyone applies)."""
+
+    OWNER = "owner"  # 发榜方所有
+    SOLVER = "solver"  # 揭榜方所有
+    SHARED = "shared"  # 双方共有
+    NEGOTIABLE = "negotiable"  # 协商确定
+
+
+class LicenceKind(enum.StrEnum):
+    """The licence the non-owning side receives."""
+
+    NONE = "none"
+    EXCLUSIVE = "exclusive"
+    NON_EXCLUSIVE = "non_exclusive"
+    OPEN = "open"
+
+
+class ApplicationStatus(enum.StrEnum):
+    """Life cycle of an application; transitions in services/challenges.py."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SHORTLISTED = "shortlisted"
+    FINALIST = "finalist"
+    SELECTED = "selected"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+#: Applications still in the race (count towards "one live application per organisation").
+LIVE_APPLICATION_STATES = frozenset(
+    {
+        ApplicationStatus.DRAFT,
+        ApplicationStatus.SUBMITTED,
+        ApplicationStatus.SHORTLISTED,
+        ApplicationStatus.FINALIST,
+        ApplicationStatus.SELECTED,
+    }
+)
+
+
+class DeclineReason(enum.StrEnum):
+    """Why an application was declined (shown to the applicant with the free text)."""
+
+    IMMATURE = "immature"  # 方案不成熟
+    INDICATORS_UNMET = "indicators_unmet"  # 指标不满足
+    PRICE_TOO_HIGH = "price_too_high"  # 报价过高
+    IP_UNCLEAR = "ip_unclear"  # 知识产权不清
+    UNCLEAR = "unclear"  # 描述不清
+    OTHER = "other"  # 其他
+
+
+class OfferStatus(enum.StrEnum):
+    """Whether a result on the conversion list takes adoption requests."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AdoptionStatus(enum.StrEnum):
+    """Life cycle of a request to adopt a result from the conversion list."""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class Challenge(Base):
+    """A challenge (榜) published on an open need, with its terms fixed up front."""
+
+    __tablename__ = "challenges"
+    __table_args__ = (
+        sa.CheckConstraint("bounty_wan >= 0", name="bounty_not_negative"),
+        sa.CheckConstraint(
+            "weight_feasibility >= 0 AND weight_maturity >= 0 AND weight_price >= 0 "
+            "AND weight_team >= 0 AND "
+            "weight_feasibility + weight_maturity + weight_price + weight_team > 0",
+            name="weights_valid",
+        ),
+    )
+
+    id: Mapped[intpk]
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"), unique=True)
+    published_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    bounty_wan: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=0)  # 0 = 面议
+    deadline_at: Mapped[datetime] = mapped_column(index=True)  # applications close
+    success_criteria: Mapped[str] = mapped_column(sa.Text)
+    deliverables: Mapped[str] = mapped_column(sa.Text)
+    ip_ownership: Mapped[IpOwnership] = mapped_column(enum_column(IpOwnership, "ip_ownership"))
+    ip_licence: Mapped[LicenceKind] = mapped_column(
+        enum_column(LicenceKind, "licence_kind"), default=LicenceKind.NONE
+    )
+    payment_form: Mapped[PaymentForm] = mapped_column(
+        enum_column(PaymentForm, "challenge_payment_form")
+    )
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column(Visibility, "challenge_visibility"), default=Visibility.PUBLIC
+    )
+    has_panel: Mapped[bool] = mapped_column(default=False)
+    is_government: Mapped[bool] = mapped_column(default=False)  # 政府榜
+    weight_feasibility: Mapped[int] = mapped_column(default=30)
+    weight_maturity: Mapped[int] = mapped_column(default=25)
+    weight_price: Mapped[int] = mapped_column(default=20)
+    weight_team: Mapped[int] = mapped_column(default=25)
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)  # why unawarded / terminated
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]  # application window closed
+    awarded_at: Mapped[datetime | None]
+    solved_at: Mapped[datetime | None]
+
+    need: Mapped[Need] = relationship()
+    published_by: Mapped[User | None] = relationship()
+    invitations: Mapped[list[ChallengeInvitation]] = relationship(
+        back_populates="challenge", cascade="all, delete-orphan", order_by="ChallengeInvitation.id"
+    )
+    applications: Mapped[list[Application]] = relationship(
+        back_populates="challenge", cascade="all, delete-orphan", order_by="Application.id"
+    )
+    panel_members: Mapped[list[PanelMember]] = relationship(
+        back_populates="challenge", cascade="all, delete-orphan", order_by="PanelMember.id"
+    )
+
+    @property
+    def organisation_id(self) -> int:
+        """The owner organisation (the need's)."""
+        return self.need.organisation_id
+
+    @property
+    def status(self) -> str:
+        """The challenge's state, which is its need's status."""
+        return str(self.need.status)
+
+    @property
+    def weights(self) -> dict[str, int]:
+        """Scoring weights by criterion."""
+        return {
+            "feasibility": self.weight_feasibility,
+            "maturity": self.weight_maturity,
+            "price": self.weight_price,
+            "team": self.weight_team,
+        }
+
+    def is_accepting(self, now: datetime) -> bool:
+        """Whether the application window is open at `now`."""
+        return self.need.status == "open" and now < self.deadline_at
+
+    def __repr__(self) -> str:
+        return f"<Challenge {self.id} need={self.need_id}>"
+
+
+class ChallengeInvitation(Base):
+    """An organisation invited to apply to a challenge."""
+
+    __tablename__ = "challenge_invitations"
+    __table_args__ = (sa.UniqueConstraint("challenge_id", "organisation_id"),)
+
+    id: Mapped[intpk]
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    invited_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+
+    challenge: Mapped[Challenge] = relationship(back_populates="invitations")
+    organisation: Mapped[Organisation] = relationship()
+
+
+class Application(Base):
+    """揭榜申请: an organisation's proposal to solve a challenge.
+
+    One row per organisation and challenge (a unique constraint, portable everywhere); a
+    withdrawn application is reopened as a draft on the same row, so "one live application"
+    needs no partial index and its whole history stays on one audited object id.
+    """
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        sa.UniqueConstraint("challenge_id", "organisation_id"),
+        sa.CheckConstraint("trl IS NULL OR (trl >= 1 AND trl <= 9)", name="trl_range"),
+        sa.CheckConstraint("price_wan IS NULL OR price_wan >= 0", name="price_not_negative"),
+        sa.CheckConstraint(
+            "status != 'declined' OR decline_reason_code IS NOT NULL", name="declined_has_reason"
+        ),
+    )
+
+    id: Mapped[intpk]
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    source_result_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("results.id", ondelete="SET NULL")
+    )
+    status: Mapped[ApplicationStatus] = mapped_column(
+        enum_column(ApplicationStatus, "application_status"),
+        default=ApplicationStatus.DRAFT,
+        index=True,
+    )
+    approach: Mapped[str] = mapped_column(sa.Text, default="")
+    indicators: Mapped[str] = mapped_column(sa.Text, default="")  # expected vs criteria
+    trl: Mapped[int | None]
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)  # milestones
+    team: Mapped[str] = mapped_column(sa.Text, default="")
+    price_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # None = 面议
+    terms: Mapped[str] = mapped_column(sa.Text, default="")
+    decline_reason_code: Mapped[DeclineReason | None] = mapped_column(
+        enum_column(DeclineReason, "decline_reason")
+    )
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+
+    challenge: Mapped[Challenge] = relationship(back_populates="applications")
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    source_result: Mapped[Result | None] = relationship()
+    scores: Mapped[list[Score]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="Score.id"
+    )
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the application is still in the race (or is the winner)."""
+        return self.status in LIVE_APPLICATION_STATES
+
+    def __repr__(self) -> str:
+        return f"<Application {self.id} {self.status}>"
+
+
+class PanelMember(Base):
+    """A reviewer on a challenge's panel: an owner-org member or an invited expert."""
+
+    __tablename__ = "panel_members"
+    __table_args__ = (sa.UniqueConstraint("challenge_id", "user_id"),)
+
+    id: Mapped[intpk]
+    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    is_expert: Mapped[bool] = mapped_column(default=False)
+    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[created_at]
+
+    challenge: Mapped[Challenge] = relationship(back_populates="panel_members")
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    scores: Mapped[list[Score]] = relationship(
+        back_populates="panel_member", cascade="all, delete-orphan"
+    )
+
+
+class Score(Base):
+    """One panel member's scores (0–10 per criterion) of one finalist application."""
+
+    __tablename__ = "scores"
+    __table_args__ = (
+        sa.UniqueConstraint("panel_member_id", "application_id"),
+        *(
+            sa.CheckConstraint(f"{name} >= 0 AND {name} <= 10", name=f"{name}_range")
+            for name in ("feasibility", "maturity", "price", "team")
+        ),
+    )
+
+    id: Mapped[intpk]
+    panel_member_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("panel_members.id", ondelete="CASCADE")
+    )
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    feasibility: Mapped[int]
+    maturity: Mapped[int]
+    price: Mapped[int]
+    team: Mapped[int]
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    panel_member: Mapped[PanelMember] = relationship(back_populates="scores")
+    application: Mapped[Application] = relationship(back_populates="scores")
+
+
+class ConversionOffer(Base):
+    """A listed result on the 高校科研院所成果转化榜单, with its terms."""
+
+    __tablename__ = "conversion_offers"
+    __table_args__ = (
+        sa.CheckConstraint("price_wan IS NULL OR price_wan >= 0", name="price_not_negative"),
+        sa.CheckConstraint("modes > 0 AND modes < 128", name="modes_range"),
+        sa.CheckConstraint("trial_months IS NULL OR trial_months > 0", name="trial_positive"),
+    )
+
+    id: Mapped[intpk]
+    result_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("results.id", ondelete="CASCADE"), unique=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status: Mapped[OfferStatus] = mapped_column(
+        enum_column(OfferStatus, "offer_status"), default=OfferStatus.OPEN, index=True
+    )
+    modes: Mapped[int]  # Mode flags offered on the list
+    price_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # None = 面议
+    trial_months: Mapped[int | None]  # 先使用后付费 trial length; None = no trial
+    trial_terms: Mapped[str] = mapped_column(sa.Text, default="")
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+    result: Mapped[Result] = relationship()
+    adoption_requests: Mapped[list[AdoptionRequest]] = relationship(
+        back_populates="offer", cascade="all, delete-orphan", order_by="AdoptionRequest.id"
+    )
+
+    @property
+    def organisation_id(self) -> int:
+        """The offering organisation (the result's)."""
+        return self.result.organisation_id
+
+    def __repr__(self) -> str:
+        return f"<ConversionOffer {self.id} {self.status}>"
+
+
+class AdoptionRequest(Base):
+    """An enterprise's request to adopt a result from the conversion list (one row per org)."""
+
+    __tablename__ = "adoption_requests"
+    __table_args__ = (sa.UniqueConstraint("offer_id", "organisation_id"),)
+
+    id: Mapped[intpk]
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("conversion_offers.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    status: Mapped[AdoptionStatus] = mapped_column(
+        enum_column(AdoptionStatus, "adoption_status"),
+        default=AdoptionStatus.SUBMITTED,
+        index=True,
+    )
+    intended_use: Mapped[str] = mapped_column(sa.Text)
+    scale: Mapped[str] = mapped_column(sa.Text, default="")
+    preferred_terms: Mapped[str] = mapped_column(sa.Text, default="")
+    wants_trial: Mapped[bool] = mapped_column(default=False)
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[created_at]
+    decided_at: Mapped[datetime | None]
+
+    offer: Mapped[ConversionOffer] = relationship(back_populates="adoption_requests")
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<AdoptionRequest {self.id} {self.status}>"
