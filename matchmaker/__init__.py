@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.admin.views import bp as admin_bp
     from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
+    from matchmaker.web.challenges.views import bp as challenges_bp
     from matchmaker.web.excel.views import bp as excel_bp
     from matchmaker.web.listings.views import bp as listings_bp
     from matchmaker.web.main.views import bp as main_bp
@@ -117,12 +118,14 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.matching.views import bp as matching_bp
     from matchmaker.web.notifications.views import bp as notifications_bp
     from matchmaker.web.org.views import bp as org_bp
+    from matchmaker.web.pipeline.views import bp as pipeline_bp
     from matchmaker.web.review.views import bp as review_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(matching_bp)
     app.register_blueprint(listings_bp, url_prefix="/my")
+    app.register_blueprint(pipeline_bp, url_prefix="/my")
     app.register_blueprint(review_bp, url_prefix="/admin/review")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -130,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(excel_bp, url_prefix="/excel")
     app.register_blueprint(alerts_bp)
+    app.register_blueprint(challenges_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -73,6 +73,16 @@ def _reset_limits(app: Flask) -> Iterator[None]:
     limiter.reset()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_request_state(app: Flask) -> None:
+    """The session-wide app context shares `g`: forget the last test's user and locale."""
+    from flask import g
+    from flask_babel import refresh
+
+    g.pop("_login_user", None)
+    refresh()
+
+
 @pytest.fixture
 def client(app: Flask, db: object) -> FlaskClient:
     """A test client (CSRF off in TestConfig)."""

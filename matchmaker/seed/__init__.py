@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import Base, Organisation, User
+from matchmaker.seed.challenges import load_challenges
 from matchmaker.seed.listings import load_listings
 from matchmaker.services import accounts, organisations, users
 
@@ -79,6 +80,7 @@ def load_demo(*, echo: Any = print) -> dict[str, int]:
             )
         echo(f"  {entry['name']} ({entry['kind']}, {entry['status']}): {len(people)}")
     created.update(load_listings(admin=admin, echo=echo))
+    created.update(load_challenges(admin=admin, echo=echo))
     return created
 
 

@@ -226,7 +226,7 @@ def _tell_applicant(application: Application, kind: str, **params: Any) -> None:
         users=members(application.organisation),
         kind=kind,
         params={"title": application.challenge.need.title, **params},
-        link=f"/my/applications/{application.id}",
+        link="/my/applications",
     )
 
 

@@ -163,7 +163,7 @@ def request_adoption(
         users=members(offer.result.organisation),
         kind="adoption.requested",
         params={"title": offer.result.title, "org": request.organisation.name},
-        link=f"/my/offers/{offer.id}",
+        link=f"/my/adoptions/{request.id}/decide",
     )
     return request
 
@@ -196,7 +196,7 @@ def decide_adoption(
         users=members(request.organisation),
         kind="adoption.accepted" if accept else "adoption.declined",
         params={"title": request.offer.result.title, "reason": reason},
-        link=f"/my/adoptions/{request.id}",
+        link="/my/adoptions",
     )
 
 
@@ -213,3 +213,63 @@ def get_adoption(*, actor: User, request_id: int) -> AdoptionRequest:
     if request is None or not can_view_adoption(actor, request):
         raise NotFound
     return request
+
+
+# --- read models for the web pages ------------------------------------------------------------
+def open_offers(
+    *, field_id: int | None = None, region: str = "", mode: int = 0
+) -> list[ConversionOffer]:
+    """The conversion list: open offers on listed results, newest first."""
+    stmt = (
+        sa.select(ConversionOffer)
+        .join(Result, ConversionOffer.result_id == Result.id)
+        .where(ConversionOffer.status == OfferStatus.OPEN, Result.status == ResultStatus.LISTED)
+    )
+    if field_id:
+        stmt = stmt.where(Result.field_id == field_id)
+    if region:
+        stmt = stmt.where(Result.region == region)
+    if mode:
+        stmt = stmt.where(ConversionOffer.modes.op("&")(mode) != 0)
+    order = (ConversionOffer.published_at.desc(), ConversionOffer.id.desc())
+    return list(db.session.scalars(stmt.order_by(*order).limit(200)))
+
+
+def offer_of(result: Result) -> ConversionOffer | None:
+    """The conversion offer of a result (open or closed), if any."""
+    return db.session.scalar(
+        sa.select(ConversionOffer).where(ConversionOffer.result_id == result.id)
+    )
+
+
+def get_public_offer(*, offer_id: int) -> ConversionOffer:
+    """An offer on the public list (open, on a listed result), or NotFound."""
+    offer = db.session.get(ConversionOffer, offer_id)
+    if offer is None or offer.status != OfferStatus.OPEN:
+        raise NotFound
+    if offer.result.status != ResultStatus.LISTED:
+        raise NotFound
+    return offer
+
+
+def organisation_adoption(
+    *, offer: ConversionOffer, organisation_id: int
+) -> AdoptionRequest | None:
+    """An organisation's request to adopt an offer (any state), if any."""
+    return db.session.scalar(
+        sa.select(AdoptionRequest).where(
+            AdoptionRequest.offer_id == offer.id,
+            AdoptionRequest.organisation_id == organisation_id,
+        )
+    )
+
+
+def organisation_adoptions(*, organisation_id: int) -> list[AdoptionRequest]:
+    """Every adoption request of an organisation, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AdoptionRequest)
+            .where(AdoptionRequest.organisation_id == organisation_id)
+            .order_by(AdoptionRequest.created_at.desc(), AdoptionRequest.id.desc())
+        )
+    )

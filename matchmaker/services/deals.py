@@ -88,7 +88,7 @@ def title_of(deal: Deal) -> str:
 
 def link(deal: Deal) -> str:
     """The path of a deal."""
-    return f"/deals/{deal.id}"
+    return f"/my/deals/{deal.id}"
 
 
 def _notify_parties(deal: Deal, kind: str, **params: object) -> None:

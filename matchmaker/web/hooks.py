@@ -18,8 +18,10 @@ from matchmaker.permissions import TEMPLATE_CHECKS, has_permission
 from matchmaker.services import notifications
 from matchmaker.services.audit import current_ip
 from matchmaker.services.regions import region_label
+from matchmaker.web.challenge_labels import CHALLENGE_LABELS
 from matchmaker.web.i18n import LOCALE_NAMES
 from matchmaker.web.labels import TEMPLATE_LABELS
+from matchmaker.web.pipeline_labels import PIPELINE_LABELS
 from matchmaker.web.policy import ANONYMOUS_ONLY, AUTHENTICATED, PUBLIC, policy_of
 
 security_log = logging.getLogger("matchmaker.security")
@@ -143,6 +145,8 @@ def register(app: Flask) -> None:
         return {
             **TEMPLATE_CHECKS,
             **TEMPLATE_LABELS,
+            **CHALLENGE_LABELS,
+            **PIPELINE_LABELS,
             "unread_notifications": unread,
             "url_endpoints": app.view_functions,
             "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.orm import close_all_sessions
 
 from matchmaker import create_app
 from matchmaker.config import TestConfig
@@ -133,8 +135,13 @@ def test_a_second_worker_serves_a_listing_created_through_the_first(app, people,
         recs = matching.recommend_for(db.session.get(Need, need.id))
         assert [r.publication.result_id for r in recs] == [fibre.id]
         assert other.extensions["matchmaker_engine"].generation == 1
-        db.session.remove()
-        db.engine.dispose()
+        # The second app's sessions live in the shared scoped registry: close them all so
+        # its pool gets every connection back, then close the pool.
+        close_all_sessions()
+        for engine in db.engines.values():
+            engine.dispose()
+    del other
+    gc.collect()  # a connection the second app leaked would be reported here, not later
 
 
 def test_corrupt_artifact_falls_back_without_error(app, people, fields):

@@ -152,6 +152,59 @@ EXPECTED.update(
         "alerts.unsubscribe": _MISSING,
     }
 )
+# 揭榜挂帅 routes with ids that do not exist: the role gate only (object checks live in
+# tests/web/test_challenges_web.py).
+_APPLICANT = {"anon": LOGIN, "enterprise": 403, "university": 404, "bank": 403, "admin": 403}
+_ADOPTER = {"anon": LOGIN, "enterprise": 404, "university": 403, "bank": 403, "admin": 403}
+_MEMBER_404 = {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)}
+EXPECTED.update(
+    {
+        "challenges.list_challenges": _ALL,
+        "challenges.show_challenge": _MISSING,
+        "challenges.list_offers": _ALL,
+        "challenges.show_offer": _MISSING,
+        "challenges.apply_challenge": _APPLICANT,
+        "challenges.autosave_draft": _APPLICANT,
+        "challenges.list_applications": {**_APPLICANT, "university": 200},
+        "challenges.withdraw_application": _APPLICANT,
+        "challenges.adopt_offer": _ADOPTER,
+        "challenges.list_adoptions": {**_ADOPTER, "enterprise": 200},
+        "challenges.withdraw_adoption": _ADOPTER,
+        "challenges.publish_challenge": {**_MEMBER_404, "university": 403, "bank": 403},
+        "challenges.manage_challenge": _MEMBER_404,
+        "challenges.invite_organisations": _MEMBER_404,
+        "challenges.close_challenge": _MEMBER_404,
+        "challenges.withdraw_challenge": _MEMBER_404,
+        "challenges.publish_offer": _APPLICANT,
+        "challenges.close_offer": _APPLICANT,
+    }
+)
+# The owner's pipeline, panel scores and deals (login only; every view loads the object through
+# a service that answers 404 to a non-party). Object-level checks: tests/web/test_pipeline_web.py.
+_PARTY_404 = {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)}
+EXPECTED.update(
+    {
+        "pipeline.show": _PARTY_404,
+        "pipeline.shortlist_application": _PARTY_404,
+        "pipeline.promote_application": _PARTY_404,
+        "pipeline.decline_application": _PARTY_404,
+        "pipeline.select_application": _PARTY_404,
+        "pipeline.review_application": _PARTY_404,
+        "pipeline.add_member": _PARTY_404,
+        "pipeline.score_applications": _PARTY_404,
+        "pipeline.decide_adoption": _PARTY_404,
+        "pipeline.new_deal": _PARTY_404,
+        "pipeline.list_deals": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
+        "pipeline.show_deal": _PARTY_404,
+        "pipeline.add_milestone": _PARTY_404,
+        "pipeline.submit_evidence": _PARTY_404,
+        "pipeline.download_evidence": _PARTY_404,
+        "pipeline.accept_milestone": _PARTY_404,
+        "pipeline.rework_milestone": _PARTY_404,
+        "pipeline.terminate_deal": _PARTY_404,
+        "pipeline.end_trial": _PARTY_404,
+    }
+)
 #: Values for URL parameters that the matrix does not create as real rows.
 PLACEHOLDERS = {
     "listing_id": 999_999,
@@ -163,6 +216,16 @@ PLACEHOLDERS = {
     "kinds": "results",
     "fmt": "csv",
     "token": "no-such-report",
+    "challenge_id": 999_999,
+    "offer_id": 999_999,
+    "application_id": 999_999,
+    "request_id": 999_999,
+    "need_id": 999_999,
+    "result_id": 999_999,
+    "adoption_id": 999_999,
+    "deal_id": 999_999,
+    "milestone_id": 999_999,
+    "evidence_id": 999_999,
 }
 
 

@@ -1,0 +1,1 @@
+"""揭榜挂帅 owner pipeline, review panel, adoption decisions and deals."""

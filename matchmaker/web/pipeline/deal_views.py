@@ -1,0 +1,351 @@
+"""Adoption decisions and deals (技术合同): terms, milestones, evidence, acceptance, trials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matchmaker.extensions import db
+from matchmaker.models import AdoptionRequest, Application, Deal, Milestone
+from matchmaker.permissions import can_manage_challenge, can_manage_offer
+from matchmaker.services import applications, conversion, deals
+from matchmaker.services.attachments import storage_dir
+from matchmaker.services.challenge_states import CHINA
+from matchmaker.services.errors import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.pipeline.forms import (
+    ActionForm,
+    AdoptionDecisionForm,
+    DealForm,
+    EvidenceForm,
+    MilestoneForm,
+    ReasonForm,
+    TrialForm,
+)
+from matchmaker.web.pipeline.views import bp, refused
+from matchmaker.web.pipeline_labels import days_until
+from matchmaker.web.policy import accepts_files, login_required
+
+
+def _adoption(adoption_id: int) -> AdoptionRequest:
+    try:
+        return conversion.get_adoption(actor=current_user, request_id=adoption_id)
+    except NotFound:
+        abort(404)
+
+
+def _render_adoption(adoption: AdoptionRequest, form: AdoptionDecisionForm | None = None) -> str:
+    return render_template(
+        "pipeline/adoption.html",
+        adoption=adoption,
+        form=form or AdoptionDecisionForm(formdata=None),
+    )
+
+
+@bp.route("/adoptions/<int:adoption_id>/decide", methods=["GET", "POST"])
+@login_required
+def decide_adoption(adoption_id: int) -> Response | str | tuple[str, int]:
+    """The result's owner accepts (then records the deal) or declines with a reason."""
+    adoption = _adoption(adoption_id)
+    if not can_manage_offer(current_user, adoption.offer):
+        abort(404)
+    form = AdoptionDecisionForm()
+    if not form.validate_on_submit():
+        return _render_adoption(adoption, form), 400 if request.method == "POST" else 200
+    accept = form.decision.data == "accept"
+    try:
+        conversion.decide_adoption(
+            actor=current_user, request=adoption, accept=accept, reason=form.reason.data or ""
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        apply_errors(form, error)
+        return _render_adoption(adoption, form), 400
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_adoption(adoption))
+    db.session.commit()
+    if accept:
+        flash(_("已同意承接申请，请登记技术合同。"), "success")
+        return redirect(url_for("pipeline.new_deal", adoption=adoption.id))
+    flash(_("已婉拒，申请方会看到原因。"), "success")
+    return redirect(url_for("pipeline.decide_adoption", adoption_id=adoption.id))
+
+
+def _source() -> tuple[Application | None, AdoptionRequest | None]:
+    """The selected application or accepted adoption named in the query string."""
+    application_id = request.args.get("application", type=int)
+    adoption_id = request.args.get("adoption", type=int)
+    if (application_id is None) == (adoption_id is None):
+        abort(404)
+    if application_id is not None:
+        try:
+            application = applications.get_application(
+                actor=current_user, application_id=application_id
+            )
+        except NotFound:
+            abort(404)
+        if not can_manage_challenge(current_user, application.challenge):
+            abort(404)
+        return application, None
+    adoption = _adoption(adoption_id)  # type: ignore[arg-type]
+    if current_user.organisation_id not in (
+        adoption.organisation_id,
+        adoption.offer.organisation_id,
+    ):
+        abort(404)
+    return None, adoption
+
+
+@bp.route("/deals/new", methods=["GET", "POST"])
+@login_required
+def new_deal() -> Response | str | tuple[str, int]:
+    """Record the contract of a selected application or an accepted adoption request."""
+    application, adoption = _source()
+    form = DealForm()
+    if request.method == "GET":
+        form.payment_form.data = str(
+            application.challenge.payment_form if application else "lump_sum"
+        )
+        if adoption is not None and adoption.wants_trial:
+            form.mode.data = form.payment_form.data = "use_first_pay_later"
+
+    def page() -> str:
+        return render_template(
+            "pipeline/deal_new.html", form=form, application=application, adoption=adoption
+        )
+
+    if not form.validate_on_submit():
+        return (page(), 400) if request.method == "POST" else page()
+    try:
+        deal = deals.record_deal(
+            actor=current_user, terms=form.to_terms(), application=application, adoption=adoption
+        )
+    except ValidationFailed as error:
+        db.session.rollback()
+        apply_errors(form, error)
+        return page(), 400
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, page)
+    db.session.commit()
+    flash(_("技术合同已登记。"), "success")
+    return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+
+
+@bp.get("/deals")
+@login_required
+def list_deals() -> str:
+    """My organisation's deals, as provider or client."""
+    items = (
+        deals.organisation_deals(organisation_id=current_user.organisation_id)
+        if current_user.organisation_id
+        else []
+    )
+    return render_template("pipeline/deals.html", items=items, title_of=deals.title_of)
+
+
+def _deal(deal_id: int) -> Deal:
+    try:
+        return deals.get_deal(actor=current_user, deal_id=deal_id)
+    except NotFound:
+        abort(404)
+
+
+def _milestone(deal: Deal, milestone_id: int) -> Milestone:
+    milestone = next((m for m in deal.milestones if m.id == milestone_id), None)
+    if milestone is None:
+        abort(404)
+    return milestone
+
+
+def _render_deal(deal: Deal, **bound: object) -> str:
+    today = datetime.now(CHINA).date()
+    return render_template(
+        "pipeline/deal.html",
+        deal=deal,
+        title=deals.title_of(deal),
+        days_left=days_until(deal.trial_end, today) if deal.has_trial else None,
+        action_form=ActionForm(formdata=None),
+        milestone_form=bound.get("milestone") or MilestoneForm(formdata=None),
+        evidence_forms={
+            m.id: bound.get(f"evidence-{m.id}")
+            or EvidenceForm(formdata=None, prefix=f"evidence-{m.id}")
+            for m in deal.milestones
+        },
+        rework_forms={
+            m.id: bound.get(f"rework-{m.id}") or ReasonForm(formdata=None, prefix=f"rework-{m.id}")
+            for m in deal.milestones
+        },
+        terminate_form=bound.get("terminate") or ReasonForm(formdata=None, prefix="terminate"),
+        trial_form=bound.get("trial") or TrialForm(formdata=None),
+    )
+
+
+@bp.get("/deals/<int:deal_id>")
+@login_required
+def show_deal(deal_id: int) -> str:
+    """Parties, terms, milestones with evidence and acceptance, the trial panel."""
+    return _render_deal(_deal(deal_id))
+
+
+def _done(deal: Deal, message: str) -> Response:
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+
+
+def _invalid(deal: Deal, key: str, form: object, error: ValidationFailed) -> tuple[str, int]:
+    db.session.rollback()
+    apply_errors(form, error)  # type: ignore[arg-type]
+    return _render_deal(deal, **{key: form}), 400
+
+
+@bp.post("/deals/<int:deal_id>/milestones")
+@login_required
+def add_milestone(deal_id: int) -> Response | tuple[str, int]:
+    """The client adds a delivery milestone."""
+    deal = _deal(deal_id)
+    form = MilestoneForm()
+    if not form.validate_on_submit():
+        return _render_deal(deal, milestone=form), 400
+    try:
+        deals.add_milestone(
+            actor=current_user, deal=deal, title=form.title.data, due_on=form.due_on.data
+        )
+    except ValidationFailed as error:
+        return _invalid(deal, "milestone", form, error)
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_deal(deal))
+    return _done(deal, _("里程碑已添加。"))
+
+
+@bp.post("/deals/<int:deal_id>/milestones/<int:milestone_id>/evidence")
+@login_required
+@accepts_files
+def submit_evidence(deal_id: int, milestone_id: int) -> Response | tuple[str, int]:
+    """The provider uploads delivery evidence (PDF or image) with a note."""
+    deal = _deal(deal_id)
+    milestone = _milestone(deal, milestone_id)
+    key = f"evidence-{milestone.id}"
+    form = EvidenceForm(prefix=key)
+    if not form.validate_on_submit():
+        return _render_deal(deal, **{key: form}), 400
+    upload = form.file.data
+    try:
+        stored = deals.submit_milestone_evidence(
+            actor=current_user,
+            milestone=milestone,
+            files=[(upload.stream, upload.filename or "")],
+            note=form.note.data or "",
+        )
+    except ValidationFailed as error:
+        return _invalid(deal, key, form, error)
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_deal(deal))
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        deals.discard_evidence(stored)
+        raise
+    deals.finalize_evidence(stored)
+    flash(_("交付材料已提交，等待对方验收。"), "success")
+    return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+
+
+@bp.get("/deals/<int:deal_id>/evidence/<int:evidence_id>")
+@login_required
+def download_evidence(deal_id: int, evidence_id: int) -> Response:
+    """Download a delivery file (parties and admins only)."""
+    deal = _deal(deal_id)
+    item = next((e for m in deal.milestones for e in m.evidence if e.id == evidence_id), None)
+    path = storage_dir() / item.stored_name if item is not None else None
+    if item is None or path is None or not path.is_file():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=item.original_name,
+        max_age=0,
+    )
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/deals/<int:deal_id>/milestones/<int:milestone_id>/accept")
+@login_required
+def accept_milestone(deal_id: int, milestone_id: int) -> Response | tuple[str, int]:
+    """验收 passed."""
+    deal = _deal(deal_id)
+    milestone = _milestone(deal, milestone_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        deals.accept_milestone(actor=current_user, milestone=milestone)
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_deal(deal))
+    return _done(deal, _("已验收通过。"))
+
+
+@bp.post("/deals/<int:deal_id>/milestones/<int:milestone_id>/rework")
+@login_required
+def rework_milestone(deal_id: int, milestone_id: int) -> Response | tuple[str, int]:
+    """验收 not passed: rework, with the reason the provider sees."""
+    deal = _deal(deal_id)
+    milestone = _milestone(deal, milestone_id)
+    key = f"rework-{milestone.id}"
+    form = ReasonForm(prefix=key)
+    if not form.validate_on_submit():
+        return _render_deal(deal, **{key: form}), 400
+    try:
+        deals.request_rework(actor=current_user, milestone=milestone, reason=form.reason.data)
+    except ValidationFailed as error:
+        return _invalid(deal, key, form, error)
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_deal(deal))
+    return _done(deal, _("已要求返工，对方会看到原因。"))
+
+
+@bp.post("/deals/<int:deal_id>/terminate")
+@login_required
+def terminate_deal(deal_id: int) -> Response | tuple[str, int]:
+    """The client ends the contract early, with a reason."""
+    deal = _deal(deal_id)
+    form = ReasonForm(prefix="terminate")
+    if not form.validate_on_submit():
+        return _render_deal(deal, terminate=form), 400
+    try:
+        deals.terminate_deal(actor=current_user, deal=deal, reason=form.reason.data)
+    except ValidationFailed as error:
+        return _invalid(deal, "terminate", form, error)
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_deal(deal))
+    return _done(deal, _("技术合同已终止。"))
+
+
+@bp.post("/deals/<int:deal_id>/trial")
+@login_required
+def end_trial(deal_id: int) -> Response | tuple[str, int]:
+    """End a 先使用后付费 trial: pay, return or extend."""
+    deal = _deal(deal_id)
+    form = TrialForm()
+    if not form.validate_on_submit():
+        return _render_deal(deal, trial=form), 400
+    try:
+        deals.end_trial(
+            actor=current_user, deal=deal, outcome=form.outcome.data, new_end=form.new_end.data
+        )
+    except ValidationFailed as error:
+        return _invalid(deal, "trial", form, error)
+    except (InvalidTransition, PermissionDenied) as error:
+        return refused(error, lambda: _render_deal(deal))
+    return _done(deal, _("试用期结果已记录。"))
