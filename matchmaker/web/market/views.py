@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from matchmaker.extensions import db
@@ -10,6 +10,7 @@ from matchmaker.models import Need, Organisation, Result
 from matchmaker.permissions import can_see_contact, can_view_listing
 from matchmaker.services import attachments, matching, publication
 from matchmaker.services.errors import NotFound
+from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public
 
@@ -113,13 +114,4 @@ def attachment(attachment_id: int) -> Response:
         item, path = attachments.downloadable(user=current_user, attachment_id=attachment_id)
     except NotFound:
         abort(404)
-    response = send_file(
-        path,
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=item.original_name,
-        max_age=0,
-    )
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored_file(path, content_type=item.content_type, name=item.original_name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,6 +21,7 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.pipeline.forms import (
     ActionForm,
     AdoptionDecisionForm,
@@ -269,16 +270,7 @@ def download_evidence(deal_id: int, evidence_id: int) -> Response:
     path = storage_dir() / item.stored_name if item is not None else None
     if item is None or path is None or not path.is_file():
         abort(404)
-    response = send_file(
-        path,
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=item.original_name,
-        max_age=0,
-    )
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return send_stored_file(path, content_type=item.content_type, name=item.original_name)
 
 
 @bp.post("/deals/<int:deal_id>/milestones/<int:milestone_id>/accept")
