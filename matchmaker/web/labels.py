@@ -24,7 +24,7 @@ STATUS_LABELS = {
     "awarded": _l("已揭榜"),
     "contracted": _l("已签约"),
     "in_progress": _l("实施中"),
-    "accepted": _l("已验收"),
+    "accepted": _l("已解决"),  # a challenge whose delivery was accepted
     "unawarded": _l("未揭榜"),
     "terminated": _l("已终止"),
 }
