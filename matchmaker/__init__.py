@@ -107,6 +107,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Import and register every blueprint (imported here to keep start-up order explicit)."""
+    from matchmaker.web.account.views import bp as account_bp
     from matchmaker.web.admin.views import bp as admin_bp
     from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
@@ -129,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review_bp, url_prefix="/admin/review")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(org_bp, url_prefix="/organisation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(excel_bp, url_prefix="/excel")

@@ -396,6 +396,8 @@ def send_digest(
 ) -> int:
     """Notify and e-mail one subscription's new matches and record them; returns how many.
 
+    The e-mail is skipped when the user opted out of the "alerts" e-mail group.
+
     Deliveries are flushed before the e-mail goes out (the unique constraint refuses a
     concurrent run's duplicates); the caller commits on success and rolls back if this raises.
     """
@@ -419,6 +421,8 @@ def send_digest(
         users=[subscription.user], kind=kind, params=params, link=link, email=False
     )
     db.session.flush()
+    if not notifications.wants_email(subscription.user, kind):
+        return len(matches)  # opted out of alert e-mails: in-app notification and deliveries only
     send_email(
         to=subscription.user.email,
         subject=subject,

@@ -273,3 +273,16 @@ def organisation_adoptions(*, organisation_id: int) -> list[AdoptionRequest]:
             .order_by(AdoptionRequest.created_at.desc(), AdoptionRequest.id.desc())
         )
     )
+
+
+def offer_requests(*, actor: User, offer: ConversionOffer) -> list[AdoptionRequest]:
+    """The adoption requests on an offer, newest first: for the offering organisation only."""
+    if not can_manage_offer(actor, offer):
+        raise NotFound
+    return list(
+        db.session.scalars(
+            sa.select(AdoptionRequest)
+            .where(AdoptionRequest.offer_id == offer.id)
+            .order_by(AdoptionRequest.created_at.desc(), AdoptionRequest.id.desc())
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -148,6 +149,79 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class EmailGroup:
+    """A group of notification kinds a user can stop receiving by e-mail (in-app stays)."""
+
+    code: str
+    prefixes: tuple[str, ...]
+    label: Any
+    description: Any
+    optional: bool = True
+
+
+#: The e-mail groups a user chooses from; a kind belongs to the first group with its prefix.
+#: "account" (password reset, invitations, organisation review) can never be turned off; a kind
+#: no group claims counts as an account mail, so it is never suppressed by accident.
+ACCOUNT = "account"
+EMAIL_GROUPS: tuple[EmailGroup, ...] = (
+    EmailGroup(
+        "listings",
+        ("listing.",),
+        _l("成果与需求发布"),
+        _l("提交审核、审核结果、到期提醒和下架。"),
+    ),
+    EmailGroup(
+        "challenges",
+        ("challenge.", "application.", "panel."),
+        _l("揭榜挂帅"),
+        _l("榜单发布与邀请、揭榜申请进展、评审邀请。"),
+    ),
+    EmailGroup(
+        "deals",
+        ("deal.", "milestone.", "trial.", "adoption."),
+        _l("承接与技术合同"),
+        _l("成果承接申请、合同登记、里程碑验收和试用期。"),
+    ),
+    EmailGroup(
+        "alerts",
+        ("alerts.",),
+        _l("订阅提醒"),
+        _l("保存的搜索和关注内容的新匹配摘要。"),
+    ),
+    EmailGroup(
+        ACCOUNT,
+        (),
+        _l("账号与安全"),
+        _l("重设密码、机构邀请和机构审核结果等邮件，无法关闭。"),
+        optional=False,
+    ),
+)
+OPTIONAL_GROUPS: tuple[str, ...] = tuple(g.code for g in EMAIL_GROUPS if g.optional)
+
+
+def email_group(kind: str) -> str:
+    """The code of the e-mail group a notification kind belongs to (unknown kinds: account)."""
+    for group in EMAIL_GROUPS:
+        if kind.startswith(group.prefixes):
+            return group.code
+    return ACCOUNT
+
+
+def wants_email(user: User, kind: str) -> bool:
+    """Whether the user receives e-mails of this kind (account mails always go out)."""
+    group = email_group(kind)
+    return group not in OPTIONAL_GROUPS or group not in (user.email_opt_out or [])
+
+
+def set_email_opt_out(*, user: User, groups: Iterable[str]) -> list[str]:
+    """Store which optional e-mail groups the user does not want (unknown codes dropped)."""
+    chosen = set(groups)
+    user.email_opt_out = [code for code in OPTIONAL_GROUPS if code in chosen]
+    db.session.flush()
+    return user.email_opt_out
+
+
 def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
     """The subject and body of a notification in the current locale."""
     subject, body = MESSAGES.get(kind, (kind, ""))
@@ -162,7 +236,10 @@ def notify(
     link: str | None = None,
     email: bool = True,
 ) -> list[Notification]:
-    """Add an in-app notification for each active user and e-mail it in their language."""
+    """Add an in-app notification for each active user and e-mail it in their language.
+
+    The e-mail is skipped for users who opted out of the kind's group (see EMAIL_GROUPS).
+    """
     created = []
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     for user in users:
@@ -171,7 +248,7 @@ def notify(
         note = Notification(user_id=user.id, kind=kind, params=params, link=link)
         db.session.add(note)
         created.append(note)
-        if email:
+        if email and wants_email(user, kind):
             with force_locale(user.locale or default):
                 subject, body = render(kind, params)
             send_email(to=user.email, subject=subject, body=body + (f"\n\n{link}" if link else ""))

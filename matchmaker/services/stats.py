@@ -5,7 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
-from matchmaker.models import Organisation, OrgKind, OrgStatus, User
+from matchmaker.models import (
+    AdoptionRequest,
+    Application,
+    ConversionOffer,
+    Deal,
+    Need,
+    Organisation,
+    OrgKind,
+    OrgStatus,
+    Result,
+    User,
+)
 
 
 def verified_organisation_counts() -> dict[str, int]:
@@ -46,3 +57,54 @@ def database_ok() -> bool:
         db.session.rollback()
         return False
     return True
+
+
+#: The city's targets for results converted (Changchun plan, seed 003 table).
+CONVERSION_TARGETS = ((2025, 350), (2027, 440), (2030, 700))
+
+
+def deal_statistics() -> dict[str, object]:
+    """Technology contracts and conversions: the figures the science bureau watches.
+
+    A result counts as converted once a deal about it exists that is not terminated or
+    returned (a challenge application pre-filled from the result, or an adoption of it), or
+    when its owner marked it transferred.
+    """
+    live = Deal.status.in_(["active", "completed"])
+    totals = db.session.execute(
+        sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Deal.amount_wan), 0)).where(live)
+    ).one()
+    completed = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Deal).where(Deal.status == "completed")
+    )
+    via_challenge = (
+        sa.select(Application.source_result_id)
+        .join(Deal, Deal.application_id == Application.id)
+        .where(live, Application.source_result_id.is_not(None))
+    )
+    via_adoption = (
+        sa.select(ConversionOffer.result_id)
+        .join(AdoptionRequest, AdoptionRequest.offer_id == ConversionOffer.id)
+        .join(Deal, Deal.adoption_request_id == AdoptionRequest.id)
+        .where(live)
+    )
+    transferred = sa.select(Result.id).where(Result.status == "transferred")
+    converted = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.union(via_challenge, via_adoption, transferred).subquery()
+        )
+    )
+    solved = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Need).where(Need.status == "accepted")
+    )
+    return {
+        "deals": totals[0],
+        "amount_wan": totals[1],
+        "completed": completed or 0,
+        "results_converted": converted or 0,
+        "challenges_solved": solved or 0,
+        "targets": [
+            {"year": year, "target": target, "share": min(1.0, (converted or 0) / target)}
+            for year, target in CONVERSION_TARGETS
+        ],
+    }

@@ -150,6 +150,7 @@ EXPECTED.update(
         "alerts.update": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
         "alerts.unsubscribe_page": _MISSING,
         "alerts.unsubscribe": _MISSING,
+        "account.notification_settings": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
     }
 )
 # 揭榜挂帅 routes with ids that do not exist: the role gate only (object checks live in

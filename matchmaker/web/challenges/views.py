@@ -23,7 +23,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.extensions import db
-from matchmaker.models import Challenge, ConversionOffer, Mode, Need, Organisation, Result
+from matchmaker.models import (
+    AdoptionRequest,
+    Challenge,
+    ConversionOffer,
+    Mode,
+    Need,
+    Organisation,
+    Result,
+)
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services import applications, challenges, conversion, listings, taxonomy
@@ -487,6 +495,13 @@ def _owned_result(result_id: int) -> Result:
     )
 
 
+def _offer_requests(offer: ConversionOffer | None) -> list[AdoptionRequest]:
+    """The adoption requests on the owner's offer (none before it is published)."""
+    if offer is None:
+        return []
+    return _or_404(lambda: conversion.offer_requests(actor=current_user, offer=offer))
+
+
 @bp.route("/my/results/<int:result_id>/offer", methods=["GET", "POST"])
 @permission_required(Permission.OFFER_PUBLISH)
 def publish_offer(result_id: int) -> Response | str | tuple[str, int]:
@@ -507,6 +522,7 @@ def publish_offer(result_id: int) -> Response | str | tuple[str, int]:
             offer=offer,
             form=form,
             action_form=ActionForm(formdata=None),
+            requests=_offer_requests(offer),
         )
 
     if not form.validate_on_submit():
@@ -545,6 +561,7 @@ def close_offer(result_id: int) -> Response | tuple[str, int]:
                 offer=offer,
                 form=OfferForm(formdata=None),
                 action_form=ActionForm(formdata=None),
+                requests=_offer_requests(offer),
             ),
         )
     db.session.commit()

@@ -74,6 +74,7 @@ def dashboard() -> str:
             "pending_listings": listings.review_queue_size(),
         }
         context["feedback"] = matching.feedback_counts()
+        context["deal_stats"] = stats.deal_statistics()
     elif has_permission(current_user, Permission.LISTING_MANAGE):
         kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
         context["mine"] = listings.owner_overview(

@@ -1,0 +1,1 @@
+"""My account settings: which notification e-mails I receive."""

@@ -1,0 +1,22 @@
+"""The notification settings form: one checkbox per optional e-mail group."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+
+from matchmaker.services.notifications import EMAIL_GROUPS
+
+
+class NotificationSettingsForm(FlaskForm):
+    """A checked box means "e-mail me"; in-app notifications are always kept."""
+
+
+for _group in EMAIL_GROUPS:
+    if _group.optional:
+        setattr(
+            NotificationSettingsForm,
+            _group.code,
+            BooleanField(_group.label, description=_group.description),
+        )
+del _group

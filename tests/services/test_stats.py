@@ -1,0 +1,45 @@
+"""Deals feed the statistics: contract amounts, results converted against the city's targets."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from matchmaker.extensions import db
+from matchmaker.services import deals, stats
+from tests.conftest import log_in
+from tests.factories import make_user
+from tests.services.test_deals import TERMS, awarded  # noqa: F401 - the fixture
+
+
+def test_no_deals_no_conversions(db, fields):
+    figures = stats.deal_statistics()
+    assert figures["deals"] == 0 and figures["amount_wan"] == 0
+    assert figures["results_converted"] == 0
+    assert [t["year"] for t in figures["targets"]] == [2025, 2027, 2030]
+
+
+def test_a_deal_on_an_application_prefilled_from_a_result_converts_it(awarded):  # noqa: F811
+    w = awarded
+    application = w["application"]
+    application.source_result_id = w["result"].id  # the application came from this result
+    deal = deals.record_deal(actor=w["owner"], application=application, terms=TERMS)
+    db.session.commit()
+    figures = stats.deal_statistics()
+    assert figures["deals"] == 1
+    assert Decimal(figures["amount_wan"]) == Decimal(90)
+    assert figures["results_converted"] == 1
+    assert figures["targets"][0]["share"] == 1 / 350
+    deals.terminate_deal(actor=w["owner"], deal=deal, reason="对方无法履约")
+    db.session.commit()
+    assert stats.deal_statistics()["results_converted"] == 0  # a terminated deal converts nothing
+
+
+def test_admin_dashboard_shows_the_figures(client, awarded):  # noqa: F811
+    w = awarded
+    deals.record_deal(actor=w["owner"], application=w["application"], terms=TERMS)
+    db.session.commit()
+    admin = make_user("admin")
+    db.session.commit()
+    log_in(client, admin)
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "技术合同" in page and "90.00 万元" in page and "350" in page
