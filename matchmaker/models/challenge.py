@@ -263,6 +263,11 @@ class Application(Base):
     scores: Mapped[list[Score]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="Score.id"
     )
+    attachments: Mapped[list[ApplicationAttachment]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        order_by="ApplicationAttachment.id",
+    )
 
     @property
     def is_live(self) -> bool:
@@ -271,6 +276,31 @@ class Application(Base):
 
     def __repr__(self) -> str:
         return f"<Application {self.id} {self.status}>"
+
+
+class ApplicationAttachment(Base):
+    """A file (PDF or image) attached to an application, stored like listing attachments."""
+
+    __tablename__ = "application_attachments"
+
+    id: Mapped[intpk]
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(64))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+
+    application: Mapped[Application] = relationship(back_populates="attachments")
+
+    def __repr__(self) -> str:
+        return f"<ApplicationAttachment {self.id} {self.content_type}>"
 
 
 class PanelMember(Base):

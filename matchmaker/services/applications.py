@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -13,6 +14,7 @@ from flask_babel import gettext as _
 from matchmaker.extensions import db
 from matchmaker.models import (
     Application,
+    ApplicationAttachment,
     ApplicationStatus,
     Challenge,
     DeclineReason,
@@ -28,6 +30,13 @@ from matchmaker.permissions import (
     can_manage_challenge,
     can_manage_listing,
     can_view_application,
+)
+from matchmaker.services.attachments import (
+    clean_name,
+    discard_file,
+    finalize_file,
+    storage_dir,
+    store_upload,
 )
 from matchmaker.services.audit import record_audit
 from matchmaker.services.challenge_states import (
@@ -48,6 +57,9 @@ from matchmaker.services.notifications import notify
 
 #: Challenge states in which the owner works through the pipeline.
 REVIEWING = {NeedStatus.OPEN, NeedStatus.EVALUATING}
+#: Application states in which the applicant may change its attachments.
+ATTACHABLE = {ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED}
+MAX_ATTACHMENTS = 5
 
 
 @dataclass(frozen=True)
@@ -337,3 +349,106 @@ def challenge_applications(*, actor: User, challenge: Challenge) -> list[Applica
         for a in challenge.applications
         if a.status != ApplicationStatus.DRAFT and can_view_application(actor, a)
     ]
+
+
+# --- attachments -------------------------------------------------------------------------------
+def _check_attachable(actor: User, application: Application, now: datetime | None) -> None:
+    if not can_manage_application(actor, application):
+        raise NotFound
+    if application.status not in ATTACHABLE:
+        raise InvalidTransition(_("申请当前状态下不能修改附件。"))
+    if not application.challenge.is_accepting(now or utcnow()):
+        raise InvalidTransition(_("榜单已截止，不能再修改附件。"))
+
+
+def add_application_attachment(
+    *,
+    actor: User,
+    application: Application,
+    stream: BinaryIO,
+    filename: str,
+    now: datetime | None = None,
+) -> ApplicationAttachment:
+    """Attach a PDF or image (checked by content) while the application window is open.
+
+    The file is written as pending; after the commit call finalize_application_attachment(),
+    after a failed one discard_application_attachment().
+    """
+    _check_attachable(actor, application, now)
+    if len(application.attachments) >= MAX_ATTACHMENTS:
+        raise ValidationFailed({"file": _("每份申请最多 %(n)d 个附件。", n=MAX_ATTACHMENTS)})
+    upload = store_upload(stream)
+    attachment = ApplicationAttachment(
+        application=application,
+        original_name=clean_name(filename),
+        stored_name=upload.stored_name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    try:
+        db.session.flush()
+    except BaseException:
+        discard_file(upload.stored_name)
+        raise
+    record_audit(
+        actor=actor,
+        action="application.attachment_add",
+        object_type="application",
+        object_id=application.id,
+        after={
+            "attachment_id": attachment.id,
+            "name": attachment.original_name,
+            "size": upload.size,
+        },
+    )
+    return attachment
+
+
+def finalize_application_attachment(attachment: ApplicationAttachment) -> None:
+    """After the commit: make the stored file permanent."""
+    finalize_file(attachment.stored_name)
+
+
+def discard_application_attachment(attachment: ApplicationAttachment) -> None:
+    """After a failed commit: remove the pending file."""
+    discard_file(attachment.stored_name)
+
+
+def remove_application_attachment(
+    *, actor: User, attachment: ApplicationAttachment, now: datetime | None = None
+) -> None:
+    """Delete an attachment and its file (same conditions as adding one)."""
+    application = attachment.application
+    _check_attachable(actor, application, now)
+    record_audit(
+        actor=actor,
+        action="application.attachment_remove",
+        object_type="application",
+        object_id=application.id,
+        before={"attachment_id": attachment.id, "name": attachment.original_name},
+    )
+    db.session.delete(attachment)
+    db.session.flush()
+    (storage_dir() / attachment.stored_name).unlink(missing_ok=True)
+
+
+def downloadable_attachment(
+    *, user: object, application_id: int, attachment_id: int
+) -> tuple[ApplicationAttachment, Path]:
+    """The attachment and its file if the user may see the application, else NotFound.
+
+    The applicant organisation always; once submitted also the challenge owner, the panel
+    and admins (can_view_application).
+    """
+    attachment = db.session.get(ApplicationAttachment, attachment_id)
+    if attachment is None or attachment.application_id != application_id:
+        raise NotFound
+    if not can_view_application(user, attachment.application):
+        raise NotFound
+    path = storage_dir() / attachment.stored_name
+    if not path.is_file():
+        raise NotFound
+    return attachment, path

@@ -37,7 +37,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-TIMEOUT_MS = 10_000
+# Generous: a loaded 2-core CI machine can take seconds per page; waits end as soon as they can.
+TIMEOUT_MS = 20_000
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
@@ -154,9 +155,10 @@ def browser() -> Iterator[Browser]:
         )
     try:
         from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as error:
         unavailable(f"browser tests need Playwright's Python package ({error})")
+    expect.set_options(timeout=TIMEOUT_MS)  # assertions wait as long as actions
     with sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(

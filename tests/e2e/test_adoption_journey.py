@@ -116,7 +116,7 @@ def test_enterprise_adopts_a_result_with_use_first_pay_later_through_to_payment(
 
         # --- the enterprise finds it on 成果转化榜 and applies, wanting the trial ------------
         context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(20_000)
         stack.callback(context.close)
         firm = context.new_page()
         watch_errors(firm, browser_errors)

@@ -119,7 +119,7 @@ def test_challenge_from_publishing_to_the_solved_showcase(
         def session_of(key: str) -> Page:
             """A fresh browser context, logged in as one of the people."""
             context = browser.new_context(base_url=live_server.url, locale="zh-CN")
-            context.set_default_timeout(10_000)
+            context.set_default_timeout(20_000)
             stack.callback(context.close)
             other = context.new_page()
             watch_errors(other, browser_errors)

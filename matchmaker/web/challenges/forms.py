@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -113,6 +114,16 @@ class ReasonForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A bare POST with its CSRF token."""
+
+
+class ApplicationAttachmentForm(FlaskForm):
+    """Upload one attachment to the organisation's application."""
+
+    file = FileField(
+        _l("附件"),
+        validators=[FileRequired(_l("请选择文件。"))],
+        description=_l("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。"),
+    )
 
 
 class MilestoneForm(Form):

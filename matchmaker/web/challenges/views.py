@@ -25,6 +25,7 @@ from flask_login import current_user
 from matchmaker.extensions import db
 from matchmaker.models import (
     AdoptionRequest,
+    ApplicationAttachment,
     Challenge,
     ConversionOffer,
     Mode,
@@ -46,13 +47,15 @@ from matchmaker.web.auth.views import apply_errors
 from matchmaker.web.challenges.forms import (
     ActionForm,
     AdoptionForm,
+    ApplicationAttachmentForm,
     ApplicationForm,
     InviteForm,
     OfferForm,
     PublishForm,
     ReasonForm,
 )
-from matchmaker.web.policy import login_required, permission_required, public
+from matchmaker.web.downloads import send_stored_file
+from matchmaker.web.policy import accepts_files, login_required, permission_required, public
 
 bp = Blueprint("challenges", __name__)
 T = TypeVar("T")
@@ -201,6 +204,9 @@ def _render_apply(challenge: Challenge, form: ApplicationForm) -> str:
         mine=mine,
         accepting=challenge.is_accepting(utcnow()),
         now=utcnow(),
+        attachment_form=ApplicationAttachmentForm(formdata=None),
+        action_form=ActionForm(formdata=None),
+        max_attachments=applications.MAX_ATTACHMENTS,
     )
 
 
@@ -263,6 +269,98 @@ def autosave_draft(challenge_id: int) -> Response | tuple[Response, int]:
         return jsonify(error=str(error)), 409
     db.session.commit()
     return jsonify(saved_at=application.updated_at.isoformat(), id=application.id)
+
+
+def _flash_refusal(error: Exception) -> None:
+    db.session.rollback()
+    texts = (
+        [t for m in error.errors.values() for t in m]
+        if isinstance(error, ValidationFailed)
+        else [str(error) or _("不能执行这个操作。")]
+    )
+    for text in texts:
+        flash(text, "danger")
+
+
+@bp.post("/challenges/<int:challenge_id>/apply/attachments")
+@permission_required(Permission.CHALLENGE_APPLY)
+@accepts_files
+def upload_application_attachment(challenge_id: int) -> Response:
+    """Attach a PDF or image to the organisation's draft or submitted application."""
+    challenge = _applicable(challenge_id)
+    back = redirect(url_for("challenges.apply_challenge", challenge_id=challenge.id))
+    mine = challenges.organisation_application(
+        challenge=challenge, organisation_id=current_user.organisation_id
+    )
+    if mine is None:
+        flash(_("请先保存草稿，再上传附件。"), "warning")
+        return back
+    form = ApplicationAttachmentForm()
+    if not form.validate_on_submit():
+        for text in form.file.errors:
+            flash(text, "danger")
+        return back
+    upload_file = form.file.data
+    try:
+        attachment = applications.add_application_attachment(
+            actor=current_user,
+            application=mine,
+            stream=upload_file.stream,
+            filename=upload_file.filename or "",
+        )
+    except NotFound:
+        abort(404)
+    except (ValidationFailed, *REFUSED) as error:
+        _flash_refusal(error)
+        return back
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        applications.discard_application_attachment(attachment)
+        raise
+    applications.finalize_application_attachment(attachment)
+    flash(_("附件已上传。"), "success")
+    return back
+
+
+@bp.post("/challenges/<int:challenge_id>/apply/attachments/<int:attachment_id>/delete")
+@permission_required(Permission.CHALLENGE_APPLY)
+def delete_application_attachment(challenge_id: int, attachment_id: int) -> Response:
+    """Remove an attachment from the organisation's application."""
+    challenge = _applicable(challenge_id)
+    mine = challenges.organisation_application(
+        challenge=challenge, organisation_id=current_user.organisation_id
+    )
+    attachment = db.session.get(ApplicationAttachment, attachment_id)
+    if mine is None or attachment is None or attachment.application_id != mine.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        applications.remove_application_attachment(actor=current_user, attachment=attachment)
+    except NotFound:
+        abort(404)
+    except REFUSED as error:
+        _flash_refusal(error)
+    else:
+        db.session.commit()
+        flash(_("附件已删除。"), "success")
+    return redirect(url_for("challenges.apply_challenge", challenge_id=challenge.id))
+
+
+@bp.get("/applications/<int:application_id>/attachments/<int:attachment_id>")
+@login_required
+def download_application_attachment(application_id: int, attachment_id: int) -> Response:
+    """Download an application's attachment (applicant, owner, panel and admins only)."""
+    attachment, path = _or_404(
+        lambda: applications.downloadable_attachment(
+            user=current_user, application_id=application_id, attachment_id=attachment_id
+        )
+    )
+    return send_stored_file(
+        path, content_type=attachment.content_type, name=attachment.original_name
+    )
 
 
 @bp.get("/my/applications")
