@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.auth.views import bp as auth_bp
     from matchmaker.web.challenges.views import bp as challenges_bp
     from matchmaker.web.excel.views import bp as excel_bp
+    from matchmaker.web.finance import bp as finance_bp
     from matchmaker.web.listings.views import bp as listings_bp
     from matchmaker.web.main.views import bp as main_bp
     from matchmaker.web.market.views import bp as market_bp
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(excel_bp, url_prefix="/excel")
     app.register_blueprint(alerts_bp)
     app.register_blueprint(challenges_bp)
+    app.register_blueprint(finance_bp, url_prefix="/finance")
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -12,7 +12,11 @@ if TYPE_CHECKING:
         Challenge,
         ConversionOffer,
         Deal,
+        FinanceEvent,
+        FinancingNeed,
+        Lead,
         Listing,
+        LoanProduct,
         Organisation,
         User,
     )
@@ -48,6 +52,13 @@ class Permission(enum.StrEnum):
     CHALLENGE_GOVERNMENT = "challenge:government"  # publish a 政府榜
     OFFER_PUBLISH = "offer:publish"  # put one's listed result on the conversion list
     ADOPTION_REQUEST = "adoption:request"  # apply to adopt a result from the conversion list
+    # 科技金融
+    FIRM_PROFILE = "firm:profile"  # keep one's 企业画像, consent, financing needs; answer leads
+    LOAN_PRODUCT = "loan:product"  # publish loan products, shortlist firms, run leads
+    SCORE_FORMULA = "score:formula"  # edit the 创新积分 weights
+    FINANCE_EVENT_MANAGE = "finance_event:manage"  # create 银企对接 events
+    FINANCE_EVENT_JOIN = "finance_event:join"  # register one's organisation for an event
+    FINANCE_STATS = "finance:stats"  # see the platform's lending figures
 
 
 _MEMBER = {
@@ -65,6 +76,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.LISTING_MANAGE,
             Permission.CHALLENGE_PUBLISH,
             Permission.ADOPTION_REQUEST,
+            Permission.FIRM_PROFILE,
+            Permission.FINANCE_EVENT_JOIN,
         }
     ),
     Role.UNIVERSITY: frozenset(
@@ -76,7 +89,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.OFFER_PUBLISH,
         }
     ),
-    Role.BANK: frozenset(_MEMBER | {Permission.FIRM_BROWSE}),
+    Role.BANK: frozenset(
+        _MEMBER
+        | {
+            Permission.FIRM_BROWSE,
+            Permission.LOAN_PRODUCT,
+            Permission.FINANCE_EVENT_MANAGE,
+            Permission.FINANCE_EVENT_JOIN,
+        }
+    ),
     Role.ADMIN: frozenset(
         {
             Permission.DASHBOARD_VIEW,
@@ -88,6 +109,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TAXONOMY_MANAGE,
             Permission.NOTIFICATIONS_READ,
             Permission.CHALLENGE_GOVERNMENT,
+            Permission.SCORE_FORMULA,
+            Permission.FINANCE_EVENT_MANAGE,
+            Permission.FINANCE_STATS,
         }
     ),
 }
@@ -249,6 +273,52 @@ def can_accept_deal(user: Any, deal: Deal) -> bool:
     return _member_of(user, deal.client_org_id)
 
 
+# --- 科技金融 ----------------------------------------------------------------------------------
+def can_manage_firm_profile(user: Any, organisation_id: int | None) -> bool:
+    """Members of the enterprise keep its profile, consent and financing needs."""
+    return has_permission(user, Permission.FIRM_PROFILE) and _member_of(user, organisation_id)
+
+
+def can_manage_financing_need(user: Any, need: FinancingNeed) -> bool:
+    """Members of the enterprise that posted the financing need."""
+    return can_manage_firm_profile(user, need.organisation_id)
+
+
+def can_manage_product(user: Any, product: LoanProduct) -> bool:
+    """Members of the bank that owns the loan product."""
+    return has_permission(user, Permission.LOAN_PRODUCT) and _member_of(user, product.bank_org_id)
+
+
+def can_work_lead(user: Any, lead: Lead) -> bool:
+    """The bank's side of a lead (withdraw, contact, approve, reject, disburse)."""
+    return has_permission(user, Permission.LOAN_PRODUCT) and _member_of(user, lead.bank_org_id)
+
+
+def can_answer_lead(user: Any, lead: Lead) -> bool:
+    """The firm's side of a lead (accept or decline the contact request)."""
+    return can_manage_firm_profile(user, lead.firm_org_id)
+
+
+def can_view_lead(user: Any, lead: Lead) -> bool:
+    """The bank, the firm and the bureau (which counts the figures)."""
+    return (
+        can_work_lead(user, lead)
+        or can_answer_lead(user, lead)
+        or has_permission(user, Permission.FINANCE_STATS)
+    )
+
+
+def can_manage_event(user: Any, event: FinanceEvent) -> bool:
+    """The organising bank's members, and every government admin."""
+    if has_permission(user, Permission.FINANCE_EVENT_MANAGE) and has_permission(
+        user, Permission.FINANCE_STATS
+    ):
+        return True
+    return has_permission(user, Permission.FINANCE_EVENT_MANAGE) and _member_of(
+        user, event.organiser_org_id
+    )
+
+
 #: Exposed to templates by a context processor, so a hidden button and a refused URL agree.
 TEMPLATE_CHECKS = {
     "has_permission": has_permission,
@@ -270,5 +340,12 @@ TEMPLATE_CHECKS = {
     "can_view_deal": can_view_deal,
     "can_deliver_deal": can_deliver_deal,
     "can_accept_deal": can_accept_deal,
+    "can_manage_firm_profile": can_manage_firm_profile,
+    "can_manage_financing_need": can_manage_financing_need,
+    "can_manage_product": can_manage_product,
+    "can_work_lead": can_work_lead,
+    "can_answer_lead": can_answer_lead,
+    "can_view_lead": can_view_lead,
+    "can_manage_event": can_manage_event,
     "Permission": Permission,
 }

@@ -13,6 +13,12 @@ from matchmaker.extensions import db as _db
 from matchmaker.services import accounts
 from matchmaker.web.policy import public
 from tests.factories import OrganisationFactory, UserFactory, make_user
+from tests.web import (
+    access_finance_bank,
+    access_finance_credit,
+    access_finance_event,
+    access_finance_profile,
+)
 
 ROLES = ("anon", "enterprise", "university", "bank", "admin")
 
@@ -209,6 +215,15 @@ EXPECTED.update(
         "pipeline.end_trial": _PARTY_404,
     }
 )
+# 科技金融 routes: one module per area (profile, bank, credit, events).
+for _module in (
+    access_finance_profile,
+    access_finance_bank,
+    access_finance_credit,
+    access_finance_event,
+):
+    EXPECTED.update(_module.EXPECTED)
+
 #: Values for URL parameters that the matrix does not create as real rows.
 PLACEHOLDERS = {
     "listing_id": 999_999,
@@ -230,6 +245,14 @@ PLACEHOLDERS = {
     "deal_id": 999_999,
     "milestone_id": 999_999,
     "evidence_id": 999_999,
+    "firm_id": 999_999,
+    "product_id": 999_999,
+    "financing_need_id": 999_999,
+    "lead_id": 999_999,
+    "event_id": 999_999,
+    "meeting_id": 999_999,
+    "registration_id": 999_999,
+    "version": 999_999,
 }
 
 

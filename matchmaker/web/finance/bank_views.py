@@ -1,0 +1,5 @@
+"""Routes of the 科技金融 blueprint: bank area."""
+
+from __future__ import annotations
+
+from matchmaker.web.finance.blueprint import bp  # noqa: F401
