@@ -146,6 +146,51 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("试用期结果（%(outcome)s）：%(title)s"),
         _l("“%(title)s”的试用期结果：%(outcome)s（试用期至 %(end)s）。"),
     ),
+    # 科技金融 (params: bank, firm, product, amount, reason, title, when)
+    "lead.requested": (
+        _l("%(bank)s 希望与贵企业对接"),
+        _l("%(bank)s 请求与贵企业联系（产品：%(product)s）。请在平台上同意或婉拒。"),
+    ),
+    "lead.accepted": (
+        _l("%(firm)s 同意对接"),
+        _l("%(firm)s 已同意贵行的对接请求，可以开始联系。"),
+    ),
+    "lead.declined": (
+        _l("%(firm)s 婉拒了对接请求"),
+        _l("%(firm)s 婉拒了贵行的对接请求。"),
+    ),
+    "lead.withdrawn": (
+        _l("%(bank)s 撤回了对接请求"),
+        _l("%(bank)s 撤回了与贵企业的对接请求。"),
+    ),
+    "lead.approved": (
+        _l("%(bank)s 已批准授信"),
+        _l("%(bank)s 已批准授信 %(amount)s 万元（产品：%(product)s）。"),
+    ),
+    "lead.rejected": (
+        _l("%(bank)s 未批准授信"),
+        _l("%(bank)s 未批准本次授信：%(reason)s。"),
+    ),
+    "lead.disbursed": (
+        _l("%(bank)s 已放款"),
+        _l("%(bank)s 已放款 %(amount)s 万元。"),
+    ),
+    "consent.expiring": (
+        _l("企业画像授权即将到期"),
+        _l("贵企业对银行的画像授权将于 %(when)s 到期，到期后银行将无法查看。"),
+    ),
+    "event.published": (
+        _l("银企对接会：%(title)s"),
+        _l("“%(title)s”将于 %(when)s 举行，欢迎报名。"),
+    ),
+    "event.scheduled": (
+        _l("对接会日程已安排：%(title)s"),
+        _l("“%(title)s”的一对一洽谈已排定，请在平台上查看时间和对象。"),
+    ),
+    "event.cancelled": (
+        _l("对接会已取消：%(title)s"),
+        _l("“%(title)s”已取消。"),
+    ),
 }
 
 
@@ -182,6 +227,12 @@ EMAIL_GROUPS: tuple[EmailGroup, ...] = (
         ("deal.", "milestone.", "trial.", "adoption."),
         _l("承接与技术合同"),
         _l("成果承接申请、合同登记、里程碑验收和试用期。"),
+    ),
+    EmailGroup(
+        "finance",
+        ("lead.", "consent.", "event."),
+        _l("科技金融"),
+        _l("银行对接请求、授信与放款进展、画像授权到期和银企对接会。"),
     ),
     EmailGroup(
         "alerts",
