@@ -30,6 +30,7 @@ def test_page_shows_every_group_checked_by_default(client, login_as):
         "listings": True,
         "challenges": True,
         "deals": True,
+        "finance": True,
         "alerts": True,
         "group-account": True,  # shown, disabled: account mails cannot be turned off
     }
@@ -41,7 +42,7 @@ def test_saving_stores_and_shows_the_choice(client, login_as):
 
     response = client.post(
         "/account/notifications",
-        data={"listings": "y", "challenges": "y", "deals": "y"},
+        data={"listings": "y", "challenges": "y", "deals": "y", "finance": "y"},
         follow_redirects=True,
     )
 
@@ -61,6 +62,7 @@ def test_unchecking_everything_keeps_account_mails(client, login_as):
         "listings",
         "challenges",
         "deals",
+        "finance",
         "alerts",
     ]
 
