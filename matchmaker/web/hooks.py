@@ -19,6 +19,7 @@ from matchmaker.services import notifications
 from matchmaker.services.audit import current_ip
 from matchmaker.services.regions import region_label
 from matchmaker.web.challenge_labels import CHALLENGE_LABELS
+from matchmaker.web.finance_labels import FINANCE_LABELS
 from matchmaker.web.i18n import LOCALE_NAMES
 from matchmaker.web.labels import TEMPLATE_LABELS
 from matchmaker.web.pipeline_labels import PIPELINE_LABELS
@@ -147,6 +148,7 @@ def register(app: Flask) -> None:
             **TEMPLATE_LABELS,
             **CHALLENGE_LABELS,
             **PIPELINE_LABELS,
+            **FINANCE_LABELS,
             "unread_notifications": unread,
             "url_endpoints": app.view_functions,
             "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
