@@ -10,6 +10,7 @@ from matchmaker.extensions import db
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services import listings, matching, publication, stats
 from matchmaker.services.accounts import set_locale
+from matchmaker.web.finance.panels import finance_panel
 from matchmaker.web.main.forms import LanguageForm
 from matchmaker.web.policy import is_safe_next, permission_required, public
 
@@ -83,6 +84,7 @@ def dashboard() -> str:
         context["for_you"] = matching.recommend_for_organisation(
             organisation_id=current_user.organisation_id, kind=kind
         )
+    context["finance"] = finance_panel(current_user)
     return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)
 
 
