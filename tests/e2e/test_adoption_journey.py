@@ -21,11 +21,12 @@ from matchmaker.extensions import db
 from matchmaker.permissions import Role
 from matchmaker.services.challenge_states import CHINA
 from matchmaker.services.taxonomy import active_fields, ensure_key_industries
+from tests.e2e.journey import alert, log_in, navbar, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user, publish_result
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page
+    from playwright.sync_api import Browser, Page
 
     from tests.e2e.conftest import LiveServer
     from tests.e2e.support import BrowserErrors
@@ -37,36 +38,6 @@ RESULT_SUMMARY = "连续冷却结晶替代间歇结晶，木糖醇收率提高 8
 TRIAL_TERMS = "试用期内提供工艺包和驻厂指导，试用满意后按合同价付费，不满意可退回。"
 INTENDED_USE = "在现有木糖生产线上增加木糖醇连续结晶工段。"
 SCALE = "年产木糖醇 3000 吨"
-
-
-def navbar(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="主导航")
-
-
-def alert(page: Page, text: str) -> Locator:
-    return page.get_by_role("alert").filter(has_text=text)
-
-
-def watch_errors(page: Page, errors: BrowserErrors) -> None:
-    """Collect console errors and uncaught page errors, as the harness does for its own pages."""
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-
-
-def log_in(page: Page, who: Credentials) -> None:
-    """From any page with the navbar (logged out): 登录, fill the form, land on the dashboard."""
-    navbar(page).get_by_role("link", name="登录").click()
-    form = page.locator("main form")
-    form.get_by_label("邮箱").fill(who.email)
-    form.get_by_label("密码").fill(who.password)
-    form.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-    expect(navbar(page).get_by_role("button", name=who.name)).to_be_visible()
 
 
 def test_enterprise_adopts_a_result_with_use_first_pay_later_through_to_payment(

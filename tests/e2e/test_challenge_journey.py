@@ -25,13 +25,14 @@ from matchmaker.extensions import db
 from matchmaker.models import User
 from matchmaker.permissions import Role
 from matchmaker.services.taxonomy import active_fields, ensure_key_industries
+from tests.e2e.journey import alert, log_in, navbar, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user, publish_need, publish_result
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page
+    from playwright.sync_api import Browser, Locator, Page
 
     from tests.e2e.conftest import LiveServer
     from tests.e2e.support import BrowserErrors
@@ -47,36 +48,6 @@ DELIVERABLES = "中试工艺包、第三方检测报告、200 米样品。"
 DECLINE_REASON = "报价高于预算 40%，且中试线尚未建成"
 MILESTONES = (("中试线改造", "2027-03-01"), ("批量验证", "2027-06-30"))
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-
-
-def navbar(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="主导航")
-
-
-def alert(page: Page, text: str) -> Locator:
-    return page.get_by_role("alert").filter(has_text=text)
-
-
-def watch_errors(page: Page, errors: BrowserErrors) -> None:
-    """Collect console errors and uncaught page errors, as the harness does for its own pages."""
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-
-
-def log_in(page: Page, who: Credentials) -> None:
-    """From any page with the navbar (logged out): 登录, fill the form, land on the dashboard."""
-    navbar(page).get_by_role("link", name="登录").click()
-    form = page.locator("main form")
-    form.get_by_label("邮箱").fill(who.email)
-    form.get_by_label("密码").fill(who.password)
-    form.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-    expect(navbar(page).get_by_role("button", name=who.name)).to_be_visible()
 
 
 def card(page: Page, org: str) -> Locator:

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 from matchmaker.extensions import db
 from matchmaker.permissions import Role
 from matchmaker.services.taxonomy import ensure_key_industries
+from tests.e2e.journey import alert, log_in, log_out, navbar, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page
+    from playwright.sync_api import Browser, Page
 
     from tests.e2e.conftest import LiveServer
     from tests.e2e.support import BrowserErrors
@@ -29,43 +30,6 @@ NEW_SUMMARY = (
 PHONE = "0431-85095678"
 PATENT = "ZL2023 1 0456789.1"
 REASON = "请补充专利号和拉伸强度指标"
-
-
-def navbar(page: Page) -> Locator:
-    return page.get_by_role("navigation", name="主导航")
-
-
-def alert(page: Page, text: str) -> Locator:
-    return page.get_by_role("alert").filter(has_text=text)
-
-
-def watch_errors(page: Page, errors: BrowserErrors) -> None:
-    """Collect console errors and uncaught page errors, as the harness does for its own pages."""
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
-            errors.append(f"console: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"pageerror: {error}"))
-
-
-def log_in(page: Page, who: Credentials) -> None:
-    """From any page with the navbar (logged out): 登录, fill the form, land on the dashboard."""
-    navbar(page).get_by_role("link", name="登录").click()
-    form = page.locator("main form")
-    form.get_by_label("邮箱").fill(who.email)
-    form.get_by_label("密码").fill(who.password)
-    form.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/dashboard$"))
-    expect(navbar(page).get_by_role("button", name=who.name)).to_be_visible()
-
-
-def log_out(page: Page, who: Credentials) -> None:
-    navbar(page).get_by_role("button", name=who.name).click()
-    navbar(page).get_by_role("button", name="退出登录").click()
-    expect(alert(page, "你已退出登录")).to_be_visible()
-    expect(navbar(page).get_by_role("link", name="登录")).to_be_visible()
 
 
 def open_for_review(page: Page) -> None:
