@@ -136,57 +136,65 @@ def promote_application(application_id: int) -> Response | tuple[str, int]:
 @login_required
 def decline_application(application_id: int) -> Response | tuple[str, int] | str:
     """Decline with a reason code and the text the applicant sees."""
-    application = _application(application_id)
-    challenge = application.challenge
-    form = DeclineForm(prefix=f"decline-{application.id}")
-    if not can_manage_challenge(current_user, challenge):
-        abort(404)
-    if not form.validate_on_submit():
-        return _render_board(challenge, **{f"decline-{application.id}": form}), 400
-    try:
-        applications.decline_application(
+    return _board_decision(
+        application_id,
+        DeclineForm,
+        "decline",
+        lambda application, form: applications.decline_application(
             actor=current_user,
             application=application,
             code=form.code.data,
             reason=form.reason.data,
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_board(challenge, **{f"decline-{application.id}": form}), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_board(challenge))
-    db.session.commit()
-    flash(_("已婉拒，申请方会看到原因。"), "success")
-    return redirect(url_for("pipeline.show", challenge_id=challenge.id))
+        ),
+        _("已婉拒，申请方会看到原因。"),
+    )
 
 
 @bp.post("/applications/<int:application_id>/select")
 @login_required
 def select_application(application_id: int) -> Response | tuple[str, int] | str:
     """Choose the solver; the other applicants are declined with the given reason."""
-    application = _application(application_id)
-    challenge = application.challenge
-    form = SelectForm(prefix=f"select-{application.id}")
-    if not can_manage_challenge(current_user, challenge):
-        abort(404)
-    if not form.validate_on_submit():
-        return _render_board(challenge, **{f"select-{application.id}": form}), 400
-    try:
-        applications.select_application(
+    return _board_decision(
+        application_id,
+        SelectForm,
+        "select",
+        lambda application, form: applications.select_application(
             actor=current_user,
             application=application,
             others_code=form.code.data,
             others_reason=form.reason.data,
-        )
+        ),
+        _("已选定揭榜方，其他申请方已收到通知。"),
+    )
+
+
+def _board_decision(
+    application_id: int,
+    form_class: type[DeclineForm] | type[SelectForm],
+    action: str,
+    decide: Callable[[Application, DeclineForm | SelectForm], object],
+    done: str,
+) -> Response | tuple[str, int] | str:
+    """A decision taken from a card's form on the owner's board (the form is prefixed by the
+    action and the application, so an invalid one re-renders in place with its errors)."""
+    application = _application(application_id)
+    challenge = application.challenge
+    prefix = f"{action}-{application.id}"
+    form = form_class(prefix=prefix)
+    if not can_manage_challenge(current_user, challenge):
+        abort(404)
+    if not form.validate_on_submit():
+        return _render_board(challenge, **{prefix: form}), 400
+    try:
+        decide(application, form)
     except ValidationFailed as error:
         db.session.rollback()
         apply_errors(form, error)
-        return _render_board(challenge, **{f"select-{application.id}": form}), 400
+        return _render_board(challenge, **{prefix: form}), 400
     except (InvalidTransition, PermissionDenied) as error:
         return refused(error, lambda: _render_board(challenge))
     db.session.commit()
-    flash(_("已选定揭榜方，其他申请方已收到通知。"), "success")
+    flash(done, "success")
     return redirect(url_for("pipeline.show", challenge_id=challenge.id))
 
 
