@@ -56,6 +56,16 @@ class Eligibility:
         rules = sum(c.ok for c in self.checks) / len(self.checks) if self.checks else 1.0
         return round(0.7 * rules + 0.3 * self.text_similarity, 4)
 
+    @property
+    def rank_key(self) -> tuple[bool, float]:
+        """Sort key, descending: every eligible match before any ineligible one, then fit."""
+        return self.eligible, self.fit
+
+
+def _plain(value: Decimal | int) -> str:
+    """A number without trailing zeros: 50.00 → "50", 3.50 → "3.5"."""
+    return f"{Decimal(value).normalize():f}"
+
 
 def _certified(flag: bool, expires_on: date | None, today: date) -> bool:
     return bool(flag) and (expires_on is None or expires_on >= today)
@@ -103,7 +113,7 @@ def check(
         score = profile.score if profile is not None else None
         ok = score is not None and Decimal(score) >= Decimal(product.min_score)
         checks.append(
-            Check("score", ok, _l("创新积分不低于 %(score)s", score=f"{product.min_score:.0f}"))
+            Check("score", ok, _l("创新积分不低于 %(score)s", score=_plain(product.min_score)))
         )
     if product.requires_high_tech:
         ok = profile is not None and _certified(
@@ -124,8 +134,8 @@ def check(
                 ok,
                 _l(
                     "金额在 %(low)s–%(high)s 万元之间",
-                    low=f"{product.amount_min_wan:g}",
-                    high=f"{product.amount_max_wan:g}",
+                    low=_plain(product.amount_min_wan),
+                    high=_plain(product.amount_max_wan),
                 ),
             )
         )

@@ -5,6 +5,7 @@ from matchmaker.web.finance import (  # noqa: F401  (each module adds its routes
     bank_views,
     credit_views,
     event_views,
+    lead_views,
     profile_views,
 )
 from matchmaker.web.finance.blueprint import bp

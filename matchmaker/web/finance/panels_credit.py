@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from matchmaker.permissions import can_publish
+from matchmaker.services import finance_stats
+
 
 def bank_panel(user: Any) -> dict[str, Any]:
     """Context for templates/finance/_panel_bank.html."""
-    return {}
+    if not user.organisation_id:
+        return {}
+    return {
+        "bank": finance_stats.bank_overview(user.organisation_id),
+        "consenting_firms": finance_stats.consenting_firm_count(),
+        "verified": can_publish(user),
+    }
 
 
 def admin_panel() -> dict[str, Any]:
     """Context for templates/finance/_panel_admin.html."""
-    return {}
+    return {"overview": finance_stats.overview()}
