@@ -378,6 +378,35 @@ def challenges_tick() -> None:
     )
 
 
+# --- 科技金融 --------------------------------------------------------------------------------
+@click.group("finance")
+def finance_group() -> None:
+    """科技金融: firm profiles, the 创新积分, consent reminders."""
+
+
+@finance_group.command("rescore")
+@click.option("--all", "all_profiles", is_flag=True, help="Recompute every score, not only stale.")
+@with_appcontext
+def finance_rescore(all_profiles: bool) -> None:
+    """Recompute the stale 创新积分 (stale inputs, a new formula, an expired certificate)."""
+    from matchmaker.services import innovation_score
+
+    count = innovation_score.rescore(all_profiles=all_profiles)
+    db.session.commit()
+    click.echo(f"Rescored {count} firm profiles.")
+
+
+@finance_group.command("remind")
+@with_appcontext
+def finance_remind() -> None:
+    """Remind firms whose consent to banks expires within 7 days (once per grant; cron)."""
+    from matchmaker.services import firm_profiles
+
+    count = firm_profiles.remind_expiring_consents()
+    db.session.commit()
+    click.echo(f"Reminded {count} firms of expiring consent.")
+
+
 GROUPS = (
     seed_group,
     users_group,
@@ -387,6 +416,7 @@ GROUPS = (
     alerts_group,
     jobs_group,
     challenges_group,
+    finance_group,
 )
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)

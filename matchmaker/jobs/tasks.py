@@ -58,3 +58,13 @@ def import_listings(
         raise
     excel.remove_upload(path)
     return {**result, "filename": filename}
+
+
+@jobs.handler("finance.rescore")
+def rescore_firms(job: Job, *, all_profiles: bool = False) -> dict[str, Any]:
+    """Recompute the stale 创新积分 (queued when an admin changes the formula)."""
+    from matchmaker.services import innovation_score  # noqa: PLC0415  (科技金融, issue 6)
+
+    count = innovation_score.rescore(all_profiles=all_profiles)
+    db.session.commit()
+    return {"rescored": count}

@@ -224,7 +224,7 @@ class Lead(Base):
         sa.ForeignKey("financing_needs.id", ondelete="SET NULL")
     )
     meeting_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("event_meetings.id", ondelete="SET NULL", use_alter=True)
+        sa.ForeignKey("event_meetings.id", ondelete="SET NULL")
     )
     status: Mapped[LeadStatus] = mapped_column(
         enum_column(LeadStatus, "lead_status"), default=LeadStatus.REQUESTED, index=True

@@ -116,8 +116,13 @@ class EventMeeting(Base):
 
     __tablename__ = "event_meetings"
     __table_args__ = (
-        sa.UniqueConstraint("event_id", "bank_org_id", "starts_at"),
-        sa.UniqueConstraint("event_id", "firm_org_id", "starts_at"),
+        # explicit names: the convention would name both "uq_event_meetings_event_id"
+        sa.UniqueConstraint(
+            "event_id", "bank_org_id", "starts_at", name="uq_event_meetings_bank_slot"
+        ),
+        sa.UniqueConstraint(
+            "event_id", "firm_org_id", "starts_at", name="uq_event_meetings_firm_slot"
+        ),
         sa.CheckConstraint("status != 'held' OR outcome IS NOT NULL", name="held_has_outcome"),
     )
 

@@ -169,6 +169,7 @@ class ConsentGrant(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the consent.expiring reminder was sent (once)
     granted_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -53,6 +53,7 @@ from matchmaker.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.innovation_score import mark_stale
 from matchmaker.services.notifications import notify
 
 #: Challenge states in which the owner works through the pipeline.
@@ -328,6 +329,7 @@ def select_application(
     application.decided_at = now
     challenge.awarded_at = now
     _tell_applicant(application, "application.selected")
+    mark_stale(application.organisation_id, challenge.organisation_id)  # 创新积分 inputs
     others = [a for a in challenge.applications if a is not application and a.status in IN_RACE]
     for other in others:
         _decline(actor, other, parsed, text)

@@ -37,6 +37,7 @@ from matchmaker.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.innovation_score import mark_stale
 from matchmaker.services.notifications import notify
 
 
@@ -192,6 +193,7 @@ def decide_adoption(
     )
     request.decided_at = now or utcnow()
     request.decision_reason = reason or None
+    mark_stale(request.organisation_id, request.offer.organisation_id)  # 创新积分 inputs
     notify(
         users=members(request.organisation),
         kind="adoption.accepted" if accept else "adoption.declined",

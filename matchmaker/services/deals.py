@@ -59,6 +59,7 @@ from matchmaker.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.innovation_score import mark_stale
 from matchmaker.services.notifications import notify
 
 TRIAL_REMIND_DAYS = 14
@@ -192,6 +193,7 @@ def record_deal(
         },
     )
     _notify_parties(deal, "deal.recorded")
+    mark_stale(provider_id, client_id)  # 创新积分 platform activity changed
     return deal
 
 
@@ -316,6 +318,7 @@ def accept_milestone(*, actor: User, milestone: Milestone, now: datetime | None 
     _active(deal)
     advance(milestone, MILESTONE, "accept", actor=actor, object_type="milestone")
     milestone.accepted_at = now or utcnow()
+    mark_stale(*deal.party_org_ids)  # 创新积分 platform activity changed
     notify(
         users=members(deal.provider),
         kind="milestone.accepted",
@@ -381,6 +384,7 @@ def _complete_if_done(actor: User | None, deal: Deal, now: datetime) -> bool:
         )
         challenge.solved_at = now
     _notify_parties(deal, "deal.completed")
+    mark_stale(*deal.party_org_ids)  # 创新积分 platform activity changed
     return True
 
 

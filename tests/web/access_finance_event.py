@@ -1,5 +1,34 @@
-"""Role x route expectations for the 科技金融 event routes (merged into test_access_matrix)."""
+"""Role x route expectations for the 科技金融 event routes (merged into test_access_matrix).
+
+Object routes get the placeholder id 999999: a role that passes the permission reaches the view,
+which answers 404. Object-level checks with real events: tests/web/test_finance_events_web.py.
+"""
 
 from __future__ import annotations
 
-EXPECTED: dict[str, dict[str, int | str]] = {}
+LOGIN = "login"
+_ALL = {"anon": 200, "enterprise": 200, "university": 200, "bank": 200, "admin": 200}
+_MISSING = {"anon": 404, "enterprise": 404, "university": 404, "bank": 404, "admin": 404}
+_ORGANISER = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 200, "admin": 200}
+_ORGANISER_404 = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 404, "admin": 404}
+_PARTICIPANT_404 = {"anon": LOGIN, "enterprise": 404, "university": 403, "bank": 404, "admin": 403}
+_MEMBER_404 = {"anon": LOGIN, "enterprise": 404, "university": 404, "bank": 404, "admin": 404}
+
+EXPECTED: dict[str, dict[str, int | str]] = {
+    "finance.list_events": _ALL,
+    "finance.show_event": _MISSING,
+    "finance.managed_events": _ORGANISER,
+    "finance.new_event": _ORGANISER,
+    "finance.manage_event": _ORGANISER_404,
+    "finance.edit_event": _ORGANISER_404,
+    "finance.publish_event": _ORGANISER_404,
+    "finance.cancel_event": _ORGANISER_404,
+    "finance.schedule_event": _ORGANISER_404,
+    "finance.finish_event": _ORGANISER_404,
+    "finance.confirm_meeting": _ORGANISER_404,
+    "finance.cancel_meeting": _ORGANISER_404,
+    "finance.register_event": _PARTICIPANT_404,
+    "finance.withdraw_registration": _PARTICIPANT_404,
+    "finance.my_schedule": _PARTICIPANT_404,
+    "finance.record_outcome": _MEMBER_404,
+}

@@ -2,4 +2,23 @@
 
 from __future__ import annotations
 
-EXPECTED: dict[str, dict[str, int | str]] = {}
+LOGIN = "login"
+_FIRM = {"anon": LOGIN, "enterprise": 200, "university": 403, "bank": 403, "admin": 403}
+_ADMIN = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 200}
+
+EXPECTED: dict[str, dict[str, int | str]] = {
+    "finance.profile": _FIRM,
+    "finance.edit_profile": _FIRM,
+    "finance.my_score": _FIRM,
+    "finance.consent_page": _FIRM,
+    # an empty POST: there is no live consent to revoke (409)
+    "finance.revoke_consent": {**_FIRM, "enterprise": 409},
+    "finance.views_log": _FIRM,
+    # an empty POST by a firm without a profile: nothing to recompute
+    "finance.recompute_score": {**_FIRM, "enterprise": 404},
+    "finance.score_formula_explained": dict.fromkeys(
+        ("anon", "enterprise", "university", "bank", "admin"), 200
+    ),
+    "finance.score_formulas": _ADMIN,
+    "finance.new_score_formula": _ADMIN,
+}
