@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from matchmaker.extensions import db
-from matchmaker.models import FirmProfile, ScoreFormula, SpecialisedLevel, User
+from matchmaker.models import FirmProfile, Job, JobStatus, ScoreFormula, SpecialisedLevel, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services import firm_profiles, jobs
@@ -230,9 +230,7 @@ def current_formula(*, persist: bool = False) -> ScoreFormula:
 
 def formulas() -> list[ScoreFormula]:
     """Every formula version, newest first (the unsaved default v1 when none is stored)."""
-    stored = list(
-        db.session.scalars(sa.select(ScoreFormula).order_by(ScoreFormula.version.desc()))
-    )
+    stored = list(db.session.scalars(sa.select(ScoreFormula).order_by(ScoreFormula.version.desc())))
     return stored or [current_formula()]
 
 
@@ -315,15 +313,26 @@ def compute_score(
     return total
 
 
+#: How long a rescore job waits, so that a burst of changes is scored once.
+RESCORE_DELAY = timedelta(minutes=1)
+
+
 def mark_stale(*organisation_ids: int | None) -> None:
-    """The platform inputs of these firms changed: their scores are recomputed later."""
+    """The platform inputs of these firms changed: mark their scores stale and make sure a
+    rescore job is queued (one at a time; the job worker runs it a minute later)."""
     ids = [i for i in organisation_ids if i is not None]
-    if ids:
-        db.session.execute(
-            sa.update(FirmProfile)
-            .where(FirmProfile.organisation_id.in_(ids))
-            .values(score_stale=True)
+    if not ids:
+        return
+    changed = db.session.execute(
+        sa.update(FirmProfile).where(FirmProfile.organisation_id.in_(ids)).values(score_stale=True)
+    ).rowcount
+    queued = db.session.scalar(
+        sa.select(sa.func.count(Job.id)).where(
+            Job.name == "finance.rescore", Job.status == JobStatus.QUEUED
         )
+    )
+    if changed and not queued:
+        jobs.enqueue("finance.rescore", delay=RESCORE_DELAY)
 
 
 def _expired_since_scored(profile: FirmProfile, today: date) -> bool:

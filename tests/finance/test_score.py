@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 import matchmaker.jobs  # noqa: F401 - registers the job handlers
 from matchmaker.models import AuditLog, FirmProfile, Job, ScoreFormula, SpecialisedLevel
+from matchmaker.models.base import utcnow
 from matchmaker.services import innovation_score, jobs
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
 from matchmaker.services.firm_profiles import PlatformActivity
@@ -250,3 +251,20 @@ def test_cli_rescore(db, runner):
     assert profile.score == Decimal("56.75")
     assert runner.invoke(args=["finance", "rescore"]).output.startswith("Rescored 0")
     assert "Rescored 1" in runner.invoke(args=["finance", "rescore", "--all"]).output
+
+
+def test_a_platform_change_queues_one_rescore_job_that_the_worker_runs(db):
+    first = make_profile(make_user("enterprise"))
+    second = make_profile(make_user("enterprise"))
+    for p in (first, second):
+        innovation_score.compute_score(p)
+    innovation_score.mark_stale(first.organisation_id)
+    innovation_score.mark_stale(second.organisation_id)  # a burst: still one job
+    innovation_score.mark_stale(None)
+    (job,) = db.session.scalars(sa.select(Job).where(Job.name == "finance.rescore")).all()
+    assert job.run_after > utcnow()  # waits a minute so a burst is scored once
+    assert jobs.run_pending(now=job.run_after + timedelta(seconds=1)) == 1
+    db.session.refresh(first)
+    db.session.refresh(second)
+    assert first.score_stale is False and second.score_stale is False
+    assert job.status == "done"
