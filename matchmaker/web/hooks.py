@@ -138,6 +138,12 @@ def register(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
         return response
 
+    # Constant tables are also Jinja globals, so macros imported without context see them.
+    app.jinja_env.globals.update(
+        {**TEMPLATE_CHECKS, **TEMPLATE_LABELS, **CHALLENGE_LABELS, **PIPELINE_LABELS}
+    )
+    app.jinja_env.globals.update({**FINANCE_LABELS, "region_label": region_label})
+
     @app.context_processor
     def template_helpers() -> dict[str, object]:
         unread = 0

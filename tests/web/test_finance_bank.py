@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -54,6 +55,19 @@ def test_list_shows_consenting_firms_and_marks_unconsented_cells(client, bank):
     assert open_firm.organisation.name in html and basic_only.organisation.name in html
     assert hidden.organisation.name not in html
     assert "未授权" in html
+
+
+@pytest.mark.parametrize("level", ["sme", "little_giant"])
+def test_list_and_page_show_the_specialised_level(client, bank, level):
+    shown = firm(
+        BASIC | INNO,
+        specialised=level,
+        specialised_cert_no="JLZJTX-1",
+        specialised_expires_on=date.today() + timedelta(days=90),
+    )
+    label = {"sme": "专精特新中小企业", "little_giant": "专精特新“小巨人”"}[level]
+    assert label in html_of(client.get("/finance/firms"))
+    assert label in html_of(client.get(f"/finance/firms/{shown.organisation_id}"))
 
 
 def test_filtering_by_high_tech_does_not_reveal_an_unconsented_certificate(client, bank):
