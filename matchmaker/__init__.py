@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.challenges.views import bp as challenges_bp
     from matchmaker.web.excel.views import bp as excel_bp
     from matchmaker.web.finance import bp as finance_bp
+    from matchmaker.web.ids import IdConverter
     from matchmaker.web.listings.views import bp as listings_bp
     from matchmaker.web.main.views import bp as main_bp
     from matchmaker.web.market.views import bp as market_bp
@@ -123,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.pipeline.views import bp as pipeline_bp
     from matchmaker.web.review.views import bp as review_bp
 
+    app.url_map.converters["int"] = IdConverter  # every <int:...> is an id; before any rule
     app.register_blueprint(main_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(matching_bp)

@@ -65,7 +65,7 @@ def validate_financing_need(data: FinancingNeedData) -> None:
         errors["title"] = _("标题不能超过 120 个字符。")
     if data.amount_wan is None:
         errors["amount_wan"] = _("请填写融资金额（万元）。")
-    elif not Decimal(0) < data.amount_wan <= MAX_AMOUNT_WAN:
+    elif not data.amount_wan.is_finite() or not Decimal(0) < data.amount_wan <= MAX_AMOUNT_WAN:
         errors["amount_wan"] = _("融资金额应大于 0 且不超过 1000000 万元。")
     purpose = data.purpose.strip()
     if not purpose:

@@ -40,7 +40,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
-from matchmaker.services import consent
+from matchmaker.services import consent, innovation_score
 from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.firm_profiles import PlatformActivity, platform_activity
 
@@ -97,7 +97,7 @@ class InnovationInfo:
     patents_design: int
     software_copyrights: int
     awards: str
-    rd_intensity: float | None  # R&D spend as % of revenue, latest year with revenue
+    rd_intensity: Decimal | None  # %, as the score has it (innovation_score.rd_intensity)
     score: Decimal | None
     score_version: int | None
     score_breakdown: dict[str, Any] | None
@@ -170,13 +170,6 @@ def _valid(flag: bool, expires_on: date | None, today: date) -> bool:
     return bool(flag) and (expires_on is None or expires_on >= today)
 
 
-def _rd_intensity(profile: FirmProfile) -> float | None:
-    for year in sorted(profile.years, key=lambda y: y.year, reverse=True):
-        if year.revenue_wan:
-            return round(float(year.rd_spend_wan) / float(year.revenue_wan) * 100, 1)
-    return None
-
-
 def _innovation(p: FirmProfile, today: date) -> InnovationInfo:
     return InnovationInfo(
         high_tech=p.high_tech,
@@ -194,7 +187,7 @@ def _innovation(p: FirmProfile, today: date) -> InnovationInfo:
         patents_design=p.patents_design,
         software_copyrights=p.software_copyrights,
         awards=p.awards,
-        rd_intensity=_rd_intensity(p),
+        rd_intensity=innovation_score.rd_intensity(p),
         score=p.score,
         score_version=p.score_version,
         score_breakdown=p.score_breakdown,

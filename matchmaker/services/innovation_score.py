@@ -113,6 +113,16 @@ def award_count(awards: str | None) -> int:
     return sum(1 for line in (awards or "").splitlines() if line.strip())
 
 
+def rd_intensity(profile: FirmProfile) -> Decimal | None:
+    """研发投入强度 in %, to 0.01: R&D spend ÷ revenue × 100 of the latest declared year; None
+    without a year or when that year's revenue is 0. The one definition: the score's raw value
+    and what a bank sees on the firm's page."""
+    latest = max(profile.years, key=lambda y: y.year, default=None)
+    if latest is None or not latest.revenue_wan > 0:
+        return None
+    return _round(Decimal(latest.rd_spend_wan) / Decimal(latest.revenue_wan) * HUNDRED)
+
+
 def raw_values(
     profile: FirmProfile, activity: firm_profiles.PlatformActivity, today: date
 ) -> dict[str, Decimal | None]:
@@ -121,10 +131,7 @@ def raw_values(
     latest = years[-1] if years else None
     previous = next((y for y in years if latest and y.year == latest.year - 1), None)
     raw: dict[str, Decimal | None] = dict.fromkeys(KEYS)
-    if latest is not None and latest.revenue_wan > 0:
-        raw["rd_intensity"] = _round(
-            Decimal(latest.rd_spend_wan) / Decimal(latest.revenue_wan) * HUNDRED
-        )
+    raw["rd_intensity"] = rd_intensity(profile)
     if latest is not None and previous is not None:
         raw["rd_growth"] = _growth(Decimal(latest.rd_spend_wan), Decimal(previous.rd_spend_wan))
         raw["revenue_growth"] = _growth(Decimal(latest.revenue_wan), Decimal(previous.revenue_wan))

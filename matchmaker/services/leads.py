@@ -136,7 +136,7 @@ def _text(value: str | None, field: str) -> str:
 def _amount(value: Decimal | None, field: str, *, ceiling: Decimal | None = None) -> Decimal:
     if value is None:
         raise ValidationFailed({field: _("请填写金额（万元）。")})
-    if not Decimal(0) < value <= MAX_AMOUNT_WAN:
+    if not value.is_finite() or not Decimal(0) < value <= MAX_AMOUNT_WAN:
         raise ValidationFailed({field: _("金额应大于 0 且不超过 1000000 万元。")})
     if ceiling is not None and value > ceiling:
         raise ValidationFailed(

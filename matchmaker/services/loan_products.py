@@ -93,7 +93,7 @@ def _check_range(
     for name, value in ((low_name, low), (high_name, high)):
         if value is None:
             errors[name] = missing
-        elif not minimum <= value <= maximum:
+        elif not Decimal(value).is_finite() or not minimum <= value <= maximum:
             errors[name] = bounds
     if low_name not in errors and high_name not in errors and low > high:  # type: ignore[operator]
         errors[high_name] = order
@@ -149,7 +149,9 @@ def validate_product(data: ProductData) -> None:
         bounds=_("年利率应在 0% 到 24% 之间。"),
         order=_("最高利率不能低于最低利率。"),
     )
-    if data.min_score is not None and not Decimal(0) <= data.min_score <= Decimal(100):
+    if data.min_score is not None and (
+        not data.min_score.is_finite() or not Decimal(0) <= data.min_score <= Decimal(100)
+    ):
         errors["min_score"] = _("创新积分门槛应在 0 到 100 之间。")
     if not 0 < data.collateral <= ALL_COLLATERAL:
         errors["collateral"] = _("请至少选择一种接受的担保方式。")

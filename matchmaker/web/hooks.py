@@ -26,6 +26,7 @@ from matchmaker.web.pipeline_labels import PIPELINE_LABELS
 from matchmaker.web.policy import ANONYMOUS_ONLY, AUTHENTICATED, PUBLIC, policy_of
 
 security_log = logging.getLogger("matchmaker.security")
+SUBMIT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # Flask-WTF's "submitted"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -64,6 +65,17 @@ def _session_expired(app: Flask) -> bool:
         return True
     session["seen_at"] = now
     return False
+
+
+def _form_like(body: object) -> bool:
+    """An object of strings or lists of strings, without NUL: what a form could have sent."""
+    if not isinstance(body, dict):
+        return False
+    for value in body.values():
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str) or "\x00" in item:
+                return False
+    return True
 
 
 def register(app: Flask) -> None:
@@ -122,6 +134,15 @@ def register(app: Flask) -> None:
         for values in (request.args, request.form):
             if any("\x00" in value for _key, value in values.items(multi=True)):
                 abort(400)
+        # Flask-WTF reads a JSON body as the form: it must look like one (no list, number, ...).
+        # The JSON API (/api/, with its own schemas) is not a form and is left alone.
+        submitted = (
+            request.is_json
+            and request.method in SUBMIT_METHODS
+            and not request.path.startswith("/api/")
+        )
+        if submitted and not _form_like(request.get_json(silent=True)):
+            abort(400)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

@@ -15,7 +15,7 @@ from matchmaker.models import (
     SpecialisedLevel,
     ViewAction,
 )
-from matchmaker.services import consent, firm_browser
+from matchmaker.services import consent, firm_browser, innovation_score
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matchmaker.services.firm_browser import FirmFilter
 from matchmaker.services.firm_profiles import profile_of
@@ -219,3 +219,21 @@ def test_product_checks_mark_unconsented_rules(db, bank, fields):
         "high_tech": "unconsented",
     }
     assert not check.verdict.eligible
+
+
+@pytest.mark.parametrize(
+    ("years", "expected"),
+    [
+        ([(2023, 1000, 60), (2024, 1300, 90)], Decimal("6.92")),  # 90 / 1300, two decimals
+        ([(2023, 1000, 60), (2024, 0, 40)], None),  # the latest year has no revenue
+        ([], None),
+    ],
+)
+def test_rd_intensity_on_the_firm_page_is_the_scores_raw_value(db, bank, years, expected):
+    shown = firm(BASIC | INNO, years=years)
+    profile = profile_of(shown.organisation_id)
+    innovation_score.compute_score(profile)
+    raw = {r["key"]: r["raw"] for r in profile.score_breakdown["indicators"]}["rd_intensity"]
+    page = firm_browser.firm_page(actor=bank, firm_org_id=shown.organisation_id)
+    assert page.firm.innovation.rd_intensity == expected
+    assert raw == (None if expected is None else float(expected))

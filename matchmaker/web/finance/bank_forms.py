@@ -6,11 +6,12 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, HiddenField, SelectField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from matchmaker.services.firm_browser import FirmFilter
 from matchmaker.services.firm_shortlist import NOTE_MAX
+from matchmaker.web.finance.fields import AmountField
 
 MAX_AMOUNT = Decimal("999999999")
 SCORE_BAND_CHOICES = [
@@ -25,10 +26,8 @@ SORT_CHOICES = [
     ("name", _l("按企业名称")),
     ("fit", _l("按与本行产品的匹配度")),
 ]
-_AMOUNT = [
-    Optional(),
-    NumberRange(min=0, max=MAX_AMOUNT, message=_l("请填写 0 到 999999999 之间的金额。")),
-]
+_AMOUNT_MESSAGE = _l("请填写 0 到 999999999 之间的金额。")
+_AMOUNT = [Optional(), NumberRange(min=0, max=MAX_AMOUNT, message=_AMOUNT_MESSAGE)]
 
 
 class FirmFilterForm(FlaskForm):
@@ -42,8 +41,12 @@ class FirmFilterForm(FlaskForm):
     band = SelectField(_l("创新积分"), choices=SCORE_BAND_CHOICES, default="")
     high_tech = BooleanField(_l("高新技术企业"))
     specialised = BooleanField(_l("专精特新"))
-    need_min = DecimalField(_l("融资需求不低于（万元）"), places=None, validators=_AMOUNT)
-    need_max = DecimalField(_l("融资需求不高于（万元）"), places=None, validators=_AMOUNT)
+    need_min = AmountField(
+        _l("融资需求不低于（万元）"), places=None, validators=_AMOUNT, message=_AMOUNT_MESSAGE
+    )
+    need_max = AmountField(
+        _l("融资需求不高于（万元）"), places=None, validators=_AMOUNT, message=_AMOUNT_MESSAGE
+    )
     active = BooleanField(_l("近 12 个月有揭榜或技术合同"))
     sort = SelectField(_l("排序"), choices=SORT_CHOICES, default="score")
     product = SelectField(

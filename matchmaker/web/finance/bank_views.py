@@ -30,6 +30,7 @@ from matchmaker.web.policy import is_safe_next, permission_required
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 320, 160, 14
+MAX_PAGE = 10_000
 
 
 def _not_a_verified_bank(error: PermissionDenied, template: str, **context: Any) -> tuple[str, int]:
@@ -44,6 +45,11 @@ def _filter_form() -> FirmFilterForm:
     products = firm_browser.bank_products(current_user)
     form.product.choices = [(0, _("不选择")), *((p.id, p.name) for p in products)]
     return form
+
+
+def _page_arg() -> int:
+    """The page asked for, 1 to MAX_PAGE ("abc", -1 and 10**30 are no page)."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 def _back(default: str) -> Response:
@@ -63,9 +69,7 @@ def list_firms() -> str | tuple[str, int]:
     valid = form.validate()
     criteria = form.criteria()
     try:
-        page = firm_browser.browse(
-            actor=current_user, criteria=criteria, page=request.args.get("page", 1, type=int)
-        )
+        page = firm_browser.browse(actor=current_user, criteria=criteria, page=_page_arg())
     except ValidationFailed as error:  # the product was withdrawn meanwhile
         apply_errors(form, error)
         valid = False

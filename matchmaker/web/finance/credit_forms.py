@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -20,6 +19,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.services.financing_needs import FinancingNeedData
 from matchmaker.services.loan_products import ProductData
+from matchmaker.web.finance.fields import AmountField
 from matchmaker.web.finance_labels import (
     COLLATERAL_LABELS,
     CREDIT_REJECTION_LABELS,
@@ -52,12 +52,12 @@ def collateral_values(bits: int) -> list[int]:
     return [int(flag) for flag in COLLATERAL_LABELS if bits & flag]
 
 
-def _decimal(label: object, places: int = 2, **kwargs: object) -> DecimalField:
-    return DecimalField(
+def _decimal(label: object, places: int = 2, **kwargs: object) -> AmountField:
+    return AmountField(
         label,
         places=places,
         validators=[InputRequired(_NUMBER)],
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -87,7 +87,7 @@ class ProductForm(FlaskForm):
     field_ids = MultiCheckboxField(
         _l("支持的行业"), coerce=int, choices=[], description=_l("不选表示不限行业。")
     )
-    min_score = DecimalField(
+    min_score = AmountField(
         _l("创新积分门槛"),
         places=0,
         validators=[Optional()],
@@ -188,7 +188,7 @@ class AnswerForm(FlaskForm):
 class ApproveForm(FlaskForm):
     """Credit approved: amount and product."""
 
-    amount_wan = DecimalField(
+    amount_wan = AmountField(
         _l("授信金额（万元）"),
         places=2,
         validators=[
@@ -217,7 +217,7 @@ class RejectForm(FlaskForm):
 class DisburseForm(FlaskForm):
     """The loan paid out."""
 
-    amount_wan = DecimalField(
+    amount_wan = AmountField(
         _l("放款金额（万元）"),
         places=2,
         validators=[

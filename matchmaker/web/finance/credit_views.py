@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matchmaker.extensions import db
-from matchmaker.models import FinancingNeed, LoanProduct
+from matchmaker.models import FinancingNeed, LoanProduct, ProductKind
 from matchmaker.permissions import (
     Permission,
     can_manage_product,
@@ -37,6 +37,7 @@ from matchmaker.web.finance.credit_forms import (
     collateral_values,
 )
 from matchmaker.web.i18n import select_locale
+from matchmaker.web.ids import to_id
 from matchmaker.web.pipeline.views import refused
 from matchmaker.web.policy import permission_required, public
 
@@ -70,7 +71,9 @@ def _product_form(product: LoanProduct | None = None, *, submitted: bool = True)
 def products() -> str:
     """The public catalogue: published products of verified banks."""
     kind = request.args.get("kind") or None
-    bank_id = request.args.get("bank", type=int)
+    if kind not in {k.value for k in ProductKind}:
+        kind = None
+    bank_id = to_id(request.args.get("bank"))
     return render_template(
         "finance/products.html",
         items=loan_products.public_products(kind=kind, bank_id=bank_id),

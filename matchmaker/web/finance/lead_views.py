@@ -39,6 +39,7 @@ from matchmaker.web.finance.credit_forms import (
     RejectForm,
 )
 from matchmaker.web.finance.credit_views import invalid_form
+from matchmaker.web.ids import to_id
 from matchmaker.web.pipeline.views import refused
 from matchmaker.web.policy import login_required, permission_required
 
@@ -58,10 +59,12 @@ def leads_list() -> str:
 
 
 def _meeting_arg(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
+    if not raw:
+        return None
+    meeting_id = to_id(raw)
+    if meeting_id is None:
         abort(404)
+    return meeting_id
 
 
 @bp.route("/firms/<int:firm_id>/lead", methods=["GET", "POST"])

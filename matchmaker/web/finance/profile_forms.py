@@ -8,10 +8,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.i18n import translations
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     FieldList,
     Form,
@@ -24,10 +24,11 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from matchmaker.services.consent import DURATIONS
 from matchmaker.services.firm_profiles import ProfileData, YearData
+from matchmaker.web.finance.fields import AmountField
 from matchmaker.web.finance_labels import (
     CONSENT_SCOPE_LABELS,
     FIRM_SIZE_LABELS,
@@ -39,17 +40,8 @@ YEAR_ROWS = 3
 MAX_YEAR_ROWS = 10
 
 
-def _finite(form: Any, field: Any) -> None:
-    """NaN and infinity parse as decimals but are no amount (and break comparisons)."""
-    if field.data is not None and not Decimal(field.data).is_finite():
-        raise StopValidation(_l("请填写不小于 0 的金额（万元）。"))
-
-
-_WAN = [
-    Optional(),
-    _finite,
-    NumberRange(min=0, max=999_999_999_999, message=_l("请填写不小于 0 的金额（万元）。")),
-]
+_WAN_MESSAGE = _l("请填写不小于 0 的金额（万元）。")
+_WAN = [Optional(), NumberRange(min=0, max=999_999_999_999, message=_WAN_MESSAGE)]
 _COUNT = [
     InputRequired(_l("请填写数量（没有请填 0）。")),
     NumberRange(min=0, max=1_000_000, message=_l("请填写不小于 0 的整数。")),
@@ -59,9 +51,15 @@ _COUNT = [
 class YearForm(Form):
     """One financial year (a sub-form: the outer form carries the CSRF token)."""
 
+    class Meta:
+        def get_translations(self, form: Form) -> object:
+            """WTForms' own messages ("not a valid integer") in the user's language, as in
+            a FlaskForm (a plain Form would answer in English)."""
+            return translations
+
     year = IntegerField(_l("年度"), validators=[Optional()])
-    revenue_wan = DecimalField(_l("营业收入（万元）"), places=2, validators=_WAN)
-    rd_spend_wan = DecimalField(_l("研发投入（万元）"), places=2, validators=_WAN)
+    revenue_wan = AmountField(_l("营业收入（万元）"), validators=_WAN, message=_WAN_MESSAGE)
+    rd_spend_wan = AmountField(_l("研发投入（万元）"), validators=_WAN, message=_WAN_MESSAGE)
 
     def is_blank(self) -> bool:
         """No amount typed in this row (it is ignored, even with its prefilled year)."""
