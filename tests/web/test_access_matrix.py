@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask
 
 from matchmaker import create_app
 from matchmaker.config import TestConfig
@@ -254,19 +254,6 @@ PLACEHOLDERS = {
     "registration_id": 999_999,
     "version": 999_999,
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def _rules(app: Flask) -> dict[str, object]:

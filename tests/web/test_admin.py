@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
 
 from matchmaker.extensions import db as _db
 from matchmaker.models import AuditLog, Organisation, OrgStatus, User
@@ -14,19 +13,6 @@ from matchmaker.models.audit import AppendOnlyError
 from matchmaker.services.audit import record_audit
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def audit_rows(action: str | None = None) -> list[AuditLog]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 
 from matchmaker.extensions import db
 from matchmaker.models import AlertDelivery, AlertFrequency, Subscription, SubscriptionKind
@@ -13,19 +12,6 @@ from tests.factories import make_user
 from tests.services.test_alerts import FIBRE, publish_need, publish_result
 
 FIBRE_NEED = ("碳纤维复合材料成型", "需要碳纤维复合材料的低成本热压成型工艺。")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender, **extra):
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture

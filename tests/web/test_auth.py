@@ -7,7 +7,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask
 from itsdangerous import TimestampSigner
 
 from matchmaker.extensions import db as _db
@@ -20,19 +20,6 @@ from tests.factories import PASSWORD, make_user
 VALID_CODE = "91350100M000100Y43"  # a published, valid unified social credit code
 GOOD_PASSWORD = "blue mango parachute 17"
 LOGIN_ERROR = "邮箱或密码不正确，或账号已停用。"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def row_counts() -> dict[str, int]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 
 from matchmaker.extensions import db as _db
@@ -35,19 +35,6 @@ HOSTILE: dict[str, object] = {
     "two-values": ["first", "second"],
     "file-upload": "FILE",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def row_counts() -> dict[str, int]:

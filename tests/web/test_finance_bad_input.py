@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
 from flask.testing import FlaskClient
 
 from matchmaker.extensions import db
@@ -46,19 +45,6 @@ BAD: dict[str, list[Any]] = {
 }
 #: Messages a user must never see: WTForms' English defaults (the page is in Chinese).
 ENGLISH_DEFAULTS = ("Not a valid", "Invalid Choice", "This field is required", "Invalid input")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def snapshot() -> dict[str, list[tuple[str, ...]]]:

@@ -18,10 +18,7 @@ from matchmaker.models import ConsentScope
 from matchmaker.services import consent, innovation_score
 from matchmaker.services.firm_profiles import profile_of
 from tests.conftest import log_in
-from tests.web.test_finance_bad_input import (  # noqa: F401  (the fixture, by name)
-    _fresh_globals_per_request,
-    finance_world,
-)
+from tests.web.test_finance_bad_input import finance_world  # noqa: F401  (a fixture, by name)
 
 TEMPLATES = Path(__file__).parents[2] / "templates" / "finance"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask, g, request_started, url_for
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
@@ -48,19 +48,6 @@ HOME_AND_MARKET = {
     "market.results",
     "market.organisation",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture

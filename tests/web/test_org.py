@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
 
 from matchmaker.models import Invitation
 from matchmaker.permissions import can_invite_to, can_publish
 from tests.factories import OrganisationFactory, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.mark.parametrize("verified", [True, False])

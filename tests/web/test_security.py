@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started, url_for
+from flask import Flask, url_for
 
 from matchmaker import create_app
 from matchmaker.config import Config, TestConfig
@@ -34,19 +34,6 @@ PLACEHOLDERS = {
     "token": "no-such-token",
     "filename": "css/app.css",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_globals_per_request(app: Flask):
-    """The session-wide app context shares `g` across requests; start each request clean."""
-
-    def clear(sender: Flask, **extra: object) -> None:
-        for key in list(g):
-            g.pop(key)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def get_urls(app: Flask) -> list[str]:

@@ -15,7 +15,6 @@ from matchmaker.permissions import Permission, can_manage_event, has_permission
 from matchmaker.services import event_scheduling as meetings
 from matchmaker.services import finance_events as events
 from matchmaker.services.errors import (
-    DomainError,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -31,18 +30,11 @@ from matchmaker.web.finance.event_forms import (
     RegisterForm,
     ScheduleForm,
 )
+from matchmaker.web.pipeline.views import refused
 from matchmaker.web.policy import login_required, permission_required, public
 
-Page = Callable[[], str]
 MANAGE = Permission.FINANCE_EVENT_MANAGE
 JOIN = Permission.FINANCE_EVENT_JOIN
-
-
-def _refused(error: DomainError, page: Page) -> tuple[str, int]:
-    """A refused step: the page again with the reason (403 refused, 409 wrong state)."""
-    db.session.rollback()
-    flash(str(error) or _("不能执行这个操作。"), "warning")
-    return page(), 403 if isinstance(error, PermissionDenied) else 409
 
 
 def _managed(event_id: int) -> FinanceEvent:
@@ -124,7 +116,7 @@ def register_event(event_id: int) -> Response | str | tuple[str, int]:
         apply_errors(form, error)
         return _render_event(event, form), 400
     except (InvalidTransition, PermissionDenied) as error:
-        return _refused(error, lambda: _render_event(event, form))
+        return refused(error, lambda: _render_event(event, form))
     db.session.commit()
     flash(_("报名成功。主办方生成洽谈安排后会通知你。"), "success")
     return redirect(url_for("finance.show_event", event_id=event.id))
@@ -142,7 +134,7 @@ def withdraw_registration(event_id: int) -> Response | tuple[str, int]:
     except NotFound:
         abort(404)
     except (InvalidTransition, PermissionDenied) as error:
-        return _refused(error, lambda: _render_event(event))
+        return refused(error, lambda: _render_event(event))
     db.session.commit()
     flash(_("已取消报名。"), "success")
     return redirect(url_for("finance.show_event", event_id=event.id))
@@ -207,7 +199,7 @@ def new_event() -> Response | str | tuple[str, int]:
         apply_errors(form, error)
         return _render_form(form), 400
     except PermissionDenied as error:
-        return _refused(error, lambda: _render_form(form))
+        return refused(error, lambda: _render_form(form))
     db.session.commit()
     flash(_("已保存为草稿。发布后银行和企业即可报名。"), "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
@@ -230,7 +222,7 @@ def edit_event(event_id: int) -> Response | str | tuple[str, int]:
         apply_errors(form, error)
         return _render_form(form, event), 400
     except InvalidTransition as error:
-        return _refused(error, lambda: _render_form(form, event))
+        return refused(error, lambda: _render_form(form, event))
     db.session.commit()
     flash(_("已保存。"), "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
@@ -266,7 +258,7 @@ def _step(event_id: int, step: Callable[[FinanceEvent], None], message: str) -> 
     except NotFound:
         abort(404)
     except (InvalidTransition, PermissionDenied) as error:
-        return _refused(error, lambda: _render_manage(event))
+        return refused(error, lambda: _render_manage(event))
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
@@ -305,7 +297,7 @@ def cancel_event(event_id: int) -> Response | tuple[str, int]:
     try:
         events.cancel_event(actor=current_user, event=event, reason=form.reason.data or "")
     except InvalidTransition as error:
-        return _refused(error, lambda: _render_manage(event, cancel=form))
+        return refused(error, lambda: _render_manage(event, cancel=form))
     db.session.commit()
     flash(_("对接会已取消，已通知报名机构。"), "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
@@ -326,7 +318,7 @@ def schedule_event(event_id: int) -> Response | tuple[str, int]:
         apply_errors(form, error)
         return _render_manage(event, schedule=form), 400
     except InvalidTransition as error:
-        return _refused(error, lambda: _render_manage(event, schedule=form))
+        return refused(error, lambda: _render_manage(event, schedule=form))
     db.session.commit()
     flash(_("已生成 %(n)d 场洽谈建议，已通知报名机构。", n=len(created)), "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
@@ -342,7 +334,7 @@ def _meeting_step(meeting_id: int, step: Callable[..., None], message: str) -> A
     try:
         step(actor=current_user, meeting=meeting)
     except InvalidTransition as error:
-        return _refused(error, lambda: _render_manage(meeting.event))
+        return refused(error, lambda: _render_manage(meeting.event))
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("finance.manage_event", event_id=meeting.event_id))
@@ -412,7 +404,7 @@ def record_outcome(meeting_id: int) -> Response | str | tuple[str, int]:
         apply_errors(form, error)
         return page(), 400
     except (InvalidTransition, PermissionDenied) as error:
-        return _refused(error, page)
+        return refused(error, page)
     db.session.commit()
     if lead is not None:
         flash(_("已记录洽谈结果，并向企业发出了对接请求。"), "success")
