@@ -38,10 +38,8 @@ from matchmaker.web.finance.credit_forms import (
 )
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.ids import to_id
-from matchmaker.web.pipeline.views import refused
 from matchmaker.web.policy import permission_required, public
-
-Page = Callable[[], str]
+from matchmaker.web.refusals import Page, refused
 
 
 def invalid_form(form: object, error: ValidationFailed, page: Page) -> tuple[str, int]:

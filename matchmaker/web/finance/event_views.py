@@ -30,8 +30,8 @@ from matchmaker.web.finance.event_forms import (
     RegisterForm,
     ScheduleForm,
 )
-from matchmaker.web.pipeline.views import refused
 from matchmaker.web.policy import login_required, permission_required, public
+from matchmaker.web.refusals import refused
 
 MANAGE = Permission.FINANCE_EVENT_MANAGE
 JOIN = Permission.FINANCE_EVENT_JOIN

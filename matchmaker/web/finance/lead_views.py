@@ -40,8 +40,8 @@ from matchmaker.web.finance.credit_forms import (
 )
 from matchmaker.web.finance.credit_views import invalid_form
 from matchmaker.web.ids import to_id
-from matchmaker.web.pipeline.views import refused
 from matchmaker.web.policy import login_required, permission_required
+from matchmaker.web.refusals import refused
 
 
 @bp.get("/leads", endpoint="leads")

@@ -31,9 +31,10 @@ from matchmaker.web.pipeline.forms import (
     ReasonForm,
     TrialForm,
 )
-from matchmaker.web.pipeline.views import bp, refused
+from matchmaker.web.pipeline.views import bp
 from matchmaker.web.pipeline_labels import days_until
 from matchmaker.web.policy import accepts_files, login_required
+from matchmaker.web.refusals import refused
 
 
 def _adoption(adoption_id: int) -> AdoptionRequest:

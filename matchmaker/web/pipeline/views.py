@@ -15,7 +15,6 @@ from matchmaker.permissions import can_manage_challenge, is_panel_member
 from matchmaker.services import accounts, applications, challenges, panels
 from matchmaker.services.challenge_states import members
 from matchmaker.services.errors import (
-    DomainError,
     InvalidTransition,
     NotFound,
     PermissionDenied,
@@ -31,17 +30,9 @@ from matchmaker.web.pipeline.forms import (
 )
 from matchmaker.web.pipeline_labels import PIPELINE_STAGES
 from matchmaker.web.policy import login_required
+from matchmaker.web.refusals import refused
 
 bp = Blueprint("pipeline", __name__)
-
-Page = Callable[[], str]
-
-
-def refused(error: DomainError, page: Page) -> tuple[str, int]:
-    """An illegal transition (409) or a refused action (403): the page again, with the reason."""
-    db.session.rollback()
-    flash(str(error) or _("不能执行这个操作。"), "warning")
-    return page(), 403 if isinstance(error, PermissionDenied) else 409
 
 
 def _managed(challenge_id: int) -> Challenge:
