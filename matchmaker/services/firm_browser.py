@@ -188,9 +188,15 @@ def _select(f: FirmFilter, now: datetime) -> tuple[sa.Select, Any]:
 
 
 def firm_rows(
-    *, actor: User, criteria: FirmFilter, offset: int = 0, limit: int = PER_PAGE
+    *,
+    actor: User,
+    criteria: FirmFilter,
+    offset: int = 0,
+    limit: int = PER_PAGE,
+    with_activity: bool = True,
 ) -> tuple[list[FirmRow], int]:
-    """A window of the filtered firms in the chosen order, and how many match."""
+    """A window of the filtered firms in the chosen order, and how many match; the platform
+    activity (several queries a firm) only when asked for (the export shows it, the list not)."""
     bank_id = bank_org_id(actor)
     product = _own_product(actor, criteria.product_id) if criteria.sort == "fit" else None
     stmt, visible_score = _select(criteria, utcnow())
@@ -202,7 +208,7 @@ def firm_rows(
             order = [visible_score.is_(None), visible_score.desc(), *order]
         window = db.session.execute(stmt.order_by(*order).offset(offset).limit(limit)).all()
         accesses = accesses_of(window)
-        views = views_of(accesses)
+        views = views_of(accesses, with_activity=with_activity)
     else:
         ranked = db.session.execute(
             stmt.order_by(Organisation.name, Organisation.id).limit(MAX_RANKED)
@@ -219,7 +225,7 @@ def firm_rows(
 
         chosen = sorted(range(len(views)), key=rank)[offset : offset + limit]
         accesses = [accesses[i] for i in chosen]
-        views = [add_activity(views[i]) for i in chosen]
+        views = [add_activity(views[i]) if with_activity else views[i] for i in chosen]
     listed = shortlisted_ids(bank_id, [v.organisation.id for v in views])
     rows = []
     for access, view in zip(accesses, views, strict=True):
@@ -236,7 +242,11 @@ def browse(
     """A page of consenting firms matching the criteria (a list is not a look: no log)."""
     page = max(1, page)
     rows, total = firm_rows(
-        actor=actor, criteria=criteria, offset=(page - 1) * per_page, limit=per_page
+        actor=actor,
+        criteria=criteria,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        with_activity=False,
     )
     return ListPage(rows, page, per_page, total)  # type: ignore[arg-type]
 

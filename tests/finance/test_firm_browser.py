@@ -237,3 +237,14 @@ def test_rd_intensity_on_the_firm_page_is_the_scores_raw_value(db, bank, years, 
     page = firm_browser.firm_page(actor=bank, firm_org_id=shown.organisation_id)
     assert page.firm.innovation.rd_intensity == expected
     assert raw == (None if expected is None else float(expected))
+
+
+@pytest.mark.parametrize("sort", ["score", "fit"])
+def test_the_list_skips_platform_activity_that_only_the_export_shows(db, bank, sort):
+    make_firm(scopes=int(ConsentScope.BASIC | ConsentScope.ACTIVITY))
+    product = make_product(bank)
+    criteria = FirmFilter(sort=sort, product_id=product.id if sort == "fit" else None)
+    (listed,) = firm_browser.browse(actor=bank, criteria=criteria).items
+    assert listed.firm.activity is None
+    (exported,), _total = firm_browser.firm_rows(actor=bank, criteria=criteria)
+    assert exported.firm.activity is not None
