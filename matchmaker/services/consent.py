@@ -221,6 +221,16 @@ def views_of(organisation_id: int, *, limit: int = 200) -> list[ProfileView]:
     )
 
 
+def view_count_since(organisation_id: int, since: datetime) -> int:
+    """How many bank looks the firm's log holds since a time (the dashboard's count)."""
+    count = db.session.scalar(
+        sa.select(sa.func.count(ProfileView.id)).where(
+            ProfileView.firm_org_id == organisation_id, ProfileView.created_at >= since
+        )
+    )
+    return int(count or 0)
+
+
 def view_counts_by_bank(organisation_id: int) -> list[tuple[Organisation, int, datetime]]:
     """(bank, number of looks, last look) for the firm's summary, most recent first."""
     rows = db.session.execute(

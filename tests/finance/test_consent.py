@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from matchmaker.models import ConsentScope, ProfileView, ViewAction
+from matchmaker.models.base import utcnow
 from matchmaker.services import consent
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.factories import make_user
@@ -90,3 +93,15 @@ def test_bad_grants_are_refused(db):
         consent.revoke(actor=firm)
     with pytest.raises(PermissionDenied):
         consent.grant(actor=make_user("bank"), scopes=ConsentScope.BASIC, days=30)
+
+
+def test_view_count_since_counts_only_the_window(db):
+    firm = make_firm()
+    bank = make_user("bank")
+    for _ in range(2):
+        consent.open_firm(actor=bank, firm_org_id=firm.organisation_id)
+    oldest = consent.views_of(firm.organisation_id)[-1]
+    oldest.created_at = utcnow() - timedelta(days=40)
+    db.session.flush()
+    assert consent.view_count_since(firm.organisation_id, utcnow() - timedelta(days=30)) == 1
+    assert consent.view_count_since(firm.organisation_id, utcnow() - timedelta(days=50)) == 2

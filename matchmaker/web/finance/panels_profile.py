@@ -5,10 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from matchmaker.extensions import db
-from matchmaker.models import ProfileView
 from matchmaker.models.base import utcnow
 from matchmaker.services import consent, firm_profiles
 
@@ -23,15 +19,10 @@ def enterprise_panel(user: Any) -> dict[str, Any]:
         return {}
     profile = firm_profiles.profile_of(org_id)
     since = utcnow() - timedelta(days=VIEW_WINDOW_DAYS)
-    views = db.session.scalar(
-        sa.select(sa.func.count(ProfileView.id)).where(
-            ProfileView.firm_org_id == org_id, ProfileView.created_at >= since
-        )
-    )
     return {
         "profile": profile,
         "completeness": firm_profiles.completeness(profile),
         "grant": consent.live_grant(org_id),
-        "views_30d": int(views or 0),
+        "views_30d": consent.view_count_since(org_id, since),
         "view_window_days": VIEW_WINDOW_DAYS,
     }
