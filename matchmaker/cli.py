@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -17,7 +19,23 @@ from matchmaker.extensions import db
 from matchmaker.services.errors import ValidationFailed
 
 if TYPE_CHECKING:
-    from matchmaker.services.alerts import AlertLinks
+    from matchmaker.services.market.alerts import AlertLinks
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def transactional(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command in the app context as one unit of work: commit at its end, or roll back."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        from matchmaker.services.platform import uow
+
+        with uow.scope():
+            return command(*args, **kwargs)
+
+    return with_appcontext(run)
 
 
 @click.group(cls=FlaskGroup, create_app=lambda: create_app())
@@ -35,7 +53,7 @@ def seed_group() -> None:
 @click.option("--reset", is_flag=True, help="Delete all data first, then load the demo data.")
 @click.option("--if-empty", is_flag=True, help="Load only when the database has no data yet.")
 @click.option("--force", is_flag=True, help="Allow loading demo data in production.")
-@with_appcontext
+@transactional
 def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
     """Load deterministic demo organisations and users (development only)."""
     from matchmaker import seed
@@ -53,11 +71,9 @@ def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
             return
         raise click.ClickException("The database is not empty: use --reset to replace its data.")
     counts = seed.load_demo(echo=click.echo)
-    db.session.commit()
     from matchmaker.services import matching
 
     state = matching.rebuild_index()
-    db.session.commit()
     click.echo(
         f"Loaded {counts['organisations']} organisations and {counts['users']} users; "
         f"recommender index generation {state.generation} with {state.documents} listings."
@@ -73,10 +89,10 @@ def users_group() -> None:
 @users_group.command("create-admin")
 @click.argument("email")
 @click.option("--name", default="", help="Display name (defaults to the e-mail address).")
-@with_appcontext
+@transactional
 def create_admin_command(email: str, name: str) -> None:
     """Create an administrator; the password comes from MATCHMAKER_ADMIN_PASSWORD or a prompt."""
-    from matchmaker.services.users import create_admin
+    from matchmaker.services.accounts.users import create_admin
 
     password = os.environ.get("MATCHMAKER_ADMIN_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
@@ -84,9 +100,7 @@ def create_admin_command(email: str, name: str) -> None:
     try:
         user = create_admin(email=email, password=password, name=name)
     except ValidationFailed as error:
-        db.session.rollback()
         raise click.ClickException("; ".join(" ".join(m) for m in error.errors.values())) from error
-    db.session.commit()
     click.echo(f"Created administrator {user.email} (id {user.id}).")
 
 
@@ -106,12 +120,12 @@ def listings_group() -> None:
     help="Listing type (default: results for universities and institutes, needs otherwise).",
 )
 @click.option("--as", "as_email", default=None, help="E-mail of the acting member.")
-@with_appcontext
+@transactional
 def listings_import(file: Path, org_id: int, kind: str | None, as_email: str | None) -> None:
     """Create drafts from a filled template (.xlsx) or CSV: all rows or none."""
     from matchmaker.models import Organisation
-    from matchmaker.services import excel
     from matchmaker.services.errors import NotFound
+    from matchmaker.services.market import excel
 
     org = db.session.get(Organisation, org_id)
     if org is None:
@@ -135,23 +149,20 @@ def listings_import(file: Path, org_id: int, kind: str | None, as_email: str | N
     if not report.ok:
         for problem in report.problems():
             click.echo(f"  row {problem.row} · {problem.column}: {problem.message}", err=True)
-        db.session.rollback()
         raise click.ClickException(
             f"{len(report.bad_rows)} of {report.checked} rows have errors; nothing was imported."
         )
     created = excel.create_drafts(actor=actor, report=report)
-    db.session.commit()
     click.echo(f"Created {len(created)} draft {kind} for {org.name} (as {actor.email}).")
 
 
 @listings_group.command("expire")
-@with_appcontext
+@transactional
 def listings_expire() -> None:
     """Remind owners 14 days ahead and expire unconfirmed listings (safe to run from cron)."""
-    from matchmaker.services.listings import expire_listings
+    from matchmaker.services.market.listings import expire_listings
 
     counts = expire_listings()
-    db.session.commit()
     click.echo(f"Reminded {counts['reminded']}, expired {counts['expired']}.")
 
 
@@ -229,7 +240,7 @@ def recommender_evaluate(items: Path, qrels: Path, k: int, as_json: bool) -> Non
 
 
 @recommender_group.command("rebuild")
-@with_appcontext
+@transactional
 def recommender_rebuild() -> None:
     """Fit the index on every public listing, write a new artifact, bump the generation."""
     from matchmaker.services import matching
@@ -241,7 +252,6 @@ def recommender_rebuild() -> None:
             bar.update(done - bar.pos)
 
         state = matching.rebuild_index(progress=progress)
-    db.session.commit()
     click.echo(
         f"Index generation {state.generation}: {state.documents} documents "
         f"in {state.build_seconds:.1f} s ({state.artifact})."
@@ -271,7 +281,7 @@ def alert_links() -> AlertLinks:
     """Absolute links for digests sent outside a request (host from MATCHMAKER_SERVER_NAME)."""
     from flask import url_for
 
-    from matchmaker.services.alerts import AlertLinks
+    from matchmaker.services.market.alerts import AlertLinks
 
     def search(kind: str, criteria: dict[str, object]) -> str:
         endpoint = "market.results" if kind == "result" else "market.needs"
@@ -300,14 +310,16 @@ def alert_links() -> AlertLinks:
 @with_appcontext
 def alerts_send(frequency: str) -> None:
     """Send every due digest of new matches, each match once (safe to run from cron)."""
-    from matchmaker.services.alerts import send_due
+    from matchmaker.services.market.alerts import send_due
 
     if not current_app.config.get("SERVER_NAME") and current_app.config["ENV_NAME"] == "production":
         raise click.ClickException(
             "Set MATCHMAKER_SERVER_NAME (the public host name): digests carry absolute links."
         )
-    db.session.commit()  # send_due commits per subscription: start with nothing pending
-    with current_app.test_request_context():  # url_for with SERVER_NAME and the URL scheme
+    from matchmaker.services.platform import uow
+
+    # url_for with SERVER_NAME and the URL scheme; the exit code comes after the commit
+    with current_app.test_request_context(), uow.scope():
         counts = send_due(links=alert_links(), frequency=frequency)
     click.echo(
         f"Sent {counts['subscriptions']} digests with {counts['matches']} matches; "
@@ -331,7 +343,7 @@ def jobs_work(once: bool, interval: float) -> None:
     import time
 
     import matchmaker.jobs  # noqa: F401 - registers the handlers
-    from matchmaker.services import jobs
+    from matchmaker.services.platform import jobs
 
     click.echo(f"Worker {jobs.worker_name()} waiting for jobs (Ctrl-C to stop).")
     while True:
@@ -349,7 +361,7 @@ def jobs_work(once: bool, interval: float) -> None:
 @with_appcontext
 def jobs_list(limit: int) -> None:
     """The latest jobs and their state."""
-    from matchmaker.services import jobs
+    from matchmaker.services.platform import jobs
 
     for job in jobs.recent(limit=limit):
         click.echo(
@@ -365,13 +377,12 @@ def challenges_group() -> None:
 
 
 @challenges_group.command("tick")
-@with_appcontext
+@transactional
 def challenges_tick() -> None:
     """Close due application windows, remind and flag trials (safe to run from cron)."""
-    from matchmaker.services.challenges import tick
+    from matchmaker.services.challenges.challenges import tick
 
     counts = tick()
-    db.session.commit()
     click.echo(
         f"Closed {counts['closed']} challenges; reminded {counts['trial_reminded']} trials, "
         f"flagged {counts['trial_overdue']} overdue."
@@ -386,24 +397,22 @@ def finance_group() -> None:
 
 @finance_group.command("rescore")
 @click.option("--all", "all_profiles", is_flag=True, help="Recompute every score, not only stale.")
-@with_appcontext
+@transactional
 def finance_rescore(all_profiles: bool) -> None:
     """Recompute the stale 创新积分 (stale inputs, a new formula, an expired certificate)."""
-    from matchmaker.services import innovation_score
+    from matchmaker.services.finance import innovation_score
 
     count = innovation_score.rescore(all_profiles=all_profiles)
-    db.session.commit()
     click.echo(f"Rescored {count} firm profiles.")
 
 
 @finance_group.command("remind")
-@with_appcontext
+@transactional
 def finance_remind() -> None:
     """Remind firms whose consent to banks expires within 7 days (once per grant; cron)."""
-    from matchmaker.services import firm_profiles
+    from matchmaker.services.finance import firm_profiles
 
     count = firm_profiles.remind_expiring_consents()
-    db.session.commit()
     click.echo(f"Reminded {count} firms of expiring consent.")
 
 

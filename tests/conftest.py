@@ -19,6 +19,7 @@ from matchmaker.extensions import db as _db
 from matchmaker.extensions import limiter
 from matchmaker.models import Base, User
 from tests.factories import make_user
+from tests.smtp import deliver_mail
 
 TEST_DATABASE_URL = os.environ.get("MATCHMAKER_TEST_DATABASE_URL")
 
@@ -119,22 +120,60 @@ def login_as(client: FlaskClient, db: object) -> Callable[..., User]:
 
 
 class Outbox(list):
-    """Messages sent through Flask-Mail during a test."""
+    """Messages delivered through Flask-Mail during a test.
+
+    Mail is queued in the job table and delivered by a worker after the commit; reading the
+    outbox first runs the queued mail jobs, as the worker would (which commits the session).
+    """
+
+    def _deliver(self) -> None:
+        deliver_mail()
+
+    def __len__(self) -> int:
+        self._deliver()
+        return super().__len__()
+
+    def __iter__(self):  # noqa: ANN204
+        self._deliver()
+        return super().__iter__()
+
+    def __getitem__(self, index):  # noqa: ANN001, ANN204
+        self._deliver()
+        return super().__getitem__(index)
+
+    def __eq__(self, other: object) -> bool:
+        self._deliver()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def clear(self) -> None:
+        self._deliver()
+        super().clear()
 
 
 @pytest.fixture
 def outbox(app: Flask) -> Iterator[Outbox]:
-    """Record outgoing mail (as if a server were configured) without sending it."""
-    from matchmaker.extensions import mail
+    """Record delivered mail (as if a server were configured) without sending it anywhere."""
+    from flask_mail import email_dispatched
 
     box = Outbox()
+
+    def record(sender: object, message: object, **extra: object) -> None:
+        list.append(box, message)
+
     app.config["MAIL_SERVER"] = "localhost"
-    with mail.record_messages() as recorded:
-        app.extensions["mail"].suppress = True
-        yield recorded  # type: ignore[misc]
-    app.extensions["mail"].suppress = False
-    app.config["MAIL_SERVER"] = None
-    del box
+    app.extensions["mail"].suppress = True
+    email_dispatched.connect(record)
+    try:
+        yield box
+    finally:
+        email_dispatched.disconnect(record)
+        app.extensions["mail"].suppress = False
+        app.config["MAIL_SERVER"] = None
 
 
 @pytest.fixture
@@ -147,7 +186,7 @@ def caplog_json(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 @pytest.fixture
 def fields(db: object) -> dict[str, object]:
     """The key-industry taxonomy (the migration seeds it; create_all does not)."""
-    from matchmaker.services.taxonomy import active_fields, ensure_key_industries
+    from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 
     ensure_key_industries()
     _db.session.commit()

@@ -9,8 +9,8 @@ from matchmaker.extensions import db
 from matchmaker.models import Organisation, OrgKind, OrgStatus, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Role
-from matchmaker.services.credit_code import make_credit_code
-from matchmaker.services.passwords import hash_password
+from matchmaker.services.accounts.credit_code import make_credit_code
+from matchmaker.services.accounts.passwords import hash_password
 
 PASSWORD = "correct horse battery staple"
 
@@ -84,7 +84,7 @@ def publish_result(
     """Create, submit and (by default) approve a result through the services; committed."""
     from decimal import Decimal
 
-    from matchmaker.services import listings
+    from matchmaker.services.market import listings
 
     if len(summary) < 20:
         summary += "本成果已完成验证，具备推广应用条件。"
@@ -115,7 +115,7 @@ def publish_need(owner, admin, fields, title, description, *, field="materials")
     from datetime import timedelta
     from decimal import Decimal
 
-    from matchmaker.services import listings
+    from matchmaker.services.market import listings
 
     need = listings.create_listing(
         actor=owner,

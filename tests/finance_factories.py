@@ -20,7 +20,7 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import consent
+from matchmaker.services.finance import consent
 from tests.factories import make_user
 
 

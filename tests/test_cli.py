@@ -9,7 +9,7 @@ from matchmaker.cli import cli
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Organisation, OrgStatus, User
 from matchmaker.permissions import Role
-from matchmaker.services.accounts import authenticate
+from matchmaker.services.accounts.accounts import authenticate
 
 
 def count(model) -> int:

@@ -25,8 +25,8 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.seed.challenges import CHALLENGE_STATES, challenges_data
-from matchmaker.services.attachments import storage_dir
-from matchmaker.services.challenge_states import CHINA
+from matchmaker.services.challenges.challenge_states import CHINA
+from matchmaker.services.market.attachments import storage_dir
 
 STORED = re.compile(r"[0-9a-f]{32}(\.part)?")
 

@@ -16,7 +16,7 @@ from matchmaker.models import (
     ProfileView,
 )
 from matchmaker.seed.finance import finance_data
-from matchmaker.services import consent
+from matchmaker.services.finance import consent
 
 
 def _all(model):  # noqa: ANN001, ANN202

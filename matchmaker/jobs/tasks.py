@@ -1,12 +1,13 @@
-"""The handlers: each calls one service and commits."""
+"""The handlers: each calls one service; the runner commits the job as one unit of work."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from matchmaker.extensions import db
 from matchmaker.models import Job
-from matchmaker.services import excel, jobs, listings, matching
+from matchmaker.services import matching
+from matchmaker.services.market import excel, listings
+from matchmaker.services.platform import jobs, mail, uow
 
 
 @jobs.handler("recommender.rebuild")
@@ -18,7 +19,6 @@ def rebuild_recommender(job: Job) -> dict[str, Any]:
             jobs.set_progress(job, 0.8 * done / total, f"{done}/{total}")
 
     state = matching.rebuild_index(progress=progress)
-    db.session.commit()
     return {
         "generation": state.generation,
         "documents": state.documents,
@@ -26,12 +26,21 @@ def rebuild_recommender(job: Job) -> dict[str, Any]:
     }
 
 
+@jobs.handler(mail.JOB_NAME)
+def send_mail(
+    job: Job, *, to: list[str], subject: str, body: str, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Deliver one queued e-mail (the outbox); a refused delivery raises and is retried."""
+    sent = mail.deliver(to=to, subject=subject, body=body, headers=headers)
+    # The body may carry a reset or invitation link: keep only who and what once it is out.
+    job.args = {"to": to, "subject": subject}
+    return {"sent": sent, "recipients": len(to)}
+
+
 @jobs.handler("listings.expire")
 def expire_listings(job: Job) -> dict[str, Any]:
     """Remind and expire listings (also run from cron)."""
-    counts = listings.expire_listings()
-    db.session.commit()
-    return counts
+    return listings.expire_listings()
 
 
 @jobs.handler("excel.import")
@@ -51,20 +60,18 @@ def import_listings(
             locale=locale,
             progress=lambda fraction, message: jobs.set_progress(job, fraction, message),
         )
-        db.session.commit()
     except Exception:
         if last_attempt:
             excel.remove_upload(path)
         raise
-    excel.remove_upload(path)
+    uow.after_commit(lambda: excel.remove_upload(path))
     return {**result, "filename": filename}
 
 
 @jobs.handler("finance.rescore")
 def rescore_firms(job: Job, *, all_profiles: bool = False) -> dict[str, Any]:
     """Recompute the stale 创新积分 (queued when an admin changes the formula)."""
-    from matchmaker.services import innovation_score  # noqa: PLC0415  (科技金融, issue 6)
+    from matchmaker.services.finance import innovation_score  # noqa: PLC0415
 
     count = innovation_score.rescore(all_profiles=all_profiles)
-    db.session.commit()
     return {"rescored": count}

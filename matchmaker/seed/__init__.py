@@ -13,7 +13,7 @@ from matchmaker.models import Base, Organisation, User
 from matchmaker.seed.challenges import load_challenges
 from matchmaker.seed.finance import load_finance
 from matchmaker.seed.listings import load_listings
-from matchmaker.services import accounts, organisations, users
+from matchmaker.services.accounts import accounts, organisations, users
 
 
 def demo_data() -> dict[str, Any]:

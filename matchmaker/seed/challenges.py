@@ -39,9 +39,9 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import applications, challenges, conversion, deals, panels
-from matchmaker.services.attachments import storage_dir
-from matchmaker.services.challenge_states import CHINA
+from matchmaker.services.challenges import applications, challenges, conversion, deals, panels
+from matchmaker.services.challenges.challenge_states import CHINA
+from matchmaker.services.market.attachments import storage_dir
 
 CHALLENGE_STATES = (
     "open",

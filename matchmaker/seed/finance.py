@@ -29,8 +29,8 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import (
-    accounts,
+from matchmaker.services.accounts import accounts, organisations
+from matchmaker.services.finance import (
     consent,
     finance_events,
     financing_needs,
@@ -38,9 +38,8 @@ from matchmaker.services import (
     innovation_score,
     leads,
     loan_products,
-    organisations,
 )
-from matchmaker.services.event_scheduling import generate_schedule, record_outcome
+from matchmaker.services.finance.event_scheduling import generate_schedule, record_outcome
 
 SCOPES = {s.name.lower(): s for s in ConsentScope}
 COLLATERAL = {c.name.lower(): c for c in Collateral if c}

@@ -14,8 +14,9 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Mode, Organisation, User
 from matchmaker.models.base import utcnow
-from matchmaker.services import listings, taxonomy
-from matchmaker.services.listings import CHINA, NeedData, ResultData
+from matchmaker.services.market import listings
+from matchmaker.services.market.listings import CHINA, NeedData, ResultData
+from matchmaker.services.platform import taxonomy
 
 #: States a result or need of the demo may end in; "edited" is a listed result whose new
 #: version waits for review while the approved one stays public.

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models.base import utcnow
-from matchmaker.services.challenge_states import DECLINE_LABELS
+from matchmaker.services.challenges.challenge_states import DECLINE_LABELS
 
 IP_LABELS = {
     "owner": _l("发榜方所有"),

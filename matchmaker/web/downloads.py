@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Response, send_file
+from flask import send_file
+from werkzeug.wrappers import Response
 
 
 def send_stored_file(path: Path, *, content_type: str, name: str) -> Response:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.wrappers import Response
 
 security_log = logging.getLogger("matchmaker.security")
 log = logging.getLogger("matchmaker.errors")
@@ -23,7 +24,8 @@ MESSAGES = {
 }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """Whether the client asked for JSON (the API, or an Accept header preferring it)."""
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
@@ -31,13 +33,20 @@ def render_error(code: int, message: object | None = None) -> tuple[Response | s
     """The error page (or JSON body) for an HTTP status code."""
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     text = str(message or default)
-    if _wants_json():
+    if wants_json():
         return jsonify({"error": {"status": code, "title": str(title), "message": text}}), code
     return render_template("errors/error.html", code=code, title=title, message=text), code
 
 
 def register(app: Flask) -> None:
     """Install handlers for HTTP errors, CSRF failures and unexpected exceptions."""
+
+    from matchmaker.services.errors import DomainError
+    from matchmaker.web.refusals import refused
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> tuple[Response | str, int]:
+        return refused(error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, flash, g, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh as refresh_babel
 from flask_login import current_user, logout_user
+from werkzeug.wrappers import Response
 
 from matchmaker import __version__
 from matchmaker.extensions import db, login_manager
 from matchmaker.models import User
 from matchmaker.permissions import TEMPLATE_CHECKS, has_permission
-from matchmaker.services import notifications
-from matchmaker.services.audit import current_ip
-from matchmaker.services.regions import region_label
+from matchmaker.services.platform import notifications, states, uow
+from matchmaker.services.platform.audit import current_ip
+from matchmaker.services.platform.regions import region_label
 from matchmaker.web.challenge_labels import CHALLENGE_LABELS
 from matchmaker.web.finance_labels import FINANCE_LABELS
 from matchmaker.web.i18n import LOCALE_NAMES
@@ -80,6 +81,19 @@ def _form_like(body: object) -> bool:
 
 def register(app: Flask) -> None:
     """Install the hooks on the app."""
+
+    @app.before_request
+    def begin_unit_of_work() -> None:
+        uow.begin()
+
+    # Registered first, so it runs after every other after_request hook.
+    @app.after_request
+    def finish_unit_of_work(response: Response) -> Response:
+        # One transaction per request: kept when the answer is a success or a redirect,
+        # rolled back for every error (a refused step, a 404, a 500).
+        uow.finish(ok=response.status_code < 400)
+        return response
+
     login_manager.user_loader(load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("请先登录。")
@@ -163,7 +177,9 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         {**TEMPLATE_CHECKS, **TEMPLATE_LABELS, **CHALLENGE_LABELS, **PIPELINE_LABELS}
     )
-    app.jinja_env.globals.update({**FINANCE_LABELS, "region_label": region_label})
+    app.jinja_env.globals.update(
+        {**FINANCE_LABELS, "region_label": region_label, "can_step": states.can_step}
+    )
 
     @app.context_processor
     def template_helpers() -> dict[str, object]:

@@ -9,7 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models import MODE_GROUPS, Mode, stage_for_trl
-from matchmaker.services.listings import REASON_LABELS
+from matchmaker.services.market.listings import REASON_LABELS
 from matchmaker.web.listings.forms import MODE_LABELS, PATENT_STATUS
 
 STATUS_LABELS = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.services.challenge_states import DECLINE_LABELS, TRIAL_LABELS
+from matchmaker.services.challenges.challenge_states import DECLINE_LABELS, TRIAL_LABELS
 
 #: The owner's board, in pipeline order.
 PIPELINE_STAGES = ("submitted", "shortlisted", "finalist", "selected", "declined", "withdrawn")

@@ -20,7 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from matchmaker import create_app
 from matchmaker.config import TestConfig
 from matchmaker.extensions import db
-from matchmaker.services.users import create_admin
+from matchmaker.services.accounts.users import create_admin
 from tests.e2e.support import BrowserErrors, Credentials, unavailable
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from matchmaker.extensions import db
 from matchmaker.models import User
 from matchmaker.permissions import Role
-from matchmaker.services.taxonomy import active_fields, ensure_key_industries
+from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from tests.e2e.journey import alert, log_in, navbar, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user, publish_need, publish_result

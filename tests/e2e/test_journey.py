@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import matchmaker
 from matchmaker.extensions import db
 from matchmaker.models import Organisation, User
-from matchmaker.services.credit_code import make_credit_code
+from matchmaker.services.accounts.credit_code import make_credit_code
 from tests.e2e.support import sync_api
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from matchmaker.extensions import db
 from matchmaker.permissions import Role
-from matchmaker.services.taxonomy import ensure_key_industries
+from matchmaker.services.platform.taxonomy import ensure_key_industries
 from tests.e2e.journey import alert, log_in, log_out, navbar, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user

@@ -8,8 +8,8 @@ import pytest
 
 from matchmaker.models import ConsentScope, ProfileView, ViewAction
 from matchmaker.models.base import utcnow
-from matchmaker.services import consent
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.finance import consent
 from tests.factories import make_user
 from tests.finance_factories import expire_consent, make_firm
 

@@ -12,7 +12,7 @@ from matchmaker.models import (
     LoanProduct,
     SpecialisedLevel,
 )
-from matchmaker.services import eligibility
+from matchmaker.services.finance import eligibility
 
 TODAY = date(2026, 11, 25)
 

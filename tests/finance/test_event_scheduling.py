@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from matchmaker.services.event_scheduling import (
+from matchmaker.services.finance.event_scheduling import (
     Candidate,
     best_pairs,
     propose,

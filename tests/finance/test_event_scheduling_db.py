@@ -17,9 +17,9 @@ from matchmaker.models import (
     Notification,
     ProductStatus,
 )
-from matchmaker.services import event_scheduling as meetings
-from matchmaker.services import finance_events as events
 from matchmaker.services.errors import InvalidTransition, NotFound, ValidationFailed
+from matchmaker.services.finance import event_scheduling as meetings
+from matchmaker.services.finance import finance_events as events
 from tests.factories import make_user
 from tests.finance.test_events import event_world, meeting_between
 from tests.finance_factories import make_financing_need, make_firm, make_product

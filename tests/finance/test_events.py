@@ -25,14 +25,14 @@ from matchmaker.models import (
     ProductKind,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import event_scheduling as meetings
-from matchmaker.services import finance_events as events
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.finance import event_scheduling as meetings
+from matchmaker.services.finance import finance_events as events
 from tests.factories import OrganisationFactory, UserFactory, make_user
 from tests.finance_factories import make_financing_need, make_firm, make_product
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from matchmaker.extensions import db
 from matchmaker.models import CreditRejection, FinancingStatus, Lead, LeadStatus, ProductStatus
-from matchmaker.services import consent, finance_stats
+from matchmaker.services.finance import consent, finance_stats
 from tests.factories import make_user
 from tests.finance_factories import expire_consent, make_financing_need, make_firm, make_product
 

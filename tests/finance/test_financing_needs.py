@@ -17,14 +17,14 @@ from matchmaker.models import (
     FinancingStatus,
     ProductStatus,
 )
-from matchmaker.services import financing_needs
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.financing_needs import FinancingNeedData
+from matchmaker.services.finance import financing_needs
+from matchmaker.services.finance.financing_needs import FinancingNeedData
 from tests.factories import make_user
 from tests.finance_factories import make_firm, make_product, make_profile
 

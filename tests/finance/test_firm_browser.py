@@ -15,10 +15,10 @@ from matchmaker.models import (
     SpecialisedLevel,
     ViewAction,
 )
-from matchmaker.services import consent, firm_browser, innovation_score
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
-from matchmaker.services.firm_browser import FirmFilter
-from matchmaker.services.firm_profiles import profile_of
+from matchmaker.services.finance import consent, firm_browser, innovation_score
+from matchmaker.services.finance.firm_browser import FirmFilter
+from matchmaker.services.finance.firm_profiles import profile_of
 from tests.factories import make_user
 from tests.finance_factories import make_financing_need, make_firm, make_product
 from tests.services.challenge_helpers import apply, challenge_world

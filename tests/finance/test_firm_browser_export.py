@@ -8,8 +8,8 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from matchmaker.models import ConsentScope, ViewAction
-from matchmaker.services import consent, firm_export, firm_shortlist
-from matchmaker.services.firm_browser import FirmFilter
+from matchmaker.services.finance import consent, firm_export, firm_shortlist
+from matchmaker.services.finance.firm_browser import FirmFilter
 from tests.factories import make_user
 from tests.finance_factories import expire_consent, make_financing_need, make_firm
 

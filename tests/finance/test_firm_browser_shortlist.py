@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from matchmaker.models import ConsentScope, ShortlistEntry, ViewAction
-from matchmaker.services import consent, firm_shortlist
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.finance import consent, firm_shortlist
 from tests.factories import make_user
 from tests.finance_factories import expire_consent, make_firm
 

@@ -6,7 +6,8 @@ import pytest
 
 from matchmaker.extensions import db as _db
 from matchmaker.models import ConsentScope
-from matchmaker.services import consent, firm_browser, matching
+from matchmaker.services import matching
+from matchmaker.services.finance import consent, firm_browser
 from tests.factories import make_user, publish_need
 from tests.finance_factories import make_firm
 

@@ -25,13 +25,13 @@ from matchmaker.models import (
     ViewAction,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import consent, leads
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     ValidationFailed,
 )
-from matchmaker.services.leads import LEAD_TABLE
+from matchmaker.services.finance import consent, leads
+from matchmaker.services.finance.leads import LEAD_TABLE
 from tests.factories import make_user
 from tests.finance_factories import (
     expire_consent,

@@ -17,14 +17,14 @@ from matchmaker.models import (
     LoanProduct,
     ProductStatus,
 )
-from matchmaker.services import consent, loan_products
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.loan_products import ProductData
+from matchmaker.services.finance import consent, loan_products
+from matchmaker.services.finance.loan_products import ProductData
 from tests.factories import make_user
 from tests.finance_factories import (
     expire_consent,

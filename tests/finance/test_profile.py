@@ -19,17 +19,10 @@ from matchmaker.models import (
     Notification,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import (
-    applications,
-    challenges,
-    consent,
-    conversion,
-    deals,
-    firm_profiles,
-    innovation_score,
-)
+from matchmaker.services.challenges import applications, challenges, conversion, deals
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.services.firm_profiles import ProfileData, YearData
+from matchmaker.services.finance import consent, firm_profiles, innovation_score
+from matchmaker.services.finance.firm_profiles import ProfileData, YearData
 from tests.factories import make_user, publish_result
 from tests.finance_factories import make_firm, make_profile
 from tests.services.challenge_helpers import apply, challenge_world

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 import matchmaker.jobs  # noqa: F401 - registers the job handlers
 from matchmaker.models import AuditLog, FirmProfile, Job, ScoreFormula, SpecialisedLevel
 from matchmaker.models.base import utcnow
-from matchmaker.services import innovation_score, jobs
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.services.firm_profiles import PlatformActivity
+from matchmaker.services.finance import innovation_score
+from matchmaker.services.finance.firm_profiles import PlatformActivity
+from matchmaker.services.platform import jobs
 from tests.factories import make_user
 from tests.finance_factories import make_profile
 

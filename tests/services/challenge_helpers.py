@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from matchmaker.extensions import db
 from matchmaker.models.base import utcnow
-from matchmaker.services import applications, challenges
+from matchmaker.services.challenges import applications, challenges
 from tests.factories import make_user, publish_need, publish_result
 
 PROPOSAL = applications.ApplicationData(

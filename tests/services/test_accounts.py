@@ -9,9 +9,9 @@ import sqlalchemy as sa
 
 from matchmaker.models import AuditLog, Invitation, Organisation, OrgStatus, User
 from matchmaker.models.base import utcnow
-from matchmaker.services import accounts, organisations, users
+from matchmaker.services.accounts import accounts, organisations, users
+from matchmaker.services.accounts.passwords import verify_password
 from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from matchmaker.services.passwords import verify_password
 from tests.factories import PASSWORD, OrganisationFactory, make_user
 
 VALID_CODE = "91350100M000100Y43"

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from matchmaker.extensions import db
 from matchmaker.models import AlertDelivery, AlertFrequency, Notification, Subscription
 from matchmaker.models.base import utcnow
-from matchmaker.services import alerts
 from matchmaker.services.errors import NotFound
+from matchmaker.services.market import alerts
 from tests.factories import make_user, publish_need, publish_result
 
 LINKS = alerts.AlertLinks(

@@ -12,8 +12,8 @@ from flask_login import AnonymousUserMixin
 
 from matchmaker.extensions import db
 from matchmaker.models import Attachment
-from matchmaker.services import attachments, listings
 from matchmaker.services.errors import InvalidTransition, NotFound, ValidationFailed
+from matchmaker.services.market import attachments, listings
 from tests.factories import make_user
 from tests.services.test_listings import bring_to, listed, result_data
 

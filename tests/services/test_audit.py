@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from matchmaker.models import AuditLog
 from matchmaker.models.audit import AppendOnlyError
-from matchmaker.services import organisations, users
-from matchmaker.services.audit import (
+from matchmaker.services.accounts import organisations, users
+from matchmaker.services.platform.audit import (
     AuditFilter,
     audit_actions,
     audit_query,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Notification
 from matchmaker.models.base import utcnow
-from matchmaker.services import applications, challenges, panels
+from matchmaker.services.challenges import applications, challenges, panels
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -375,8 +375,8 @@ def test_cli_tick_runs(runner, fields):
 
 def test_a_need_published_as_a_challenge_changes_only_through_the_challenge(fields):
     """Terms are fixed up front: the listings service refuses to edit or withdraw the need."""
-    from matchmaker.services import listings
     from matchmaker.services.errors import InvalidTransition
+    from matchmaker.services.market import listings
 
     world = challenge_world(fields)
     need, owner = world["need"], world["owner"]

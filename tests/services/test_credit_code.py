@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matchmaker.services.credit_code import (
+from matchmaker.services.accounts.credit_code import (
     ALPHABET,
     check_character,
     is_valid_credit_code,

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Deal, MilestoneEvidence, Mode, Notification
 from matchmaker.models.base import utcnow
-from matchmaker.services import applications, challenges, conversion, deals
+from matchmaker.services.challenges import applications, challenges, conversion, deals
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,

@@ -7,7 +7,9 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import Notification
-from matchmaker.services import accounts, alerts, notifications
+from matchmaker.services.accounts import accounts
+from matchmaker.services.market import alerts
+from matchmaker.services.platform import notifications
 from tests.factories import make_user, publish_result
 from tests.services.test_alerts import FIBRE, LINKS
 

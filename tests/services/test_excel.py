@@ -18,9 +18,10 @@ import matchmaker.jobs  # noqa: F401 - registers the job handlers
 from matchmaker.extensions import db as _db
 from matchmaker.models import Job, JobStatus, Mode, Need, Result, User
 from matchmaker.models.base import utcnow
-from matchmaker.services import excel, jobs, listings, taxonomy
-from matchmaker.services.listings import ResultData
-from matchmaker.services.publication import BrowseFilter
+from matchmaker.services.market import excel, listings
+from matchmaker.services.market.listings import ResultData
+from matchmaker.services.market.publication import BrowseFilter
+from matchmaker.services.platform import jobs, taxonomy
 from tests.factories import make_user
 
 SENTINEL_PHONE = "13999990000"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from matchmaker.models import Job, JobStatus, RecommenderState
 from matchmaker.models.base import utcnow
-from matchmaker.services import jobs
+from matchmaker.services.platform import jobs
 from tests.conftest import log_in
 from tests.factories import make_user
 

@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Mode, Notification, Publication, Result
 from matchmaker.models.base import utcnow
-from matchmaker.services import listings
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.listings import CHINA, NeedData, ResultData
+from matchmaker.services.market import listings
+from matchmaker.services.market.listings import CHINA, NeedData, ResultData
 from tests.factories import make_user
 
 SENTINEL_PHONE = "13812345678"

@@ -2,50 +2,26 @@
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Sink
 
-from matchmaker.services.accounts import request_password_reset
+from matchmaker.services.accounts.accounts import request_password_reset
 from tests.factories import make_user
-
-
-class Collector(Sink):
-    """Keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.smtp import SmtpServer, deliver_mail
 
 
 @pytest.fixture
 def smtp(app):
-    handler = Collector()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    app.extensions["mail"].server = "127.0.0.1"
-    app.extensions["mail"].port = controller.port
+    server = SmtpServer()
+    server.start()
+    server.configure(app)
     try:
-        yield handler
+        yield server
     finally:
-        controller.stop()
-        app.config.update(MAIL_SERVER=None, MAIL_PORT=25)
-        app.extensions["mail"].server = None
-        app.extensions["mail"].port = 25
+        server.stop()
+        server.unconfigure(app)
 
 
 def test_password_reset_mail_is_delivered_over_smtp(app, db, smtp):
@@ -55,6 +31,8 @@ def test_password_reset_mail_is_delivered_over_smtp(app, db, smtp):
         request_password_reset(
             email="ENGINEER@example.com", link_for=lambda t: f"https://mm.example/r/{t}"
         )
+    db.session.commit()
+    assert deliver_mail() == 1
     assert len(smtp.messages) == 1
     recipients, raw = smtp.messages[0]
     assert recipients == [user.email]
@@ -67,4 +45,6 @@ def test_password_reset_mail_is_delivered_over_smtp(app, db, smtp):
 def test_unknown_address_sends_nothing(app, db, smtp):
     with app.test_request_context():
         request_password_reset(email="nobody@example.com", link_for=lambda t: t)
+    db.session.commit()
+    assert deliver_mail() == 0
     assert smtp.messages == []

@@ -13,7 +13,8 @@ from matchmaker.config import TestConfig
 from matchmaker.extensions import db
 from matchmaker.models import Publication, RecommenderState
 from matchmaker.models.base import utcnow
-from matchmaker.services import listings, matching
+from matchmaker.services import matching
+from matchmaker.services.market import listings
 from tests.factories import make_user, publish_need, publish_result
 
 _result = publish_result
@@ -217,7 +218,7 @@ def test_feedback_is_stored_counted_and_exported_as_judgments(app, people, field
 
 
 def test_search_order_comes_from_the_engine(app, people, fields):
-    from matchmaker.services.publication import BrowseFilter, browse_page
+    from matchmaker.services.market.publication import BrowseFilter, browse_page
 
     uni, firm, admin = people
     body_only = _result(

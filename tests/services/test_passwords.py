@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from matchmaker.services.passwords import (
+from matchmaker.services.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
     common_passwords,

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Mode, Publication
 from matchmaker.models.base import utcnow
-from matchmaker.services import listings, publication
-from matchmaker.services.publication import BrowseFilter, browse_query, facet_counts
+from matchmaker.services.market import listings, publication
+from matchmaker.services.market.publication import BrowseFilter, browse_query, facet_counts
 from tests.factories import OrganisationFactory, make_user
 from tests.services.test_listings import SENTINEL_EMAIL, SENTINEL_PHONE, listed, result_data
 

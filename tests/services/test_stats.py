@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from matchmaker.extensions import db
-from matchmaker.services import deals, stats
+from matchmaker.services.challenges import deals
+from matchmaker.services.platform import stats
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.services.test_deals import TERMS, awarded  # noqa: F401 - the fixture

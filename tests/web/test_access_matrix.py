@@ -10,7 +10,7 @@ from flask import Flask
 from matchmaker import create_app
 from matchmaker.config import TestConfig
 from matchmaker.extensions import db as _db
-from matchmaker.services import accounts
+from matchmaker.services.accounts import accounts
 from matchmaker.web.policy import public
 from tests.factories import OrganisationFactory, UserFactory, make_user
 from tests.web import (

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db as _db
 from matchmaker.models import AuditLog, Organisation, OrgStatus, User
 from matchmaker.models.audit import AppendOnlyError
-from matchmaker.services.audit import record_audit
+from matchmaker.services.platform.audit import record_audit
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory, make_user
 

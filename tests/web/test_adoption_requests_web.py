@@ -8,7 +8,7 @@ import pytest
 
 from matchmaker.extensions import db
 from matchmaker.models import Mode
-from matchmaker.services import conversion
+from matchmaker.services.challenges import conversion
 from matchmaker.services.errors import NotFound
 from tests.conftest import log_in
 from tests.factories import make_user, publish_result

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import AlertDelivery, AlertFrequency, Subscription, SubscriptionKind
-from matchmaker.services import alerts
+from matchmaker.services.market import alerts
 from tests.factories import make_user
 from tests.services.test_alerts import FIBRE, publish_need, publish_result
 

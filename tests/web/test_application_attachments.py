@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Application, ApplicationAttachment, AuditLog
 from matchmaker.models.base import utcnow
-from matchmaker.services import applications
-from matchmaker.services.attachments import storage_dir
+from matchmaker.services.challenges import applications
+from matchmaker.services.market.attachments import storage_dir
 from tests.conftest import log_in
 from tests.services.challenge_helpers import challenge_world
 from tests.web.test_challenges_web import ANSWER

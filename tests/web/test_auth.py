@@ -12,8 +12,8 @@ from itsdangerous import TimestampSigner
 
 from matchmaker.extensions import db as _db
 from matchmaker.models import AuditLog, Base, Invitation, Organisation, OrgStatus, User
-from matchmaker.services import accounts
-from matchmaker.services.passwords import verify_password
+from matchmaker.services.accounts import accounts
+from matchmaker.services.accounts.passwords import verify_password
 from tests.conftest import log_in
 from tests.factories import PASSWORD, make_user
 

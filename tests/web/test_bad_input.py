@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from matchmaker.extensions import db as _db
 from matchmaker.models import Base
-from matchmaker.services import accounts
+from matchmaker.services.accounts import accounts
 from tests.conftest import log_in
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, make_user
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import AdoptionRequest, Application, Challenge, ConversionOffer, Mode
 from matchmaker.models.base import utcnow
-from matchmaker.services import applications, challenges, conversion
+from matchmaker.services.challenges import applications, challenges, conversion
 from tests.conftest import log_in
 from tests.factories import make_user, publish_need
 from tests.services.challenge_helpers import apply, challenge_world

@@ -8,7 +8,7 @@ import pytest
 
 from matchmaker.extensions import db
 from matchmaker.models.base import utcnow
-from matchmaker.services import listings
+from matchmaker.services.market import listings
 from tests.conftest import log_in
 from tests.factories import make_user
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import matchmaker.jobs  # noqa: F401 - registers the job handlers
 from matchmaker.extensions import db as _db
 from matchmaker.models import Job, JobStatus, Result
-from matchmaker.services import jobs
+from matchmaker.services.platform import jobs
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.services.test_excel import (

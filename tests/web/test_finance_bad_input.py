@@ -19,9 +19,9 @@ from flask.testing import FlaskClient
 
 from matchmaker.extensions import db
 from matchmaker.models import Base, ConsentScope, FinancingNeed, ProductStatus
-from matchmaker.services import event_scheduling as meetings
-from matchmaker.services import finance_events as events
-from matchmaker.services import firm_shortlist, leads
+from matchmaker.services.finance import event_scheduling as meetings
+from matchmaker.services.finance import finance_events as events
+from matchmaker.services.finance import firm_shortlist, leads
 from tests.conftest import log_in
 from tests.finance.test_events import event_data, event_world
 from tests.finance_factories import make_product

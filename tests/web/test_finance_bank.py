@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from matchmaker.extensions import db
 from matchmaker.models import ConsentScope, ProfileView, ShortlistEntry, ViewAction
-from matchmaker.services import consent, innovation_score
-from matchmaker.services.firm_profiles import profile_of
+from matchmaker.services.finance import consent, innovation_score
+from matchmaker.services.finance.firm_profiles import profile_of
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.finance_factories import expire_consent, make_financing_need, make_firm, make_product

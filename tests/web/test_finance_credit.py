@@ -14,7 +14,7 @@ from matchmaker.models import (
     LoanProduct,
     ProductStatus,
 )
-from matchmaker.services import consent
+from matchmaker.services.finance import consent
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.finance_factories import make_financing_need, make_firm, make_product

@@ -18,7 +18,7 @@ from matchmaker.models import (
     ViewAction,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import consent, leads
+from matchmaker.services.finance import consent, leads
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.finance_factories import make_financing_need, make_firm, make_product

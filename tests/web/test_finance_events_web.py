@@ -19,8 +19,8 @@ from matchmaker.models import (
     MeetingStatus,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services import event_scheduling as meetings
-from matchmaker.services import finance_events as events
+from matchmaker.services.finance import event_scheduling as meetings
+from matchmaker.services.finance import finance_events as events
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.finance.test_events import event_data, event_world, meeting_between
@@ -296,7 +296,9 @@ def test_a_bank_cannot_record_the_outcome_of_another_banks_meeting(client, world
     _schedule(world)
     _into_the_past(world["event"])
     meeting = meeting_between(world, "other_bank", "firm_a")
-    log_in(client, make_user("bank"))
+    stranger = make_user("bank")
+    db.session.commit()
+    log_in(client, stranger)
     assert client.get(f"/finance/meetings/{meeting.id}/outcome").status_code == 404
     response = client.post(f"/finance/meetings/{meeting.id}/outcome", data={"outcome": "no_fit"})
     assert response.status_code == 404

@@ -15,8 +15,8 @@ import pytest
 from flask import Flask, template_rendered, url_for
 
 from matchmaker.models import ConsentScope
-from matchmaker.services import consent, innovation_score
-from matchmaker.services.firm_profiles import profile_of
+from matchmaker.services.finance import consent, innovation_score
+from matchmaker.services.finance.firm_profiles import profile_of
 from tests.conftest import log_in
 from tests.web.test_finance_bad_input import finance_world  # noqa: F401  (a fixture, by name)
 

@@ -19,9 +19,9 @@ from openpyxl import load_workbook
 
 from matchmaker.extensions import db
 from matchmaker.models import ConsentScope, ProductKind
-from matchmaker.services import consent, firm_shortlist, leads
-from matchmaker.services import event_scheduling as meetings
-from matchmaker.services import finance_events as events
+from matchmaker.services.finance import consent, firm_shortlist, leads
+from matchmaker.services.finance import event_scheduling as meetings
+from matchmaker.services.finance import finance_events as events
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.finance.test_events import event_data

@@ -18,8 +18,8 @@ from matchmaker.models import (
     ScoreFormula,
     ViewAction,
 )
-from matchmaker.services import consent, innovation_score
 from matchmaker.services.errors import NotFound
+from matchmaker.services.finance import consent, innovation_score
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.finance_factories import make_firm, make_profile

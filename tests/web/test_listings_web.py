@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import Attachment, AuditLog, Need, Publication, Result
-from matchmaker.services import attachments
-from matchmaker.services.listings import CHINA
+from matchmaker.services.market import attachments
+from matchmaker.services.market.listings import CHINA
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.services.test_attachments import EXE, HTML, JPEG, PDF, PNG, files_in_storage

@@ -16,7 +16,7 @@ import pytest
 
 from matchmaker.extensions import db
 from matchmaker.models.base import utcnow
-from matchmaker.services import attachments, listings
+from matchmaker.services.market import attachments, listings
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.services.test_attachments import PDF, PNG

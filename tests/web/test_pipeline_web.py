@@ -10,7 +10,7 @@ import pytest
 
 from matchmaker.extensions import db
 from matchmaker.models import Deal, Mode
-from matchmaker.services import challenges, conversion
+from matchmaker.services.challenges import challenges, conversion
 from tests.conftest import log_in
 from tests.factories import make_user, publish_result
 from tests.services.challenge_helpers import apply, challenge_world

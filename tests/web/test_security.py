@@ -17,7 +17,7 @@ from matchmaker.config import Config, TestConfig
 from matchmaker.extensions import db as _db
 from matchmaker.logs import JsonFormatter
 from matchmaker.models import Base
-from matchmaker.services import accounts
+from matchmaker.services.accounts import accounts
 from matchmaker.web.policy import public
 from tests.conftest import log_in
 from tests.factories import PASSWORD, OrganisationFactory, UserFactory, make_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
-from matchmaker.services.notifications import EMAIL_GROUPS
+from matchmaker.services.platform.notifications import EMAIL_GROUPS
 
 
 class NotificationSettingsForm(FlaskForm):

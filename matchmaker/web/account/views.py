@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
-from matchmaker.services import notifications
+from matchmaker.services.platform import notifications
 from matchmaker.web.account.forms import NotificationSettingsForm
 from matchmaker.web.policy import login_required
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Organisation, TechField, User
 from matchmaker.permissions import Permission
-from matchmaker.services import audit, organisations, taxonomy, users
+from matchmaker.services.accounts import organisations, users
 from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from matchmaker.services.platform import audit, taxonomy
 from matchmaker.web.admin.forms import AuditFilterForm, FieldForm, ReasonForm, RejectForm
 from matchmaker.web.auth.forms import ConfirmForm
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.policy import permission_required
 
 bp = Blueprint("admin", __name__)

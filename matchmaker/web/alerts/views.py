@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import csrf, db
 from matchmaker.models import Subscription, SubscriptionKind
-from matchmaker.services import alerts
 from matchmaker.services.errors import NotFound, ValidationFailed
+from matchmaker.services.market import alerts
 from matchmaker.web.alerts.forms import SubscribeForm, SubscriptionForm
 from matchmaker.web.policy import is_safe_next, login_required, public
 

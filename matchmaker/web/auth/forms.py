@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
-from matchmaker.services.passwords import MAX_LENGTH, MIN_LENGTH
+from matchmaker.services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 KIND_CHOICES = [
     ("enterprise", _l("企业")),

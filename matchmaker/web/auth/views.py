@@ -6,7 +6,6 @@ import logging
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -17,13 +16,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db, limiter
-from matchmaker.services import accounts
+from matchmaker.services.accounts import accounts
+from matchmaker.services.accounts.users import logout_everywhere
 from matchmaker.services.errors import ValidationFailed
-from matchmaker.services.regions import region_choices
-from matchmaker.services.users import logout_everywhere
+from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.auth.forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -33,22 +32,12 @@ from matchmaker.web.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.hooks import start_session
 from matchmaker.web.policy import anonymous_only, is_safe_next, login_required, public
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("matchmaker.security")
-
-
-def apply_errors(form: FlaskForm, error: ValidationFailed) -> None:
-    """Show a service's validation errors next to the form's fields."""
-    for name, messages in error.errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, *messages]
-        else:
-            for message in messages:
-                flash(message, "danger")
 
 
 def _account_key() -> str:

@@ -24,9 +24,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from matchmaker.services.applications import ApplicationData
-from matchmaker.services.challenges import ChallengeTerms
-from matchmaker.services.conversion import OfferTerms
+from matchmaker.services.challenges.applications import ApplicationData
+from matchmaker.services.challenges.challenges import ChallengeTerms
+from matchmaker.services.challenges.conversion import OfferTerms
 from matchmaker.web.challenge_labels import (
     IP_LABELS,
     LICENCE_LABELS,

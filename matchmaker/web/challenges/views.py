@@ -8,19 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -35,15 +26,16 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
-from matchmaker.services import applications, challenges, conversion, listings, taxonomy
+from matchmaker.services.challenges import applications, challenges, conversion
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.regions import region_choices
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.market import listings
+from matchmaker.services.platform import taxonomy
+from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.challenges.forms import (
     ActionForm,
     AdoptionForm,
@@ -55,6 +47,7 @@ from matchmaker.web.challenges.forms import (
     ReasonForm,
 )
 from matchmaker.web.downloads import send_stored_file
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.policy import accepts_files, login_required, permission_required, public
 
 bp = Blueprint("challenges", __name__)

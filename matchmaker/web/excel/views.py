@@ -7,7 +7,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     jsonify,
@@ -20,12 +19,14 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db, limiter
 from matchmaker.models import Job, JobStatus
 from matchmaker.permissions import LISTING_PERMISSION, has_permission
-from matchmaker.services import excel, jobs
-from matchmaker.services.publication import BrowseFilter
+from matchmaker.services.market import excel
+from matchmaker.services.market.publication import BrowseFilter
+from matchmaker.services.platform import jobs
 from matchmaker.web.excel.forms import ImportForm
 from matchmaker.web.policy import accepts_files, login_required, public
 

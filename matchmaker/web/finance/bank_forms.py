@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from matchmaker.services.firm_browser import FirmFilter
-from matchmaker.services.firm_shortlist import NOTE_MAX
+from matchmaker.services.finance.firm_browser import FirmFilter
+from matchmaker.services.finance.firm_shortlist import NOTE_MAX
 from matchmaker.web.finance.fields import AmountField
 
 MAX_AMOUNT = Decimal("999999999")

@@ -11,20 +11,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db, limiter
 from matchmaker.permissions import Permission
-from matchmaker.services import firm_browser, firm_export, firm_shortlist, taxonomy
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
-from matchmaker.services.firm_browser import FirmPage
-from matchmaker.services.firm_scope import FinancialYear
-from matchmaker.services.regions import region_choices
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.finance import firm_browser, firm_export, firm_shortlist
+from matchmaker.services.finance.firm_browser import FirmPage
+from matchmaker.services.finance.firm_scope import FinancialYear
+from matchmaker.services.platform import taxonomy
+from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.finance.bank_forms import FirmFilterForm, RemoveForm, ShortlistForm
 from matchmaker.web.finance.blueprint import bp
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.policy import is_safe_next, permission_required
 

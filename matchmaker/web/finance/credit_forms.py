@@ -17,8 +17,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from matchmaker.services.financing_needs import FinancingNeedData
-from matchmaker.services.loan_products import ProductData
+from matchmaker.services.finance.financing_needs import FinancingNeedData
+from matchmaker.services.finance.loan_products import ProductData
 from matchmaker.web.finance.fields import AmountField
 from matchmaker.web.finance_labels import (
     COLLATERAL_LABELS,

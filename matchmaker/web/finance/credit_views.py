@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import FinancingNeed, LoanProduct, ProductKind
@@ -14,20 +15,14 @@ from matchmaker.permissions import (
     Permission,
     can_manage_product,
 )
-from matchmaker.services import (
-    consent,
-    financing_needs,
-    leads,
-    loan_products,
-    taxonomy,
-)
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.finance import consent, financing_needs, leads, loan_products
+from matchmaker.services.platform import taxonomy
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.finance.credit_forms import (
     ActionForm,
@@ -36,6 +31,7 @@ from matchmaker.web.finance.credit_forms import (
     ProductForm,
     collateral_values,
 )
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.ids import to_id
 from matchmaker.web.policy import permission_required, public

@@ -16,8 +16,8 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.models import FinanceEvent
-from matchmaker.services.challenge_states import CHINA
-from matchmaker.services.finance_events import EventData
+from matchmaker.services.challenges.challenge_states import CHINA
+from matchmaker.services.finance.finance_events import EventData
 from matchmaker.web.finance_labels import MEETING_OUTCOME_LABELS
 
 _WHEN = "%Y-%m-%dT%H:%M"

@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import EventMeeting, EventStatus, FinanceEvent, MeetingOutcome
 from matchmaker.permissions import Permission, can_manage_event, has_permission
-from matchmaker.services import event_scheduling as meetings
-from matchmaker.services import finance_events as events
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.finance import event_scheduling as meetings
+from matchmaker.services.finance import finance_events as events
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.finance.event_forms import (
     ActionForm,
@@ -30,6 +30,7 @@ from matchmaker.web.finance.event_forms import (
     RegisterForm,
     ScheduleForm,
 )
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.policy import login_required, permission_required, public
 from matchmaker.web.refusals import refused
 

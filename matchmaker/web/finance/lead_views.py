@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Lead, LeadStatus, ProductStatus
@@ -16,18 +17,18 @@ from matchmaker.permissions import (
     can_answer_lead,
     can_work_lead,
 )
-from matchmaker.services import (
-    consent,
-    finance_stats,
-    financing_needs,
-    leads,
-    loan_products,
-)
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
+)
+from matchmaker.services.finance import (
+    consent,
+    finance_stats,
+    financing_needs,
+    leads,
+    loan_products,
 )
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.finance.credit_forms import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from matchmaker.permissions import can_publish
-from matchmaker.services import finance_stats
+from matchmaker.services.finance import finance_stats
 
 
 def bank_panel(user: Any) -> dict[str, Any]:

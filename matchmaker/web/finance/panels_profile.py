@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from matchmaker.models.base import utcnow
-from matchmaker.services import consent, firm_profiles
+from matchmaker.services.finance import consent, firm_profiles
 
 #: The window of the "banks' views" count on the card.
 VIEW_WINDOW_DAYS = 30

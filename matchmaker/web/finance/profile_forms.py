@@ -26,8 +26,8 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from matchmaker.services.consent import DURATIONS
-from matchmaker.services.firm_profiles import ProfileData, YearData
+from matchmaker.services.finance.consent import DURATIONS
+from matchmaker.services.finance.firm_profiles import ProfileData, YearData
 from matchmaker.web.finance.fields import AmountField
 from matchmaker.web.finance_labels import (
     CONSENT_SCOPE_LABELS,

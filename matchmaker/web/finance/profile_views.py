@@ -8,18 +8,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import ConsentScope, FirmProfile
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission
-from matchmaker.services import consent, firm_profiles, innovation_score, taxonomy
-from matchmaker.services.challenge_states import local_date
+from matchmaker.services.challenges.challenge_states import local_date
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.finance import consent, firm_profiles, innovation_score
+from matchmaker.services.platform import taxonomy
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.finance.profile_forms import (
     ConfirmForm,
@@ -28,6 +29,7 @@ from matchmaker.web.finance.profile_forms import (
     ProfileForm,
 )
 from matchmaker.web.finance_labels import CONSENT_SCOPE_LABELS
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.policy import permission_required, public
 

@@ -21,7 +21,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from matchmaker.models import Mode
-from matchmaker.services.listings import NeedData, ResultData, normalise_keywords
+from matchmaker.services.market.listings import NeedData, ResultData, normalise_keywords
 
 MODE_LABELS = {
     Mode.TRANSFER: _l("转让"),

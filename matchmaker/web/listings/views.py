@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Attachment, Listing, Result
 from matchmaker.permissions import LISTING_PERMISSION, Permission, can_publish, has_permission
-from matchmaker.services import attachments, listings, matching, taxonomy
+from matchmaker.services import matching
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.regions import region_choices
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.market import attachments, listings
+from matchmaker.services.platform import taxonomy
+from matchmaker.services.platform.regions import region_choices
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.listings.forms import ActionForm, AttachmentForm, NeedForm, ResultForm
 from matchmaker.web.policy import accepts_files, permission_required

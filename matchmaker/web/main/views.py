@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker import __version__
 from matchmaker.extensions import db
 from matchmaker.permissions import Permission, Role, has_permission
-from matchmaker.services import listings, matching, publication, stats
-from matchmaker.services.accounts import set_locale
+from matchmaker.services import matching
+from matchmaker.services.accounts.accounts import set_locale
+from matchmaker.services.market import listings, publication
+from matchmaker.services.platform import stats
 from matchmaker.web.finance.panels import finance_panel
 from matchmaker.web.main.forms import LanguageForm
 from matchmaker.web.policy import is_safe_next, permission_required, public

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Need, Organisation, Result
 from matchmaker.permissions import can_see_contact, can_view_listing
-from matchmaker.services import attachments, matching, publication
+from matchmaker.services import matching
 from matchmaker.services.errors import NotFound
+from matchmaker.services.market import attachments, publication
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Job, Need, Result
 from matchmaker.permissions import Permission
-from matchmaker.services import jobs, matching
+from matchmaker.services import matching
 from matchmaker.services.errors import NotFound, ValidationFailed
+from matchmaker.services.platform import jobs
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import is_safe_next, login_required, permission_required

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.permissions import Permission
-from matchmaker.services import notifications
+from matchmaker.services.platform import notifications
 from matchmaker.web.policy import is_safe_next, permission_required
 
 bp = Blueprint("notifications", __name__)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.permissions import Permission, can_invite_to
-from matchmaker.services import accounts
+from matchmaker.services.accounts import accounts
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.org.forms import InviteForm
 from matchmaker.web.policy import permission_required
 

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import AdoptionRequest, Application, Deal, Milestone
 from matchmaker.permissions import can_manage_challenge, can_manage_offer
-from matchmaker.services import applications, conversion, deals
-from matchmaker.services.attachments import storage_dir
-from matchmaker.services.challenge_states import CHINA
+from matchmaker.services.challenges import applications, conversion, deals
+from matchmaker.services.challenges.challenge_states import CHINA
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.services.market.attachments import storage_dir
 from matchmaker.web.downloads import send_stored_file
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.pipeline.forms import (
     ActionForm,
     AdoptionDecisionForm,

@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from matchmaker.services.deals import DealTerms
+from matchmaker.services.challenges.deals import DealTerms
 from matchmaker.web.pipeline_labels import (
     DEAL_MODE_LABELS,
     DECLINE_REASON_LABELS,

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Application, ApplicationStatus, Challenge
 from matchmaker.permissions import can_manage_challenge, is_panel_member
-from matchmaker.services import accounts, applications, challenges, panels
-from matchmaker.services.challenge_states import members
+from matchmaker.services.accounts import accounts
+from matchmaker.services.challenges import applications, challenges, panels
+from matchmaker.services.challenges.challenge_states import members
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.forms import apply_errors
 from matchmaker.web.pipeline.forms import (
     ActionForm,
     DeclineForm,

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Need, Result
 from matchmaker.permissions import Permission
-from matchmaker.services import listings, matching, publication
-from matchmaker.services.errors import InvalidTransition, ValidationFailed
+from matchmaker.services import matching
+from matchmaker.services.market import listings, publication
 from matchmaker.web.auth.forms import ConfirmForm
-from matchmaker.web.auth.views import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.listings.views import link_for
 from matchmaker.web.policy import permission_required
+from matchmaker.web.refusals import on_refusal
 from matchmaker.web.review.forms import RejectListingForm
 
 bp = Blueprint("review", __name__)
@@ -52,16 +54,11 @@ def show(kinds: str, listing_id: int) -> tuple[str, int]:
 
 @bp.post("/<any(results, needs):kinds>/<int:listing_id>/approve")
 @permission_required(Permission.LISTING_REVIEW)
-def approve(kinds: str, listing_id: int) -> Response | tuple[str, int]:
+def approve(kinds: str, listing_id: int) -> Response:
     """Approve: the listing (or its new version) goes public."""
     listing = db.get_or_404(MODELS[kinds], listing_id)
-    try:
-        listings.approve_listing(actor=current_user, listing=listing, link_for=link_for)
-    except InvalidTransition as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-        return _render(listing, RejectListingForm(formdata=None), 409)
-    db.session.commit()
+    on_refusal(lambda: _render(listing, RejectListingForm(formdata=None))[0])
+    listings.approve_listing(actor=current_user, listing=listing, link_for=link_for)
     flash(_("已通过：%(title)s", title=listing.title), "success")
     return redirect(url_for("review.queue"))
 
@@ -71,9 +68,10 @@ def approve(kinds: str, listing_id: int) -> Response | tuple[str, int]:
 def reject(kinds: str, listing_id: int) -> Response | tuple[str, int]:
     """Send back to the owner with a reason code and text."""
     listing = db.get_or_404(MODELS[kinds], listing_id)
+    on_refusal(lambda: _render(listing, RejectListingForm(formdata=None))[0])
     form = RejectListingForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             listings.reject_listing(
                 actor=current_user,
                 listing=listing,
@@ -81,15 +79,7 @@ def reject(kinds: str, listing_id: int) -> Response | tuple[str, int]:
                 reason=form.reason.data,
                 link_for=link_for,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        except InvalidTransition as error:
-            db.session.rollback()
-            flash(str(error), "warning")
-            return _render(listing, RejectListingForm(formdata=None), 409)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("已驳回：%(title)s", title=listing.title), "success")
             return redirect(url_for("review.queue"))
     return _render(listing, form, 400)

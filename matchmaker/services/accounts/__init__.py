@@ -1,0 +1,1 @@
+"""Accounts: registration, authentication, passwords, users and organisations."""

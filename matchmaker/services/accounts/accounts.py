@@ -1,0 +1,333 @@
+"""Registration, authentication, passwords, reset tokens and invitations."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from matchmaker.extensions import db
+from matchmaker.models import CREDIT_CODE_REQUIRED, Invitation, Organisation, OrgKind, User
+from matchmaker.models.base import utcnow
+from matchmaker.permissions import Role
+from matchmaker.services.accounts.credit_code import is_valid_credit_code, normalise_credit_code
+from matchmaker.services.accounts.passwords import hash_password, password_problem, verify_password
+from matchmaker.services.errors import PermissionDenied, ValidationFailed
+from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.mail import send_email
+from matchmaker.services.platform.regions import REGIONS
+
+security_log = logging.getLogger("matchmaker.security")
+
+ROLE_FOR_KIND = {
+    OrgKind.ENTERPRISE: Role.ENTERPRISE,
+    OrgKind.UNIVERSITY: Role.UNIVERSITY,
+    OrgKind.INSTITUTE: Role.UNIVERSITY,
+    OrgKind.BANK: Role.BANK,
+}
+#: Kinds a person may register by themselves; government accounts are created by admins.
+SELF_REGISTER_KINDS = tuple(ROLE_FOR_KIND)
+
+
+@dataclass(frozen=True)
+class PersonData:
+    """The person behind a new account."""
+
+    name: str
+    email: str
+    password: str
+    phone: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class OrganisationData:
+    """A new organisation, as typed in by its first member."""
+
+    kind: str
+    name: str
+    region: str
+    credit_code: str | None = None
+    website: str | None = None
+    description: str | None = None
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased, trimmed e-mail address used as the login name."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The account with this e-mail address, if any."""
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def _check_person(person: PersonData, *, org_name: str = "") -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if find_user_by_email(person.email) is not None:
+        errors["email"] = [_("这个邮箱已经注册过了。")]
+    local_part = normalise_email(person.email).split("@")[0]
+    problem = password_problem(person.password, context=(local_part, org_name))
+    if problem:
+        errors["password"] = [problem]
+    return errors
+
+
+def _new_user(person: PersonData, *, role: Role, organisation: Organisation) -> User:
+    user = User(
+        email=normalise_email(person.email),
+        name=person.name.strip(),
+        phone=(person.phone or "").strip() or None,
+        password_hash=hash_password(person.password),
+        role=role,
+        organisation=organisation,
+        locale=person.locale,
+        password_changed_at=utcnow(),
+    )
+    db.session.add(user)
+    return user
+
+
+def register_organisation(*, organisation: OrganisationData, person: PersonData) -> User:
+    """Create an unverified organisation and its first member."""
+    errors = _check_person(person, org_name=organisation.name)
+    try:
+        kind = OrgKind(organisation.kind)
+    except ValueError:
+        kind = None
+    if kind not in SELF_REGISTER_KINDS:
+        errors["kind"] = [_("请选择机构类型。")]
+    if organisation.region not in REGIONS:
+        errors["region"] = [_("请选择所在地区。")]
+    code = normalise_credit_code(organisation.credit_code or "") or None
+    if code is not None and not is_valid_credit_code(code):
+        errors["credit_code"] = [_("统一社会信用代码无效：应为 18 位，且校验位正确。")]
+    elif code is None and kind in CREDIT_CODE_REQUIRED:
+        errors["credit_code"] = [_("企业和银行必须填写统一社会信用代码。")]
+    elif code is not None and db.session.scalar(
+        sa.select(Organisation.id).where(Organisation.credit_code == code)
+    ):
+        errors["credit_code"] = [
+            _("这个统一社会信用代码已经登记过，请联系该机构的成员邀请你加入。")
+        ]
+    if errors:
+        raise ValidationFailed(errors)
+    assert kind is not None
+    org = Organisation(
+        kind=kind,
+        name=organisation.name.strip(),
+        region=organisation.region,
+        credit_code=code,
+        website=(organisation.website or "").strip() or None,
+        description=(organisation.description or "").strip() or None,
+    )
+    db.session.add(org)
+    user = _new_user(person, role=ROLE_FOR_KIND[kind], organisation=org)
+    db.session.flush()
+    record_audit(
+        actor=user,
+        action="organisation.register",
+        object_type="organisation",
+        object_id=org.id,
+        after={"name": org.name, "kind": str(org.kind), "credit_code": code},
+    )
+    return user
+
+
+def authenticate(*, email: str, password: str) -> User | None:
+    """The active user with these credentials (re-hashing an outdated hash), else None."""
+    user = find_user_by_email(email)
+    if user is None:
+        # Spend the same time as a real check so response times do not reveal accounts.
+        verify_password(_dummy_hash(), password)
+        return None
+    ok, new_hash = verify_password(user.password_hash, password)
+    if not ok or not user.is_active:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+    user.last_login_at = utcnow()
+    return user
+
+
+_DUMMY: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    if "h" not in _DUMMY:
+        _DUMMY["h"] = hash_password(secrets.token_hex(16))
+    return _DUMMY["h"]
+
+
+def change_password(*, user: User, current: str, new: str) -> None:
+    """Change a password after checking the current one; ends every other session."""
+    ok, _unused = verify_password(user.password_hash, current)
+    if not ok:
+        raise ValidationFailed({"current_password": _("当前密码不正确。")})
+    problem = password_problem(new, context=(user.email.split("@")[0],))
+    if problem:
+        raise ValidationFailed({"new_password": problem})
+    _set_password(user, new)
+    record_audit(actor=user, action="user.password_change", object_type="user", object_id=user.id)
+
+
+def _set_password(user: User, new: str) -> None:
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    user.end_sessions()
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="pw-reset")
+
+
+def _hash_fragment(user: User) -> str:
+    # Binding the token to the current hash makes it single-use: using it changes the hash.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User) -> str:
+    """A signed, expiring, single-use password reset token."""
+    return _reset_serializer().dumps({"uid": user.id, "h": _hash_fragment(user)})
+
+
+def request_password_reset(*, email: str, link_for: Callable[[str], str]) -> None:
+    """E-mail a reset link if the account exists; behaves the same either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        security_log.info("password_reset.unknown_account")
+        return
+    minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
+    body = _(
+        "你好，%(name)s：\n\n请在 %(minutes)d 分钟内打开下面的链接重设密码：\n%(link)s\n\n"
+        "如果不是你本人操作，请忽略这封邮件，你的密码不会改变。",
+        name=user.name,
+        minutes=minutes,
+        link=link_for(make_reset_token(user)),
+    )
+    send_email(to=user.email, subject=_("重设你的 matchmaker 密码"), body=body)
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The user a still-valid reset token belongs to, else None (expired, used or tampered)."""
+    try:
+        data = _reset_serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
+    if user is None or not user.is_active or data.get("h") != _hash_fragment(user):
+        return None
+    return user
+
+
+def reset_password(*, token: str, new: str) -> User:
+    """Set a new password with a reset token; the token cannot be used again."""
+    user = user_for_reset_token(token)
+    if user is None:
+        raise ValidationFailed({"token": _("重设链接无效或已过期，请重新申请。")})
+    problem = password_problem(new, context=(user.email.split("@")[0],))
+    if problem:
+        raise ValidationFailed({"password": problem})
+    _set_password(user, new)
+    record_audit(actor=user, action="user.password_reset", object_type="user", object_id=user.id)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_member(*, actor: User, email: str, link_for: Callable[[str], str]) -> Invitation:
+    """Invite a person by e-mail to join the actor's organisation."""
+    org = actor.organisation
+    if org is None or actor.role == Role.ADMIN:
+        raise PermissionDenied
+    address = normalise_email(email)
+    if find_user_by_email(address) is not None:
+        raise ValidationFailed({"email": _("这个邮箱已经有账号了。")})
+    token = secrets.token_urlsafe(32)
+    days = current_app.config["INVITATION_MAX_AGE_DAYS"]
+    invitation = Invitation(
+        organisation=org,
+        email=address,
+        token_hash=_token_hash(token),
+        invited_by=actor,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    record_audit(
+        actor=actor,
+        action="invitation.create",
+        object_type="organisation",
+        object_id=org.id,
+        after={"email": address},
+    )
+    send_email(
+        to=address,
+        subject=_("%(name)s 邀请你加入 matchmaker", name=org.name),
+        body=_(
+            "%(inviter)s 邀请你以 %(org)s 成员的身份加入 matchmaker 吉林科技成果对接平台。\n"
+            "请在 %(days)d 天内打开下面的链接完成注册：\n%(link)s",
+            inviter=actor.name,
+            org=org.name,
+            days=days,
+            link=link_for(token),
+        ),
+    )
+    return invitation
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """The open, unexpired invitation for a token, else None."""
+    invitation = db.session.scalar(
+        sa.select(Invitation).where(Invitation.token_hash == _token_hash(token))
+    )
+    if invitation is None or invitation.accepted_at is not None:
+        return None
+    if invitation.expires_at < utcnow():
+        return None
+    return invitation
+
+
+def accept_invitation(*, token: str, person: PersonData) -> User:
+    """Create the invited person's account in the inviting organisation."""
+    invitation = find_invitation(token)
+    if invitation is None:
+        raise ValidationFailed({"token": _("邀请链接无效、已使用或已过期。")})
+    org = invitation.organisation
+    person = PersonData(**{**person.__dict__, "email": invitation.email})
+    errors = _check_person(person, org_name=org.name)
+    if errors:
+        raise ValidationFailed(errors)
+    role = ROLE_FOR_KIND.get(org.kind)
+    if role is None:
+        raise PermissionDenied
+    user = _new_user(person, role=role, organisation=org)
+    invitation.accepted_at = utcnow()
+    db.session.flush()
+    record_audit(
+        actor=user,
+        action="invitation.accept",
+        object_type="organisation",
+        object_id=org.id,
+        after={"user_id": user.id},
+    )
+    return user
+
+
+def set_locale(*, user: User, locale: str) -> None:
+    """Remember a user's language choice."""
+    user.locale = locale

@@ -1,0 +1,1 @@
+"""揭榜挂帅: challenges, applications, panels, the conversion list and deals."""

@@ -1,0 +1,456 @@
+"""揭榜申请: drafts, submission, withdrawal and the owner's pipeline up to selection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationStatus,
+    Challenge,
+    DeclineReason,
+    NeedStatus,
+    Result,
+    ResultStatus,
+    User,
+)
+from matchmaker.models.base import utcnow
+from matchmaker.permissions import (
+    can_apply_to_challenge,
+    can_manage_application,
+    can_manage_challenge,
+    can_manage_listing,
+    can_view_application,
+)
+from matchmaker.services.challenges.challenge_states import (
+    APPLICATION,
+    CHALLENGE,
+    DECLINE_LABELS,
+    advance,
+    members,
+)
+from matchmaker.services.challenges.challenges import IN_RACE, link
+from matchmaker.services.errors import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from matchmaker.services.finance.innovation_score import mark_stale
+from matchmaker.services.market.attachments import (
+    clean_name,
+    discard_file,
+    finalize_file,
+    storage_dir,
+    store_upload,
+)
+from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.notifications import notify
+
+#: Challenge states in which the owner works through the pipeline.
+REVIEWING = {NeedStatus.OPEN, NeedStatus.EVALUATING}
+#: Application states in which the applicant may change its attachments.
+ATTACHABLE = {ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED}
+MAX_ATTACHMENTS = 5
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    """The standard one-page proposal (every field optional while it is a draft)."""
+
+    approach: str = ""
+    indicators: str = ""
+    trl: int | None = None
+    plan: tuple[dict[str, Any], ...] = ()  # [{"title": ..., "due": "YYYY-MM-DD"}]
+    team: str = ""
+    price_wan: Decimal | None = None  # None = 面议
+    terms: str = ""
+    source_result_id: int | None = None
+
+
+def _validate(actor: User, data: ApplicationData) -> None:
+    errors: dict[str, list[str]] = {}
+    if data.trl is not None and not 1 <= data.trl <= 9:
+        errors["trl"] = [_("技术成熟度应在 1 到 9 之间。")]
+    if data.price_wan is not None and data.price_wan < 0:
+        errors["price_wan"] = [_("报价不能为负数，面议请留空。")]
+    for step in data.plan:
+        if not isinstance(step, dict) or not str(step.get("title", "")).strip():
+            errors["plan"] = [_("每个里程碑都需要标题。")]
+            break
+    if data.source_result_id is not None:
+        result = db.session.get(Result, data.source_result_id)
+        if result is None or not can_manage_listing(actor, result):
+            errors["source_result_id"] = [_("只能选择本机构的成果。")]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def prefill_from_result(*, actor: User, result: Result) -> ApplicationData:
+    """用我的成果揭榜: a proposal pre-filled from one of the actor's organisation's results."""
+    if not can_manage_listing(actor, result):
+        raise NotFound
+    if result.status != ResultStatus.LISTED:
+        raise InvalidTransition(_("只有已上架的成果可以用来揭榜。"))
+    approach = "\n\n".join(p for p in (result.summary, result.description) if p)
+    return ApplicationData(
+        approach=approach,
+        trl=result.trl,
+        team=result.team,
+        price_wan=result.price_wan,
+        source_result_id=result.id,
+    )
+
+
+def _apply(application: Application, data: ApplicationData) -> None:
+    application.approach = data.approach.strip()
+    application.indicators = data.indicators.strip()
+    application.trl = data.trl
+    application.plan = [dict(step) for step in data.plan]
+    application.team = data.team.strip()
+    application.price_wan = data.price_wan
+    application.terms = data.terms.strip()
+    application.source_result_id = data.source_result_id
+
+
+def save_application_draft(
+    *, actor: User, challenge: Challenge, data: ApplicationData, now: datetime | None = None
+) -> Application:
+    """Create or autosave the organisation's draft (reopening a withdrawn one on its row)."""
+    now = now or utcnow()
+    if not can_apply_to_challenge(actor, challenge):
+        raise PermissionDenied(_("你的机构不能揭榜这个榜单。"))
+    if not challenge.is_accepting(now):
+        raise InvalidTransition(_("榜单已截止，不能再揭榜。"))
+    _validate(actor, data)
+    application = db.session.scalar(
+        sa.select(Application).where(
+            Application.challenge_id == challenge.id,
+            Application.organisation_id == actor.organisation_id,
+        )
+    )
+    if application is None:
+        application = Application(
+            challenge=challenge, organisation_id=actor.organisation_id, created_by=actor
+        )
+        application.status = ApplicationStatus.DRAFT
+        db.session.add(application)
+        _apply(application, data)
+        db.session.flush()
+        record_audit(
+            actor=actor,
+            action="application.create",
+            object_type="application",
+            object_id=application.id,
+            after={"status": "draft", "challenge_id": challenge.id},
+        )
+        return application
+    if application.status == ApplicationStatus.WITHDRAWN:
+        advance(application, APPLICATION, "redraft", actor=actor, object_type="application")
+    elif application.status != ApplicationStatus.DRAFT:
+        raise InvalidTransition(_("你的机构已经揭榜这个榜单（每个机构只能有一份有效申请）。"))
+    _apply(application, data)
+    db.session.flush()
+    return application
+
+
+def _completeness(application: Application) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if len(application.approach) < 20:
+        errors["approach"] = [_("提交前请填写至少 20 个字的技术方案。")]
+    if not application.indicators:
+        errors["indicators"] = [_("提交前请说明预期指标与成功标准的对应。")]
+    if application.trl is None:
+        errors["trl"] = [_("提交前请选择技术成熟度。")]
+    if not application.plan:
+        errors["plan"] = [_("提交前请至少填写一个里程碑。")]
+    if not application.team:
+        errors["team"] = [_("提交前请介绍团队。")]
+    return errors
+
+
+def submit_application(
+    *, actor: User, application: Application, now: datetime | None = None
+) -> None:
+    """Submit a draft before the deadline (checked here, on the server)."""
+    if not can_manage_application(actor, application):
+        raise NotFound
+    now = now or utcnow()
+    challenge = application.challenge
+    if not can_apply_to_challenge(actor, challenge):
+        raise PermissionDenied(_("你的机构不能揭榜这个榜单。"))
+    if not challenge.is_accepting(now):
+        raise InvalidTransition(_("榜单已截止，不能再揭榜。"))
+    if application.status == ApplicationStatus.DRAFT:
+        errors = _completeness(application)
+        if errors:
+            raise ValidationFailed(errors)
+    advance(application, APPLICATION, "submit", actor=actor, object_type="application")
+    application.submitted_at = now
+    notify(
+        users=members(challenge.need.organisation),
+        kind="application.submitted",
+        params={"title": challenge.need.title, "org": application.organisation.name},
+        link=link(challenge),
+    )
+
+
+def withdraw_application(*, actor: User, application: Application, reason: str = "") -> None:
+    """The applicant withdraws (it may reapply on the same row while the window is open)."""
+    if not can_manage_application(actor, application):
+        raise NotFound
+    was_submitted = application.status != ApplicationStatus.DRAFT
+    advance(
+        application,
+        APPLICATION,
+        "withdraw",
+        actor=actor,
+        object_type="application",
+        reason=reason.strip() or None,
+    )
+    if was_submitted:
+        challenge = application.challenge
+        notify(
+            users=members(challenge.need.organisation),
+            kind="application.withdrawn",
+            params={"title": challenge.need.title, "org": application.organisation.name},
+            link=link(challenge),
+        )
+
+
+def _check_owner(actor: User, application: Application) -> Challenge:
+    challenge = application.challenge
+    if not can_manage_challenge(actor, challenge) or application.status == "draft":
+        raise NotFound
+    return challenge
+
+
+def _tell_applicant(application: Application, kind: str, **params: Any) -> None:
+    notify(
+        users=members(application.organisation),
+        kind=kind,
+        params={"title": application.challenge.need.title, **params},
+        link="/my/applications",
+    )
+
+
+def _pipeline_step(actor: User, application: Application, action: str, kind: str) -> None:
+    challenge = _check_owner(actor, application)
+    if challenge.need.status not in REVIEWING:
+        raise InvalidTransition(_("榜单当前状态下不能评审。"))
+    advance(application, APPLICATION, action, actor=actor, object_type="application")
+    _tell_applicant(application, kind)
+
+
+def shortlist_application(*, actor: User, application: Application) -> None:
+    """Screen: the owner keeps a submitted application for assessment."""
+    _pipeline_step(actor, application, "shortlist", "application.shortlisted")
+
+
+def make_finalist(*, actor: User, application: Application) -> None:
+    """Assess: the owner sends a shortlisted application to the final round (panel scoring)."""
+    _pipeline_step(actor, application, "finalist", "application.finalist")
+
+
+def _decline(
+    actor: User | None, application: Application, code: DeclineReason, reason: str
+) -> None:
+    advance(
+        application,
+        APPLICATION,
+        "decline",
+        actor=actor,
+        object_type="application",
+        reason=f"{code}: {reason}",
+    )
+    application.decline_reason_code = code
+    application.decline_reason = reason
+    application.decided_at = utcnow()
+    _tell_applicant(
+        application, "application.declined", reason_label=str(DECLINE_LABELS[code]), reason=reason
+    )
+
+
+def _reason(code: str, reason: str) -> tuple[DeclineReason, str]:
+    try:
+        parsed = DeclineReason(code)
+    except ValueError:
+        raise ValidationFailed({"code": _("请选择未入选原因。")}) from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": _("请填写具体说明，申请方会看到。")})
+    return parsed, reason
+
+
+def decline_application(*, actor: User, application: Application, code: str, reason: str) -> None:
+    """Decline with a reason code and text the applicant sees."""
+    challenge = _check_owner(actor, application)
+    if challenge.need.status not in REVIEWING:
+        raise InvalidTransition(_("榜单当前状态下不能评审。"))
+    parsed, text = _reason(code, reason)
+    _decline(actor, application, parsed, text)
+
+
+def select_application(
+    *,
+    actor: User,
+    application: Application,
+    others_code: str,
+    others_reason: str,
+    now: datetime | None = None,
+) -> list[Application]:
+    """Choose the solver: the challenge is awarded, every other live application is declined.
+
+    Returns the applications declined on the way (each applicant is told the reason).
+    """
+    challenge = _check_owner(actor, application)
+    parsed, text = _reason(others_code, others_reason)
+    if challenge.need.status != NeedStatus.EVALUATING:
+        raise InvalidTransition(_("揭榜截止后才能选定揭榜方。"))
+    advance(application, APPLICATION, "select", actor=actor, object_type="application")
+    advance(
+        challenge.need,
+        CHALLENGE,
+        "award",
+        actor=actor,
+        object_type="challenge",
+        audit_id=challenge.id,
+    )
+    now = now or utcnow()
+    application.decided_at = now
+    challenge.awarded_at = now
+    _tell_applicant(application, "application.selected")
+    mark_stale(application.organisation_id, challenge.organisation_id)  # 创新积分 inputs
+    others = [a for a in challenge.applications if a is not application and a.status in IN_RACE]
+    for other in others:
+        _decline(actor, other, parsed, text)
+    return others
+
+
+def get_application(*, actor: User, application_id: int) -> Application:
+    """An application the actor may see (applicant, owner, panel, admin), or NotFound."""
+    application = db.session.get(Application, application_id)
+    if application is None or not can_view_application(actor, application):
+        raise NotFound
+    return application
+
+
+def challenge_applications(*, actor: User, challenge: Challenge) -> list[Application]:
+    """The submitted applications of a challenge, for its owner and panel."""
+    return [
+        a
+        for a in challenge.applications
+        if a.status != ApplicationStatus.DRAFT and can_view_application(actor, a)
+    ]
+
+
+# --- attachments -------------------------------------------------------------------------------
+def _check_attachable(actor: User, application: Application, now: datetime | None) -> None:
+    if not can_manage_application(actor, application):
+        raise NotFound
+    if application.status not in ATTACHABLE:
+        raise InvalidTransition(_("申请当前状态下不能修改附件。"))
+    if not application.challenge.is_accepting(now or utcnow()):
+        raise InvalidTransition(_("榜单已截止，不能再修改附件。"))
+
+
+def add_application_attachment(
+    *,
+    actor: User,
+    application: Application,
+    stream: BinaryIO,
+    filename: str,
+    now: datetime | None = None,
+) -> ApplicationAttachment:
+    """Attach a PDF or image (checked by content) while the application window is open.
+
+    The file is written as pending; after the commit call finalize_application_attachment(),
+    after a failed one discard_application_attachment().
+    """
+    _check_attachable(actor, application, now)
+    if len(application.attachments) >= MAX_ATTACHMENTS:
+        raise ValidationFailed({"file": _("每份申请最多 %(n)d 个附件。", n=MAX_ATTACHMENTS)})
+    upload = store_upload(stream)
+    attachment = ApplicationAttachment(
+        application=application,
+        original_name=clean_name(filename),
+        stored_name=upload.stored_name,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=upload.sha256,
+        uploaded_by_id=actor.id,
+    )
+    db.session.add(attachment)
+    try:
+        db.session.flush()
+    except BaseException:
+        discard_file(upload.stored_name)
+        raise
+    record_audit(
+        actor=actor,
+        action="application.attachment_add",
+        object_type="application",
+        object_id=application.id,
+        after={
+            "attachment_id": attachment.id,
+            "name": attachment.original_name,
+            "size": upload.size,
+        },
+    )
+    return attachment
+
+
+def finalize_application_attachment(attachment: ApplicationAttachment) -> None:
+    """After the commit: make the stored file permanent."""
+    finalize_file(attachment.stored_name)
+
+
+def discard_application_attachment(attachment: ApplicationAttachment) -> None:
+    """After a failed commit: remove the pending file."""
+    discard_file(attachment.stored_name)
+
+
+def remove_application_attachment(
+    *, actor: User, attachment: ApplicationAttachment, now: datetime | None = None
+) -> None:
+    """Delete an attachment and its file (same conditions as adding one)."""
+    application = attachment.application
+    _check_attachable(actor, application, now)
+    record_audit(
+        actor=actor,
+        action="application.attachment_remove",
+        object_type="application",
+        object_id=application.id,
+        before={"attachment_id": attachment.id, "name": attachment.original_name},
+    )
+    db.session.delete(attachment)
+    db.session.flush()
+    (storage_dir() / attachment.stored_name).unlink(missing_ok=True)
+
+
+def downloadable_attachment(
+    *, user: object, application_id: int, attachment_id: int
+) -> tuple[ApplicationAttachment, Path]:
+    """The attachment and its file if the user may see the application, else NotFound.
+
+    The applicant organisation always; once submitted also the challenge owner, the panel
+    and admins (can_view_application).
+    """
+    attachment = db.session.get(ApplicationAttachment, attachment_id)
+    if attachment is None or attachment.application_id != application_id:
+        raise NotFound
+    if not can_view_application(user, attachment.application):
+        raise NotFound
+    path = storage_dir() / attachment.stored_name
+    if not path.is_file():
+        raise NotFound
+    return attachment, path

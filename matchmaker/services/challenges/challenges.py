@@ -1,0 +1,472 @@
+"""Challenges (榜) on open needs: publish, invite, close the window, withdraw, and the clock.
+
+Approval rule: a challenge is published on a need the platform has already reviewed and opened
+(the admin's approval in the journey is the need's review), so it needs no second review. A
+政府榜 is published by a government admin on an enterprise's open need; the admin is the
+reviewer, so it goes public at once too. The terms (IP, payment form, criteria) are fixed at
+publication and cannot change afterwards (Wazoku), so applicants know what they accept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    Application,
+    ApplicationStatus,
+    Challenge,
+    ChallengeInvitation,
+    IpOwnership,
+    LicenceKind,
+    Need,
+    NeedStatus,
+    Organisation,
+    PaymentForm,
+    User,
+    Visibility,
+)
+from matchmaker.models.base import utcnow
+from matchmaker.permissions import (
+    Permission,
+    can_manage_challenge,
+    can_manage_listing,
+    can_publish,
+    has_permission,
+)
+from matchmaker.services import matching
+from matchmaker.services.challenges.challenge_states import CHALLENGE, advance, local_date, members
+from matchmaker.services.errors import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.notifications import notify
+
+IN_RACE = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED, ApplicationStatus.FINALIST)
+
+
+@dataclass(frozen=True)
+class ChallengeTerms:
+    """What the owner fixes when publishing a challenge."""
+
+    deadline_at: datetime
+    success_criteria: str
+    deliverables: str
+    ip_ownership: str
+    payment_form: str
+    bounty_wan: Decimal = Decimal(0)  # 0 = 面议
+    ip_licence: str = LicenceKind.NONE
+    visibility: str = Visibility.PUBLIC
+    has_panel: bool = False
+    is_government: bool = False
+    weights: dict[str, int] = field(
+        default_factory=lambda: {"feasibility": 30, "maturity": 25, "price": 20, "team": 25}
+    )
+
+
+def link(challenge: Challenge) -> str:
+    """The path of a challenge (services never call url_for)."""
+    return f"/challenges/{challenge.id}"
+
+
+def challenge_of(need: Need) -> Challenge | None:
+    """The challenge published on a need, if any."""
+    return db.session.scalar(sa.select(Challenge).where(Challenge.need_id == need.id))
+
+
+def _validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    if terms.bounty_wan is None or terms.bounty_wan < 0:
+        errors["bounty_wan"] = [_("意向金额不能为负数，面议请填 0。")]
+    if terms.deadline_at.tzinfo is None or terms.deadline_at <= now:
+        errors["deadline_at"] = [_("揭榜截止时间必须晚于现在。")]
+    elif need.expires_at is not None and terms.deadline_at > need.expires_at:
+        errors["deadline_at"] = [_("揭榜截止时间不能晚于需求的有效期。")]
+    if not terms.success_criteria.strip():
+        errors["success_criteria"] = [_("请填写成功标准。")]
+    if not terms.deliverables.strip():
+        errors["deliverables"] = [_("请填写预期交付成果。")]
+    for name, enum_cls in (
+        ("ip_ownership", IpOwnership),
+        ("ip_licence", LicenceKind),
+        ("payment_form", PaymentForm),
+        ("visibility", Visibility),
+    ):
+        if getattr(terms, name) not in set(enum_cls):
+            errors[name] = [_("请选择有效的选项。")]
+    weights = terms.weights
+    if set(weights) != {"feasibility", "maturity", "price", "team"} or any(
+        not isinstance(v, int) or v < 0 for v in weights.values()
+    ):
+        errors["weights"] = [_("评分权重必须是非负整数。")]
+    elif sum(weights.values()) <= 0:
+        errors["weights"] = [_("评分权重之和必须大于 0。")]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def publish_challenge(
+    *, actor: User, need: Need, terms: ChallengeTerms, now: datetime | None = None
+) -> Challenge:
+    """Publish a challenge on an open need of the actor's verified organisation (or a 政府榜)."""
+    now = now or utcnow()
+    if terms.is_government:
+        if not has_permission(actor, Permission.CHALLENGE_GOVERNMENT):
+            raise PermissionDenied
+    else:
+        if not has_permission(actor, Permission.CHALLENGE_PUBLISH) or not can_manage_listing(
+            actor, need
+        ):
+            raise NotFound
+        if not can_publish(actor):
+            raise PermissionDenied(_("机构通过平台认证后才能发榜。"))
+    if need.status != NeedStatus.OPEN:
+        raise InvalidTransition(_("只有已公开的需求可以发榜。"))
+    if challenge_of(need) is not None:
+        raise InvalidTransition(_("这条需求已经发过榜。"))
+    _validate_terms(terms, need, now)
+    challenge = Challenge(
+        need=need,
+        published_by=actor,
+        bounty_wan=terms.bounty_wan,
+        deadline_at=terms.deadline_at,
+        success_criteria=terms.success_criteria.strip(),
+        deliverables=terms.deliverables.strip(),
+        ip_ownership=terms.ip_ownership,
+        ip_licence=terms.ip_licence,
+        payment_form=terms.payment_form,
+        visibility=terms.visibility,
+        has_panel=terms.has_panel,
+        is_government=terms.is_government,
+        weight_feasibility=terms.weights["feasibility"],
+        weight_maturity=terms.weights["maturity"],
+        weight_price=terms.weights["price"],
+        weight_team=terms.weights["team"],
+        published_at=now,
+    )
+    db.session.add(challenge)
+    db.session.flush()
+    record_audit(
+        actor=actor,
+        action="challenge.publish",
+        object_type="challenge",
+        object_id=challenge.id,
+        after={
+            "need_id": need.id,
+            "status": str(need.status),
+            "deadline_at": terms.deadline_at.isoformat(),
+            "visibility": str(terms.visibility),
+            "is_government": terms.is_government,
+        },
+    )
+    notify(
+        users=members(need.organisation),
+        kind="challenge.published",
+        params={"title": need.title, "deadline": local_date(challenge.deadline_at)},
+        link=link(challenge),
+        email=terms.is_government,
+    )
+    return challenge
+
+
+def _check_manager(actor: User, challenge: Challenge) -> None:
+    if not can_manage_challenge(actor, challenge):
+        raise NotFound
+
+
+def invite_organisations(
+    *, actor: User, challenge: Challenge, organisations: list[Organisation]
+) -> list[ChallengeInvitation]:
+    """Invite organisations to apply (works for public and invite-only challenges alike)."""
+    _check_manager(actor, challenge)
+    if challenge.need.status != NeedStatus.OPEN:
+        raise InvalidTransition(_("榜单已截止，不能再邀请。"))
+    invited = {i.organisation_id for i in challenge.invitations}
+    created = []
+    for org in organisations:
+        if org.id in invited or org.id == challenge.organisation_id or not org.is_verified:
+            continue
+        invitation = ChallengeInvitation(
+            challenge=challenge, organisation=org, invited_by_id=actor.id
+        )
+        db.session.add(invitation)
+        invited.add(org.id)
+        created.append(invitation)
+        notify(
+            users=members(org),
+            kind="challenge.invited",
+            params={
+                "title": challenge.need.title,
+                "org": challenge.need.organisation.name,
+                "deadline": local_date(challenge.deadline_at),
+            },
+            link=link(challenge),
+        )
+    db.session.flush()
+    if created:
+        record_audit(
+            actor=actor,
+            action="challenge.invite",
+            object_type="challenge",
+            object_id=challenge.id,
+            after={"organisation_ids": [i.organisation_id for i in created]},
+        )
+    return created
+
+
+def recommended_invitees(*, actor: User, challenge: Challenge, k: int = 10) -> list[Organisation]:
+    """The organisations whose public results the recommender ranks highest for the need."""
+    _check_manager(actor, challenge)
+    seen: dict[int, Organisation] = {}
+    for rec in matching.recommend_for(challenge.need, k=k * 3):
+        org = rec.publication.organisation
+        if org.id != challenge.organisation_id and org.id not in seen:
+            seen[org.id] = org
+    return list(seen.values())[:k]
+
+
+def close_applications(*, actor: User | None, challenge: Challenge, now: datetime | None = None):
+    """End the application window (the owner early, or the clock at the deadline).
+
+    With no submitted application the challenge ends unawarded; otherwise it is evaluated.
+    """
+    if actor is not None:
+        _check_manager(actor, challenge)
+    now = now or utcnow()
+    need = challenge.need
+    in_race = [a for a in challenge.applications if a.status in IN_RACE]
+    if not in_race:
+        reason = _("截止时没有收到揭榜申请。")
+        advance(need, CHALLENGE, "unaward", **_audit_args(actor, challenge), reason=reason)
+        challenge.status_reason = reason
+        kind = "challenge.unawarded"
+    else:
+        advance(need, CHALLENGE, "close", **_audit_args(actor, challenge))
+        kind = "challenge.closed"
+    challenge.closed_at = now
+    notify(
+        users=members(need.organisation),
+        kind=kind,
+        params={"title": need.title, "n": len(in_race)},
+        link=link(challenge),
+    )
+    return need.status
+
+
+def end_unawarded(*, actor: User, challenge: Challenge, reason: str) -> None:
+    """The owner ends a challenge without choosing anyone; applicants are told why."""
+    _check_manager(actor, challenge)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": _("请填写原因。")})
+    need = challenge.need
+    advance(need, CHALLENGE, "unaward", **_audit_args(actor, challenge), reason=reason)
+    challenge.status_reason = reason
+    challenge.closed_at = challenge.closed_at or utcnow()
+    _tell_applicants(challenge, "challenge.unawarded", reason)
+
+
+def withdraw_challenge(*, actor: User, challenge: Challenge, reason: str) -> None:
+    """Take an open challenge down (the need goes with it); applicants are told why."""
+    _check_manager(actor, challenge)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": _("请填写原因。")})
+    from matchmaker.services.market import publication
+
+    need = challenge.need
+    advance(need, CHALLENGE, "withdraw", **_audit_args(actor, challenge), reason=reason)
+    challenge.status_reason = reason
+    publication.unpublish(need)
+    _tell_applicants(challenge, "challenge.withdrawn", reason)
+
+
+def _tell_applicants(challenge: Challenge, kind: str, reason: str) -> None:
+    orgs = [a.organisation for a in challenge.applications if a.status in IN_RACE]
+    notify(
+        users=members(*orgs),
+        kind=kind,
+        params={"title": challenge.need.title, "n": len(orgs), "reason": reason},
+        link=link(challenge),
+    )
+
+
+def _audit_args(actor: User | None, challenge: Challenge) -> dict[str, Any]:
+    return {"actor": actor, "object_type": "challenge", "audit_id": challenge.id}
+
+
+def get_managed_challenge(*, actor: User, challenge_id: int) -> Challenge:
+    """A challenge the actor manages, or NotFound."""
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None or not can_manage_challenge(actor, challenge):
+        raise NotFound
+    return challenge
+
+
+def organisation_applications(*, organisation_id: int) -> list[Application]:
+    """Every application of an organisation (the applicant's pipeline), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Application)
+            .where(Application.organisation_id == organisation_id)
+            .order_by(Application.updated_at.desc(), Application.id.desc())
+        )
+    )
+
+
+def close_due_challenges(*, now: datetime | None = None) -> int:
+    """Close every open challenge whose deadline has passed; safe to run repeatedly."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(Challenge)
+        .join(Need, Challenge.need_id == Need.id)
+        .where(Need.status == NeedStatus.OPEN, Challenge.deadline_at <= now)
+        .order_by(Challenge.id)
+    ).all()
+    for challenge in due:
+        close_applications(actor=None, challenge=challenge, now=now)
+    db.session.flush()
+    return len(due)
+
+
+def tick(*, now: datetime | None = None) -> dict[str, int]:
+    """The cron entry point: close due application windows, remind and flag trials."""
+    from matchmaker.services.challenges.deals import process_trials
+
+    now = now or utcnow()
+    closed = close_due_challenges(now=now)
+    trials = process_trials(now=now)
+    return {"closed": closed, **trials}
+
+
+# --- read models for the web pages ------------------------------------------------------------
+#: Bounty bands of the public list (万元; "negotiable" is 0 = 面议).
+BOUNTY_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "lt10": (Decimal("0.01"), Decimal(10)),
+    "10_50": (Decimal(10), Decimal(50)),
+    "50_100": (Decimal(50), Decimal(100)),
+    "100_500": (Decimal(100), Decimal(500)),
+    "gte500": (Decimal(500), None),
+    "negotiable": (None, None),
+}
+#: Challenge states shown in the public showcase (已揭榜 / 已解决).
+SHOWCASE_STATES = (
+    NeedStatus.AWARDED,
+    NeedStatus.CONTRACTED,
+    NeedStatus.IN_PROGRESS,
+    NeedStatus.ACCEPTED,
+)
+#: Closed for applications but not (yet) in the showcase.
+CLOSED_STATES = (NeedStatus.EVALUATING, NeedStatus.UNAWARDED)
+
+
+def public_challenges(
+    *, field_id: int | None = None, region: str = "", band: str = "", status: str = "open"
+) -> list[Challenge]:
+    """Public challenges for the list page: open (soonest deadline first) or closed."""
+    states = CLOSED_STATES if status == "closed" else (NeedStatus.OPEN,)
+    stmt = (
+        sa.select(Challenge)
+        .join(Need, Challenge.need_id == Need.id)
+        .where(Challenge.visibility == Visibility.PUBLIC, Need.status.in_(states))
+    )
+    if field_id:
+        stmt = stmt.where(Need.field_id == field_id)
+    if region:
+        stmt = stmt.where(Need.region == region)
+    if band == "negotiable":
+        stmt = stmt.where(Challenge.bounty_wan == 0)
+    elif band in BOUNTY_BANDS:
+        low, high = BOUNTY_BANDS[band]
+        stmt = stmt.where(Challenge.bounty_wan >= low)
+        if high is not None:
+            stmt = stmt.where(Challenge.bounty_wan < high)
+    order = Challenge.deadline_at.asc() if status != "closed" else Challenge.deadline_at.desc()
+    return list(db.session.scalars(stmt.order_by(order, Challenge.id).limit(200)))
+
+
+def showcase_challenges(*, limit: int = 12) -> list[Challenge]:
+    """Challenges already taken (已揭榜) or solved (已解决), newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Challenge)
+            .join(Need, Challenge.need_id == Need.id)
+            .where(Challenge.visibility == Visibility.PUBLIC, Need.status.in_(SHOWCASE_STATES))
+            .order_by(
+                sa.func.coalesce(Challenge.solved_at, Challenge.awarded_at).desc(),
+                Challenge.id.desc(),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def can_see_challenge(user: Any, challenge: Challenge) -> bool:
+    """Public challenges are public; invite-only ones only to invitees, the owner and admins."""
+    if challenge.visibility == Visibility.PUBLIC:
+        return True
+    if can_manage_challenge(user, challenge) or has_permission(user, Permission.LISTING_REVIEW):
+        return True
+    org_id = getattr(user, "organisation_id", None)
+    return org_id is not None and any(i.organisation_id == org_id for i in challenge.invitations)
+
+
+def get_visible_challenge(*, user: Any, challenge_id: int) -> Challenge:
+    """A challenge the user may see, or NotFound."""
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None or not can_see_challenge(user, challenge):
+        raise NotFound
+    return challenge
+
+
+def organisation_application(*, challenge: Challenge, organisation_id: int) -> Application | None:
+    """An organisation's application to a challenge (any state), if any."""
+    return db.session.scalar(
+        sa.select(Application).where(
+            Application.challenge_id == challenge.id,
+            Application.organisation_id == organisation_id,
+        )
+    )
+
+
+def listed_results(*, organisation_id: int) -> list[Any]:
+    """An organisation's listed results (for 用我的成果揭榜)."""
+    from matchmaker.models import Result, ResultStatus
+
+    return list(
+        db.session.scalars(
+            sa.select(Result)
+            .where(Result.organisation_id == organisation_id, Result.status == ResultStatus.LISTED)
+            .order_by(Result.title, Result.id)
+        )
+    )
+
+
+def invitable_organisations(*, challenge: Challenge, q: str, limit: int = 20) -> list[Organisation]:
+    """Verified organisations (other than the owner) whose name matches a search."""
+    from matchmaker.models import OrgStatus
+
+    q = (q or "").strip()[:100]
+    if not q:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Organisation)
+            .where(
+                Organisation.status == OrgStatus.VERIFIED,
+                Organisation.id != challenge.organisation_id,
+                Organisation.name.ilike(f"%{q}%"),
+            )
+            .order_by(Organisation.name, Organisation.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,486 @@
+"""Leads (银企对接线索): a bank asks to contact a firm, the firm answers, the bank records
+contact, credit (授信) or its refusal, and the disbursement (放款, 首贷).
+
+A bank starts a lead only through the firm's live consent (the request is written to the
+firm's view log) or from a 银企对接 meeting between the two. Every step goes through `_advance`
+(one transition table, one audit record, one notification).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    LIVE_LEAD_STATES,
+    AuditLog,
+    CreditRejection,
+    EventMeeting,
+    FinancingNeed,
+    FinancingStatus,
+    Lead,
+    LeadStatus,
+    LoanProduct,
+    MeetingStatus,
+    Organisation,
+    OrgKind,
+    ProductStatus,
+    User,
+    ViewAction,
+)
+from matchmaker.models.base import utcnow
+from matchmaker.permissions import (
+    Permission,
+    can_answer_lead,
+    can_publish,
+    can_view_lead,
+    can_work_lead,
+    has_permission,
+)
+from matchmaker.services.challenges.challenge_states import members
+from matchmaker.services.errors import (
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from matchmaker.services.finance import consent
+from matchmaker.services.finance.loan_products import MAX_AMOUNT_WAN
+from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.notifications import notify
+
+S = LeadStatus
+#: action -> (states it may start from, state it leads to).
+LEAD_TABLE: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({S.REQUESTED}), S.ACCEPTED),
+    "decline": (frozenset({S.REQUESTED}), S.DECLINED),
+    "withdraw": (frozenset({S.REQUESTED}), S.WITHDRAWN),
+    "contact": (frozenset({S.ACCEPTED}), S.IN_CONTACT),
+    "approve": (frozenset({S.IN_CONTACT}), S.APPROVED),
+    "reject": (frozenset({S.IN_CONTACT}), S.REJECTED),
+    "disburse": (frozenset({S.APPROVED}), S.DISBURSED),
+}
+#: Who takes each step: the firm answers, the bank does the rest.
+FIRM_ACTIONS = frozenset({"accept", "decline"})
+BANK_ACTIONS = frozenset(LEAD_TABLE) - FIRM_ACTIONS
+#: States after which nothing more happens.
+CLOSED_STATES = frozenset({S.DECLINED, S.WITHDRAWN, S.REJECTED, S.DISBURSED})
+REFUSAL = _l("对接线索当前状态下不能进行此操作。")
+MAX_TEXT = 2000
+
+REJECTION_TEXT = {
+    CreditRejection.INSUFFICIENT_REVENUE: _l("经营收入不足"),
+    CreditRejection.HIGH_LEVERAGE: _l("负债率过高"),
+    CreditRejection.CREDIT_HISTORY: _l("信用记录不符合要求"),
+    CreditRejection.COLLATERAL: _l("担保条件不足"),
+    CreditRejection.OUTSIDE_POLICY: _l("不在授信政策范围内"),
+    CreditRejection.INCOMPLETE: _l("材料不完整"),
+    CreditRejection.OTHER: _l("其他原因"),
+}
+
+
+def link(lead: Lead) -> str:
+    """The lead's page (for notifications)."""
+    return f"/finance/leads/{lead.id}"
+
+
+def allowed_actions(lead: Lead) -> set[str]:
+    """The steps the lead's current state allows (whoever takes them)."""
+    return {action for action, (sources, _target) in LEAD_TABLE.items() if lead.status in sources}
+
+
+def _advance(
+    lead: Lead,
+    action: str,
+    *,
+    actor: User,
+    reason: str | None = None,
+    extra: dict[str, object] | None = None,
+) -> str:
+    sources, target = LEAD_TABLE[action]
+    before = str(lead.status)
+    if before not in sources:
+        raise InvalidTransition(str(REFUSAL))
+    lead.status = LeadStatus(target)
+    now = utcnow()
+    if action in FIRM_ACTIONS:
+        lead.answered_at = now
+    if target in CLOSED_STATES:
+        lead.closed_at = now
+    record_audit(
+        actor=actor,
+        action=f"lead.{action}",
+        object_type="lead",
+        object_id=lead.id,
+        before={"status": before},
+        after={"status": target, **(extra or {})},
+        reason=reason,
+    )
+    return target
+
+
+def _text(value: str | None, field: str) -> str:
+    value = (value or "").strip()
+    if len(value) > MAX_TEXT:
+        raise ValidationFailed({field: _("不能超过 %(max)d 个字符。", max=MAX_TEXT)})
+    return value
+
+
+def _amount(value: Decimal | None, field: str, *, ceiling: Decimal | None = None) -> Decimal:
+    if value is None:
+        raise ValidationFailed({field: _("请填写金额（万元）。")})
+    if not value.is_finite() or not Decimal(0) < value <= MAX_AMOUNT_WAN:
+        raise ValidationFailed({field: _("金额应大于 0 且不超过 1000000 万元。")})
+    if ceiling is not None and value > ceiling:
+        raise ValidationFailed(
+            {field: _("放款金额不能超过授信金额 %(amount)s 万元。", amount=f"{ceiling:g}")}
+        )
+    return value
+
+
+def _own_product(actor: User, product_id: int | None, field: str) -> LoanProduct | None:
+    if not product_id:
+        return None
+    product = db.session.get(LoanProduct, product_id)
+    if (
+        product is None
+        or product.bank_org_id != actor.organisation_id
+        or product.status == ProductStatus.DRAFT
+    ):
+        raise ValidationFailed({field: _("请选择贵行已发布的贷款产品。")})
+    return product
+
+
+def _is_bank_user(actor: User) -> bool:
+    org = actor.organisation
+    return bool(
+        has_permission(actor, Permission.LOAN_PRODUCT)
+        and org is not None
+        and org.kind == OrgKind.BANK
+        and can_publish(actor)
+    )
+
+
+def get_meeting(*, actor: User, meeting_id: int, firm_org_id: int) -> EventMeeting:
+    """A 银企对接 meeting between the actor's bank and the firm (not cancelled), or NotFound."""
+    meeting = db.session.get(EventMeeting, meeting_id)
+    if (
+        meeting is None
+        or meeting.bank_org_id != actor.organisation_id
+        or meeting.firm_org_id != firm_org_id
+        or meeting.status == MeetingStatus.CANCELLED
+    ):
+        raise NotFound
+    return meeting
+
+
+def reachable_firm(
+    *, actor: User, firm_org_id: int, meeting_id: int | None = None
+) -> tuple[Organisation, consent.FirmAccess | None]:
+    """The firm a bank user may ask to contact: through live consent, or a meeting of the two.
+
+    NotFound otherwise (a bank cannot tell "no consent" from "no such firm")."""
+    if not _is_bank_user(actor):
+        raise NotFound
+    if meeting_id is not None:
+        meeting = get_meeting(actor=actor, meeting_id=meeting_id, firm_org_id=firm_org_id)
+        firm = meeting.firm
+        if firm.kind != OrgKind.ENTERPRISE:
+            raise NotFound
+        return firm, None
+    access = consent.peek_firm(actor=actor, firm_org_id=firm_org_id)
+    return access.organisation, access
+
+
+def live_lead(bank_org_id: int, firm_org_id: int) -> Lead | None:
+    """The bank's lead with the firm that is still going, if any."""
+    return db.session.scalar(
+        sa.select(Lead)
+        .where(
+            Lead.bank_org_id == bank_org_id,
+            Lead.firm_org_id == firm_org_id,
+            Lead.status.in_([str(s) for s in LIVE_LEAD_STATES]),
+        )
+        .limit(1)
+    )
+
+
+def live_leads_by_firm(bank_org_id: int | None) -> dict[int, int]:
+    """firm organisation id -> id of the bank's live lead with it."""
+    if not bank_org_id:
+        return {}
+    rows = db.session.execute(
+        sa.select(Lead.firm_org_id, Lead.id).where(
+            Lead.bank_org_id == bank_org_id,
+            Lead.status.in_([str(s) for s in LIVE_LEAD_STATES]),
+        )
+    )
+    return {firm_id: lead_id for firm_id, lead_id in rows}
+
+
+def request_contact(
+    *,
+    actor: User,
+    firm_org_id: int,
+    product_id: int | None = None,
+    financing_need_id: int | None = None,
+    message: str = "",
+    meeting_id: int | None = None,
+) -> Lead:
+    """A bank user asks to contact a firm (one live lead per bank and firm)."""
+    firm, access = reachable_firm(actor=actor, firm_org_id=firm_org_id, meeting_id=meeting_id)
+    product = _own_product(actor, product_id, "product_id")
+    need = None
+    if financing_need_id:
+        need = db.session.get(FinancingNeed, financing_need_id)
+        if need is None or need.organisation_id != firm.id or need.status != FinancingStatus.OPEN:
+            raise ValidationFailed({"financing_need_id": _("请选择该企业仍在融资中的需求。")})
+    text = _text(message, "message")
+    if live_lead(actor.organisation_id, firm.id) is not None:
+        raise InvalidTransition(_("贵行与该企业已有进行中的对接，请在对接线索中继续。"))
+    lead = Lead(
+        bank_org_id=actor.organisation_id,
+        firm_org_id=firm.id,
+        product_id=product.id if product else None,
+        financing_need_id=need.id if need else None,
+        meeting_id=meeting_id,
+        status=LeadStatus.REQUESTED,
+        message=text,
+        requested_by_id=actor.id,
+    )
+    db.session.add(lead)
+    db.session.flush()
+    if access is not None:
+        consent.log_view(actor=actor, access=access, action=ViewAction.LEAD)
+    record_audit(
+        actor=actor,
+        action="lead.request",
+        object_type="lead",
+        object_id=lead.id,
+        after={
+            "status": str(lead.status),
+            "firm_org_id": firm.id,
+            "product_id": lead.product_id,
+            "financing_need_id": lead.financing_need_id,
+            "meeting_id": meeting_id,
+        },
+    )
+    notify(
+        users=members(firm),
+        kind="lead.requested",
+        params={
+            "bank": actor.organisation.name,
+            "firm": firm.name,
+            "product": product.name if product else "—",
+        },
+        link=link(lead),
+    )
+    return lead
+
+
+def _require_bank_side(actor: User, lead: Lead) -> None:
+    if not can_work_lead(actor, lead):
+        raise NotFound
+
+
+def _require_firm_side(actor: User, lead: Lead) -> None:
+    if not can_answer_lead(actor, lead):
+        raise NotFound
+
+
+def _params(lead: Lead, **extra: object) -> dict[str, object]:
+    return {"bank": lead.bank.name, "firm": lead.firm.name, **extra}
+
+
+def answer_lead(*, actor: User, lead: Lead, accept: bool, reply: str = "") -> Lead:
+    """The firm accepts or declines the bank's request, with an optional reply."""
+    _require_firm_side(actor, lead)
+    text = _text(reply, "reply")
+    action = "accept" if accept else "decline"
+    _advance(lead, action, actor=actor, reason=text or None)
+    lead.firm_reply = text
+    db.session.flush()
+    notify(
+        users=members(lead.bank),
+        kind=f"lead.{'accepted' if accept else 'declined'}",
+        params=_params(lead),
+        link=link(lead),
+    )
+    return lead
+
+
+def withdraw_lead(*, actor: User, lead: Lead) -> Lead:
+    """The bank takes back a request the firm has not answered."""
+    _require_bank_side(actor, lead)
+    _advance(lead, "withdraw", actor=actor)
+    db.session.flush()
+    notify(users=members(lead.firm), kind="lead.withdrawn", params=_params(lead), link=link(lead))
+    return lead
+
+
+def mark_in_contact(*, actor: User, lead: Lead) -> Lead:
+    """The bank records that it is in touch with the firm."""
+    _require_bank_side(actor, lead)
+    _advance(lead, "contact", actor=actor)
+    db.session.flush()
+    return lead
+
+
+def approve_credit(
+    *, actor: User, lead: Lead, amount_wan: Decimal | None, product_id: int | None
+) -> Lead:
+    """The bank records approved credit (授信): an amount and one of its own products."""
+    _require_bank_side(actor, lead)
+    if lead.status != LeadStatus.IN_CONTACT:
+        raise InvalidTransition(str(REFUSAL))
+    amount = _amount(amount_wan, "amount_wan")
+    product = _own_product(actor, product_id, "product_id")
+    if product is None:
+        raise ValidationFailed({"product_id": _("请选择授信所用的贷款产品。")})
+    lead.approved_amount_wan = amount
+    lead.approved_product_id = product.id
+    lead.approved_at = utcnow()
+    _advance(
+        lead,
+        "approve",
+        actor=actor,
+        extra={"approved_amount_wan": str(amount), "approved_product_id": product.id},
+    )
+    db.session.flush()
+    notify(
+        users=members(lead.firm),
+        kind="lead.approved",
+        params=_params(lead, amount=f"{amount:g}", product=product.name),
+        link=link(lead),
+    )
+    return lead
+
+
+def reject_credit(*, actor: User, lead: Lead, reason: str | None, note: str = "") -> Lead:
+    """The bank declines credit, with a reason code and an optional note the firm sees."""
+    _require_bank_side(actor, lead)
+    if lead.status != LeadStatus.IN_CONTACT:
+        raise InvalidTransition(str(REFUSAL))
+    if reason not in {r.value for r in CreditRejection}:
+        raise ValidationFailed({"reason": _("请选择未授信原因。")})
+    code = CreditRejection(reason)
+    text = _text(note, "note")
+    if code == CreditRejection.OTHER and not text:
+        raise ValidationFailed({"note": _("选择“其他原因”时请填写说明。")})
+    lead.rejection_reason = code
+    lead.rejection_note = text
+    _advance(lead, "reject", actor=actor, reason=text or None, extra={"reason": str(code)})
+    db.session.flush()
+    shown = str(REJECTION_TEXT[code]) + (f"（{text}）" if text else "")
+    notify(
+        users=members(lead.firm),
+        kind="lead.rejected",
+        params=_params(lead, reason=shown),
+        link=link(lead),
+    )
+    return lead
+
+
+def record_disbursement(
+    *, actor: User, lead: Lead, amount_wan: Decimal | None, first_loan: bool = False
+) -> Lead:
+    """The bank records the loan paid out (放款), at most the approved amount; 首贷 if this
+    is the firm's first bank loan (the bank knows, the platform does not)."""
+    _require_bank_side(actor, lead)
+    if lead.status != LeadStatus.APPROVED:
+        raise InvalidTransition(str(REFUSAL))
+    amount = _amount(amount_wan, "amount_wan", ceiling=lead.approved_amount_wan)
+    lead.disbursed_amount_wan = amount
+    lead.first_loan = bool(first_loan)
+    lead.disbursed_at = utcnow()
+    _advance(
+        lead,
+        "disburse",
+        actor=actor,
+        extra={"disbursed_amount_wan": str(amount), "first_loan": bool(first_loan)},
+    )
+    db.session.flush()
+    notify(
+        users=members(lead.firm),
+        kind="lead.disbursed",
+        params=_params(lead, amount=f"{amount:g}"),
+        link=link(lead),
+    )
+    return lead
+
+
+def get_lead(*, actor: User, lead_id: int) -> Lead:
+    """A lead the actor may see (the bank, the firm, the bureau), or NotFound."""
+    lead = db.session.get(Lead, lead_id)
+    if lead is None or not can_view_lead(actor, lead):
+        raise NotFound
+    return lead
+
+
+def _listing(stmt: sa.Select, status: str | None) -> list[Lead]:
+    if status:
+        stmt = stmt.where(Lead.status == status)
+    stmt = stmt.options(
+        selectinload(Lead.bank), selectinload(Lead.firm), selectinload(Lead.product)
+    ).order_by(Lead.created_at.desc(), Lead.id.desc())
+    return list(db.session.scalars(stmt))
+
+
+def bank_leads(organisation_id: int, *, status: str | None = None) -> list[Lead]:
+    """A bank's leads, newest first (optionally of one status)."""
+    return _listing(sa.select(Lead).where(Lead.bank_org_id == organisation_id), status)
+
+
+def firm_leads(organisation_id: int, *, status: str | None = None) -> list[Lead]:
+    """The requests banks made to a firm, newest first."""
+    return _listing(sa.select(Lead).where(Lead.firm_org_id == organisation_id), status)
+
+
+def all_leads(*, status: str | None = None, limit: int = 500) -> list[Lead]:
+    """Every lead (the bureau's view), newest first."""
+    return _listing(sa.select(Lead), status)[:limit]
+
+
+def leads_for(actor: User, *, status: str | None = None) -> list[Lead]:
+    """The leads list of the actor's side: a bank's own, a firm's requests, or all for the
+    bureau."""
+    if has_permission(actor, Permission.LOAN_PRODUCT) and actor.organisation_id:
+        return bank_leads(actor.organisation_id, status=status)
+    if has_permission(actor, Permission.FIRM_PROFILE) and actor.organisation_id:
+        return firm_leads(actor.organisation_id, status=status)
+    if has_permission(actor, Permission.FINANCE_STATS):
+        return all_leads(status=status)
+    raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a lead's history, from the audit log."""
+
+    action: str  # request | accept | decline | withdraw | contact | approve | reject | disburse
+    at: datetime
+    organisation: Organisation | None
+    reason: str | None
+
+
+def history(lead: Lead) -> list[Step]:
+    """The lead's steps, oldest first (who: the organisation, not the person)."""
+    rows = db.session.scalars(
+        sa.select(AuditLog)
+        .where(AuditLog.object_type == "lead", AuditLog.object_id == str(lead.id))
+        .options(selectinload(AuditLog.actor))
+        .order_by(AuditLog.created_at, AuditLog.id)
+    )
+    steps = []
+    for row in rows:
+        action = row.action.removeprefix("lead.")
+        org = row.actor.organisation if row.actor is not None else None
+        steps.append(Step(action=action, at=row.created_at, organisation=org, reason=row.reason))
+    return steps

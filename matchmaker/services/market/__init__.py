@@ -1,0 +1,1 @@
+"""The market: results and needs, their publication, attachments, alerts and Excel."""

@@ -1,0 +1,203 @@
+"""A small durable job queue on the application database.
+
+Jobs are rows, written in the same transaction as the change that needs them, so nothing
+acknowledged is lost. Workers (`matchmaker jobs work`) claim one queued job at a time with a
+conditional UPDATE (safe with several workers on PostgreSQL and SQLite), run its handler, and
+record the outcome; failures are retried with back-off up to `max_attempts`. Handlers report
+progress (0..1) that pages poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from matchmaker.extensions import db
+from matchmaker.models import Job, JobStatus, User
+from matchmaker.models.base import utcnow
+from matchmaker.services.errors import InvalidTransition, NotFound
+
+log = logging.getLogger("matchmaker.jobs")
+Handler = Callable[..., dict[str, Any] | None]
+HANDLERS: dict[str, Handler] = {}
+STALE_AFTER = timedelta(minutes=30)  # a running job whose worker died is queued again
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register a function as the handler of a job name (see matchmaker/jobs/)."""
+
+    def register(func: Handler) -> Handler:
+        HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def enqueue(
+    name: str,
+    *,
+    actor: User | None = None,
+    max_attempts: int = 3,
+    delay: timedelta | None = None,
+    **args: Any,
+) -> Job:
+    """Add a job to the session (it is queued when the caller commits)."""
+    job = Job(
+        name=name,
+        args=args,
+        max_attempts=max_attempts,
+        created_by_id=actor.id if actor is not None else None,
+        run_after=utcnow() + (delay or timedelta(0)),
+    )
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def worker_name() -> str:
+    """host:pid of this worker."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+
+def claim_next(
+    *, worker: str | None = None, now: datetime | None = None, names: Iterable[str] = ()
+) -> Job | None:
+    """Atomically take the oldest runnable job (of `names`, if given), or None."""
+    now = now or utcnow()
+    worker = worker or worker_name()
+    _requeue_stale(now)
+    runnable = sa.select(Job.id).where(Job.status == JobStatus.QUEUED, Job.run_after <= now)
+    if names := list(names):
+        runnable = runnable.where(Job.name.in_(names))
+    for _attempt in range(5):
+        candidate = db.session.scalar(runnable.order_by(Job.run_after, Job.id).limit(1))
+        if candidate is None:
+            db.session.commit()
+            return None
+        claimed = db.session.execute(
+            sa.update(Job)
+            .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
+            .values(
+                status=JobStatus.RUNNING, worker=worker, started_at=now, attempts=Job.attempts + 1
+            )
+        ).rowcount
+        db.session.commit()
+        if claimed:
+            return db.session.get(Job, candidate)
+    return None  # lost every race: let the caller try again later
+
+
+def _requeue_stale(now: datetime) -> None:
+    db.session.execute(
+        sa.update(Job)
+        .where(Job.status == JobStatus.RUNNING, Job.started_at < now - STALE_AFTER)
+        .values(status=JobStatus.QUEUED, worker=None)
+    )
+
+
+def set_progress(job: Job, fraction: float, message: str | None = None) -> None:
+    """Record progress in its own short transaction so pages can show it while the job runs."""
+    db.session.execute(
+        sa.update(Job)
+        .where(Job.id == job.id)
+        .values(progress=min(1.0, max(0.0, fraction)), message=message)
+    )
+    db.session.commit()
+
+
+def run(job: Job) -> Job:
+    """Run a claimed job's handler and record the outcome (retrying failures with back-off).
+
+    The job is its own unit of work: the handler's changes and the job's outcome are committed
+    together, or rolled back together when the handler raises.
+    """
+    func = HANDLERS.get(job.name)
+    job_id = job.id
+    try:
+        if func is None:
+            raise LookupError(f"no handler for job {job.name!r}")
+        result = func(job, **(job.args or {}))
+        job = _job(job_id)
+        job.status = JobStatus.DONE
+        job.progress = 1.0
+        job.result = result or {}
+        job.finished_at = utcnow()
+        db.session.commit()
+    except Exception as error:  # a handler's failure must not kill the worker
+        db.session.rollback()
+        job = _job(job_id)
+        log.error("job.failed", extra={"job": job.id, "job_name": job.name, "error": str(error)})
+        job.message = f"{type(error).__name__}: {error}"[:2000]
+        job.result = {"traceback": traceback.format_exc()[-4000:]}
+        if job.attempts < job.max_attempts:
+            job.status = JobStatus.QUEUED
+            job.run_after = utcnow() + timedelta(seconds=30 * 2 ** (job.attempts - 1))
+        else:
+            job.status = JobStatus.FAILED
+            job.finished_at = utcnow()
+        db.session.commit()
+        return job
+    log.info("job.done", extra={"job": job.id, "job_name": job.name})
+    return job
+
+
+def _job(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    assert job is not None, job_id
+    return job
+
+
+def run_pending(*, limit: int = 100, now: datetime | None = None, names: Iterable[str] = ()) -> int:
+    """Run queued jobs (of `names`, if given) until none is runnable or `limit`; how many ran."""
+    done = 0
+    names = list(names)
+    while done < limit:
+        job = claim_next(now=now, names=names)
+        if job is None:
+            break
+        run(job)
+        done += 1
+    return done
+
+
+def retry(*, job_id: int, now: datetime | None = None) -> Job:
+    """Queue a failed job again with a fresh set of attempts (an admin's 重试)."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound(job_id)
+    if job.status != JobStatus.FAILED:
+        raise InvalidTransition(_("只有失败的任务可以重试。"))
+    job.status = JobStatus.QUEUED
+    job.attempts = 0
+    job.run_after = now or utcnow()
+    job.finished_at = None
+    job.worker = None
+    db.session.flush()
+    return job
+
+
+def counts() -> dict[str, int]:
+    """How many jobs are in each state."""
+    rows = db.session.execute(sa.select(Job.status, sa.func.count()).group_by(Job.status))
+    found = {str(status): n for status, n in rows}
+    return {str(status): found.get(str(status), 0) for status in JobStatus}
+
+
+def recent(
+    *, name: str | None = None, status: JobStatus | None = None, limit: int = 20
+) -> list[Job]:
+    """The latest jobs (optionally of one name or state), newest first."""
+    stmt = sa.select(Job).order_by(Job.created_at.desc(), Job.id.desc()).limit(limit)
+    if name:
+        stmt = stmt.where(Job.name == name)
+    if status:
+        stmt = stmt.where(Job.status == status)
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,338 @@
+"""The notification centre: in-app messages plus e-mail, rendered in each reader's language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from matchmaker.extensions import db
+from matchmaker.models import Notification, User
+from matchmaker.models.base import utcnow
+from matchmaker.services.platform.mail import send_email
+
+#: kind -> (subject, body); bodies take the notification's params as named placeholders.
+MESSAGES: dict[str, tuple[Any, Any]] = {
+    "listing.submitted": (
+        _l("已提交审核：%(title)s"),
+        _l("“%(title)s”已提交平台审核，审核结果会通知你。"),
+    ),
+    "listing.approved": (
+        _l("审核通过：%(title)s"),
+        _l("“%(title)s”已通过审核并公开展示，有效期至 %(expires)s。"),
+    ),
+    "listing.rejected": (
+        _l("需要修改：%(title)s"),
+        _l("“%(title)s”未通过审核（%(reason_label)s）：%(reason)s。请修改后重新提交。"),
+    ),
+    "listing.expiring": (
+        _l("即将到期：%(title)s"),
+        _l("“%(title)s”将于 %(expires)s 到期。如果仍然有效，请登录平台点击“确认仍有效”延长展示。"),
+    ),
+    "listing.expired": (
+        _l("已到期下架：%(title)s"),
+        _l("“%(title)s”未在到期前确认，已从公开列表下架。你可以修改后重新提交。"),
+    ),
+    "listing.review_needed": (
+        _l("新的待审核内容：%(title)s"),
+        _l("%(org)s 提交了“%(title)s”，请在审核队列中处理。"),
+    ),
+    "alerts.search": (
+        _l("订阅提醒：%(name)s 有 %(n)d 条新内容"),
+        _l("你保存的搜索“%(name)s”有 %(n)d 条新发布的匹配内容。"),
+    ),
+    "alerts.follow": (
+        _l("关注提醒：%(name)s 有 %(n)d 条新匹配"),
+        _l("你关注的“%(name)s”有 %(n)d 条新的推荐匹配。"),
+    ),
+    "challenge.published": (
+        _l("已发榜：%(title)s"),
+        _l("“%(title)s”已发布为揭榜挂帅榜单，揭榜截止日期 %(deadline)s。"),
+    ),
+    "challenge.invited": (
+        _l("邀请揭榜：%(title)s"),
+        _l("%(org)s 邀请你的机构揭榜“%(title)s”，截止日期 %(deadline)s。"),
+    ),
+    "challenge.closed": (
+        _l("揭榜已截止：%(title)s"),
+        _l("“%(title)s”已截止申请，共收到 %(n)d 份揭榜申请，请开始评审。"),
+    ),
+    "challenge.unawarded": (
+        _l("榜单未揭榜：%(title)s"),
+        _l("“%(title)s”已结束，未选定揭榜方。"),
+    ),
+    "challenge.withdrawn": (
+        _l("榜单已撤下：%(title)s"),
+        _l("“%(title)s”已被发榜方撤下：%(reason)s。"),
+    ),
+    "application.submitted": (
+        _l("新的揭榜申请：%(title)s"),
+        _l("%(org)s 提交了“%(title)s”的揭榜申请。"),
+    ),
+    "application.withdrawn": (
+        _l("揭榜申请已撤回：%(title)s"),
+        _l("%(org)s 撤回了“%(title)s”的揭榜申请。"),
+    ),
+    "application.shortlisted": (
+        _l("揭榜申请进入初选：%(title)s"),
+        _l("你对“%(title)s”的揭榜申请已进入初选名单。"),
+    ),
+    "application.finalist": (
+        _l("揭榜申请进入终审：%(title)s"),
+        _l("你对“%(title)s”的揭榜申请已进入终审，将由评审专家评分。"),
+    ),
+    "application.selected": (
+        _l("揭榜成功：%(title)s"),
+        _l("你的机构被选定为“%(title)s”的揭榜方，请与发榜方签订技术合同。"),
+    ),
+    "application.declined": (
+        _l("揭榜申请未入选：%(title)s"),
+        _l("你对“%(title)s”的揭榜申请未入选（%(reason_label)s）：%(reason)s。"),
+    ),
+    "panel.added": (
+        _l("评审邀请：%(title)s"),
+        _l("你已被加入“%(title)s”的评审专家组，请为终审申请评分。"),
+    ),
+    "adoption.requested": (
+        _l("新的成果承接申请：%(title)s"),
+        _l("%(org)s 申请承接成果“%(title)s”。"),
+    ),
+    "adoption.accepted": (
+        _l("承接申请已同意：%(title)s"),
+        _l("成果“%(title)s”的持有方同意了你的承接申请，请签订技术合同。"),
+    ),
+    "adoption.declined": (
+        _l("承接申请未获同意：%(title)s"),
+        _l("成果“%(title)s”的持有方未同意你的承接申请：%(reason)s。"),
+    ),
+    "deal.recorded": (
+        _l("技术合同已登记：%(title)s"),
+        _l("“%(title)s”的技术合同已在平台登记。"),
+    ),
+    "deal.completed": (
+        _l("合同已完成验收：%(title)s"),
+        _l("“%(title)s”的全部里程碑已通过验收，合作完成。"),
+    ),
+    "deal.terminated": (
+        _l("技术合同已终止：%(title)s"),
+        _l("“%(title)s”的技术合同已终止：%(reason)s。"),
+    ),
+    "milestone.submitted": (
+        _l("里程碑待验收：%(milestone)s"),
+        _l("“%(title)s”的里程碑“%(milestone)s”已提交交付材料，请验收。"),
+    ),
+    "milestone.accepted": (
+        _l("里程碑已通过验收：%(milestone)s"),
+        _l("“%(title)s”的里程碑“%(milestone)s”已通过验收。"),
+    ),
+    "milestone.rework": (
+        _l("里程碑需要返工：%(milestone)s"),
+        _l("“%(title)s”的里程碑“%(milestone)s”未通过验收：%(reason)s。请修改后重新提交。"),
+    ),
+    "trial.ending": (
+        _l("试用期即将结束：%(title)s"),
+        _l("“%(title)s”的先使用后付费试用期将于 %(end)s 结束，请决定付费、退回或延长试用。"),
+    ),
+    "trial.overdue": (
+        _l("试用期已过期：%(title)s"),
+        _l("“%(title)s”的试用期已于 %(end)s 结束，尚未决定付费、退回或延长试用。"),
+    ),
+    "trial.ended": (
+        _l("试用期结果（%(outcome)s）：%(title)s"),
+        _l("“%(title)s”的试用期结果：%(outcome)s（试用期至 %(end)s）。"),
+    ),
+    # 科技金融 (params: bank, firm, product, amount, reason, title, when)
+    "lead.requested": (
+        _l("%(bank)s 希望与贵企业对接"),
+        _l("%(bank)s 请求与贵企业联系（产品：%(product)s）。请在平台上同意或婉拒。"),
+    ),
+    "lead.accepted": (
+        _l("%(firm)s 同意对接"),
+        _l("%(firm)s 已同意贵行的对接请求，可以开始联系。"),
+    ),
+    "lead.declined": (
+        _l("%(firm)s 婉拒了对接请求"),
+        _l("%(firm)s 婉拒了贵行的对接请求。"),
+    ),
+    "lead.withdrawn": (
+        _l("%(bank)s 撤回了对接请求"),
+        _l("%(bank)s 撤回了与贵企业的对接请求。"),
+    ),
+    "lead.approved": (
+        _l("%(bank)s 已批准授信"),
+        _l("%(bank)s 已批准授信 %(amount)s 万元（产品：%(product)s）。"),
+    ),
+    "lead.rejected": (
+        _l("%(bank)s 未批准授信"),
+        _l("%(bank)s 未批准本次授信：%(reason)s。"),
+    ),
+    "lead.disbursed": (
+        _l("%(bank)s 已放款"),
+        _l("%(bank)s 已放款 %(amount)s 万元。"),
+    ),
+    "consent.expiring": (
+        _l("企业画像授权即将到期"),
+        _l("贵企业对银行的画像授权将于 %(when)s 到期，到期后银行将无法查看。"),
+    ),
+    "event.published": (
+        _l("银企对接会：%(title)s"),
+        _l("“%(title)s”将于 %(when)s 举行，欢迎报名。"),
+    ),
+    "event.scheduled": (
+        _l("对接会日程已安排：%(title)s"),
+        _l("“%(title)s”的一对一洽谈已排定，请在平台上查看时间和对象。"),
+    ),
+    "event.cancelled": (
+        _l("对接会已取消：%(title)s"),
+        _l("“%(title)s”已取消。"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EmailGroup:
+    """A group of notification kinds a user can stop receiving by e-mail (in-app stays)."""
+
+    code: str
+    prefixes: tuple[str, ...]
+    label: Any
+    description: Any
+    optional: bool = True
+
+
+#: The e-mail groups a user chooses from; a kind belongs to the first group with its prefix.
+#: "account" (password reset, invitations, organisation review) can never be turned off; a kind
+#: no group claims counts as an account mail, so it is never suppressed by accident.
+ACCOUNT = "account"
+EMAIL_GROUPS: tuple[EmailGroup, ...] = (
+    EmailGroup(
+        "listings",
+        ("listing.",),
+        _l("成果与需求发布"),
+        _l("提交审核、审核结果、到期提醒和下架。"),
+    ),
+    EmailGroup(
+        "challenges",
+        ("challenge.", "application.", "panel."),
+        _l("揭榜挂帅"),
+        _l("榜单发布与邀请、揭榜申请进展、评审邀请。"),
+    ),
+    EmailGroup(
+        "deals",
+        ("deal.", "milestone.", "trial.", "adoption."),
+        _l("承接与技术合同"),
+        _l("成果承接申请、合同登记、里程碑验收和试用期。"),
+    ),
+    EmailGroup(
+        "finance",
+        ("lead.", "consent.", "event."),
+        _l("科技金融"),
+        _l("银行对接请求、授信与放款进展、画像授权到期和银企对接会。"),
+    ),
+    EmailGroup(
+        "alerts",
+        ("alerts.",),
+        _l("订阅提醒"),
+        _l("保存的搜索和关注内容的新匹配摘要。"),
+    ),
+    EmailGroup(
+        ACCOUNT,
+        (),
+        _l("账号与安全"),
+        _l("重设密码、机构邀请和机构审核结果等邮件，无法关闭。"),
+        optional=False,
+    ),
+)
+OPTIONAL_GROUPS: tuple[str, ...] = tuple(g.code for g in EMAIL_GROUPS if g.optional)
+
+
+def email_group(kind: str) -> str:
+    """The code of the e-mail group a notification kind belongs to (unknown kinds: account)."""
+    for group in EMAIL_GROUPS:
+        if kind.startswith(group.prefixes):
+            return group.code
+    return ACCOUNT
+
+
+def wants_email(user: User, kind: str) -> bool:
+    """Whether the user receives e-mails of this kind (account mails always go out)."""
+    group = email_group(kind)
+    return group not in OPTIONAL_GROUPS or group not in (user.email_opt_out or [])
+
+
+def set_email_opt_out(*, user: User, groups: Iterable[str]) -> list[str]:
+    """Store which optional e-mail groups the user does not want (unknown codes dropped)."""
+    chosen = set(groups)
+    user.email_opt_out = [code for code in OPTIONAL_GROUPS if code in chosen]
+    db.session.flush()
+    return user.email_opt_out
+
+
+def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
+    """The subject and body of a notification in the current locale."""
+    subject, body = MESSAGES.get(kind, (kind, ""))
+    return str(subject) % params, str(body) % params
+
+
+def notify(
+    *,
+    users: Iterable[User],
+    kind: str,
+    params: dict[str, Any],
+    link: str | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Add an in-app notification for each active user and e-mail it in their language.
+
+    The e-mail is skipped for users who opted out of the kind's group (see EMAIL_GROUPS).
+    """
+    created = []
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for user in users:
+        if not user.is_active:
+            continue
+        note = Notification(user_id=user.id, kind=kind, params=params, link=link)
+        db.session.add(note)
+        created.append(note)
+        if email and wants_email(user, kind):
+            with force_locale(user.locale or default):
+                subject, body = render(kind, params)
+            send_email(to=user.email, subject=subject, body=body + (f"\n\n{link}" if link else ""))
+    db.session.flush()
+    return created
+
+
+def unread_count(user: User) -> int:
+    """How many notifications the user has not read."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+def notifications_query(user: User) -> sa.Select:
+    """The user's notifications, newest first."""
+    return (
+        sa.select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    )
+
+
+def mark_read(*, user: User, notification_id: int | None = None) -> int:
+    """Mark one (or all) of the user's notifications read; returns how many changed."""
+    stmt = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
+    )
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0
