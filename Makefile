@@ -5,6 +5,13 @@ PORT   ?= 5000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-app
 TSTAMP := $(VENV)/.installed-test
+# The floor: branch coverage of the suite without the browser tests when it was set (93.4 %,
+# issue 11), rounded down, less a point; it holds on SQLite and on PostgreSQL. Raise it as
+# coverage grows; never lower it to make a change pass. `make test COVERAGE=` runs without
+# coverage (a subset of the tests, or a quicker run).
+COVERAGE_FLOOR ?= 92
+COVERAGE ?= --cov=matchmaker --cov-branch --cov-report=term-missing:skip-covered \
+	--cov-fail-under=$(COVERAGE_FLOOR)
 
 .PHONY: run test serve install lint translations clean bench evaluate
 
@@ -32,8 +39,9 @@ run: $(STAMP)
 	status=$$?; kill $$! 2>/dev/null; exit $$status
 
 ## test: run the whole suite (SQLite; PostgreSQL too when MATCHMAKER_TEST_DATABASE_URL is set)
+## and fail under the branch-coverage floor
 test: $(TSTAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 ## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
 serve: $(STAMP)
@@ -42,8 +50,11 @@ serve: $(STAMP)
 	MATCHMAKER_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-2} --bind 127.0.0.1:$(PORT) wsgi:app; \
 	status=$$?; kill $$! 2>/dev/null; exit $$status
 
+## lint: ruff (rules and formatting) over the code and tests, mypy over matchmaker/ (zero errors)
 lint: $(TSTAMP)
 	$(BIN)/ruff check matchmaker tests
+	$(BIN)/ruff format --check matchmaker tests
+	$(BIN)/mypy
 
 translations: $(STAMP)
 	$(BIN)/matchmaker translate update
@@ -56,4 +67,4 @@ evaluate: $(TSTAMP)
 	$(BIN)/matchmaker recommender evaluate ../shared/eval/dev/items.jsonl ../shared/eval/dev/qrels.tsv
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build *.egg-info

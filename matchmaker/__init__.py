@@ -111,7 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.admin.views import bp as admin_bp
     from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
-    from matchmaker.web.challenges.views import bp as challenges_bp
+    from matchmaker.web.challenges import bp as challenges_bp
     from matchmaker.web.excel.views import bp as excel_bp
     from matchmaker.web.finance import bp as finance_bp
     from matchmaker.web.ids import IdConverter
@@ -121,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.matching.views import bp as matching_bp
     from matchmaker.web.notifications.views import bp as notifications_bp
     from matchmaker.web.org.views import bp as org_bp
-    from matchmaker.web.pipeline.views import bp as pipeline_bp
+    from matchmaker.web.pipeline import bp as pipeline_bp
     from matchmaker.web.review.views import bp as review_bp
 
     app.url_map.converters["int"] = IdConverter  # every <int:...> is an id; before any rule

@@ -23,10 +23,9 @@ from matchmaker.models import (
     MilestoneStatus,
     OfferStatus,
 )
-from matchmaker.models.base import utcnow
+from matchmaker.models.base import CHINA, utcnow
 from matchmaker.seed.challenges import CHALLENGE_STATES, challenges_data
-from matchmaker.services.challenges.challenge_states import CHINA
-from matchmaker.services.market.attachments import storage_dir
+from matchmaker.services.platform.files import storage_dir
 
 STORED = re.compile(r"[0-9a-f]{32}(\.part)?")
 

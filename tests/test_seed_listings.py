@@ -8,7 +8,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Need, Organisation, Publication, Result
 from matchmaker.seed.challenges import CHALLENGE_STATES
 from matchmaker.seed.listings import listings_data
-from matchmaker.services.market.publication import BrowseFilter, browse_query
+from matchmaker.services.market.browsing import BrowseFilter, browse_query
 from matchmaker.services.platform.regions import REGIONS
 from matchmaker.services.platform.taxonomy import KEY_INDUSTRIES, ensure_key_industries
 

@@ -18,8 +18,6 @@ from matchmaker.models.challenge import (
     IpOwnership,
     LicenceKind,
     OfferStatus,
-    PanelMember,
-    Score,
     Visibility,
 )
 from matchmaker.models.credit import (
@@ -67,6 +65,7 @@ from matchmaker.models.firm import (
 )
 from matchmaker.models.job import Job, JobStatus
 from matchmaker.models.listing import (
+    LISTING_MODELS,
     MODE_GROUPS,
     STAGE_TRL,
     Listing,
@@ -77,11 +76,13 @@ from matchmaker.models.listing import (
     ResultStatus,
     ReviewReason,
     Stage,
+    listing_model,
     stage_for_trl,
 )
 from matchmaker.models.matching import IndexChange, RecommendationFeedback, RecommenderState
 from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus
+from matchmaker.models.panel import PanelMember, Score
 from matchmaker.models.publication import Publication
 from matchmaker.models.taxonomy import TechField
 from matchmaker.models.user import Invitation, User
@@ -90,6 +91,7 @@ __all__ = [
     "ALL_SCOPES",
     "CREDIT_CODE_REQUIRED",
     "LIVE_APPLICATION_STATES",
+    "LISTING_MODELS",
     "LIVE_LEAD_STATES",
     "MODE_GROUPS",
     "STAGE_TRL",
@@ -169,5 +171,6 @@ __all__ = [
     "User",
     "ViewAction",
     "Visibility",
+    "listing_model",
     "stage_for_trl",
 ]

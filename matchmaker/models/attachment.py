@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matchmaker.models.base import Base, created_at, intpk
+from matchmaker.models.base import Base, intpk
+from matchmaker.models.stored_file import StoredFile
 
 if TYPE_CHECKING:
     from matchmaker.models.listing import Need, Result
 
 
-class Attachment(Base):
+class Attachment(StoredFile, Base):
     """A PDF or image belonging to one result or one need."""
 
     __tablename__ = "attachments"
@@ -28,15 +29,6 @@ class Attachment(Base):
     need_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("needs.id", ondelete="CASCADE"), index=True
     )
-    original_name: Mapped[str] = mapped_column(sa.String(255))
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(64))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[created_at]
 
     result: Mapped[Result | None] = relationship(back_populates="attachments")
     need: Mapped[Need | None] = relationship(back_populates="attachments")

@@ -1,4 +1,4 @@
-"""揭榜挂帅: challenges on needs, the results-conversion list, applications, panels and scores.
+"""揭榜挂帅: challenges on needs, applications and the results-conversion list.
 
 The status of a challenge lives on `Need.status` (NeedStatus already holds the challenge
 states): one need has at most one challenge, and the public lists, the publication read
@@ -14,14 +14,18 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.models.base import Base, created_at, enum_column, intpk, utcnow
 from matchmaker.models.deal import PaymentForm
+from matchmaker.models.listing import MODE_LABELS, Mode
+from matchmaker.models.stored_file import StoredFile
 
 if TYPE_CHECKING:
     from matchmaker.models.listing import Need, Result
     from matchmaker.models.organisation import Organisation
+    from matchmaker.models.panel import PanelMember, Score
     from matchmaker.models.user import User
 
 
@@ -48,6 +52,15 @@ class LicenceKind(enum.StrEnum):
     EXCLUSIVE = "exclusive"
     NON_EXCLUSIVE = "non_exclusive"
     OPEN = "open"
+
+
+#: The licences are labelled as the licence modes of a result are.
+LICENCE_LABELS: dict[str, Any] = {
+    LicenceKind.NONE: _l("不另行许可"),
+    LicenceKind.EXCLUSIVE: MODE_LABELS[Mode.LICENSE_EXCLUSIVE],
+    LicenceKind.NON_EXCLUSIVE: MODE_LABELS[Mode.LICENSE_NON_EXCLUSIVE],
+    LicenceKind.OPEN: MODE_LABELS[Mode.LICENSE_OPEN],
+}
 
 
 class ApplicationStatus(enum.StrEnum):
@@ -278,7 +291,7 @@ class Application(Base):
         return f"<Application {self.id} {self.status}>"
 
 
-class ApplicationAttachment(Base):
+class ApplicationAttachment(StoredFile, Base):
     """A file (PDF or image) attached to an application, stored like listing attachments."""
 
     __tablename__ = "application_attachments"
@@ -287,71 +300,11 @@ class ApplicationAttachment(Base):
     application_id: Mapped[int] = mapped_column(
         sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
-    original_name: Mapped[str] = mapped_column(sa.String(255))
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(64))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[created_at]
 
     application: Mapped[Application] = relationship(back_populates="attachments")
 
     def __repr__(self) -> str:
         return f"<ApplicationAttachment {self.id} {self.content_type}>"
-
-
-class PanelMember(Base):
-    """A reviewer on a challenge's panel: an owner-org member or an invited expert."""
-
-    __tablename__ = "panel_members"
-    __table_args__ = (sa.UniqueConstraint("challenge_id", "user_id"),)
-
-    id: Mapped[intpk]
-    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    is_expert: Mapped[bool] = mapped_column(default=False)
-    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[created_at]
-
-    challenge: Mapped[Challenge] = relationship(back_populates="panel_members")
-    user: Mapped[User] = relationship(foreign_keys=[user_id])
-    scores: Mapped[list[Score]] = relationship(
-        back_populates="panel_member", cascade="all, delete-orphan"
-    )
-
-
-class Score(Base):
-    """One panel member's scores (0–10 per criterion) of one finalist application."""
-
-    __tablename__ = "scores"
-    __table_args__ = (
-        sa.UniqueConstraint("panel_member_id", "application_id"),
-        *(
-            sa.CheckConstraint(f"{name} >= 0 AND {name} <= 10", name=f"{name}_range")
-            for name in ("feasibility", "maturity", "price", "team")
-        ),
-    )
-
-    id: Mapped[intpk]
-    panel_member_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("panel_members.id", ondelete="CASCADE")
-    )
-    application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
-    )
-    feasibility: Mapped[int]
-    maturity: Mapped[int]
-    price: Mapped[int]
-    team: Mapped[int]
-    comment: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    panel_member: Mapped[PanelMember] = relationship(back_populates="scores")
-    application: Mapped[Application] = relationship(back_populates="scores")
 
 
 class ConversionOffer(Base):

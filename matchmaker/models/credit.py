@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.models.base import Base, created_at, enum_column, intpk, utcnow
@@ -192,6 +193,17 @@ class CreditRejection(enum.StrEnum):
     OUTSIDE_POLICY = "outside_policy"  # industry or purpose outside the bank's policy
     INCOMPLETE = "incomplete"  # documents missing
     OTHER = "other"
+
+
+CREDIT_REJECTION_LABELS: dict[str, Any] = {
+    CreditRejection.INSUFFICIENT_REVENUE: _l("经营收入不足"),
+    CreditRejection.HIGH_LEVERAGE: _l("负债率过高"),
+    CreditRejection.CREDIT_HISTORY: _l("信用记录不符合要求"),
+    CreditRejection.COLLATERAL: _l("担保条件不足"),
+    CreditRejection.OUTSIDE_POLICY: _l("不在授信政策范围内"),
+    CreditRejection.INCOMPLETE: _l("材料不完整"),
+    CreditRejection.OTHER: _l("其他原因"),
+}
 
 
 class Lead(Base):

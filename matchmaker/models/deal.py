@@ -5,12 +5,15 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.models.base import Base, created_at, enum_column, intpk
+from matchmaker.models.listing import MODE_LABELS, Mode
+from matchmaker.models.stored_file import StoredFile
 
 if TYPE_CHECKING:
     from matchmaker.models.challenge import AdoptionRequest, Application
@@ -29,6 +32,16 @@ class PaymentForm(enum.StrEnum):
     USE_FIRST_PAY_LATER = "use_first_pay_later"  # 先使用后付费
 
 
+PAYMENT_FORM_LABELS: dict[str, Any] = {
+    PaymentForm.LUMP_SUM: _l("一次性支付"),
+    PaymentForm.INSTALMENTS: _l("分期支付"),
+    PaymentForm.ROYALTY: _l("提成支付"),
+    PaymentForm.ENTRY_FEE_ROYALTY: _l("入门费加提成"),
+    PaymentForm.EQUITY: _l("作价入股"),
+    PaymentForm.USE_FIRST_PAY_LATER: _l("先使用后付费"),
+}
+
+
 class DealMode(enum.StrEnum):
     """The transaction mode of one deal (one of the modes a result can offer)."""
 
@@ -39,6 +52,10 @@ class DealMode(enum.StrEnum):
     EQUITY = "equity"
     COOPERATION = "cooperation"  # 合作开发 / 技术开发 (the usual outcome of a challenge)
     USE_FIRST_PAY_LATER = "use_first_pay_later"
+
+
+#: A deal's mode is one of the result modes, labelled the same (the members share their names).
+DEAL_MODE_LABELS: dict[str, Any] = {mode: MODE_LABELS[Mode[mode.name]] for mode in DealMode}
 
 
 class DealStatus(enum.StrEnum):
@@ -179,7 +196,7 @@ class Milestone(Base):
         return f"<Milestone {self.id} {self.status}>"
 
 
-class MilestoneEvidence(Base):
+class MilestoneEvidence(StoredFile, Base):
     """A delivery file (PDF or image) of a milestone, stored like listing attachments."""
 
     __tablename__ = "milestone_evidence"
@@ -188,15 +205,6 @@ class MilestoneEvidence(Base):
     milestone_id: Mapped[int] = mapped_column(
         sa.ForeignKey("milestones.id", ondelete="CASCADE"), index=True
     )
-    original_name: Mapped[str] = mapped_column(sa.String(255))
-    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(64))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(sa.String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
-    )
-    created_at: Mapped[created_at]
 
     milestone: Mapped[Milestone] = relationship(back_populates="evidence")
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matchmaker.models.base import Base, created_at, enum_column, intpk, utcnow
@@ -32,12 +33,27 @@ class FirmSize(enum.StrEnum):
     LARGE = "large"
 
 
+FIRM_SIZE_LABELS: dict[str, Any] = {
+    FirmSize.MICRO: _l("微型企业"),
+    FirmSize.SMALL: _l("小型企业"),
+    FirmSize.MEDIUM: _l("中型企业"),
+    FirmSize.LARGE: _l("大型企业"),
+}
+
+
 class SpecialisedLevel(enum.StrEnum):
     """专精特新 status."""
 
     NONE = "none"
     SME = "sme"  # 省级专精特新中小企业
     LITTLE_GIANT = "little_giant"  # 国家级专精特新"小巨人"
+
+
+SPECIALISED_LABELS: dict[str, Any] = {
+    SpecialisedLevel.NONE: _l("否"),
+    SpecialisedLevel.SME: _l("专精特新中小企业"),
+    SpecialisedLevel.LITTLE_GIANT: _l("专精特新“小巨人”"),
+}
 
 
 class ConsentScope(enum.IntFlag):

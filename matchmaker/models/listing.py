@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from matchmaker.models.base import Base, created_at, enum_column, intpk, utcnow
@@ -58,6 +59,15 @@ class ReviewReason(enum.StrEnum):
     OTHER = "other"  # 其他
 
 
+REVIEW_REASON_LABELS: dict[str, Any] = {
+    ReviewReason.UNCLEAR: _l("描述不清"),
+    ReviewReason.WRONG_FIELD: _l("领域不符"),
+    ReviewReason.INCOMPLETE: _l("信息不全"),
+    ReviewReason.DUPLICATE: _l("疑似重复"),
+    ReviewReason.OTHER: _l("其他"),
+}
+
+
 class Mode(enum.IntFlag):
     """Transaction modes a result offers (a bit set stored in one integer column)."""
 
@@ -69,6 +79,17 @@ class Mode(enum.IntFlag):
     COOPERATION = 32  # 合作开发
     USE_FIRST_PAY_LATER = 64  # 先使用后付费
 
+
+#: The label of each mode, in the order forms and exports list them.
+MODE_LABELS = {
+    Mode.TRANSFER: _l("转让"),
+    Mode.LICENSE_EXCLUSIVE: _l("独占许可"),
+    Mode.LICENSE_NON_EXCLUSIVE: _l("普通许可"),
+    Mode.LICENSE_OPEN: _l("开放许可"),
+    Mode.EQUITY: _l("作价投资"),
+    Mode.COOPERATION: _l("合作开发"),
+    Mode.USE_FIRST_PAY_LATER: _l("先使用后付费"),
+}
 
 #: The facet groups of the modes (许可 covers the three kinds of licence).
 MODE_GROUPS: dict[str, int] = {
@@ -87,6 +108,14 @@ class Stage(enum.StrEnum):
     SMALL_PILOT = "small_pilot"  # 小试 TRL 4-5
     PILOT = "pilot"  # 中试 TRL 6-7
     INDUSTRIAL = "industrial"  # 产业化 TRL 8-9
+
+
+STAGE_LABELS: dict[str, Any] = {
+    Stage.LAB: _l("实验室"),
+    Stage.SMALL_PILOT: _l("小试"),
+    Stage.PILOT: _l("中试"),
+    Stage.INDUSTRIAL: _l("产业化"),
+}
 
 
 def stage_for_trl(trl: int | None) -> Stage | None:
@@ -108,6 +137,12 @@ STAGE_TRL = {
     Stage.SMALL_PILOT: (4, 5),
     Stage.PILOT: (6, 7),
     Stage.INDUSTRIAL: (8, 9),
+}
+#: The status of a patent a result lists (Result.patents: [{"number", "status"}]).
+PATENT_STATUS_LABELS: dict[str, Any] = {
+    "granted": _l("已授权"),
+    "applied": _l("申请中"),
+    "expired": _l("已失效"),
 }
 
 
@@ -247,3 +282,12 @@ class Need(ListingMixin, Base):
 
 
 Listing = Result | Need
+ListingModel = type[Result] | type[Need]
+
+#: The one map from a listing kind ("result", "need") to its model.
+LISTING_MODELS: dict[str, ListingModel] = {Result.KIND: Result, Need.KIND: Need}
+
+
+def listing_model(kind: str) -> ListingModel:
+    """The model of a listing kind ("result" or "need"); KeyError for any other."""
+    return LISTING_MODELS[kind]

@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"MATCHMAKER-RECOMMENDER\n"
 FORMAT_VERSION = 1
-_ARRAYS = ("idf", "indptr", "indices", "data", "qptr", "qidx", "qval")
+_ARRAYS: tuple[str, ...] = ("idf", "indptr", "indices", "data", "qptr", "qidx", "qval")
 _ARRAYS += ("kind_codes", "trl", "amount", "updated", "active", "alive")
 
 
@@ -127,7 +127,7 @@ def load(cls: type[Recommender], path: Path) -> Recommender:
     return model
 
 
-def _from_json(array: np.ndarray) -> object:
+def _from_json(array: np.ndarray) -> Any:
     """Inverse of _json_array."""
     return json.loads(array.tobytes().decode("utf-8"))
 

@@ -43,7 +43,9 @@ def _flush(
 
 def _pop_concat(chunks: list[np.ndarray], dtype: type) -> np.ndarray:
     """Concatenate and release the chunks (peak: the chunks plus one copy)."""
-    out = np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype)
+    out: np.ndarray = (
+        np.concatenate(chunks).astype(dtype, copy=False) if chunks else np.zeros(0, dtype)
+    )
     chunks.clear()
     return out
 

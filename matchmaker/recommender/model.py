@@ -10,7 +10,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from matchmaker.recommender.document import KINDS, Document, Match
 from matchmaker.recommender.index import InvertedIndex, Vectorizer, prune, term_frequencies
@@ -96,8 +95,8 @@ class Recommender(Retrieval):
         self.qptr_, self.qidx_, self.qval_ = _pruned_rows(matrix, self.max_query_terms)
         self.index_ = InvertedIndex(matrix)
         del matrix
-        self.side_: dict[str, tuple[Document, np.ndarray, np.ndarray]] = {}
-        self._side_cache: tuple[list[str], sp.csr_matrix] | None = None
+        self.side_ = {}
+        self._side_cache = None
         return self
 
     def _make_analyzer(self) -> Analyzer:
@@ -241,7 +240,9 @@ class Recommender(Retrieval):
             query = self._query_from_document(document_or_id, max_terms=self.max_query_terms)
         else:
             query = self._query_from_id(document_or_id)
-        exclude = frozenset(exclude_ids) | {query.source_id}
+        exclude = frozenset(exclude_ids)
+        if query.source_id is not None:
+            exclude |= {query.source_id}
         candidates = self._candidates(
             query,
             kind=target_kind,
@@ -318,7 +319,7 @@ class Recommender(Retrieval):
             query,
             kind=kind,
             depth=k,
-            exclude=frozenset({query.source_id}),
+            exclude=frozenset({query.source_id} if query.source_id is not None else ()),
             predicate=None,
             include_inactive=include_inactive,
         )

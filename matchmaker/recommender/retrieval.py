@@ -11,7 +11,13 @@ import scipy.sparse as sp
 
 from matchmaker.recommender.document import KINDS, Document
 from matchmaker.recommender.explain import readable_terms
-from matchmaker.recommender.index import Postings, prune, term_frequencies
+from matchmaker.recommender.index import (
+    InvertedIndex,
+    Postings,
+    Vectorizer,
+    prune,
+    term_frequencies,
+)
 from matchmaker.recommender.rerank import Meta
 from matchmaker.recommender.text import normalise
 
@@ -42,6 +48,33 @@ class _Query:
 
 class Retrieval:
     """Mixin: how a fitted Recommender finds and explains candidates (state lives on it)."""
+
+    # Parameters, set by Recommender.__init__.
+    max_query_terms: int
+    max_postings: int
+    explain_terms: int
+    # Fitted state, set by Recommender.fit() or restored by artifact.load().
+    vectorizer_: Vectorizer
+    index_: InvertedIndex
+    ids_: list[str]
+    row_of_: dict[str, int]
+    fields_: list[str | None]
+    regions_: list[str | None]
+    kind_codes_: np.ndarray
+    trl_: np.ndarray
+    amount_: np.ndarray
+    updated_: np.ndarray
+    active_: np.ndarray
+    alive_: np.ndarray
+    qptr_: np.ndarray
+    qidx_: np.ndarray
+    qval_: np.ndarray
+    side_: dict[str, tuple[Document, np.ndarray, np.ndarray]]
+    _side_cache: tuple[list[str], sp.csr_matrix] | None
+
+    def _segments(self, doc: Document) -> list[tuple[list[str], float]]:
+        """A document's fields as weighted term lists (defined by the Recommender)."""
+        raise NotImplementedError
 
     def _side_matrix(self) -> tuple[list[str], sp.csr_matrix]:
         """The side documents as one small CSR matrix, rebuilt after a change."""
@@ -157,9 +190,10 @@ class Retrieval:
 
     def _meta(self, candidate: _Candidate) -> Meta:
         """Re-ranking attributes of a candidate from the main or the side index."""
-        if candidate.document is not None:
-            return self._meta_of_document(candidate.document)
-        return self._meta_of_row(candidate.row)
+        if candidate.row is not None:
+            return self._meta_of_row(candidate.row)
+        assert candidate.document is not None  # a side-index candidate carries its document
+        return self._meta_of_document(candidate.document)
 
     def _terms(self, query: _Query, chosen: list[_Candidate]) -> list[tuple[str, ...]]:
         """Readable shared words of each chosen candidate (computed for the final page only)."""

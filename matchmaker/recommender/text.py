@@ -179,9 +179,17 @@ def trie_regex(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(build(trie)) if trie else None
 
 
-_STOP_RE = trie_regex(STOP_PHRASES)
+def _required_regex(words: Iterable[str]) -> re.Pattern[str]:
+    """trie_regex of a built-in word list, which is never empty."""
+    pattern = trie_regex(words)
+    if pattern is None:
+        raise ValueError("a built-in word list is empty")
+    return pattern
+
+
+_STOP_RE = _required_regex(STOP_PHRASES)
 # English glossary phrases on word boundaries (the trie keeps the scan linear).
-_GLOSSARY_RE = re.compile(r"\b(?:" + trie_regex(GLOSSARY).pattern + r")\b")
+_GLOSSARY_RE = re.compile(r"\b(?:" + _required_regex(GLOSSARY).pattern + r")\b")
 
 
 class Analyzer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -36,6 +37,16 @@ def wipe() -> None:
     db.session.flush()
 
 
+def _keep(tokens: list[str]) -> Callable[[str], str]:
+    """An invitation link maker that keeps the token, so the seed can accept it at once."""
+
+    def link_for(token: str) -> str:
+        tokens.append(token)
+        return token
+
+    return link_for
+
+
 def load_demo(*, echo: Any = print) -> dict[str, int]:
     """Create the demo organisations and their members; returns counts."""
     data = demo_data()
@@ -66,10 +77,11 @@ def load_demo(*, echo: Any = print) -> dict[str, int]:
             ),
             person=_person(first, password),
         )
+        assert user.organisation is not None  # register_organisation always creates it
         org = user.organisation
         for person in others:
             tokens: list[str] = []
-            accounts.invite_member(actor=user, email=person["email"], link_for=tokens.append)
+            accounts.invite_member(actor=user, email=person["email"], link_for=_keep(tokens))
             accounts.accept_invitation(token=tokens[0], person=_person(person, password))
         created["organisations"] += 1
         created["users"] += len(people)

@@ -9,7 +9,6 @@ Timestamps that the services accept (`now=`) are back-dated; the others are the 
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import Counter
@@ -21,16 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, SessionTransaction
 
 from matchmaker.extensions import db
 from matchmaker.models import (
-    AdoptionRequest,
     Application,
+    ApplicationAttachment,
     Attachment,
     Challenge,
     ConversionOffer,
-    Deal,
     MilestoneEvidence,
     Mode,
     Need,
@@ -38,10 +35,10 @@ from matchmaker.models import (
     Result,
     User,
 )
-from matchmaker.models.base import utcnow
-from matchmaker.services.challenges import applications, challenges, conversion, deals, panels
-from matchmaker.services.challenges.challenge_states import CHINA
-from matchmaker.services.market.attachments import storage_dir
+from matchmaker.models.base import CHINA, utcnow
+from matchmaker.seed.deals import DealPlayer
+from matchmaker.services.challenges import applications, challenges, conversion, panels
+from matchmaker.services.platform import files, uow
 
 CHALLENGE_STATES = (
     "open",
@@ -54,15 +51,6 @@ CHALLENGE_STATES = (
     "withdrawn",
     "terminated",
 )
-#: A tiny but well-formed PDF: milestone evidence is checked by content, like any upload.
-EVIDENCE_PDF = (
-    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
-    b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
-    b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
-)
-#: 技术合同登记号: registration region (长春市) + year + serial.
-CONTRACT_REGION = "220101"
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
 
@@ -85,13 +73,15 @@ def load_challenges(
         loader.challenge(entry)
     for entry in data["offers"]:
         loader.offer(entry)
-    _FileWork(evidence=loader.evidence, orphans=_orphan_files()).attach(db.session())
+    # The evidence files are staged by the service; the old demo's files go after the commit.
+    orphans = _orphan_files()
+    uow.after_commit(lambda: _remove(orphans))
     counts = {
         "challenges": len(data["challenges"]),
         "applications": sum(len(e["applications"]) for e in data["challenges"]),
         "offers": len(data["offers"]),
         "adoptions": sum(len(e["requests"]) for e in data["offers"]),
-        "deals": loader.deals,
+        "deals": loader.dealer.count,
     }
     states = Counter(e["state"] for e in data["challenges"])
     by_state = ", ".join(f"{s} {states[s]}" for s in CHALLENGE_STATES)
@@ -99,60 +89,27 @@ def load_challenges(
         f"  challenges: {counts['challenges']} ({by_state}), "
         f"{counts['applications']} applications; {counts['offers']} conversion offers, "
         f"{counts['adoptions']} adoption requests; {counts['deals']} deals, "
-        f"{len(loader.evidence)} evidence files"
+        f"{len(loader.dealer.evidence)} evidence files"
     )
     return counts
 
 
 def _orphan_files() -> list[Path]:
     """Stored files no row refers to (evidence of an earlier demo that --reset deleted)."""
-    referenced = set(db.session.scalars(sa.select(Attachment.stored_name))) | set(
-        db.session.scalars(sa.select(MilestoneEvidence.stored_name))
-    )
+    referenced: set[str] = set()
+    for model in (Attachment, ApplicationAttachment, MilestoneEvidence):
+        referenced.update(db.session.scalars(sa.select(model.stored_name)))
     return sorted(
         path
-        for path in storage_dir().iterdir()
+        for path in files.storage_dir().iterdir()
         if _STORED_NAME.fullmatch(path.name.removesuffix(".part"))
         and path.name.removesuffix(".part") not in referenced
     )
 
 
-class _FileWork:
-    """Files to settle once the CLI's transaction ends, as deals.finalize_evidence requires.
-
-    After the commit the evidence becomes permanent and the orphans go; if the transaction
-    rolls back instead, the pending evidence is discarded and the old files stay with the
-    rows that the rollback brought back.
-    """
-
-    def __init__(self, *, evidence: list[MilestoneEvidence], orphans: list[Path]) -> None:
-        self.evidence = evidence
-        self.orphans = orphans
-        self.done = False
-
-    def attach(self, session: Session) -> None:
-        sa.event.listen(session, "after_commit", self.committed)
-        sa.event.listen(session, "after_transaction_end", self.ended)
-
-    def committed(self, session: Session) -> None:
-        if self.done:
-            return
-        self.done = True
-        deals.finalize_evidence(self.evidence)
-        for path in self.orphans:
-            path.unlink(missing_ok=True)
-        self.forget()
-
-    def ended(self, session: Session, transaction: SessionTransaction) -> None:
-        if self.done or transaction.parent is not None:
-            return
-        self.done = True
-        deals.discard_evidence(self.evidence)
-        self.forget()
-
-    def forget(self) -> None:
-        """Drop the rows: the listener outlives the load and must not keep them in the session."""
-        self.evidence, self.orphans = [], []
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 class _Loader:
@@ -163,8 +120,8 @@ class _Loader:
         self.now = now
         self.today = now.astimezone(CHINA).date()
         self.members: dict[str, User] = {}
-        self.evidence: list[MilestoneEvidence] = []
-        self.deals = 0
+        # No reference back to the loader: a cycle would keep its rows alive after the load.
+        self.dealer = DealPlayer(now=now, today=self.today)
 
     # --- time ---------------------------------------------------------------------------------
     def ago(self, days: float) -> datetime:
@@ -200,7 +157,10 @@ class _Loader:
         return user
 
     def organisation(self, name: str) -> Organisation:
-        return self.member(name).organisation
+        org = self.member(name).organisation
+        if org is None:  # pragma: no cover - member() finds users through their organisation
+            raise LookupError(f"unknown organisation {name!r} in challenges.json")
+        return org
 
     @staticmethod
     def listing(model: type[Need] | type[Result], title: str) -> Any:
@@ -247,19 +207,6 @@ class _Loader:
         prefilled = applications.prefill_from_result(actor=actor, result=result)
         return replace(data, source_result_id=prefilled.source_result_id)
 
-    def deal_terms(self, entry: dict[str, Any]) -> deals.DealTerms:
-        signed = self.day(-entry["signed_days_ago"])
-        trial = "trial_start_days" in entry
-        return deals.DealTerms(
-            mode=entry["mode"],
-            amount_wan=Decimal(str(entry["amount_wan"])),
-            payment_form=entry["payment_form"],
-            contract_number=f"{CONTRACT_REGION}{signed.year}{entry['contract_serial']}",
-            signed_on=signed,
-            trial_start=self.day(entry["trial_start_days"]) if trial else None,
-            trial_end=self.day(entry["trial_end_days"]) if trial else None,
-        )
-
     # --- challenges ---------------------------------------------------------------------------
     def challenge(self, entry: dict[str, Any]) -> None:
         state = entry["state"]
@@ -298,7 +245,7 @@ class _Loader:
             self.select(owner, entry["selection"], played)
         if "deal" in entry:
             (winner,) = [app for app, a in played if a["state"] == "selected"]
-            self.deal(owner, entry["deal"], application=winner)
+            self.dealer.play(owner, entry["deal"], member=self.member, application=winner)
 
     def apply(self, challenge: Challenge, entry: dict[str, Any]) -> Application:
         """Draft, submit (back-dated, before the deadline) and perhaps withdraw."""
@@ -369,48 +316,6 @@ class _Loader:
             now=self.ago(entry["days_ago"]),
         )
 
-    # --- deals --------------------------------------------------------------------------------
-    def deal(
-        self,
-        client: User,
-        entry: dict[str, Any],
-        *,
-        application: Application | None = None,
-        adoption: AdoptionRequest | None = None,
-    ) -> Deal:
-        deal = deals.record_deal(
-            actor=client,
-            terms=self.deal_terms(entry),
-            application=application,
-            adoption=adoption,
-        )
-        self.deals += 1
-        provider = self.member(deal.provider.name)
-        milestones = [
-            deals.add_milestone(
-                actor=client, deal=deal, title=m["title"], due_on=self.day(m["due_days"])
-            )
-            for m in entry["milestones"]
-        ]
-        for milestone, m in zip(milestones, entry["milestones"], strict=True):
-            if m["state"] == "pending":
-                continue
-            self.evidence += deals.submit_milestone_evidence(
-                actor=provider,
-                milestone=milestone,
-                files=[(io.BytesIO(EVIDENCE_PDF), name) for name in m["evidence"]],
-                note=m["note"],
-            )
-            if m["state"] == "accepted":
-                deals.accept_milestone(actor=client, milestone=milestone, now=self.now)
-            elif m["state"] == "rework":
-                deals.request_rework(actor=client, milestone=milestone, reason=m["rework_reason"])
-        if "trial_outcome" in entry:
-            deals.end_trial(actor=client, deal=deal, outcome=entry["trial_outcome"], now=self.now)
-        if "terminate_reason" in entry:
-            deals.terminate_deal(actor=client, deal=deal, reason=entry["terminate_reason"])
-        return deal
-
     # --- conversion list ----------------------------------------------------------------------
     def offer(self, entry: dict[str, Any]) -> None:
         result = self.listing(Result, entry["result"])
@@ -456,4 +361,4 @@ class _Loader:
                 now=self.ago(entry["decided_days_ago"]),
             )
         if "deal" in entry:
-            self.deal(firm, entry["deal"], adoption=request)
+            self.dealer.play(firm, entry["deal"], member=self.member, adoption=request)

@@ -41,8 +41,8 @@ from matchmaker.services.finance import (
 )
 from matchmaker.services.finance.event_scheduling import generate_schedule, record_outcome
 
-SCOPES = {s.name.lower(): s for s in ConsentScope}
-COLLATERAL = {c.name.lower(): c for c in Collateral if c}
+SCOPES = {s.name.lower(): s for s in ConsentScope if s.name}
+COLLATERAL = {c.name.lower(): c for c in Collateral if c and c.name}
 
 
 def finance_data() -> dict[str, Any]:
@@ -122,6 +122,7 @@ def _register_firm(entry: dict[str, Any], admin: User, password: str) -> User:
             name=entry["user"]["name"], email=entry["user"]["email"], password=password
         ),
     )
+    assert user.organisation is not None  # register_organisation always creates it
     organisations.verify_organisation(actor=admin, organisation=user.organisation)
     return user
 
@@ -185,6 +186,7 @@ def _leads(
     for entry in data:
         bank = _first_member(entry["bank"])
         firm = _first_member(entry["firm"])
+        assert firm.organisation_id is not None  # a member of the firm
         lead = leads.request_contact(
             actor=bank,
             firm_org_id=firm.organisation_id,

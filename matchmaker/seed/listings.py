@@ -12,10 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
-from matchmaker.models import Mode, Organisation, User
-from matchmaker.models.base import utcnow
+from matchmaker.models import Mode, Organisation, Result, User
+from matchmaker.models.base import CHINA, utcnow
 from matchmaker.services.market import listings
-from matchmaker.services.market.listings import CHINA, NeedData, ResultData
+from matchmaker.services.market.listings import NeedData, ResultData
 from matchmaker.services.platform import taxonomy
 
 #: States a result or need of the demo may end in; "edited" is a listed result whose new
@@ -156,6 +156,7 @@ class _Loader:
             data = self.result_data({**entry, **edit})
             listings.update_listing(actor=owner, listing=listing, data=data)
         elif state == "transferred":
+            assert isinstance(listing, Result)  # created from result_data
             listings.mark_transferred(actor=owner, listing=listing)
 
     def need(self, entry: dict[str, Any]) -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app
@@ -31,6 +32,7 @@ from matchmaker.models import (
     RecommenderState,
     Result,
     User,
+    listing_model,
 )
 from matchmaker.models.base import utcnow
 from matchmaker.recommender import ArtifactError, Document, Match, Recommender
@@ -40,6 +42,7 @@ log = logging.getLogger("matchmaker.matching")
 OTHER_SIDE = {"need": "result", "result": "need"}
 KEEP_ARTIFACTS = 2
 REPLAY_BATCH = 5000
+_L = TypeVar("_L", bound="Result | Need")
 
 
 def doc_id(kind: str, listing_id: int) -> str:
@@ -309,16 +312,7 @@ def recommend_for_organisation(
     *, organisation_id: int, kind: str, k: int = 6, per_listing: int = 4
 ) -> list[tuple[Listing, Recommendation]]:
     """为你推荐: the best matches for an organisation's live listings, best first, each once."""
-    model = MODEL_FOR[kind]
-    mine = db.session.scalars(
-        sa.select(model)
-        .where(
-            model.organisation_id == organisation_id,
-            model.status.in_([*model.PUBLIC_STATES, "pending_review", "draft"]),
-        )
-        .order_by(model.updated_at.desc())
-        .limit(10)
-    ).all()
+    mine = _live_listings(listing_model(kind), organisation_id)
     seen: dict[str, tuple[Listing, Recommendation]] = {}
     for listing in mine:
         for rec in recommend_for(listing, k=per_listing):
@@ -328,7 +322,17 @@ def recommend_for_organisation(
     return sorted(seen.values(), key=lambda pair: (-pair[1].match.score, pair[1].match.id))[:k]
 
 
-MODEL_FOR = {"result": Result, "need": Need}
+def _live_listings(model: type[_L], organisation_id: int) -> Sequence[_L]:
+    """An organisation's ten most recently updated live listings of one kind."""
+    return db.session.scalars(
+        sa.select(model)
+        .where(
+            model.organisation_id == organisation_id,
+            model.status.in_([*model.PUBLIC_STATES, "pending_review", "draft"]),
+        )
+        .order_by(model.updated_at.desc())
+        .limit(10)
+    ).all()
 
 
 def similar_listings(
@@ -365,7 +369,7 @@ def record_feedback(
     """Store (or change) a user's judgment of one recommendation."""
     if target_kind != OTHER_SIDE[source.KIND]:
         raise ValidationFailed({"target": "invalid target"})
-    if db.session.get(MODEL_FOR[target_kind], target_id) is None:
+    if db.session.get(listing_model(target_kind), target_id) is None:
         raise NotFound
     row = db.session.scalar(
         sa.select(RecommendationFeedback).where(

@@ -9,7 +9,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models.base import utcnow
+from matchmaker.models.challenge import LICENCE_LABELS as _LICENCE_LABELS
+from matchmaker.models.deal import PAYMENT_FORM_LABELS
 from matchmaker.services.challenges.challenge_states import DECLINE_LABELS
+from matchmaker.web.labels import PRICE_LABELS
 
 IP_LABELS = {
     "owner": _l("发榜方所有"),
@@ -17,20 +20,8 @@ IP_LABELS = {
     "shared": _l("双方共有"),
     "negotiable": _l("协商确定"),
 }
-LICENCE_LABELS = {
-    "none": _l("不另行许可"),
-    "exclusive": _l("独占许可"),
-    "non_exclusive": _l("普通许可"),
-    "open": _l("开放许可"),
-}
-PAYMENT_LABELS = {
-    "lump_sum": _l("一次性支付"),
-    "instalments": _l("分期支付"),
-    "royalty": _l("提成支付"),
-    "entry_fee_royalty": _l("入门费加提成"),
-    "equity": _l("作价入股"),
-    "use_first_pay_later": _l("先使用后付费"),
-}
+LICENCE_LABELS = {str(kind): label for kind, label in _LICENCE_LABELS.items()}
+PAYMENT_LABELS = {str(form): label for form, label in PAYMENT_FORM_LABELS.items()}
 VISIBILITY_LABELS = {"public": _l("公开榜"), "invite_only": _l("定向邀请榜")}
 APPLICATION_STATUS_LABELS = {
     "draft": _l("草稿"),
@@ -57,14 +48,8 @@ ADOPTION_STATUS_LABELS = {
     "declined": _l("未接受"),
     "withdrawn": _l("已撤回"),
 }
-BAND_LABELS = {
-    "lt10": _l("10 万元以下"),
-    "10_50": _l("10–50 万元"),
-    "50_100": _l("50–100 万元"),
-    "100_500": _l("100–500 万元"),
-    "gte500": _l("500 万元以上"),
-    "negotiable": _l("面议"),
-}
+#: The bounty bands of the challenge list are the price bands of the market's lists.
+BAND_LABELS = PRICE_LABELS
 
 
 def countdown(deadline: datetime | None, now: datetime | None = None) -> str:

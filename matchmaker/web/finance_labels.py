@@ -6,19 +6,10 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.models import Collateral, ConsentScope
+from matchmaker.models import Collateral, ConsentScope, credit, firm
 
-FIRM_SIZE_LABELS = {
-    "micro": _l("微型企业"),
-    "small": _l("小型企业"),
-    "medium": _l("中型企业"),
-    "large": _l("大型企业"),
-}
-SPECIALISED_LABELS = {
-    "none": _l("否"),
-    "sme": _l("专精特新中小企业"),
-    "little_giant": _l("专精特新“小巨人”"),
-}
+FIRM_SIZE_LABELS = {str(size): label for size, label in firm.FIRM_SIZE_LABELS.items()}
+SPECIALISED_LABELS = {str(level): label for level, label in firm.SPECIALISED_LABELS.items()}
 CONSENT_SCOPE_LABELS = {
     ConsentScope.BASIC: _l("基本信息"),
     ConsentScope.INNOVATION: _l("创新指标"),
@@ -83,13 +74,7 @@ LEAD_STATUS_STYLES = {
     "disbursed": "success",
 }
 CREDIT_REJECTION_LABELS = {
-    "insufficient_revenue": _l("经营收入不足"),
-    "high_leverage": _l("负债率过高"),
-    "credit_history": _l("信用记录不符合要求"),
-    "collateral": _l("担保条件不足"),
-    "outside_policy": _l("不在授信政策范围内"),
-    "incomplete": _l("材料不完整"),
-    "other": _l("其他原因"),
+    str(code): label for code, label in credit.CREDIT_REJECTION_LABELS.items()
 }
 EVENT_STATUS_LABELS = {
     "draft": _l("草稿"),

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from matchmaker import __version__
 from matchmaker.extensions import db, login_manager
 from matchmaker.models import User
-from matchmaker.permissions import TEMPLATE_CHECKS, has_permission
+from matchmaker.permissions import TEMPLATE_CHECKS, Permission, has_permission
 from matchmaker.services.platform import notifications, states, uow
 from matchmaker.services.platform.audit import current_ip
 from matchmaker.services.platform.regions import region_label
@@ -126,7 +126,9 @@ def register(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if policy == AUTHENTICATED or has_permission(current_user, policy):
+        if policy == AUTHENTICATED or (
+            isinstance(policy, Permission) and has_permission(current_user, policy)
+        ):
             return None
         security_log.warning(
             "authz.denied",

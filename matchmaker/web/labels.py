@@ -9,8 +9,12 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models import MODE_GROUPS, Mode, stage_for_trl
-from matchmaker.services.market.listings import REASON_LABELS
-from matchmaker.web.listings.forms import MODE_LABELS, PATENT_STATUS
+from matchmaker.models.listing import (
+    MODE_LABELS,
+    PATENT_STATUS_LABELS,
+    REVIEW_REASON_LABELS,
+)
+from matchmaker.models.listing import STAGE_LABELS as _STAGE_LABELS
 
 STATUS_LABELS = {
     "draft": _l("草稿"),
@@ -37,12 +41,7 @@ STATUS_STYLES = {
     "expired": "danger",
     "transferred": "info",
 }
-STAGE_LABELS = {
-    "lab": _l("实验室"),
-    "small_pilot": _l("小试"),
-    "pilot": _l("中试"),
-    "industrial": _l("产业化"),
-}
+STAGE_LABELS = {str(stage): label for stage, label in _STAGE_LABELS.items()}
 MODE_GROUP_LABELS = {
     "transfer": _l("转让"),
     "license": _l("许可"),
@@ -124,8 +123,8 @@ TEMPLATE_LABELS: dict[str, Any] = {
     "MODE_GROUP_LABELS": MODE_GROUP_LABELS,
     "PRICE_LABELS": PRICE_LABELS,
     "SORT_LABELS": SORT_LABELS,
-    "REASON_LABELS": {str(k): v for k, v in REASON_LABELS.items()},
-    "PATENT_STATUS": PATENT_STATUS,
+    "REASON_LABELS": {str(k): v for k, v in REVIEW_REASON_LABELS.items()},
+    "PATENT_STATUS": PATENT_STATUS_LABELS,
     "DIFF_LABELS": DIFF_LABELS,
     "FACTOR_LABELS": FACTOR_LABELS,
     "JOB_LABELS": JOB_LABELS,

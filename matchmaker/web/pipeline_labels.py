@@ -7,6 +7,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from matchmaker.models.deal import DEAL_MODE_LABELS as _DEAL_MODE_LABELS
+from matchmaker.models.deal import PAYMENT_FORM_LABELS as _PAYMENT_FORM_LABELS
+from matchmaker.models.deal import DealMode
 from matchmaker.services.challenges.challenge_states import DECLINE_LABELS, TRIAL_LABELS
 
 #: The owner's board, in pipeline order.
@@ -35,23 +38,11 @@ CRITERION_LABELS = {
     "price": _l("报价"),
     "team": _l("团队"),
 }
-DEAL_MODE_LABELS = {
-    "cooperation": _l("合作开发"),
-    "transfer": _l("转让"),
-    "license_exclusive": _l("独占许可"),
-    "license_non_exclusive": _l("普通许可"),
-    "license_open": _l("开放许可"),
-    "equity": _l("作价投资"),
-    "use_first_pay_later": _l("先使用后付费"),
+#: Cooperation first: the usual outcome of a challenge.
+DEAL_MODE_LABELS = {str(DealMode.COOPERATION): _DEAL_MODE_LABELS[DealMode.COOPERATION]} | {
+    str(mode): label for mode, label in _DEAL_MODE_LABELS.items()
 }
-PAYMENT_FORM_LABELS = {
-    "lump_sum": _l("一次性支付"),
-    "instalments": _l("分期支付"),
-    "royalty": _l("提成支付"),
-    "entry_fee_royalty": _l("入门费加提成"),
-    "equity": _l("作价入股"),
-    "use_first_pay_later": _l("先使用后付费"),
-}
+PAYMENT_FORM_LABELS = {str(form): label for form, label in _PAYMENT_FORM_LABELS.items()}
 DEAL_STATUS_LABELS = {
     "active": _l("履行中"),
     "completed": _l("已完成"),

@@ -15,7 +15,7 @@ AUTHENTICATED = "authenticated"
 ANONYMOUS_ONLY = "anonymous"
 
 
-def _policy(value: object) -> Callable[[F], F]:
+def _policy(value: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         view._access_policy = value  # type: ignore[attr-defined]
         return view
@@ -49,9 +49,11 @@ def accepts_files(view: F) -> F:
     return view
 
 
-def policy_of(view: Callable[..., Any] | None) -> object:
-    """The declared policy of a view function, or None when it has none."""
-    return getattr(view, "_access_policy", None)
+def policy_of(view: Callable[..., Any] | None) -> str | None:
+    """The declared policy of a view function (PUBLIC, AUTHENTICATED, ANONYMOUS_ONLY or a
+    Permission), or None when it has none."""
+    policy = getattr(view, "_access_policy", None)
+    return policy if isinstance(policy, str) else None
 
 
 def is_safe_next(target: str | None) -> bool:

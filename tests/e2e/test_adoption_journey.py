@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from matchmaker.extensions import db
+from matchmaker.models.base import CHINA
 from matchmaker.permissions import Role
-from matchmaker.services.challenges.challenge_states import CHINA
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from tests.e2e.journey import alert, log_in, navbar, watch_errors
 from tests.e2e.support import Credentials, sync_api

@@ -1,4 +1,4 @@
-"""生成洽谈安排 as a pure function (services/event_scheduling.best_pairs / propose / slot_starts).
+"""生成洽谈安排 as a pure function (services/finance/meeting_plan.py).
 
 Hand-made cases with known answers: no database and no application needed.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from matchmaker.services.finance.event_scheduling import (
+from matchmaker.services.finance.meeting_plan import (
     Candidate,
     best_pairs,
     propose,

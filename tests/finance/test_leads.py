@@ -31,7 +31,7 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.finance import consent, leads
-from matchmaker.services.finance.leads import LEAD_TABLE
+from matchmaker.services.finance.finance_states import LEAD
 from tests.factories import make_user
 from tests.finance_factories import (
     expire_consent,
@@ -387,13 +387,13 @@ _STEPS = {
 
 
 @pytest.mark.parametrize("state", list(LeadStatus))
-@pytest.mark.parametrize("action", sorted(LEAD_TABLE))
+@pytest.mark.parametrize("action", sorted(LEAD.transitions))
 def test_transition_table(pair, state, action):
     lead = _request(pair)
     lead.status = state
     if state in (LeadStatus.APPROVED, LeadStatus.DISBURSED):
         lead.approved_amount_wan = Decimal(100)
-    sources, target = LEAD_TABLE[action]
+    sources, target = LEAD.sources(action), LEAD.target(action)
     if state in sources:
         _STEPS[action](pair, lead)
         assert lead.status == target
@@ -402,4 +402,4 @@ def test_transition_table(pair, state, action):
         with pytest.raises(InvalidTransition):
             _STEPS[action](pair, lead)
         assert lead.status == state
-    assert set(_STEPS) == set(LEAD_TABLE)
+    assert set(_STEPS) == set(LEAD.transitions)

@@ -21,7 +21,7 @@ from matchmaker.models import (
 from matchmaker.models.base import utcnow
 from matchmaker.services.challenges import applications, challenges, conversion, deals
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.services.finance import consent, firm_profiles, innovation_score
+from matchmaker.services.finance import consent, firm_activity, firm_profiles, innovation_score
 from matchmaker.services.finance.firm_profiles import ProfileData, YearData
 from tests.factories import make_user, publish_result
 from tests.finance_factories import make_firm, make_profile
@@ -215,7 +215,7 @@ def test_platform_activity_is_counted_from_the_platform(fields):
     assert owner_profile.score_stale is True
     db.session.commit()
 
-    owner_activity = firm_profiles.platform_activity(owner.organisation_id)
+    owner_activity = firm_activity.platform_activity(owner.organisation_id)
     assert owner_activity.needs_posted == 1
     assert owner_activity.challenges_won == 0
     assert owner_activity.challenges_solved == 1  # the deal completed, the challenge solved
@@ -223,7 +223,7 @@ def test_platform_activity_is_counted_from_the_platform(fields):
     assert owner_activity.milestones_accepted == 1
     assert owner_activity.decisions == 1 and owner_activity.median_response_hours is not None
 
-    solver_activity = firm_profiles.platform_activity(w["uni_a"].organisation_id)
+    solver_activity = firm_activity.platform_activity(w["uni_a"].organisation_id)
     assert solver_activity.challenges_won == 1 and solver_activity.deals == 1
     assert solver_activity.needs_posted == 0 and solver_activity.decisions == 0
 
@@ -254,8 +254,8 @@ def test_adoption_counts_for_the_adopter_and_the_decision_time_for_the_owner(fie
     )
     db.session.flush()
     assert profile.score_stale is True
-    assert firm_profiles.platform_activity(firm.organisation_id).results_adopted == 1
-    owner = firm_profiles.platform_activity(uni.organisation_id)
+    assert firm_activity.platform_activity(firm.organisation_id).results_adopted == 1
+    owner = firm_activity.platform_activity(uni.organisation_id)
     assert owner.decisions == 1 and owner.median_response_hours == 30.0
 
 

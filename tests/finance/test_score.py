@@ -13,7 +13,7 @@ from matchmaker.models import AuditLog, FirmProfile, Job, ScoreFormula, Speciali
 from matchmaker.models.base import utcnow
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
 from matchmaker.services.finance import innovation_score
-from matchmaker.services.finance.firm_profiles import PlatformActivity
+from matchmaker.services.finance.firm_activity import PlatformActivity
 from matchmaker.services.platform import jobs
 from tests.factories import make_user
 from tests.finance_factories import make_profile

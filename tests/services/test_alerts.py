@@ -12,10 +12,10 @@ from matchmaker.extensions import db
 from matchmaker.models import AlertDelivery, AlertFrequency, Notification, Subscription
 from matchmaker.models.base import utcnow
 from matchmaker.services.errors import NotFound
-from matchmaker.services.market import alerts
+from matchmaker.services.market import alert_digests, alerts
 from tests.factories import make_user, publish_need, publish_result
 
-LINKS = alerts.AlertLinks(
+LINKS = alert_digests.AlertLinks(
     listing=lambda kind, listing_id: f"https://mm.example/{kind}s/{listing_id}",
     search=lambda kind, criteria: f"https://mm.example/{kind}s?q={criteria.get('q', '')}",
     unsubscribe=lambda token: f"https://mm.example/unsubscribe/{token}",
@@ -55,7 +55,7 @@ def test_saved_search_sends_the_new_matching_listing_exactly_once(app, people, f
     )
     outbox.clear()
 
-    counts = alerts.send_due(links=LINKS)
+    counts = alert_digests.send_due(links=LINKS)
 
     assert counts == {"subscriptions": 1, "matches": 1, "failed": 0}
     [mail] = _alert_mails(outbox)
@@ -73,7 +73,7 @@ def test_saved_search_sends_the_new_matching_listing_exactly_once(app, people, f
     assert db.session.get(Subscription, sub.id).criteria == {"q": "碳纤维"}  # sort is not kept
 
     outbox.clear()
-    assert alerts.send_due(links=LINKS)["matches"] == 0
+    assert alert_digests.send_due(links=LINKS)["matches"] == 0
     assert _alert_mails(outbox) == []
 
 
@@ -83,7 +83,7 @@ def test_digest_mail_carries_unsubscribe_link_and_rfc8058_headers(app, people, f
     db.session.commit()
     publish_result(uni, admin, fields, *FIBRE)
     outbox.clear()
-    alerts.send_due(links=LINKS)
+    alert_digests.send_due(links=LINKS)
     [mail] = _alert_mails(outbox)
     token = alerts.unsubscribe_token(db.session.get(Subscription, sub.id))
     url = f"https://mm.example/unsubscribe/{token}"
@@ -104,7 +104,7 @@ def test_digest_follows_the_readers_language(app, people, fields, outbox):
     db.session.commit()
     publish_result(uni, admin, fields, *FIBRE)
     outbox.clear()
-    alerts.send_due(links=LINKS)
+    alert_digests.send_due(links=LINKS)
     [mail] = _alert_mails(outbox)
     assert "订阅" not in mail.subject
     assert "Unsubscribe" in mail.body
@@ -116,15 +116,13 @@ def test_daily_digest_waits_a_day(app, people, fields, outbox):
     db.session.commit()
     first = publish_result(uni, admin, fields, *FIBRE)
     start = utcnow()
-    assert alerts.send_due(links=LINKS, now=start)["matches"] == 1
+    assert alert_digests.send_due(links=LINKS, now=start)["matches"] == 1
     second = publish_result(uni, admin, fields, "高强铝合金", "高强度铝合金的热处理工艺。")
-    assert alerts.send_due(links=LINKS, now=start + timedelta(hours=3))["matches"] == 0
-    assert (
-        alerts.send_due(links=LINKS, now=start + timedelta(hours=23), frequency="daily")["matches"]
-        == 0
-    )
+    assert alert_digests.send_due(links=LINKS, now=start + timedelta(hours=3))["matches"] == 0
+    daily = alert_digests.send_due(links=LINKS, now=start + timedelta(hours=23), frequency="daily")
+    assert daily["matches"] == 0
     outbox.clear()
-    assert alerts.send_due(links=LINKS, now=start + timedelta(hours=25))["matches"] == 1
+    assert alert_digests.send_due(links=LINKS, now=start + timedelta(hours=25))["matches"] == 1
     [mail] = _alert_mails(outbox)
     assert second.title in mail.body
     assert first.title not in mail.body
@@ -135,8 +133,8 @@ def test_frequency_option_selects_subscriptions(app, people, fields, outbox):
     alerts.save_search(actor=reader, kind="result", args={}, frequency="weekly")
     db.session.commit()
     publish_result(uni, admin, fields, *FIBRE)
-    assert alerts.send_due(links=LINKS, frequency="instant")["matches"] == 0
-    assert alerts.send_due(links=LINKS, frequency="weekly")["matches"] == 1
+    assert alert_digests.send_due(links=LINKS, frequency="instant")["matches"] == 0
+    assert alert_digests.send_due(links=LINKS, frequency="weekly")["matches"] == 1
 
 
 def test_follow_sends_new_recommendations(app, people, fields, outbox):
@@ -159,12 +157,12 @@ def test_follow_sends_new_recommendations(app, people, fields, outbox):
         "碳纤维复合材料热压成型新工艺，拉伸强度3.5GPa，成本降低30%。",
     )
     outbox.clear()
-    assert [p.listing_id for p in alerts.collect_matches(sub)] == [fibre.id]
-    assert alerts.send_due(links=LINKS)["matches"] == 1
+    assert [p.listing_id for p in alert_digests.collect_matches(sub)] == [fibre.id]
+    assert alert_digests.send_due(links=LINKS)["matches"] == 1
     [mail] = _alert_mails(outbox)
     assert fibre.title in mail.body
     assert before.title not in mail.body
-    assert alerts.send_due(links=LINKS)["matches"] == 0
+    assert alert_digests.send_due(links=LINKS)["matches"] == 0
 
 
 def test_follow_needs_a_public_listing(app, people, fields):
@@ -184,15 +182,15 @@ def test_mail_failure_records_nothing_and_the_next_run_sends(
     db.session.commit()
     result = publish_result(uni, admin, fields, *FIBRE)
     outbox.clear()
-    real_send = alerts.send_email
+    real_send = alert_digests.send_email
 
     def flaky(*, to, **kwargs):
         if to == "reader@example.com":
             raise ConnectionRefusedError("smtp down")
         real_send(to=to, **kwargs)
 
-    monkeypatch.setattr(alerts, "send_email", flaky)
-    counts = alerts.send_due(links=LINKS)
+    monkeypatch.setattr(alert_digests, "send_email", flaky)
+    counts = alert_digests.send_due(links=LINKS)
     assert counts == {"subscriptions": 1, "matches": 1, "failed": 1}
     # The other subscriber's digest went out and is recorded; the failed one left no trace.
     assert [m.recipients for m in _alert_mails(outbox)] == [["other@example.com"]]
@@ -206,9 +204,9 @@ def test_mail_failure_records_nothing_and_the_next_run_sends(
         == 0
     )
 
-    monkeypatch.setattr(alerts, "send_email", real_send)
+    monkeypatch.setattr(alert_digests, "send_email", real_send)
     outbox.clear()
-    assert alerts.send_due(links=LINKS) == {"subscriptions": 1, "matches": 1, "failed": 0}
+    assert alert_digests.send_due(links=LINKS) == {"subscriptions": 1, "matches": 1, "failed": 0}
     [mail] = _alert_mails(outbox)
     assert mail.recipients == ["reader@example.com"]
     assert result.title in mail.body
@@ -265,5 +263,5 @@ def test_unsubscribe_by_token(app, people, fields, outbox):
     db.session.commit()
     publish_result(uni, admin, fields, *FIBRE)
     outbox.clear()
-    assert alerts.send_due(links=LINKS)["matches"] == 0
+    assert alert_digests.send_due(links=LINKS)["matches"] == 0
     assert _alert_mails(outbox) == []

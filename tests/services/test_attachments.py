@@ -14,6 +14,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Attachment
 from matchmaker.services.errors import InvalidTransition, NotFound, ValidationFailed
 from matchmaker.services.market import attachments, listings
+from matchmaker.services.platform import files, uow
 from tests.factories import make_user
 from tests.services.test_listings import bring_to, listed, result_data
 
@@ -34,7 +35,7 @@ ANONYMOUS = AnonymousUserMixin()
 
 
 def files_in_storage() -> set[str]:
-    return {p.name for p in attachments.storage_dir().iterdir()}
+    return {p.name for p in files.storage_dir().iterdir()}
 
 
 def add(owner, listing, content: bytes, name: str = "报告.pdf") -> Attachment:
@@ -46,7 +47,6 @@ def add(owner, listing, content: bytes, name: str = "报告.pdf") -> Attachment:
 def add_committed(owner, listing, content: bytes = PDF, name: str = "报告.pdf") -> Attachment:
     item = add(owner, listing, content, name)
     db.session.commit()
-    attachments.finalize(item)
     return item
 
 
@@ -74,9 +74,9 @@ def test_allowed_types_are_recognised_by_content(draft, content, content_type):
     assert item.content_type == content_type
     assert item.size == len(content)
     assert len(item.sha256) == 64
-    path = attachments.storage_dir() / item.stored_name
+    path = files.storage_dir() / item.stored_name
     assert path.read_bytes() == content
-    assert not (attachments.storage_dir() / f"{item.stored_name}.part").exists()
+    assert not (files.storage_dir() / f"{item.stored_name}.part").exists()
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_path_traversal_name_is_only_metadata(app, draft):
     item = add_committed(owner, listing, PDF, "../../app.py")
     assert item.original_name == "app.py"
     assert re.fullmatch(r"[0-9a-f]{32}", item.stored_name)
-    path = (attachments.storage_dir() / item.stored_name).resolve()
+    path = (files.storage_dir() / item.stored_name).resolve()
     assert path.is_file()
     assert path.parent == (Path(app.instance_path) / "attachments").resolve()
     assert "static" not in path.parts
@@ -144,7 +144,7 @@ def test_path_traversal_name_is_only_metadata(app, draft):
     ],
 )
 def test_clean_name(name, expected):
-    assert attachments.clean_name(name) == expected
+    assert files.clean_name(name) == expected
 
 
 def test_limit_per_listing(draft):
@@ -177,7 +177,7 @@ def test_audit_of_add_and_remove(draft):
 
     owner, listing = draft
     item = add_committed(owner, listing)
-    path = attachments.storage_dir() / item.stored_name
+    path = files.storage_dir() / item.stored_name
     attachments.remove_attachment(actor=owner, attachment=item)
     db.session.commit()
     assert not path.exists()
@@ -197,8 +197,50 @@ def test_discard_removes_the_pending_file(draft):
     item = add(owner, listing, PDF)
     assert files_in_storage() - before == {f"{item.stored_name}.part"}
     db.session.rollback()
-    attachments.discard(item)
     assert files_in_storage() == before
+
+
+def _count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Attachment)) or 0
+
+
+def test_a_unit_of_work_failing_after_the_upload_leaves_no_file_and_no_row(draft):
+    owner, listing = draft
+    before = files_in_storage()
+    pending: list[str] = []
+
+    def upload_then_fail() -> None:
+        with uow.scope():
+            pending.append(add(owner, listing, PDF).stored_name)
+            assert files_in_storage() - before == {f"{pending[0]}.part"}
+            raise RuntimeError("a later step failed")
+
+    with pytest.raises(RuntimeError):
+        upload_then_fail()
+    assert files_in_storage() == before
+    assert _count() == 0
+
+
+def test_a_committed_unit_of_work_keeps_the_final_file(draft):
+    owner, listing = draft
+    before = files_in_storage()
+    with uow.scope():
+        name = add(owner, listing, PDF).stored_name
+    assert files_in_storage() - before == {name}
+    assert _count() == 1
+
+
+def test_a_removed_file_goes_only_when_the_removal_commits(draft):
+    owner, listing = draft
+    item = add_committed(owner, listing)
+    path = files.path_of(item)
+    attachments.remove_attachment(actor=owner, attachment=item)
+    db.session.rollback()
+    assert path.is_file() and _count() == 1
+    with uow.scope():
+        attachments.remove_attachment(actor=owner, attachment=db.session.get(Attachment, item.id))
+        assert path.is_file()
+    assert not path.exists() and _count() == 0
 
 
 # --- who may download -------------------------------------------------------------------------
@@ -250,7 +292,7 @@ def test_withdrawn_listing_attachments_are_private_again(fields):
 def test_missing_file_is_not_found(draft):
     owner, listing = draft
     item = add_committed(owner, listing)
-    (attachments.storage_dir() / item.stored_name).unlink()
+    (files.storage_dir() / item.stored_name).unlink()
     with pytest.raises(NotFound):
         attachments.downloadable(user=owner, attachment_id=item.id)
 

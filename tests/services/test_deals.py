@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Deal, MilestoneEvidence, Mode, Notification
 from matchmaker.models.base import utcnow
-from matchmaker.services.challenges import applications, challenges, conversion, deals
+from matchmaker.services.challenges import applications, challenges, conversion, deals, trials
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -63,9 +63,8 @@ def test_deal_with_two_milestones_solves_the_challenge(awarded):
     second = deals.add_milestone(
         actor=w["owner"], deal=deal, title="批量验证", due_on=date(2027, 6, 1)
     )
-    stored = _evidence(w["uni_a"], first)
+    _evidence(w["uni_a"], first)
     db.session.commit()
-    deals.finalize_evidence(stored)
     assert w["need"].status == "in_progress" and first.status == "submitted"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MilestoneEvidence)) == 1
     deals.request_rework(actor=w["owner"], milestone=first, reason="检测报告缺少第三方盖章")
@@ -214,23 +213,23 @@ def test_use_first_pay_later_adoption_through_to_payment(trial):
         db.session.scalars(sa.select(Notification.kind).where(Notification.user_id == t["uni"].id))
     )
     assert {"adoption.requested", "deal.recorded"} <= kinds
-    deals.end_trial(actor=t["firm"], deal=deal, outcome="extend", new_end=date(2027, 9, 1))
+    trials.end_trial(actor=t["firm"], deal=deal, outcome="extend", new_end=date(2027, 9, 1))
     assert deal.trial_end == date(2027, 9, 1) and deal.status == "active"
-    deals.end_trial(actor=t["firm"], deal=deal, outcome="pay")
+    trials.end_trial(actor=t["firm"], deal=deal, outcome="pay")
     db.session.commit()
     assert deal.status == "completed" and deal.trial_outcome == "pay"
     with pytest.raises(InvalidTransition):
-        deals.end_trial(actor=t["firm"], deal=deal, outcome="return")
+        trials.end_trial(actor=t["firm"], deal=deal, outcome="return")
 
 
 def test_trial_return_and_extend_rules(trial):
     t = trial
     deal = _trial_deal(t)
     with pytest.raises(ValidationFailed):
-        deals.end_trial(actor=t["firm"], deal=deal, outcome="extend", new_end=date(2027, 1, 1))
+        trials.end_trial(actor=t["firm"], deal=deal, outcome="extend", new_end=date(2027, 1, 1))
     with pytest.raises(PermissionDenied):
-        deals.end_trial(actor=t["uni"], deal=deal, outcome="pay")
-    deals.end_trial(actor=t["firm"], deal=deal, outcome="return")
+        trials.end_trial(actor=t["uni"], deal=deal, outcome="pay")
+    trials.end_trial(actor=t["firm"], deal=deal, outcome="return")
     assert deal.status == "returned"
 
 

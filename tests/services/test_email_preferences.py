@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Notification
 from matchmaker.services.accounts import accounts
-from matchmaker.services.market import alerts
+from matchmaker.services.market import alert_digests, alerts
 from matchmaker.services.platform import notifications
 from tests.factories import make_user, publish_result
 from tests.services.test_alerts import FIBRE, LINKS
@@ -118,12 +118,12 @@ def test_alert_digest_respects_the_preference_but_still_records(app, db, fields,
     publish_result(uni, admin, fields, *FIBRE)
     outbox.clear()
 
-    counts = alerts.send_due(links=LINKS)
+    counts = alert_digests.send_due(links=LINKS)
 
     assert counts == {"subscriptions": 1, "matches": 1, "failed": 0}
     assert [m for m in outbox if "reader@example.com" in m.recipients] == []
     assert _notes(reader, "alerts.search") == 1
-    assert alerts.send_due(links=LINKS)["matches"] == 0  # delivered: not sent again
+    assert alert_digests.send_due(links=LINKS)["matches"] == 0  # delivered: not sent again
 
 
 def test_alert_digest_is_emailed_when_only_other_groups_are_off(app, db, fields, outbox):
@@ -137,6 +137,6 @@ def test_alert_digest_is_emailed_when_only_other_groups_are_off(app, db, fields,
     publish_result(uni, admin, fields, *FIBRE)
     outbox.clear()
 
-    alerts.send_due(links=LINKS)
+    alert_digests.send_due(links=LINKS)
 
     assert [m.recipients for m in outbox] == [["reader@example.com"]]

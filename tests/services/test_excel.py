@@ -18,9 +18,10 @@ import matchmaker.jobs  # noqa: F401 - registers the job handlers
 from matchmaker.extensions import db as _db
 from matchmaker.models import Job, JobStatus, Mode, Need, Result, User
 from matchmaker.models.base import utcnow
+from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.market import excel, listings
+from matchmaker.services.market.browsing import BrowseFilter
 from matchmaker.services.market.listings import ResultData
-from matchmaker.services.market.publication import BrowseFilter
 from matchmaker.services.platform import jobs, taxonomy
 from tests.factories import make_user
 
@@ -285,7 +286,7 @@ def test_csv_import_utf8_and_gbk(fields, db):
 
 
 def test_wrong_role_cannot_import(fields, university):
-    with pytest.raises(excel.PermissionDenied):
+    with pytest.raises(PermissionDenied):
         excel.import_file(actor=university, kind="need", filename="x.csv", content=b"a")
 
 
@@ -358,7 +359,7 @@ def test_not_a_workbook_is_refused(fields, university):
     with pytest.raises(excel.ImportRefused, match="不是有效的 Excel"):
         excel.read_table(kind="result", filename="a.xlsx", content=b"PK\x03\x04garbage")
     with pytest.raises(excel.ImportRefused, match=".xls"):
-        excel.read_table(kind="result", filename="a.xls", content=excel._OLE_MAGIC + b"\0" * 100)
+        excel.read_table(kind="result", filename="a.xls", content=excel.OLE_MAGIC + b"\0" * 100)
     with pytest.raises(excel.ImportRefused, match="缺少必填列"):
         excel.read_table(kind="result", filename="a.csv", content=b"foo,bar\n1,2\n")
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Mode, Notification, Publication, Result
-from matchmaker.models.base import utcnow
+from matchmaker.models.base import CHINA, utcnow
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -19,7 +19,7 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.market import listings
-from matchmaker.services.market.listings import CHINA, NeedData, ResultData
+from matchmaker.services.market.listings import NeedData, ResultData
 from tests.factories import make_user
 
 SENTINEL_PHONE = "13812345678"

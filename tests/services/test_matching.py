@@ -218,7 +218,7 @@ def test_feedback_is_stored_counted_and_exported_as_judgments(app, people, field
 
 
 def test_search_order_comes_from_the_engine(app, people, fields):
-    from matchmaker.services.market.publication import BrowseFilter, browse_page
+    from matchmaker.services.market.browsing import BrowseFilter, browse_page
 
     uni, firm, admin = people
     body_only = _result(

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Mode, Publication
 from matchmaker.models.base import utcnow
-from matchmaker.services.market import listings, publication
-from matchmaker.services.market.publication import BrowseFilter, browse_query, facet_counts
+from matchmaker.services.market import browsing, listings, publication
+from matchmaker.services.market.browsing import BrowseFilter, browse_query, facet_counts
 from tests.factories import OrganisationFactory, make_user
 from tests.services.test_listings import SENTINEL_EMAIL, SENTINEL_PHONE, listed, result_data
 
@@ -430,8 +430,8 @@ def test_like_wildcards_are_literal(fields):
 
 def test_huge_query_is_bounded(corpus):
     f = BrowseFilter(kind="result", q="碳纤 " * 5000).cleaned()
-    assert len(f.q) <= publication.MAX_QUERY
-    assert len(f.terms) <= publication.MAX_TERMS
+    assert len(f.q) <= browsing.MAX_QUERY
+    assert len(f.terms) <= browsing.MAX_TERMS
     assert set(titles(f)) == {"碳纤维预浸料实验室制备", "大丝束碳纤维中试线", "碳纤维复合材料回收"}
     assert titles(BrowseFilter(kind="result", q="碳" * 10000)) == []
     facet_counts(BrowseFilter(kind="result", q="x" * 10000).cleaned())

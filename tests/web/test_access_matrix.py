@@ -92,6 +92,7 @@ for _endpoint in (
     "admin.show_organisation",
     "admin.list_users",
     "admin.audit_log",
+    "admin.jobs",
 ):
     EXPECTED[_endpoint] = _ADMIN_ONLY_GET
 for _endpoint in (
@@ -103,6 +104,8 @@ for _endpoint in (
     EXPECTED[_endpoint] = _ADMIN_ONLY_POST
 # An empty reason re-renders the form with the error next to the field.
 EXPECTED["admin.reject_organisation"] = {**_ADMIN_ONLY_POST, "admin": 400}
+# No job 999999 to retry (tests/web/test_admin_jobs.py retries real ones).
+EXPECTED["admin.retry_job"] = {**_ADMIN_ONLY_POST, "admin": 404}
 
 # Listing routes, requested for kinds="results" with ids that do not exist: this checks the role
 # gate only (a role that passes it reaches the view, which answers 404). Object-level checks

@@ -1,4 +1,4 @@
-"""Admin area: verifying organisations, account management and the audit log."""
+"""Admin area: verifying organisations, account management, the audit log, background jobs."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from markupsafe import escape
 
 from matchmaker.extensions import db as _db
-from matchmaker.models import AuditLog, Organisation, OrgStatus, User
+from matchmaker.models import AuditLog, Job, JobStatus, Organisation, OrgStatus, User
 from matchmaker.models.audit import AppendOnlyError
+from matchmaker.services.platform import jobs, mail
 from matchmaker.services.platform.audit import record_audit
 from tests.conftest import log_in
 from tests.factories import OrganisationFactory, make_user
+from tests.smtp import SmtpServer, deliver_mail
 
 
 def audit_rows(action: str | None = None) -> list[AuditLog]:
@@ -56,9 +59,10 @@ def test_verifying_an_already_verified_org_flashes_and_records_nothing(
 ):
     login_as("admin")
     client.post(f"/admin/organisations/{pending_org.id}/verify")
-    response = client.post(f"/admin/organisations/{pending_org.id}/verify", follow_redirects=True)
-    assert response.status_code == 200
-    assert "该机构已经通过认证。" in response.get_data(as_text=True)
+    response = client.post(f"/admin/organisations/{pending_org.id}/verify")
+    assert response.status_code == 409  # the organisation's page, with the reason
+    page = response.get_data(as_text=True)
+    assert "该机构已经通过认证。" in page and pending_org.name in page
     assert len(audit_rows("organisation.verify")) == 1
 
 
@@ -254,3 +258,78 @@ def test_admin_pages_render(client, login_as, db, pending_org):
         assert response.status_code == 200, url
     html = client.get("/admin/organisations?status=pending").get_data(as_text=True)
     assert pending_org.name in html
+
+
+# --- background jobs ---------------------------------------------------------------------------
+@pytest.fixture
+def failed_mail(app, db):
+    """A mail.send job that failed its last attempt: nothing listens on the SMTP port."""
+    server = SmtpServer()  # configured, never started: the mail server is down
+    server.configure(app)
+    try:
+        job = jobs.enqueue(
+            mail.JOB_NAME,
+            max_attempts=1,
+            to=["member@example.com"],
+            subject="认证结果",
+            body="你好",
+        )
+        db.session.commit()
+        assert deliver_mail() == 1
+    finally:
+        SmtpServer.unconfigure(app)
+    db.session.expire_all()
+    job = db.session.get(Job, job.id)
+    assert job.status == JobStatus.FAILED and job.message
+    return job
+
+
+def test_failed_mail_job_is_listed_first_with_its_error(client, login_as, db, failed_mail):
+    later = jobs.enqueue("recommender.rebuild")  # newer, but not failed
+    db.session.commit()
+    login_as("admin")
+    response = client.get("/admin/jobs")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert mail.JOB_NAME in page and str(escape(failed_mail.message)) in page
+    assert "1/1" in page  # attempts / max_attempts
+    assert page.index(f"<td>{failed_mail.id}</td>") < page.index(f"<td>{later.id}</td>")
+    queued = client.get("/admin/jobs", query_string={"status": "queued"}).get_data(as_text=True)
+    assert f"<td>{later.id}</td>" in queued and f"<td>{failed_mail.id}</td>" not in queued
+    assert "后台任务" in client.get("/dashboard").get_data(as_text=True)  # the admin menu
+
+
+def test_retry_queues_a_failed_job_again(client, login_as, db, failed_mail):
+    login_as("admin")
+    response = client.post(f"/admin/jobs/{failed_mail.id}/retry", query_string={"status": "failed"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/jobs?status=failed"
+    db.session.expire_all()
+    job = db.session.get(Job, failed_mail.id)
+    assert (job.status, job.attempts, job.finished_at) == (JobStatus.QUEUED, 0, None)
+    assert "已重新排队" in client.get("/admin/jobs").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["enterprise", "university", "bank"])
+def test_only_admins_see_and_retry_jobs(client, login_as, db, failed_mail, role):
+    login_as(role)
+    assert client.get("/admin/jobs").status_code == 403
+    assert client.post(f"/admin/jobs/{failed_mail.id}/retry").status_code == 403
+    db.session.expire_all()
+    assert db.session.get(Job, failed_mail.id).status == JobStatus.FAILED
+    assert "/admin/jobs" not in client.get("/dashboard").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("state", [JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE])
+def test_retrying_a_job_that_has_not_failed_is_a_conflict(client, login_as, db, state):
+    job = jobs.enqueue("recommender.rebuild")
+    job.status, job.attempts = state, 1
+    db.session.commit()
+    login_as("admin")
+    response = client.post(f"/admin/jobs/{job.id}/retry")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "只有失败的任务可以重试。" in page and "后台任务" in page  # the jobs page, with why
+    db.session.expire_all()
+    assert (db.session.get(Job, job.id).status, db.session.get(Job, job.id).attempts) == (state, 1)
+    assert client.post("/admin/jobs/999999/retry").status_code == 404

@@ -12,7 +12,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Application, ApplicationAttachment, AuditLog
 from matchmaker.models.base import utcnow
 from matchmaker.services.challenges import applications
-from matchmaker.services.market.attachments import storage_dir
+from matchmaker.services.platform.files import storage_dir
 from tests.conftest import log_in
 from tests.services.challenge_helpers import challenge_world
 from tests.web.test_challenges_web import ANSWER
@@ -147,8 +147,9 @@ def test_uploads_are_refused_after_the_deadline(client, world):
     db.session.commit()
     before = _files()
     response = _upload(client, w, PDF, "late.pdf")
-    assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "榜单已截止，不能再修改附件。" in page
+    # An illegal step: 409 with the proposal page and the reason (as every refusal answers).
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "榜单已截止，不能再修改附件。" in page and ANSWER["approach"] in page
     assert db.session.scalar(sa.select(ApplicationAttachment)) is None
     assert _files() == before

@@ -160,6 +160,22 @@ def test_deadline_is_enforced_with_a_message(client, world):
     assert db.session.scalar(sa.select(Application)) is None
 
 
+def test_unverified_organisation_is_refused_with_403_and_the_page(client, world):
+    w = world
+    pending = make_user("university", verified=False)
+    db.session.commit()
+    log_in(client, pending)
+    url = f"/challenges/{w['challenge'].id}/apply"
+    response = client.post(url, data={**ANSWER, "action": "submit"})
+    assert response.status_code == 403
+    page = _page(response)
+    assert "你的机构不能揭榜这个榜单。" in page and ANSWER["approach"] in page
+    autosave = client.post(url + "/draft", data=ANSWER, headers={"Accept": "application/json"})
+    assert autosave.status_code == 403
+    assert autosave.get_json()["error"]["message"] == "你的机构不能揭榜这个榜单。"
+    assert db.session.scalar(sa.select(Application)) is None
+
+
 def test_prefill_from_my_result(client, world):
     w = world
     log_in(client, w["uni_a"])

@@ -138,7 +138,8 @@ def test_the_running_page_shows_rows_checked(client, login_as, fields):  # noqa:
     job = job_of(upload(client, "results", workbook_bytes("result", [result_row(1)]), "a.xlsx"))
     job.status = JobStatus.RUNNING
     _db.session.commit()
-    jobs.set_progress(job, 0.5, "已检查 50 / 100 行")
+    jobs.set_progress(job, 0.5, "已检查 50 / 100 行")  # on a connection of its own
+    _db.session.expire_all()  # as a new request's session would, see what it wrote
     page = client.get(f"/excel/imports/{job.id}").get_data(as_text=True)
     assert 'value="0.5"' in page and "已检查 50 / 100 行" in page
     polled = client.get(f"/excel/imports/{job.id}.json").get_json()

@@ -422,7 +422,6 @@ def _attach(owner, listing, content=PDF, name="检测报告.pdf"):
         actor=owner, listing=listing, stream=io.BytesIO(content), filename=name
     )
     db.session.commit()
-    attachments.finalize(item)
     return item
 
 

@@ -18,7 +18,6 @@ from matchmaker.models import (
     ApplicationStatus,
     Challenge,
     DeclineReason,
-    NeedStatus,
     Result,
     ResultStatus,
     User,
@@ -35,7 +34,6 @@ from matchmaker.services.challenges.challenge_states import (
     APPLICATION,
     CHALLENGE,
     DECLINE_LABELS,
-    advance,
     members,
 )
 from matchmaker.services.challenges.challenges import IN_RACE, link
@@ -46,20 +44,12 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.finance.innovation_score import mark_stale
-from matchmaker.services.market.attachments import (
-    clean_name,
-    discard_file,
-    finalize_file,
-    storage_dir,
-    store_upload,
-)
+from matchmaker.services.platform import files
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
-#: Challenge states in which the owner works through the pipeline.
-REVIEWING = {NeedStatus.OPEN, NeedStatus.EVALUATING}
 #: Application states in which the applicant may change its attachments.
-ATTACHABLE = {ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED}
+ATTACHABLE = APPLICATION.sources("attach")
 MAX_ATTACHMENTS = 5
 
 
@@ -132,34 +122,57 @@ def save_application_draft(
     if not challenge.is_accepting(now):
         raise InvalidTransition(_("榜单已截止，不能再揭榜。"))
     _validate(actor, data)
-    application = db.session.scalar(
+    application = _organisation_application(challenge, actor)
+    if application is None:
+        created = _create_draft(actor=actor, challenge=challenge, data=data)
+        if created is not None:
+            return created
+        # A concurrent request (autosave while 提交 is clicked) created the draft first.
+        application = _organisation_application(challenge, actor)
+        assert application is not None
+    if application.status == ApplicationStatus.WITHDRAWN:
+        APPLICATION.step(application, "redraft", actor=actor)
+    else:
+        APPLICATION.check(
+            application, "edit", _("你的机构已经揭榜这个榜单（每个机构只能有一份有效申请）。")
+        )
+    _apply(application, data)
+    db.session.flush()
+    return application
+
+
+def _organisation_application(challenge: Challenge, actor: User) -> Application | None:
+    return db.session.scalar(
         sa.select(Application).where(
             Application.challenge_id == challenge.id,
             Application.organisation_id == actor.organisation_id,
         )
     )
-    if application is None:
-        application = Application(
-            challenge=challenge, organisation_id=actor.organisation_id, created_by=actor
-        )
-        application.status = ApplicationStatus.DRAFT
-        db.session.add(application)
-        _apply(application, data)
-        db.session.flush()
-        record_audit(
-            actor=actor,
-            action="application.create",
-            object_type="application",
-            object_id=application.id,
-            after={"status": "draft", "challenge_id": challenge.id},
-        )
-        return application
-    if application.status == ApplicationStatus.WITHDRAWN:
-        advance(application, APPLICATION, "redraft", actor=actor, object_type="application")
-    elif application.status != ApplicationStatus.DRAFT:
-        raise InvalidTransition(_("你的机构已经揭榜这个榜单（每个机构只能有一份有效申请）。"))
+
+
+def _create_draft(
+    *, actor: User, challenge: Challenge, data: ApplicationData
+) -> Application | None:
+    """A new draft, or None when the organisation's row was created meanwhile (unique key)."""
+    # By id, not through challenge.applications: a refused row must not stay in that collection.
+    application = Application(
+        challenge_id=challenge.id, organisation_id=actor.organisation_id, created_by=actor
+    )
+    application.status = ApplicationStatus.DRAFT
     _apply(application, data)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(application)
+    except sa.exc.IntegrityError:
+        return None
+    db.session.expire(challenge, ["applications"])
+    record_audit(
+        actor=actor,
+        action="application.create",
+        object_type="application",
+        object_id=application.id,
+        after={"status": "draft", "challenge_id": challenge.id},
+    )
     return application
 
 
@@ -194,7 +207,7 @@ def submit_application(
         errors = _completeness(application)
         if errors:
             raise ValidationFailed(errors)
-    advance(application, APPLICATION, "submit", actor=actor, object_type="application")
+    APPLICATION.step(application, "submit", actor=actor)
     application.submitted_at = now
     notify(
         users=members(challenge.need.organisation),
@@ -209,14 +222,7 @@ def withdraw_application(*, actor: User, application: Application, reason: str =
     if not can_manage_application(actor, application):
         raise NotFound
     was_submitted = application.status != ApplicationStatus.DRAFT
-    advance(
-        application,
-        APPLICATION,
-        "withdraw",
-        actor=actor,
-        object_type="application",
-        reason=reason.strip() or None,
-    )
+    APPLICATION.step(application, "withdraw", actor=actor, reason=reason.strip() or None)
     if was_submitted:
         challenge = application.challenge
         notify(
@@ -245,9 +251,8 @@ def _tell_applicant(application: Application, kind: str, **params: Any) -> None:
 
 def _pipeline_step(actor: User, application: Application, action: str, kind: str) -> None:
     challenge = _check_owner(actor, application)
-    if challenge.need.status not in REVIEWING:
-        raise InvalidTransition(_("榜单当前状态下不能评审。"))
-    advance(application, APPLICATION, action, actor=actor, object_type="application")
+    CHALLENGE.check(challenge.need, "review", _("榜单当前状态下不能评审。"))
+    APPLICATION.step(application, action, actor=actor)
     _tell_applicant(application, kind)
 
 
@@ -264,14 +269,7 @@ def make_finalist(*, actor: User, application: Application) -> None:
 def _decline(
     actor: User | None, application: Application, code: DeclineReason, reason: str
 ) -> None:
-    advance(
-        application,
-        APPLICATION,
-        "decline",
-        actor=actor,
-        object_type="application",
-        reason=f"{code}: {reason}",
-    )
+    APPLICATION.step(application, "decline", actor=actor, reason=f"{code}: {reason}")
     application.decline_reason_code = code
     application.decline_reason = reason
     application.decided_at = utcnow()
@@ -294,8 +292,7 @@ def _reason(code: str, reason: str) -> tuple[DeclineReason, str]:
 def decline_application(*, actor: User, application: Application, code: str, reason: str) -> None:
     """Decline with a reason code and text the applicant sees."""
     challenge = _check_owner(actor, application)
-    if challenge.need.status not in REVIEWING:
-        raise InvalidTransition(_("榜单当前状态下不能评审。"))
+    CHALLENGE.check(challenge.need, "review", _("榜单当前状态下不能评审。"))
     parsed, text = _reason(code, reason)
     _decline(actor, application, parsed, text)
 
@@ -314,17 +311,9 @@ def select_application(
     """
     challenge = _check_owner(actor, application)
     parsed, text = _reason(others_code, others_reason)
-    if challenge.need.status != NeedStatus.EVALUATING:
-        raise InvalidTransition(_("揭榜截止后才能选定揭榜方。"))
-    advance(application, APPLICATION, "select", actor=actor, object_type="application")
-    advance(
-        challenge.need,
-        CHALLENGE,
-        "award",
-        actor=actor,
-        object_type="challenge",
-        audit_id=challenge.id,
-    )
+    CHALLENGE.check(challenge.need, "award", _("揭榜截止后才能选定揭榜方。"))
+    APPLICATION.step(application, "select", actor=actor)
+    CHALLENGE.step(challenge.need, "award", actor=actor, audit_id=challenge.id)
     now = now or utcnow()
     application.decided_at = now
     challenge.awarded_at = now
@@ -373,28 +362,17 @@ def add_application_attachment(
 ) -> ApplicationAttachment:
     """Attach a PDF or image (checked by content) while the application window is open.
 
-    The file is written as pending; after the commit call finalize_application_attachment(),
-    after a failed one discard_application_attachment().
+    The file becomes permanent when the unit of work commits (services/platform/files.py).
     """
     _check_attachable(actor, application, now)
     if len(application.attachments) >= MAX_ATTACHMENTS:
         raise ValidationFailed({"file": _("每份申请最多 %(n)d 个附件。", n=MAX_ATTACHMENTS)})
-    upload = store_upload(stream)
+    upload = files.store(stream)
     attachment = ApplicationAttachment(
-        application=application,
-        original_name=clean_name(filename),
-        stored_name=upload.stored_name,
-        content_type=upload.content_type,
-        size=upload.size,
-        sha256=upload.sha256,
-        uploaded_by_id=actor.id,
+        application=application, **upload.columns(filename=filename, uploaded_by_id=actor.id)
     )
     db.session.add(attachment)
-    try:
-        db.session.flush()
-    except BaseException:
-        discard_file(upload.stored_name)
-        raise
+    db.session.flush()
     record_audit(
         actor=actor,
         action="application.attachment_add",
@@ -409,20 +387,10 @@ def add_application_attachment(
     return attachment
 
 
-def finalize_application_attachment(attachment: ApplicationAttachment) -> None:
-    """After the commit: make the stored file permanent."""
-    finalize_file(attachment.stored_name)
-
-
-def discard_application_attachment(attachment: ApplicationAttachment) -> None:
-    """After a failed commit: remove the pending file."""
-    discard_file(attachment.stored_name)
-
-
 def remove_application_attachment(
     *, actor: User, attachment: ApplicationAttachment, now: datetime | None = None
 ) -> None:
-    """Delete an attachment and its file (same conditions as adding one)."""
+    """Delete an attachment (same conditions as adding one); its file goes after the commit."""
     application = attachment.application
     _check_attachable(actor, application, now)
     record_audit(
@@ -434,7 +402,7 @@ def remove_application_attachment(
     )
     db.session.delete(attachment)
     db.session.flush()
-    (storage_dir() / attachment.stored_name).unlink(missing_ok=True)
+    files.delete_after_commit(attachment)
 
 
 def downloadable_attachment(
@@ -450,7 +418,7 @@ def downloadable_attachment(
         raise NotFound
     if not can_view_application(user, attachment.application):
         raise NotFound
-    path = storage_dir() / attachment.stored_name
+    path = files.path_of(attachment)
     if not path.is_file():
         raise NotFound
     return attachment, path

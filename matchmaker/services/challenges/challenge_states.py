@@ -1,16 +1,15 @@
-"""揭榜挂帅 state machines: the transition tables and the helpers every challenge service uses.
+"""揭榜挂帅 state machines, declared once, and the helpers every challenge service uses.
 
-A challenge's state is its need's `status` (see models/challenge.py for why). Each table maps
-an action to (states it may start from, state it leads to); `advance()` refuses anything else
-with InvalidTransition and writes the audit record, so no service changes a status by hand.
+A challenge's state is its need's `status` (see models/challenge.py for why). Each machine
+maps an action to (states it may start from, state it leads to; None keeps the state);
+services move a status only through `MACHINE.step(...)` (services/platform/states.py), which
+refuses anything else with InvalidTransition and writes the audit record, and pages offer a
+button only when `can_step(machine, obj, action)` says the step is legal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -27,106 +26,96 @@ from matchmaker.models import (
     TrialOutcome,
     User,
 )
-from matchmaker.services.errors import InvalidTransition, ValidationFailed
-from matchmaker.services.platform.audit import record_audit
+from matchmaker.models.base import CHINA
+from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.platform.states import StateMachine
 
-CHINA = ZoneInfo("Asia/Shanghai")
-Table = dict[str, tuple[frozenset[str], str]]
-
-
-def _t(sources: Iterable[str], target: str) -> tuple[frozenset[str], str]:
-    return frozenset(str(s) for s in sources), str(target)
-
-
+N = NeedStatus
 #: Challenge (on Need.status): open → evaluating → awarded → contracted → in_progress → accepted.
-CHALLENGE: Table = {
-    "close": _t([NeedStatus.OPEN], NeedStatus.EVALUATING),
-    "award": _t([NeedStatus.EVALUATING], NeedStatus.AWARDED),
-    "unaward": _t([NeedStatus.OPEN, NeedStatus.EVALUATING], NeedStatus.UNAWARDED),
-    "withdraw": _t([NeedStatus.OPEN], NeedStatus.WITHDRAWN),
-    "contract": _t([NeedStatus.AWARDED], NeedStatus.CONTRACTED),
-    "start": _t([NeedStatus.CONTRACTED], NeedStatus.IN_PROGRESS),
-    "accept": _t([NeedStatus.CONTRACTED, NeedStatus.IN_PROGRESS], NeedStatus.ACCEPTED),
-    "terminate": _t(
-        [NeedStatus.AWARDED, NeedStatus.CONTRACTED, NeedStatus.IN_PROGRESS], NeedStatus.TERMINATED
-    ),
-}
+#: Audited as object "challenge" with the challenge's id: `CHALLENGE.step(need, ..., audit_id=)`.
+CHALLENGE = StateMachine(
+    "challenge",
+    {
+        "close": ([N.OPEN], N.EVALUATING),
+        "award": ([N.EVALUATING], N.AWARDED),
+        "unaward": ([N.OPEN, N.EVALUATING], N.UNAWARDED),
+        "withdraw": ([N.OPEN], N.WITHDRAWN),
+        "contract": ([N.AWARDED], N.CONTRACTED),
+        "start": ([N.CONTRACTED], N.IN_PROGRESS),
+        "accept": ([N.CONTRACTED, N.IN_PROGRESS], N.ACCEPTED),
+        "terminate": ([N.AWARDED, N.CONTRACTED, N.IN_PROGRESS], N.TERMINATED),
+        # keep the state:
+        "invite": ([N.OPEN], None),
+        "review": ([N.OPEN, N.EVALUATING], None),  # work through the applications, the panel
+    },
+    refusal=_l("榜单当前状态下不能进行此操作。"),
+)
 
 A = ApplicationStatus
 _IN_RACE = [A.SUBMITTED, A.SHORTLISTED, A.FINALIST]
-APPLICATION: Table = {
-    "redraft": _t([A.WITHDRAWN], A.DRAFT),  # a withdrawn application reopened on the same row
-    "submit": _t([A.DRAFT], A.SUBMITTED),
-    "shortlist": _t([A.SUBMITTED], A.SHORTLISTED),
-    "finalist": _t([A.SHORTLISTED], A.FINALIST),
-    "select": _t([A.SHORTLISTED, A.FINALIST], A.SELECTED),
-    "decline": _t(_IN_RACE, A.DECLINED),
-    "withdraw": _t([A.DRAFT, *_IN_RACE], A.WITHDRAWN),
-}
+APPLICATION = StateMachine(
+    "application",
+    {
+        "redraft": ([A.WITHDRAWN], A.DRAFT),  # a withdrawn application reopened on the same row
+        "submit": ([A.DRAFT], A.SUBMITTED),
+        "shortlist": ([A.SUBMITTED], A.SHORTLISTED),
+        "finalist": ([A.SHORTLISTED], A.FINALIST),
+        "select": ([A.SHORTLISTED, A.FINALIST], A.SELECTED),
+        "decline": (_IN_RACE, A.DECLINED),
+        "withdraw": ([A.DRAFT, *_IN_RACE], A.WITHDRAWN),
+        # keep the state:
+        "edit": ([A.DRAFT], None),
+        "attach": ([A.DRAFT, A.SUBMITTED], None),  # add or remove attachments (window open)
+        "score": ([A.FINALIST], None),  # the panel scores finalists
+        "contract": ([A.SELECTED], None),  # a deal is recorded on the selected application
+    },
+    refusal=_l("揭榜申请当前状态下不能进行此操作。"),
+)
 
-OFFER: Table = {
-    "close": _t([OfferStatus.OPEN], OfferStatus.CLOSED),
-    "reopen": _t([OfferStatus.CLOSED], OfferStatus.OPEN),
-}
+OFFER = StateMachine(
+    "offer",
+    {
+        "close": ([OfferStatus.OPEN], OfferStatus.CLOSED),
+        "reopen": ([OfferStatus.CLOSED], OfferStatus.OPEN),
+    },
+    refusal=_l("成果转化榜单当前状态下不能进行此操作。"),
+)
 
-ADOPTION: Table = {
-    "resubmit": _t([AdoptionStatus.WITHDRAWN], AdoptionStatus.SUBMITTED),
-    "accept": _t([AdoptionStatus.SUBMITTED], AdoptionStatus.ACCEPTED),
-    "decline": _t([AdoptionStatus.SUBMITTED], AdoptionStatus.DECLINED),
-    "withdraw": _t([AdoptionStatus.SUBMITTED], AdoptionStatus.WITHDRAWN),
-}
+ADOPTION = StateMachine(
+    "adoption",
+    {
+        "resubmit": ([AdoptionStatus.WITHDRAWN], AdoptionStatus.SUBMITTED),
+        "accept": ([AdoptionStatus.SUBMITTED], AdoptionStatus.ACCEPTED),
+        "decline": ([AdoptionStatus.SUBMITTED], AdoptionStatus.DECLINED),
+        "withdraw": ([AdoptionStatus.SUBMITTED], AdoptionStatus.WITHDRAWN),
+        # keep the state: a deal is recorded on an accepted request
+        "contract": ([AdoptionStatus.ACCEPTED], None),
+    },
+    refusal=_l("承接申请当前状态下不能进行此操作。"),
+)
 
-DEAL: Table = {
-    "complete": _t([DealStatus.ACTIVE], DealStatus.COMPLETED),
-    "terminate": _t([DealStatus.ACTIVE], DealStatus.TERMINATED),
-    "return": _t([DealStatus.ACTIVE], DealStatus.RETURNED),
-}
+DEAL = StateMachine(
+    "deal",
+    {
+        "complete": ([DealStatus.ACTIVE], DealStatus.COMPLETED),
+        "terminate": ([DealStatus.ACTIVE], DealStatus.TERMINATED),
+        "return": ([DealStatus.ACTIVE], DealStatus.RETURNED),
+        # keep the state: milestones, evidence, acceptance and the trial while it is active
+        "progress": ([DealStatus.ACTIVE], None),
+    },
+    refusal=_l("技术合同当前状态下不能进行此操作。"),
+)
 
 M = MilestoneStatus
-MILESTONE: Table = {
-    "submit": _t([M.PENDING, M.REWORK], M.SUBMITTED),
-    "accept": _t([M.SUBMITTED], M.ACCEPTED),
-    "rework": _t([M.SUBMITTED], M.REWORK),
-}
-
-#: The refusal shown for each table (409 in the API, a flash message in the UI).
-REFUSALS = {
-    "challenge": _l("榜单当前状态下不能进行此操作。"),
-    "application": _l("揭榜申请当前状态下不能进行此操作。"),
-    "offer": _l("成果转化榜单当前状态下不能进行此操作。"),
-    "adoption": _l("承接申请当前状态下不能进行此操作。"),
-    "deal": _l("技术合同当前状态下不能进行此操作。"),
-    "milestone": _l("里程碑当前状态下不能进行此操作。"),
-}
-
-
-def advance(
-    obj: Any,
-    table: Table,
-    action: str,
-    *,
-    actor: User | None,
-    object_type: str,
-    attr: str = "status",
-    reason: str | None = None,
-    audit_id: Any = None,
-) -> str:
-    """Move `obj.<attr>` along `table[action]`, or raise InvalidTransition; audit it."""
-    sources, target = table[action]
-    before = str(getattr(obj, attr))
-    if before not in sources:
-        raise InvalidTransition(str(REFUSALS[object_type]))
-    setattr(obj, attr, target)
-    record_audit(
-        actor=actor,
-        action=f"{object_type}.{action}",
-        object_type=object_type,
-        object_id=audit_id if audit_id is not None else obj.id,
-        before={"status": before},
-        after={"status": target},
-        reason=reason,
-    )
-    return target
+MILESTONE = StateMachine(
+    "milestone",
+    {
+        "submit": ([M.PENDING, M.REWORK], M.SUBMITTED),
+        "accept": ([M.SUBMITTED], M.ACCEPTED),
+        "rework": ([M.SUBMITTED], M.REWORK),
+    },
+    refusal=_l("里程碑当前状态下不能进行此操作。"),
+)
 
 
 def members(*orgs: Organisation | None) -> list[User]:

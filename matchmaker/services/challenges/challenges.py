@@ -5,6 +5,7 @@ Approval rule: a challenge is published on a need the platform has already revie
 政府榜 is published by a government admin on an enterprise's open need; the admin is the
 reviewer, so it goes public at once too. The terms (IP, payment form, criteria) are fixed at
 publication and cannot change afterwards (Wazoku), so applicants know what they accept.
+The pages' read side (public lists, showcase, visibility) is in browsing.py, importable here.
 """
 
 from __future__ import annotations
@@ -41,13 +42,28 @@ from matchmaker.permissions import (
     has_permission,
 )
 from matchmaker.services import matching
-from matchmaker.services.challenges.challenge_states import CHALLENGE, advance, local_date, members
+from matchmaker.services.challenges.browsing import BOUNTY_BANDS as BOUNTY_BANDS
+from matchmaker.services.challenges.browsing import CLOSED_STATES as CLOSED_STATES
+from matchmaker.services.challenges.browsing import SHOWCASE_STATES as SHOWCASE_STATES
+from matchmaker.services.challenges.browsing import can_see_challenge as can_see_challenge
+from matchmaker.services.challenges.browsing import get_visible_challenge as get_visible_challenge
+from matchmaker.services.challenges.browsing import (
+    invitable_organisations as invitable_organisations,
+)
+from matchmaker.services.challenges.browsing import listed_results as listed_results
+from matchmaker.services.challenges.browsing import (
+    organisation_application as organisation_application,
+)
+from matchmaker.services.challenges.browsing import public_challenges as public_challenges
+from matchmaker.services.challenges.browsing import showcase_challenges as showcase_challenges
+from matchmaker.services.challenges.challenge_states import CHALLENGE, local_date, members
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.market.listing_states import NEED
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -129,8 +145,7 @@ def publish_challenge(
             raise NotFound
         if not can_publish(actor):
             raise PermissionDenied(_("机构通过平台认证后才能发榜。"))
-    if need.status != NeedStatus.OPEN:
-        raise InvalidTransition(_("只有已公开的需求可以发榜。"))
+    NEED.check(need, "challenge", _("只有已公开的需求可以发榜。"))
     if challenge_of(need) is not None:
         raise InvalidTransition(_("这条需求已经发过榜。"))
     _validate_terms(terms, need, now)
@@ -188,8 +203,7 @@ def invite_organisations(
 ) -> list[ChallengeInvitation]:
     """Invite organisations to apply (works for public and invite-only challenges alike)."""
     _check_manager(actor, challenge)
-    if challenge.need.status != NeedStatus.OPEN:
-        raise InvalidTransition(_("榜单已截止，不能再邀请。"))
+    CHALLENGE.check(challenge.need, "invite", _("榜单已截止，不能再邀请。"))
     invited = {i.organisation_id for i in challenge.invitations}
     created = []
     for org in organisations:
@@ -246,11 +260,11 @@ def close_applications(*, actor: User | None, challenge: Challenge, now: datetim
     in_race = [a for a in challenge.applications if a.status in IN_RACE]
     if not in_race:
         reason = _("截止时没有收到揭榜申请。")
-        advance(need, CHALLENGE, "unaward", **_audit_args(actor, challenge), reason=reason)
+        CHALLENGE.step(need, "unaward", **_audit_args(actor, challenge), reason=reason)
         challenge.status_reason = reason
         kind = "challenge.unawarded"
     else:
-        advance(need, CHALLENGE, "close", **_audit_args(actor, challenge))
+        CHALLENGE.step(need, "close", **_audit_args(actor, challenge))
         kind = "challenge.closed"
     challenge.closed_at = now
     notify(
@@ -269,7 +283,7 @@ def end_unawarded(*, actor: User, challenge: Challenge, reason: str) -> None:
     if not reason:
         raise ValidationFailed({"reason": _("请填写原因。")})
     need = challenge.need
-    advance(need, CHALLENGE, "unaward", **_audit_args(actor, challenge), reason=reason)
+    CHALLENGE.step(need, "unaward", **_audit_args(actor, challenge), reason=reason)
     challenge.status_reason = reason
     challenge.closed_at = challenge.closed_at or utcnow()
     _tell_applicants(challenge, "challenge.unawarded", reason)
@@ -284,7 +298,7 @@ def withdraw_challenge(*, actor: User, challenge: Challenge, reason: str) -> Non
     from matchmaker.services.market import publication
 
     need = challenge.need
-    advance(need, CHALLENGE, "withdraw", **_audit_args(actor, challenge), reason=reason)
+    CHALLENGE.step(need, "withdraw", **_audit_args(actor, challenge), reason=reason)
     challenge.status_reason = reason
     publication.unpublish(need)
     _tell_applicants(challenge, "challenge.withdrawn", reason)
@@ -340,133 +354,9 @@ def close_due_challenges(*, now: datetime | None = None) -> int:
 
 def tick(*, now: datetime | None = None) -> dict[str, int]:
     """The cron entry point: close due application windows, remind and flag trials."""
-    from matchmaker.services.challenges.deals import process_trials
+    from matchmaker.services.challenges.trials import process_trials
 
     now = now or utcnow()
     closed = close_due_challenges(now=now)
     trials = process_trials(now=now)
     return {"closed": closed, **trials}
-
-
-# --- read models for the web pages ------------------------------------------------------------
-#: Bounty bands of the public list (万元; "negotiable" is 0 = 面议).
-BOUNTY_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
-    "lt10": (Decimal("0.01"), Decimal(10)),
-    "10_50": (Decimal(10), Decimal(50)),
-    "50_100": (Decimal(50), Decimal(100)),
-    "100_500": (Decimal(100), Decimal(500)),
-    "gte500": (Decimal(500), None),
-    "negotiable": (None, None),
-}
-#: Challenge states shown in the public showcase (已揭榜 / 已解决).
-SHOWCASE_STATES = (
-    NeedStatus.AWARDED,
-    NeedStatus.CONTRACTED,
-    NeedStatus.IN_PROGRESS,
-    NeedStatus.ACCEPTED,
-)
-#: Closed for applications but not (yet) in the showcase.
-CLOSED_STATES = (NeedStatus.EVALUATING, NeedStatus.UNAWARDED)
-
-
-def public_challenges(
-    *, field_id: int | None = None, region: str = "", band: str = "", status: str = "open"
-) -> list[Challenge]:
-    """Public challenges for the list page: open (soonest deadline first) or closed."""
-    states = CLOSED_STATES if status == "closed" else (NeedStatus.OPEN,)
-    stmt = (
-        sa.select(Challenge)
-        .join(Need, Challenge.need_id == Need.id)
-        .where(Challenge.visibility == Visibility.PUBLIC, Need.status.in_(states))
-    )
-    if field_id:
-        stmt = stmt.where(Need.field_id == field_id)
-    if region:
-        stmt = stmt.where(Need.region == region)
-    if band == "negotiable":
-        stmt = stmt.where(Challenge.bounty_wan == 0)
-    elif band in BOUNTY_BANDS:
-        low, high = BOUNTY_BANDS[band]
-        stmt = stmt.where(Challenge.bounty_wan >= low)
-        if high is not None:
-            stmt = stmt.where(Challenge.bounty_wan < high)
-    order = Challenge.deadline_at.asc() if status != "closed" else Challenge.deadline_at.desc()
-    return list(db.session.scalars(stmt.order_by(order, Challenge.id).limit(200)))
-
-
-def showcase_challenges(*, limit: int = 12) -> list[Challenge]:
-    """Challenges already taken (已揭榜) or solved (已解决), newest first."""
-    return list(
-        db.session.scalars(
-            sa.select(Challenge)
-            .join(Need, Challenge.need_id == Need.id)
-            .where(Challenge.visibility == Visibility.PUBLIC, Need.status.in_(SHOWCASE_STATES))
-            .order_by(
-                sa.func.coalesce(Challenge.solved_at, Challenge.awarded_at).desc(),
-                Challenge.id.desc(),
-            )
-            .limit(limit)
-        )
-    )
-
-
-def can_see_challenge(user: Any, challenge: Challenge) -> bool:
-    """Public challenges are public; invite-only ones only to invitees, the owner and admins."""
-    if challenge.visibility == Visibility.PUBLIC:
-        return True
-    if can_manage_challenge(user, challenge) or has_permission(user, Permission.LISTING_REVIEW):
-        return True
-    org_id = getattr(user, "organisation_id", None)
-    return org_id is not None and any(i.organisation_id == org_id for i in challenge.invitations)
-
-
-def get_visible_challenge(*, user: Any, challenge_id: int) -> Challenge:
-    """A challenge the user may see, or NotFound."""
-    challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not can_see_challenge(user, challenge):
-        raise NotFound
-    return challenge
-
-
-def organisation_application(*, challenge: Challenge, organisation_id: int) -> Application | None:
-    """An organisation's application to a challenge (any state), if any."""
-    return db.session.scalar(
-        sa.select(Application).where(
-            Application.challenge_id == challenge.id,
-            Application.organisation_id == organisation_id,
-        )
-    )
-
-
-def listed_results(*, organisation_id: int) -> list[Any]:
-    """An organisation's listed results (for 用我的成果揭榜)."""
-    from matchmaker.models import Result, ResultStatus
-
-    return list(
-        db.session.scalars(
-            sa.select(Result)
-            .where(Result.organisation_id == organisation_id, Result.status == ResultStatus.LISTED)
-            .order_by(Result.title, Result.id)
-        )
-    )
-
-
-def invitable_organisations(*, challenge: Challenge, q: str, limit: int = 20) -> list[Organisation]:
-    """Verified organisations (other than the owner) whose name matches a search."""
-    from matchmaker.models import OrgStatus
-
-    q = (q or "").strip()[:100]
-    if not q:
-        return []
-    return list(
-        db.session.scalars(
-            sa.select(Organisation)
-            .where(
-                Organisation.status == OrgStatus.VERIFIED,
-                Organisation.id != challenge.organisation_id,
-                Organisation.name.ilike(f"%{q}%"),
-            )
-            .order_by(Organisation.name, Organisation.id)
-            .limit(limit)
-        )
-    )

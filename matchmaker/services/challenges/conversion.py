@@ -29,7 +29,7 @@ from matchmaker.permissions import (
     can_view_adoption,
     has_permission,
 )
-from matchmaker.services.challenges.challenge_states import ADOPTION, OFFER, advance, members
+from matchmaker.services.challenges.challenge_states import ADOPTION, OFFER, members
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -37,6 +37,7 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.finance.innovation_score import mark_stale
+from matchmaker.services.market.listing_states import RESULT
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -72,8 +73,7 @@ def publish_conversion_offer(*, actor: User, result: Result, terms: OfferTerms) 
         raise NotFound
     if not can_publish(actor):
         raise PermissionDenied(_("机构通过平台认证后才能发榜。"))
-    if result.status != ResultStatus.LISTED:
-        raise InvalidTransition(_("只有已上架的成果可以发布到成果转化榜单。"))
+    RESULT.check(result, "offer", _("只有已上架的成果可以发布到成果转化榜单。"))
     _validate(terms)
     offer = db.session.scalar(
         sa.select(ConversionOffer).where(ConversionOffer.result_id == result.id)
@@ -83,7 +83,7 @@ def publish_conversion_offer(*, actor: User, result: Result, terms: OfferTerms) 
         db.session.add(offer)
         action = "publish"
     else:
-        advance(offer, OFFER, "reopen", actor=actor, object_type="offer")
+        OFFER.step(offer, "reopen", actor=actor)
         offer.closed_at = None
         action = "update"
     offer.modes = terms.modes
@@ -106,7 +106,7 @@ def close_conversion_offer(*, actor: User, offer: ConversionOffer) -> None:
     """Take a result off the conversion list (requests already made stay)."""
     if not can_manage_offer(actor, offer):
         raise NotFound
-    advance(offer, OFFER, "close", actor=actor, object_type="offer")
+    OFFER.step(offer, "close", actor=actor)
     offer.closed_at = utcnow()
 
 
@@ -143,7 +143,7 @@ def request_adoption(
         request.status = AdoptionStatus.SUBMITTED
         db.session.add(request)
     elif request.status == AdoptionStatus.WITHDRAWN:
-        advance(request, ADOPTION, "resubmit", actor=actor, object_type="adoption")
+        ADOPTION.step(request, "resubmit", actor=actor)
     else:
         raise InvalidTransition(_("你的机构已经申请过承接这项成果。"))
     request.intended_use = intended_use.strip()
@@ -183,14 +183,7 @@ def decide_adoption(
     reason = (reason or "").strip()
     if not accept and not reason:
         raise ValidationFailed({"reason": _("请填写原因。")})
-    advance(
-        request,
-        ADOPTION,
-        "accept" if accept else "decline",
-        actor=actor,
-        object_type="adoption",
-        reason=reason or None,
-    )
+    ADOPTION.step(request, "accept" if accept else "decline", actor=actor, reason=reason or None)
     request.decided_at = now or utcnow()
     request.decision_reason = reason or None
     mark_stale(request.organisation_id, request.offer.organisation_id)  # 创新积分 inputs
@@ -206,7 +199,7 @@ def withdraw_adoption(*, actor: User, request: AdoptionRequest) -> None:
     """The enterprise withdraws its request before the owner decides."""
     if not can_view_adoption(actor, request) or actor.organisation_id != request.organisation_id:
         raise NotFound
-    advance(request, ADOPTION, "withdraw", actor=actor, object_type="adoption")
+    ADOPTION.step(request, "withdraw", actor=actor)
 
 
 def get_adoption(*, actor: User, request_id: int) -> AdoptionRequest:

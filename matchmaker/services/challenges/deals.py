@@ -1,4 +1,4 @@
-"""Deals (技术合同): record, milestones with evidence and acceptance, 先使用后付费 trials.
+"""Deals (技术合同): record, milestones with evidence and acceptance (trials: trials.py).
 
 The provider is the solver (challenge) or the result's owner (adoption); the client is the
 challenge owner or the adopting enterprise. The client adds milestones and accepts (验收);
@@ -9,7 +9,7 @@ in payment) the deal completes and its challenge is accepted (已解决).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import BinaryIO
 
@@ -19,16 +19,13 @@ from flask_babel import gettext as _
 from matchmaker.extensions import db
 from matchmaker.models import (
     AdoptionRequest,
-    AdoptionStatus,
     Application,
-    ApplicationStatus,
     Deal,
     DealMode,
     DealStatus,
     Milestone,
     MilestoneEvidence,
     MilestoneStatus,
-    NeedStatus,
     PaymentForm,
     TrialOutcome,
     User,
@@ -42,12 +39,11 @@ from matchmaker.permissions import (
     can_view_deal,
 )
 from matchmaker.services.challenges.challenge_states import (
+    ADOPTION,
+    APPLICATION,
     CHALLENGE,
-    CHINA,
     DEAL,
     MILESTONE,
-    TRIAL_LABELS,
-    advance,
     members,
     require_reason,
 )
@@ -58,16 +54,10 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.finance.innovation_score import mark_stale
-from matchmaker.services.market.attachments import (
-    clean_name,
-    discard_file,
-    finalize_file,
-    store_upload,
-)
+from matchmaker.services.platform import files as stored_files
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
-TRIAL_REMIND_DAYS = 14
 MAX_EVIDENCE = 10
 
 
@@ -97,7 +87,8 @@ def link(deal: Deal) -> str:
     return f"/my/deals/{deal.id}"
 
 
-def _notify_parties(deal: Deal, kind: str, **params: object) -> None:
+def notify_parties(deal: Deal, kind: str, **params: object) -> None:
+    """Tell both parties of a deal (the provider's and the client's members)."""
     notify(
         users=members(deal.provider, deal.client),
         kind=kind,
@@ -138,9 +129,9 @@ def record_deal(
         challenge = application.challenge
         if not can_manage_challenge(actor, challenge):
             raise NotFound
-        if application.status != ApplicationStatus.SELECTED:
-            raise InvalidTransition(_("只有选定的揭榜方可以签订合同。"))
+        APPLICATION.check(application, "contract", _("只有选定的揭榜方可以签订合同。"))
         provider_id, client_id = application.organisation_id, challenge.organisation_id
+        recorded = sa.select(Deal.id).where(Deal.application_id == application.id)
     else:
         assert adoption is not None
         if not can_view_adoption(actor, adoption) or actor.organisation_id not in (
@@ -148,11 +139,10 @@ def record_deal(
             adoption.offer.organisation_id,
         ):
             raise NotFound
-        if adoption.status != AdoptionStatus.ACCEPTED:
-            raise InvalidTransition(_("只有已同意的承接申请可以签订合同。"))
+        ADOPTION.check(adoption, "contract", _("只有已同意的承接申请可以签订合同。"))
         provider_id, client_id = adoption.offer.organisation_id, adoption.organisation_id
-    source = Deal.application_id if application else Deal.adoption_request_id
-    if db.session.scalar(sa.select(Deal.id).where(source == (application or adoption).id)):
+        recorded = sa.select(Deal.id).where(Deal.adoption_request_id == adoption.id)
+    if db.session.scalar(recorded):
         raise InvalidTransition(_("这项合作已经登记过合同。"))
     errors = _validate(terms)
     if errors:
@@ -176,13 +166,8 @@ def record_deal(
     db.session.add(deal)
     db.session.flush()
     if application is not None:
-        advance(
-            application.challenge.need,
-            CHALLENGE,
-            "contract",
-            actor=actor,
-            object_type="challenge",
-            audit_id=application.challenge_id,
+        CHALLENGE.step(
+            application.challenge.need, "contract", actor=actor, audit_id=application.challenge_id
         )
     record_audit(
         actor=actor,
@@ -197,27 +182,28 @@ def record_deal(
             "adoption_request_id": deal.adoption_request_id,
         },
     )
-    _notify_parties(deal, "deal.recorded")
+    notify_parties(deal, "deal.recorded")
     mark_stale(provider_id, client_id)  # 创新积分 platform activity changed
     return deal
 
 
-def _client(actor: User, deal: Deal) -> None:
+def require_client(actor: User, deal: Deal) -> None:
+    """NotFound unless the actor sees the deal; PermissionDenied unless it is the client."""
     if not can_view_deal(actor, deal):
         raise NotFound
     if not can_accept_deal(actor, deal):
         raise PermissionDenied
 
 
-def _active(deal: Deal) -> None:
-    if deal.status != DealStatus.ACTIVE:
-        raise InvalidTransition(_("技术合同当前状态下不能进行此操作。"))
+def require_active(deal: Deal) -> None:
+    """InvalidTransition unless the deal is still active (milestones, evidence, the trial)."""
+    DEAL.check(deal, "progress")
 
 
 def add_milestone(*, actor: User, deal: Deal, title: str, due_on: date) -> Milestone:
     """The client adds a delivery milestone to an active deal."""
-    _client(actor, deal)
-    _active(deal)
+    require_client(actor, deal)
+    require_active(deal)
     if not title.strip():
         raise ValidationFailed({"title": _("请填写里程碑名称。")})
     milestone = Milestone(
@@ -248,53 +234,34 @@ def submit_milestone_evidence(
 ) -> list[MilestoneEvidence]:
     """The provider delivers: evidence files (PDF/images, checked by content) for acceptance.
 
-    Files are written as pending; after the commit call finalize_evidence(), after a failed
-    one discard_evidence().
+    The files become permanent when the unit of work commits (services/platform/files.py).
     """
     deal = milestone.deal
     if not can_view_deal(actor, deal):
         raise NotFound
     if not can_deliver_deal(actor, deal):
         raise PermissionDenied
-    _active(deal)
+    require_active(deal)
     if not files:
         raise ValidationFailed({"file": _("请上传交付证明材料。")})
     if len(milestone.evidence) + len(files) > MAX_EVIDENCE:
         raise ValidationFailed({"file": _("每个里程碑最多 %(n)d 个文件。", n=MAX_EVIDENCE)})
-    advance(milestone, MILESTONE, "submit", actor=actor, object_type="milestone")
+    MILESTONE.step(milestone, "submit", actor=actor)
     milestone.note = note.strip()
     milestone.rework_reason = None
     milestone.submitted_at = utcnow()
-    stored: list[MilestoneEvidence] = []
-    try:
-        for stream, filename in files:
-            upload = store_upload(stream)
-            stored.append(
-                MilestoneEvidence(
-                    milestone=milestone,
-                    original_name=clean_name(filename),
-                    stored_name=upload.stored_name,
-                    content_type=upload.content_type,
-                    size=upload.size,
-                    sha256=upload.sha256,
-                    uploaded_by_id=actor.id,
-                )
-            )
-    except BaseException:
-        discard_evidence(stored)
-        raise
+    stored = [
+        MilestoneEvidence(
+            milestone=milestone,
+            **stored_files.store(stream).columns(filename=filename, uploaded_by_id=actor.id),
+        )
+        for stream, filename in files
+    ]
     db.session.add_all(stored)
     db.session.flush()
-    need = deal.application.challenge.need if deal.application else None
-    if need is not None and need.status == NeedStatus.CONTRACTED:
-        advance(
-            need,
-            CHALLENGE,
-            "start",
-            actor=actor,
-            object_type="challenge",
-            audit_id=deal.application.challenge_id,
-        )
+    won = deal.application  # the first delivery starts the work on the challenge
+    if won is not None and CHALLENGE.can(won.challenge.need, "start"):
+        CHALLENGE.step(won.challenge.need, "start", actor=actor, audit_id=won.challenge_id)
     notify(
         users=members(deal.client),
         kind="milestone.submitted",
@@ -304,24 +271,12 @@ def submit_milestone_evidence(
     return stored
 
 
-def finalize_evidence(evidence: list[MilestoneEvidence]) -> None:
-    """After the commit: make the evidence files permanent."""
-    for item in evidence:
-        finalize_file(item.stored_name)
-
-
-def discard_evidence(evidence: list[MilestoneEvidence]) -> None:
-    """After a failed commit: remove the pending evidence files."""
-    for item in evidence:
-        discard_file(item.stored_name)
-
-
 def accept_milestone(*, actor: User, milestone: Milestone, now: datetime | None = None) -> None:
     """验收 passed; the last accepted milestone completes the deal (and solves the challenge)."""
     deal = milestone.deal
-    _client(actor, deal)
-    _active(deal)
-    advance(milestone, MILESTONE, "accept", actor=actor, object_type="milestone")
+    require_client(actor, deal)
+    require_active(deal)
+    MILESTONE.step(milestone, "accept", actor=actor)
     milestone.accepted_at = now or utcnow()
     mark_stale(*deal.party_org_ids)  # 创新积分 platform activity changed
     notify(
@@ -330,16 +285,16 @@ def accept_milestone(*, actor: User, milestone: Milestone, now: datetime | None 
         params={"title": title_of(deal), "milestone": milestone.title},
         link=link(deal),
     )
-    _complete_if_done(actor, deal, now or utcnow())
+    complete_if_done(actor, deal, now or utcnow())
 
 
 def request_rework(*, actor: User, milestone: Milestone, reason: str) -> None:
     """验收 not passed: the provider reworks and submits again; the reason is shown."""
     deal = milestone.deal
-    _client(actor, deal)
-    _active(deal)
+    require_client(actor, deal)
+    require_active(deal)
     reason = require_reason(reason)
-    advance(milestone, MILESTONE, "rework", actor=actor, object_type="milestone", reason=reason)
+    MILESTONE.step(milestone, "rework", actor=actor, reason=reason)
     milestone.rework_reason = reason
     notify(
         users=members(deal.provider),
@@ -351,127 +306,38 @@ def request_rework(*, actor: User, milestone: Milestone, reason: str) -> None:
 
 def terminate_deal(*, actor: User, deal: Deal, reason: str) -> None:
     """The client ends the contract early with a reason; its challenge is terminated."""
-    _client(actor, deal)
+    require_client(actor, deal)
     reason = require_reason(reason)
-    advance(deal, DEAL, "terminate", actor=actor, object_type="deal", reason=reason)
+    DEAL.step(deal, "terminate", actor=actor, reason=reason)
     deal.termination_reason = reason
     deal.closed_at = utcnow()
     if deal.application is not None:
-        advance(
+        CHALLENGE.step(
             deal.application.challenge.need,
-            CHALLENGE,
             "terminate",
             actor=actor,
-            object_type="challenge",
             audit_id=deal.application.challenge_id,
             reason=reason,
         )
         deal.application.challenge.status_reason = reason
-    _notify_parties(deal, "deal.terminated", reason=reason)
+    notify_parties(deal, "deal.terminated", reason=reason)
 
 
-def _complete_if_done(actor: User | None, deal: Deal, now: datetime) -> bool:
+def complete_if_done(actor: User | None, deal: Deal, now: datetime) -> bool:
+    """Complete the deal (and solve its challenge) once every milestone and the trial allow."""
     if any(m.status != MilestoneStatus.ACCEPTED for m in deal.milestones):
         return False
     if deal.has_trial and deal.trial_outcome != TrialOutcome.PAY:
         return False
-    advance(deal, DEAL, "complete", actor=actor, object_type="deal")
+    DEAL.step(deal, "complete", actor=actor)
     deal.closed_at = now
     if deal.application is not None:
         challenge = deal.application.challenge
-        advance(
-            challenge.need,
-            CHALLENGE,
-            "accept",
-            actor=actor,
-            object_type="challenge",
-            audit_id=challenge.id,
-        )
+        CHALLENGE.step(challenge.need, "accept", actor=actor, audit_id=challenge.id)
         challenge.solved_at = now
-    _notify_parties(deal, "deal.completed")
+    notify_parties(deal, "deal.completed")
     mark_stale(*deal.party_org_ids)  # 创新积分 platform activity changed
     return True
-
-
-def end_trial(
-    *,
-    actor: User,
-    deal: Deal,
-    outcome: str,
-    new_end: date | None = None,
-    now: datetime | None = None,
-) -> None:
-    """End a 先使用后付费 trial: pay (the deal goes on / completes), return, or extend."""
-    _client(actor, deal)
-    _active(deal)
-    if not deal.has_trial or deal.trial_outcome == TrialOutcome.PAY:
-        raise InvalidTransition(_("这份合同没有进行中的试用期。"))
-    try:
-        parsed = TrialOutcome(outcome)
-    except ValueError:
-        raise ValidationFailed({"outcome": _("请选择有效的选项。")}) from None
-    now = now or utcnow()
-    before = {"trial_end": deal.trial_end.isoformat() if deal.trial_end else None}
-    if parsed == TrialOutcome.EXTEND:
-        if new_end is None or deal.trial_end is None or new_end <= deal.trial_end:
-            raise ValidationFailed({"new_end": _("延长试用需要晚于当前结束日期的新日期。")})
-        deal.trial_end = new_end
-        deal.trial_reminded_at = None
-        deal.trial_overdue_at = None
-    deal.trial_outcome = parsed
-    record_audit(
-        actor=actor,
-        action=f"deal.trial_{parsed}",
-        object_type="deal",
-        object_id=deal.id,
-        before=before,
-        after={"outcome": str(parsed), "trial_end": deal.trial_end.isoformat()},
-    )
-    if parsed == TrialOutcome.RETURN:
-        advance(deal, DEAL, "return", actor=actor, object_type="deal")
-        deal.closed_at = now
-    _notify_parties(
-        deal, "trial.ended", outcome=str(TRIAL_LABELS[parsed]), end=deal.trial_end.isoformat()
-    )
-    if parsed == TrialOutcome.PAY:
-        _complete_if_done(actor, deal, now)
-
-
-def process_trials(*, now: datetime | None = None) -> dict[str, int]:
-    """Remind both parties before a trial ends and flag overdue ones; safe to run repeatedly."""
-    now = now or utcnow()
-    today = now.astimezone(CHINA).date()
-    counts = {"trial_reminded": 0, "trial_overdue": 0}
-    open_trials = db.session.scalars(
-        sa.select(Deal)
-        .where(
-            Deal.status == DealStatus.ACTIVE,
-            Deal.payment_form == PaymentForm.USE_FIRST_PAY_LATER,
-            sa.or_(Deal.trial_outcome.is_(None), Deal.trial_outcome == TrialOutcome.EXTEND),
-            Deal.trial_end <= today + timedelta(days=TRIAL_REMIND_DAYS),
-        )
-        .order_by(Deal.id)
-    ).all()
-    for deal in open_trials:
-        assert deal.trial_end is not None
-        if deal.trial_end < today:
-            if deal.trial_overdue_at is None:
-                deal.trial_overdue_at = now
-                record_audit(
-                    actor=None,
-                    action="deal.trial_overdue",
-                    object_type="deal",
-                    object_id=deal.id,
-                    after={"trial_end": deal.trial_end.isoformat()},
-                )
-                _notify_parties(deal, "trial.overdue", end=deal.trial_end.isoformat())
-                counts["trial_overdue"] += 1
-        elif deal.trial_reminded_at is None:
-            deal.trial_reminded_at = now
-            _notify_parties(deal, "trial.ending", end=deal.trial_end.isoformat())
-            counts["trial_reminded"] += 1
-    db.session.flush()
-    return counts
 
 
 def get_deal(*, actor: User, deal_id: int) -> Deal:

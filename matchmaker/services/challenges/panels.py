@@ -25,7 +25,7 @@ from matchmaker.permissions import (
     can_view_application,
     is_panel_member,
 )
-from matchmaker.services.challenges.applications import REVIEWING
+from matchmaker.services.challenges.challenge_states import APPLICATION, CHALLENGE
 from matchmaker.services.challenges.challenges import link
 from matchmaker.services.errors import (
     InvalidTransition,
@@ -45,8 +45,7 @@ def add_panel_member(*, actor: User, challenge: Challenge, user: User) -> PanelM
         raise NotFound
     if not challenge.has_panel:
         raise InvalidTransition(_("这个榜单没有设置评审专家组。"))
-    if challenge.need.status not in REVIEWING:
-        raise InvalidTransition(_("榜单当前状态下不能调整专家组。"))
+    CHALLENGE.check(challenge.need, "review", _("榜单当前状态下不能调整专家组。"))
     if not user.is_active:
         raise ValidationFailed({"user": _("该用户已停用。")})
     applicant_orgs = {
@@ -97,10 +96,8 @@ def score_application(
         raise NotFound
     if not can_score_application(actor, application):
         raise PermissionDenied(_("利益冲突：不能评审本机构的揭榜申请。"))
-    if application.status != ApplicationStatus.FINALIST:
-        raise InvalidTransition(_("只有进入终审的申请可以评分。"))
-    if application.challenge.need.status not in REVIEWING:
-        raise InvalidTransition(_("榜单当前状态下不能评分。"))
+    APPLICATION.check(application, "score", _("只有进入终审的申请可以评分。"))
+    CHALLENGE.check(application.challenge.need, "review", _("榜单当前状态下不能评分。"))
     values = {"feasibility": feasibility, "maturity": maturity, "price": price, "team": team}
     errors = {
         k: [_("评分应为 0 到 10 的整数。")]

@@ -102,7 +102,7 @@ def history(organisation_id: int) -> list[ConsentGrant]:
 def grant(*, actor: User, scopes: ConsentScope | int, days: int) -> ConsentGrant:
     """Consent for the actor's firm: the chosen scopes, for `days`; replaces any live grant."""
     org_id = actor.organisation_id
-    if not can_manage_firm_profile(actor, org_id):
+    if org_id is None or not can_manage_firm_profile(actor, org_id):
         raise PermissionDenied(_("只有企业成员可以授权银行查看企业画像。"))
     errors: dict[str, str] = {}
     scopes = int(scopes)
@@ -140,7 +140,7 @@ def grant(*, actor: User, scopes: ConsentScope | int, days: int) -> ConsentGrant
 def revoke(*, actor: User) -> ConsentGrant:
     """End the actor's firm's live consent now; banks lose access on their next request."""
     org_id = actor.organisation_id
-    if not can_manage_firm_profile(actor, org_id):
+    if org_id is None or not can_manage_firm_profile(actor, org_id):
         raise PermissionDenied(_("只有企业成员可以撤回授权。"))
     row = live_grant(org_id)
     if row is None:

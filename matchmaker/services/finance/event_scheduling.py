@@ -1,23 +1,18 @@
 """银企对接 meetings: 生成洽谈安排 (pair banks and firms, fill slots), confirmation, outcomes.
 
-`best_pairs` and `propose` are pure functions over plain data (no database, no Flask), so the
-rules can be tested on hand-made cases; `generate_schedule` reads the registrants, scores every
-published product of each bank against every open financing need of each firm with
-services/eligibility.check, and writes the proposed meetings.
-
-The rules: eligible pairs come first, then higher fit; one meeting per (bank, firm) pair on its
-best product/need; each pair takes the earliest slot in which neither side is busy; a bank has
-at most `cap` meetings. Ties are broken by ids, so the same input gives the same schedule.
-The organiser then confirms or cancels meetings; the bank's side (or the organiser) records
-each outcome, and a LEAD outcome opens a lead through services/leads.request_contact.
+`generate_schedule` reads the registrants, scores every published product of each bank against
+every open financing need of each firm with services/finance/eligibility.check, and writes the
+meetings that the pure planner (services/finance/meeting_plan.py: best pairs first, earliest
+free slot, a cap per bank, ties by id) proposes. The organiser then confirms or cancels
+meetings; the bank's side (or the organiser) records each outcome, and a LEAD outcome opens a
+lead through services/finance/leads.request_contact.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +21,6 @@ from flask_babel import gettext as _
 from matchmaker.extensions import db
 from matchmaker.models import (
     EventMeeting,
-    EventStatus,
     FinanceEvent,
     FinancingNeed,
     FinancingStatus,
@@ -39,9 +33,8 @@ from matchmaker.models import (
     ProductStatus,
     User,
 )
-from matchmaker.models.base import utcnow
+from matchmaker.models.base import CHINA, utcnow
 from matchmaker.permissions import Permission, can_manage_event, has_permission
-from matchmaker.services.challenges.challenge_states import CHINA
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -49,109 +42,12 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.finance import eligibility
-from matchmaker.services.finance.finance_events import (
-    EVENT,
-    MEETING,
-    REFUSALS,
-    advance,
-    link,
-    registrant_members,
-    registrants,
-)
+from matchmaker.services.finance.finance_events import link, registrant_members, registrants
+from matchmaker.services.finance.finance_states import EVENT, MEETING
 from matchmaker.services.finance.leads import request_contact
+from matchmaker.services.finance.meeting_plan import Candidate, propose, slot_starts
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
-
-
-# --- the pure algorithm ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Candidate:
-    """One bank product against one firm's financing need, as judged by the eligibility rules."""
-
-    bank_id: int
-    firm_id: int
-    product_id: int
-    need_id: int
-    eligible: bool
-    fit: float
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """A meeting to propose: a pair, what it is about, and its slot."""
-
-    bank_id: int
-    firm_id: int
-    product_id: int
-    need_id: int
-    slot: Hashable
-    fit: float
-    eligible: bool
-
-
-def _rank(c: Candidate) -> tuple[bool, float, int, int, int, int]:
-    return (not c.eligible, -c.fit, c.bank_id, c.firm_id, c.product_id, c.need_id)
-
-
-def best_pairs(candidates: Iterable[Candidate]) -> list[Candidate]:
-    """The best product/need per (bank, firm) pair, best pairs first (eligible, then fit)."""
-    best: dict[tuple[int, int], Candidate] = {}
-    for c in candidates:
-        key = (c.bank_id, c.firm_id)
-        if key not in best or _rank(c) < _rank(best[key]):
-            best[key] = c
-    return sorted(best.values(), key=_rank)
-
-
-def propose(
-    candidates: Iterable[Candidate],
-    slots: Sequence[Hashable],
-    *,
-    cap: int | None = None,
-    busy: Iterable[tuple[str, int, Hashable]] = (),
-    booked: dict[int, int] | None = None,
-    skip: Iterable[tuple[int, int]] = (),
-) -> list[Proposal]:
-    """Place the best pairs greedily into the earliest slot free for both sides.
-
-    `busy` holds ("bank" | "firm", org id, slot) already taken by kept meetings, `booked` the
-    number of kept meetings per bank (they count toward `cap`), `skip` the (bank, firm) pairs
-    that already have a kept meeting. `cap` defaults to the number of slots.
-    """
-    limit = len(slots) if cap is None else max(0, cap)
-    taken = set(busy)
-    count: Counter[int] = Counter(booked or {})
-    done = set(skip)
-    out: list[Proposal] = []
-    for c in best_pairs(candidates):
-        if (c.bank_id, c.firm_id) in done or count[c.bank_id] >= limit:
-            continue
-        for slot in slots:
-            if ("bank", c.bank_id, slot) in taken or ("firm", c.firm_id, slot) in taken:
-                continue
-            taken.add(("bank", c.bank_id, slot))
-            taken.add(("firm", c.firm_id, slot))
-            count[c.bank_id] += 1
-            done.add((c.bank_id, c.firm_id))
-            out.append(
-                Proposal(c.bank_id, c.firm_id, c.product_id, c.need_id, slot, c.fit, c.eligible)
-            )
-            break
-    return out
-
-
-def slot_starts(
-    starts_at: datetime, ends_at: datetime, minutes: int, *, not_before: datetime | None = None
-) -> list[datetime]:
-    """The start of every whole slot between the event's start and end (skipping past ones)."""
-    step = timedelta(minutes=minutes)
-    slots: list[datetime] = []
-    t = starts_at
-    while t + step <= ends_at:
-        if not_before is None or t >= not_before:
-            slots.append(t)
-        t += step
-    return slots
 
 
 # --- the database wrapper ----------------------------------------------------------------------
@@ -159,7 +55,7 @@ def _registered(event: FinanceEvent, kind: OrgKind) -> list[int]:
     return [r.organisation_id for r in event.registrations if r.organisation.kind == kind]
 
 
-def candidates_for(event: FinanceEvent, *, today: object = None) -> list[Candidate]:
+def candidates_for(event: FinanceEvent, *, today: date | None = None) -> list[Candidate]:
     """Every published product of a registered bank against every open need of a registered
     firm, judged by the eligibility rules (pairs with no fit at all are left out)."""
     banks, firms = _registered(event, OrgKind.BANK), _registered(event, OrgKind.ENTERPRISE)
@@ -218,8 +114,8 @@ def generate_schedule(
     new meetings."""
     if not can_manage_event(actor, event):
         raise NotFound
-    if event.status not in (EventStatus.OPEN, EventStatus.SCHEDULED):
-        raise InvalidTransition(str(REFUSALS["finance_event"]))
+    if not EVENT.can(event, "schedule"):  # the first time; then again while scheduled
+        EVENT.check(event, "arrange")
     now = now or utcnow()
     all_slots = slot_starts(event.starts_at, event.ends_at, event.slot_minutes)
     slots = slot_starts(event.starts_at, event.ends_at, event.slot_minutes, not_before=now)
@@ -261,8 +157,8 @@ def generate_schedule(
         for p in proposals
     ]
     event.meetings.extend(created)
-    if event.status == EventStatus.OPEN:
-        advance(event, EVENT, "schedule", actor=actor, kind="finance_event")
+    if EVENT.can(event, "schedule"):
+        EVENT.step(event, "schedule", actor=actor)
     record_audit(
         actor=actor,
         action="finance_event.generate",
@@ -344,25 +240,20 @@ def get_managed_meeting(*, actor: User, meeting_id: int) -> EventMeeting:
     return meeting
 
 
-def _scheduled(meeting: EventMeeting) -> None:
-    if meeting.event.status != EventStatus.SCHEDULED:
-        raise InvalidTransition(str(REFUSALS["finance_event"]))
-
-
 def confirm_meeting(*, actor: User, meeting: EventMeeting) -> None:
     """The organiser confirms a proposed meeting (re-scheduling will keep it)."""
     if not can_manage_event(actor, meeting.event):
         raise NotFound
-    _scheduled(meeting)
-    advance(meeting, MEETING, "confirm", actor=actor, kind="event_meeting")
+    EVENT.check(meeting.event, "arrange")
+    MEETING.step(meeting, "confirm", actor=actor)
 
 
 def cancel_meeting(*, actor: User, meeting: EventMeeting) -> None:
     """The organiser cancels a meeting (re-scheduling will not propose the pair again)."""
     if not can_manage_event(actor, meeting.event):
         raise NotFound
-    _scheduled(meeting)
-    advance(meeting, MEETING, "cancel", actor=actor, kind="event_meeting")
+    EVENT.check(meeting.event, "arrange")
+    MEETING.step(meeting, "cancel", actor=actor)
 
 
 def _create_lead(actor: User, meeting: EventMeeting, note: str) -> Lead:
@@ -408,8 +299,7 @@ def record_outcome(
         raise NotFound
     if not can_record_outcome(actor, meeting):
         raise PermissionDenied(_("洽谈结果由银行一方或主办方记录。"))
-    if meeting.event.status not in (EventStatus.SCHEDULED, EventStatus.FINISHED):
-        raise InvalidTransition(str(REFUSALS["finance_event"]))
+    EVENT.check(meeting.event, "record")
     try:
         outcome = MeetingOutcome(outcome)
     except ValueError:
@@ -419,11 +309,10 @@ def record_outcome(
         raise ValidationFailed({"note": _("备注不能超过 2000 个字符。")})
     if (now or utcnow()) < meeting.starts_at:
         raise ValidationFailed({"outcome": _("洽谈开始后才能记录结果。")})
-    if meeting.status not in MEETING["hold"][0]:
-        raise InvalidTransition(str(REFUSALS["event_meeting"]))
+    MEETING.check(meeting, "hold")
     # The lead first: if the lead service refuses, nothing has changed.
     lead = _create_lead(actor, meeting, note) if outcome == MeetingOutcome.LEAD else None
-    advance(meeting, MEETING, "hold", actor=actor, kind="event_meeting")
+    MEETING.step(meeting, "hold", actor=actor)
     meeting.outcome = outcome
     meeting.outcome_note = note
     meeting.recorded_by_id = actor.id

@@ -1,8 +1,9 @@
 """银企对接 events: creation and publication, registration, meetings, outcomes and the summary.
 
 An event is `draft → open → scheduled → finished` (or `cancelled`); its one-on-one meetings are
-`proposed → confirmed → held` (or `cancelled`). The meeting proposal itself lives in
-services/event_scheduling.py. Every transition goes through `advance()`, which audits it.
+`proposed → confirmed → held` (or `cancelled`); both machines are in finance_states.py, and
+every transition goes through their `step()`, which audits it. The meeting proposal itself
+lives in services/finance/event_scheduling.py.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -21,77 +21,33 @@ from matchmaker.models import (
     EventStatus,
     FinanceEvent,
     FirmProfile,
-    MeetingStatus,
     Organisation,
     OrgKind,
     OrgStatus,
     User,
 )
-from matchmaker.models.base import utcnow
+from matchmaker.models.base import CHINA, utcnow
 from matchmaker.permissions import (
     Permission,
     can_manage_event,
     can_publish,
     has_permission,
 )
-from matchmaker.services.challenges.challenge_states import CHINA, members
+from matchmaker.services.challenges.challenge_states import members
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.finance.finance_states import EVENT, MEETING
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
-Table = dict[str, tuple[frozenset[str], str]]
-
-
-def _t(sources: list[str], target: str) -> tuple[frozenset[str], str]:
-    return frozenset(str(s) for s in sources), str(target)
-
-
 E = EventStatus
-EVENT: Table = {
-    "publish": _t([E.DRAFT], E.OPEN),
-    "schedule": _t([E.OPEN], E.SCHEDULED),
-    "finish": _t([E.SCHEDULED], E.FINISHED),
-    "cancel": _t([E.DRAFT, E.OPEN, E.SCHEDULED], E.CANCELLED),
-}
-M = MeetingStatus
-MEETING: Table = {
-    "confirm": _t([M.PROPOSED], M.CONFIRMED),
-    "cancel": _t([M.PROPOSED, M.CONFIRMED], M.CANCELLED),
-    "hold": _t([M.PROPOSED, M.CONFIRMED], M.HELD),
-}
-REFUSALS = {
-    "finance_event": _l("对接会当前状态下不能进行此操作。"),
-    "event_meeting": _l("洽谈当前状态下不能进行此操作。"),
-}
-
 #: Statuses shown on the public pages (drafts and cancelled events only to their organisers).
 PUBLIC_STATUSES = (E.OPEN, E.SCHEDULED, E.FINISHED)
-#: Statuses in which the organiser may still edit an event.
-EDITABLE = (E.DRAFT, E.OPEN)
 MAX_HOURS = 24
-
-
-def advance(obj: Any, table: Table, action: str, *, actor: User | None, kind: str) -> str:
-    """Move `obj.status` along `table[action]` or raise InvalidTransition; audit it."""
-    sources, target = table[action]
-    before = str(obj.status)
-    if before not in sources:
-        raise InvalidTransition(str(REFUSALS[kind]))
-    obj.status = target
-    record_audit(
-        actor=actor,
-        action=f"{kind}.{action}",
-        object_type=kind,
-        object_id=obj.id,
-        before={"status": before},
-        after={"status": target},
-    )
-    return target
 
 
 def link(event: FinanceEvent) -> str:
@@ -217,8 +173,7 @@ def update_event(
 ) -> None:
     """Change an event's details while it is a draft or open for registration."""
     _require_manager(actor, event)
-    if event.status not in EDITABLE:
-        raise InvalidTransition(str(REFUSALS["finance_event"]))
+    EVENT.check(event, "edit")
     clean = _validate(data, now or utcnow(), current=event)
     before = _snapshot(event)
     _apply(event, clean)
@@ -262,7 +217,7 @@ def publish_event(*, actor: User, event: FinanceEvent, now: datetime | None = No
     now = now or utcnow()
     if event.status == E.DRAFT and event.registration_closes_at <= now:
         raise InvalidTransition(_("报名截止时间已过，请先修改时间再发布。"))
-    advance(event, EVENT, "publish", actor=actor, kind="finance_event")
+    EVENT.step(event, "publish", actor=actor)
     notify(
         users=announcement_recipients(),
         kind="event.published",
@@ -279,7 +234,7 @@ def registrant_members(event: FinanceEvent) -> list[User]:
 def cancel_event(*, actor: User, event: FinanceEvent, reason: str = "") -> None:
     """Call the event off; its open meetings are cancelled and the registrants told."""
     _require_manager(actor, event)
-    advance(event, EVENT, "cancel", actor=actor, kind="finance_event")
+    EVENT.step(event, "cancel", actor=actor)
     if reason.strip():
         record_audit(
             actor=actor,
@@ -289,8 +244,8 @@ def cancel_event(*, actor: User, event: FinanceEvent, reason: str = "") -> None:
             reason=reason.strip()[:2000],
         )
     for meeting in event.meetings:
-        if meeting.status in (M.PROPOSED, M.CONFIRMED):
-            meeting.status = M.CANCELLED
+        if MEETING.can(meeting, "cancel"):  # audited as part of the event's cancellation
+            MEETING.step(meeting, "cancel", actor=actor, audit=False)
     notify(
         users=registrant_members(event),
         kind="event.cancelled",
@@ -304,7 +259,7 @@ def finish_event(*, actor: User, event: FinanceEvent, now: datetime | None = Non
     _require_manager(actor, event)
     if event.status == E.SCHEDULED and (now or utcnow()) < event.starts_at:
         raise InvalidTransition(_("对接会开始后才能结束。"))
-    advance(event, EVENT, "finish", actor=actor, kind="finance_event")
+    EVENT.step(event, "finish", actor=actor)
 
 
 def get_managed_event(*, actor: User, event_id: int) -> FinanceEvent:
@@ -357,9 +312,7 @@ def registration_of(event: FinanceEvent, organisation_id: int | None) -> EventRe
 
 def registration_open(event: FinanceEvent, now: datetime | None = None) -> bool:
     """Whether the event takes registrations now."""
-    return event.status in (E.OPEN, E.SCHEDULED) and (now or utcnow()) < (
-        event.registration_closes_at
-    )
+    return EVENT.can(event, "register") and (now or utcnow()) < event.registration_closes_at
 
 
 def register(
@@ -372,8 +325,7 @@ def register(
         raise NotFound
     if not can_publish(actor):
         raise PermissionDenied(_("机构通过平台认证后才能报名。"))
-    if event.status not in (E.OPEN, E.SCHEDULED):
-        raise InvalidTransition(_("该对接会已结束，不再接受报名。"))
+    EVENT.check(event, "register", _("该对接会已结束，不再接受报名。"))
     if (now or utcnow()) >= event.registration_closes_at:
         raise InvalidTransition(
             _("报名已于 %(when)s 截止。", when=local_time(event.registration_closes_at))
@@ -408,8 +360,7 @@ def withdraw_registration(*, actor: User, event: FinanceEvent) -> None:
     registration = registration_of(event, actor.organisation_id)
     if registration is None or event.status not in PUBLIC_STATUSES:
         raise NotFound
-    if event.status != E.OPEN:
-        raise InvalidTransition(_("洽谈安排已经生成，不能再取消报名，请联系主办方。"))
+    EVENT.check(event, "unregister", _("洽谈安排已经生成，不能再取消报名，请联系主办方。"))
     event.registrations.remove(registration)
     record_audit(
         actor=actor,

@@ -10,7 +10,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -27,9 +26,9 @@ from matchmaker.models import (
     OrgStatus,
     ProductStatus,
 )
+from matchmaker.models.base import CHINA
 from matchmaker.services.finance import consent
 
-CHINA = ZoneInfo("Asia/Shanghai")
 S = LeadStatus
 #: States in which credit has been approved (授信) and in which it has been paid out (放款).
 APPROVED_STATES = (S.APPROVED, S.DISBURSED)

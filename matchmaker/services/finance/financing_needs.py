@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -21,27 +20,20 @@ from matchmaker.models import (
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import can_manage_financing_need, can_manage_firm_profile, can_publish
 from matchmaker.services.errors import (
-    InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from matchmaker.services.finance import eligibility
+from matchmaker.services.finance.finance_states import FINANCING_NEED
 from matchmaker.services.finance.loan_products import (
     ALL_COLLATERAL,
     MAX_AMOUNT_WAN,
     MAX_TERM_MONTHS,
     public_products,
-    rank_key,
 )
+from matchmaker.services.finance.product_matching import rank_key
 from matchmaker.services.platform.audit import record_audit
-
-#: Financing need life cycle: action -> (states it may start from, state it leads to).
-NEED_TABLE: dict[str, tuple[frozenset[str], str]] = {
-    "satisfy": (frozenset({FinancingStatus.OPEN}), FinancingStatus.SATISFIED),
-    "close": (frozenset({FinancingStatus.OPEN}), FinancingStatus.CLOSED),
-}
-REFUSAL = _l("融资需求已关闭，不能再修改。")
 
 
 @dataclass(frozen=True)
@@ -131,8 +123,7 @@ def update_financing_need(
     """Change a need while it is open."""
     if not can_manage_financing_need(actor, need):
         raise NotFound
-    if need.status != FinancingStatus.OPEN:
-        raise InvalidTransition(str(REFUSAL))
+    FINANCING_NEED.check(need, "edit")
     validate_financing_need(data)
     before = _snapshot(need)
     _apply(need, data)
@@ -153,21 +144,9 @@ def close_financing_need(*, actor: User, need: FinancingNeed, satisfied: bool) -
     if not can_manage_financing_need(actor, need):
         raise NotFound
     action = "satisfy" if satisfied else "close"
-    sources, target = NEED_TABLE[action]
-    before = str(need.status)
-    if before not in sources:
-        raise InvalidTransition(_("融资需求已关闭。"))
-    need.status = FinancingStatus(target)
+    FINANCING_NEED.step(need, action, actor=actor, message=_("融资需求已关闭。"))
     need.closed_at = utcnow()
     db.session.flush()
-    record_audit(
-        actor=actor,
-        action=f"financing_need.{action}",
-        object_type="financing_need",
-        object_id=need.id,
-        before={"status": before},
-        after={"status": target},
-    )
     return need
 
 

@@ -54,7 +54,7 @@ from matchmaker.services.finance.firm_scope import (
     views_of,
 )
 from matchmaker.services.finance.firm_shortlist import shortlist_entry, shortlisted_ids
-from matchmaker.services.market.publication import ListPage
+from matchmaker.services.market.browsing import ListPage
 
 #: Score bands of the filter: a band holds low <= score < high (the last one up to 100).
 SCORE_BANDS = {"0-40": (0, 40), "40-60": (40, 60), "60-80": (60, 80), "80-100": (80, 100)}
@@ -158,7 +158,7 @@ def _select(f: FirmFilter, now: datetime) -> tuple[sa.Select, Any]:
         top = FirmProfile.score <= high if high == 100 else FirmProfile.score < high
         stmt = stmt.where(_has(scopes, INNOVATION), FirmProfile.score >= low, top)
     if f.high_tech:
-        held = FirmProfile.high_tech.is_(True)
+        held: sa.ColumnElement[bool] = FirmProfile.high_tech.is_(True)
         stmt = stmt.where(
             _has(scopes, INNOVATION),
             _certified(held, FirmProfile.high_tech_expires_on, today),

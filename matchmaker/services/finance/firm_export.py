@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models import ConsentScope, Organisation, User, ViewAction
+from matchmaker.models.firm import FIRM_SIZE_LABELS, SPECIALISED_LABELS, SpecialisedLevel
 from matchmaker.services.finance import consent
 from matchmaker.services.finance.firm_browser import FirmFilter, firm_rows
 from matchmaker.services.finance.firm_scope import ACTIVITY, BASIC, FINANCIALS, INNOVATION, FirmView
@@ -28,13 +29,8 @@ from matchmaker.services.platform.regions import region_label
 EXPORT_MAX_ROWS = 1000
 UNCONSENTED = _l("未授权")
 LAPSED = _l("授权已失效")
-SIZES = {
-    "micro": _l("微型企业"),
-    "small": _l("小型企业"),
-    "medium": _l("中型企业"),
-    "large": _l("大型企业"),
-}
-SPECIALISED = {"sme": _l("专精特新中小企业"), "little_giant": _l("专精特新“小巨人”")}
+#: The 专精特新 levels a firm holds (none reads 否).
+SPECIALISED = {k: v for k, v in SPECIALISED_LABELS.items() if k != SpecialisedLevel.NONE}
 
 #: (key, header, the scope the value belongs to; None = always shown)
 COLUMNS: tuple[tuple[str, Any, ConsentScope | None], ...] = (
@@ -93,7 +89,7 @@ def _values(view: FirmView, locale: str) -> dict[str, Any]:
     if (b := view.basic) is not None:
         values.update(
             field=b.field.label(locale) if b.field else "",
-            size=str(SIZES.get(b.size or "", "")),
+            size=str(FIRM_SIZE_LABELS.get(b.size or "", "")),
             employees=b.employees,
             region=region_label(b.region),
             founded_year=b.founded_year,

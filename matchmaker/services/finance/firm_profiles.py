@@ -1,15 +1,13 @@
-"""企业画像: the profile an enterprise declares, and what the platform knows about it.
+"""企业画像: the profile an enterprise declares, its completeness, and the consent reminder.
 
 Declared (save_profile): industry, size, certifications with their certificates, patents,
-awards, key products, contacts and several financial years. Computed (platform_activity):
-needs posted, challenges won and solved, results adopted, deals, milestones, response times;
-these are counted from the platform's own tables and never typed in. Saving recomputes the
-创新积分 (services/innovation_score.py).
+awards, key products, contacts and several financial years. What the platform itself counts
+about a firm is in services/finance/firm_activity.py. Saving recomputes the 创新积分
+(services/finance/innovation_score.py).
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,23 +17,11 @@ from flask_babel import gettext as _
 
 from matchmaker.extensions import db
 from matchmaker.models import (
-    AdoptionRequest,
-    AdoptionStatus,
-    Application,
-    ApplicationStatus,
-    Challenge,
     ConsentGrant,
-    ConversionOffer,
-    Deal,
-    DealStatus,
     FirmFinancialYear,
     FirmProfile,
     FirmSize,
-    Milestone,
-    MilestoneStatus,
-    Need,
     Organisation,
-    Result,
     SpecialisedLevel,
     TechField,
     User,
@@ -91,104 +77,12 @@ class ProfileData:
     years: list[YearData] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class PlatformActivity:
-    """What the platform itself knows about a firm (computed, never declared)."""
-
-    needs_posted: int = 0  # published needs (技术需求), challenges included
-    challenges_won: int = 0  # 揭榜: the firm's applications that were selected
-    challenges_solved: int = 0  # 发榜: the firm's own challenges that were solved (验收)
-    results_adopted: int = 0  # the firm's accepted adoption requests (成果承接)
-    deals: int = 0  # deals (not terminated) where the firm is client or provider
-    deal_amount_wan: Decimal = Decimal(0)  # their total amount
-    milestones_accepted: int = 0  # accepted milestones of those deals
-    decisions: int = 0  # applications and adoption requests the firm decided on
-    median_response_hours: float | None = None  # median hours from submission to decision
-
-
 def profile_of(organisation_id: int | None) -> FirmProfile | None:
     """The organisation's profile, if it has declared one."""
     if organisation_id is None:
         return None
     return db.session.scalar(
         sa.select(FirmProfile).where(FirmProfile.organisation_id == organisation_id)
-    )
-
-
-def _count(query: sa.Select) -> int:
-    return int(db.session.scalar(query) or 0)
-
-
-def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None or end < start:
-        return None
-    return (end - start).total_seconds() / 3600
-
-
-def platform_activity(organisation_id: int) -> PlatformActivity:
-    """Count the firm's activity on the platform (the inputs of the activity indicators)."""
-    org = organisation_id
-    needs = _count(
-        sa.select(sa.func.count(Need.id)).where(
-            Need.organisation_id == org, Need.published_at.is_not(None)
-        )
-    )
-    won = _count(
-        sa.select(sa.func.count(Application.id)).where(
-            Application.organisation_id == org, Application.status == ApplicationStatus.SELECTED
-        )
-    )
-    solved = _count(
-        sa.select(sa.func.count(Challenge.id))
-        .join(Need, Need.id == Challenge.need_id)
-        .where(Need.organisation_id == org, Challenge.solved_at.is_not(None))
-    )
-    adopted = _count(
-        sa.select(sa.func.count(AdoptionRequest.id)).where(
-            AdoptionRequest.organisation_id == org,
-            AdoptionRequest.status == AdoptionStatus.ACCEPTED,
-        )
-    )
-    party = sa.or_(Deal.client_org_id == org, Deal.provider_org_id == org)
-    live_deal = sa.and_(party, Deal.status != DealStatus.TERMINATED)
-    deals, amount = db.session.execute(
-        sa.select(sa.func.count(Deal.id), sa.func.coalesce(sa.func.sum(Deal.amount_wan), 0)).where(
-            live_deal
-        )
-    ).one()
-    milestones = _count(
-        sa.select(sa.func.count(Milestone.id))
-        .join(Deal, Deal.id == Milestone.deal_id)
-        .where(live_deal, Milestone.status == MilestoneStatus.ACCEPTED)
-    )
-    # Response times: applications to the firm's challenges and requests to adopt its results.
-    application_times = db.session.execute(
-        sa.select(Application.submitted_at, Application.decided_at)
-        .join(Challenge, Challenge.id == Application.challenge_id)
-        .join(Need, Need.id == Challenge.need_id)
-        .where(Need.organisation_id == org, Application.decided_at.is_not(None))
-    ).all()
-    adoption_times = db.session.execute(
-        sa.select(AdoptionRequest.created_at, AdoptionRequest.decided_at)
-        .join(ConversionOffer, ConversionOffer.id == AdoptionRequest.offer_id)
-        .join(Result, Result.id == ConversionOffer.result_id)
-        .where(Result.organisation_id == org, AdoptionRequest.decided_at.is_not(None))
-    ).all()
-    hours = [
-        h
-        for start, end in [*application_times, *adoption_times]
-        if (h := _hours(start, end)) is not None
-    ]
-    return PlatformActivity(
-        needs_posted=needs,
-        challenges_won=won,
-        challenges_solved=solved,
-        results_adopted=adopted,
-        deals=int(deals or 0),
-        deal_amount_wan=Decimal(amount or 0).quantize(Decimal("0.01")),
-        milestones_accepted=milestones,
-        decisions=len(hours),
-        median_response_hours=round(statistics.median(hours), 1) if hours else None,
     )
 
 
@@ -391,11 +285,6 @@ def completeness(profile: FirmProfile | None) -> int:
         else:
             done += getattr(profile, check) not in (None, "")
     return round(100 * done / len(COMPLETENESS_CHECKS))
-
-
-def certificate_valid(expires_on: date | None, today: date | None = None) -> bool:
-    """A certificate counts while its expiry date has not passed."""
-    return expires_on is not None and expires_on >= (today or date.today())
 
 
 # --- the consent.expiring reminder ----------------------------------------------------------

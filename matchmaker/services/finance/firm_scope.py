@@ -42,7 +42,7 @@ from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.finance import consent, innovation_score
-from matchmaker.services.finance.firm_profiles import PlatformActivity, platform_activity
+from matchmaker.services.finance.firm_activity import PlatformActivity, platform_activity
 
 BASIC, INNOVATION = ConsentScope.BASIC, ConsentScope.INNOVATION
 FINANCIALS, ACTIVITY = ConsentScope.FINANCIALS, ConsentScope.ACTIVITY

@@ -15,17 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.engine import CursorResult
 
 from matchmaker.extensions import db
 from matchmaker.models import FirmProfile, Job, JobStatus, ScoreFormula, SpecialisedLevel, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.services.finance import firm_profiles
+from matchmaker.services.finance import firm_activity
 from matchmaker.services.platform import jobs
 from matchmaker.services.platform.audit import record_audit
 
@@ -125,7 +126,7 @@ def rd_intensity(profile: FirmProfile) -> Decimal | None:
 
 
 def raw_values(
-    profile: FirmProfile, activity: firm_profiles.PlatformActivity, today: date
+    profile: FirmProfile, activity: firm_activity.PlatformActivity, today: date
 ) -> dict[str, Decimal | None]:
     """The raw value of every indicator (None: no data, which normalises to 0)."""
     years = sorted(profile.years, key=lambda y: y.year)
@@ -143,9 +144,9 @@ def raw_values(
         + PATENT_WEIGHTS["software"] * (profile.software_copyrights or 0)
     )
     cert = 0
-    if profile.high_tech and firm_profiles.certificate_valid(profile.high_tech_expires_on, today):
+    if profile.high_tech and firm_activity.certificate_valid(profile.high_tech_expires_on, today):
         cert += CERT_POINTS["high_tech"]
-    if profile.specialised != SpecialisedLevel.NONE and firm_profiles.certificate_valid(
+    if profile.specialised != SpecialisedLevel.NONE and firm_activity.certificate_valid(
         profile.specialised_expires_on, today
     ):
         cert += CERT_POINTS[SpecialisedLevel(profile.specialised)]
@@ -303,13 +304,13 @@ def compute_score(
     profile: FirmProfile,
     *,
     formula: ScoreFormula | None = None,
-    activity: firm_profiles.PlatformActivity | None = None,
+    activity: firm_activity.PlatformActivity | None = None,
     today: date | None = None,
 ) -> Decimal:
     """Compute and store the profile's score with the formula in force; returns the score."""
     formula = formula or current_formula(persist=True)
     if activity is None:
-        activity = firm_profiles.platform_activity(profile.organisation_id)
+        activity = firm_activity.platform_activity(profile.organisation_id)
     raw = raw_values(profile, activity, today or date.today())
     total, rows = breakdown(raw, formula.weights, formula.version)
     profile.score = total
@@ -331,9 +332,10 @@ def mark_stale(*organisation_ids: int | None) -> None:
     ids = [i for i in organisation_ids if i is not None]
     if not ids:
         return
-    changed = db.session.execute(
+    result = db.session.execute(
         sa.update(FirmProfile).where(FirmProfile.organisation_id.in_(ids)).values(score_stale=True)
-    ).rowcount
+    )
+    changed = cast("CursorResult[Any]", result).rowcount  # an UPDATE's result has a cursor
     queued = db.session.scalar(
         sa.select(sa.func.count(Job.id)).where(
             Job.name == "finance.rescore", Job.status == JobStatus.QUEUED

@@ -2,25 +2,20 @@
 contact, credit (授信) or its refusal, and the disbursement (放款, 首贷).
 
 A bank starts a lead only through the firm's live consent (the request is written to the
-firm's view log) or from a 银企对接 meeting between the two. Every step goes through `_advance`
-(one transition table, one audit record, one notification).
+firm's view log) or from a 银企对接 meeting between the two. Every step goes through `_step`
+(the LEAD machine of finance_states.py: one transition table, one audit record).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
     LIVE_LEAD_STATES,
-    AuditLog,
     CreditRejection,
     EventMeeting,
     FinancingNeed,
@@ -36,11 +31,11 @@ from matchmaker.models import (
     ViewAction,
 )
 from matchmaker.models.base import utcnow
+from matchmaker.models.credit import CREDIT_REJECTION_LABELS
 from matchmaker.permissions import (
     Permission,
     can_answer_lead,
     can_publish,
-    can_view_lead,
     can_work_lead,
     has_permission,
 )
@@ -48,42 +43,28 @@ from matchmaker.services.challenges.challenge_states import members
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
-    PermissionDenied,
     ValidationFailed,
 )
 from matchmaker.services.finance import consent
+from matchmaker.services.finance.finance_states import LEAD
+from matchmaker.services.finance.lead_lists import Step as Step
+from matchmaker.services.finance.lead_lists import all_leads as all_leads
+from matchmaker.services.finance.lead_lists import bank_leads as bank_leads
+from matchmaker.services.finance.lead_lists import firm_leads as firm_leads
+from matchmaker.services.finance.lead_lists import get_lead as get_lead
+from matchmaker.services.finance.lead_lists import history as history
+from matchmaker.services.finance.lead_lists import leads_for as leads_for
 from matchmaker.services.finance.loan_products import MAX_AMOUNT_WAN
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
 S = LeadStatus
-#: action -> (states it may start from, state it leads to).
-LEAD_TABLE: dict[str, tuple[frozenset[str], str]] = {
-    "accept": (frozenset({S.REQUESTED}), S.ACCEPTED),
-    "decline": (frozenset({S.REQUESTED}), S.DECLINED),
-    "withdraw": (frozenset({S.REQUESTED}), S.WITHDRAWN),
-    "contact": (frozenset({S.ACCEPTED}), S.IN_CONTACT),
-    "approve": (frozenset({S.IN_CONTACT}), S.APPROVED),
-    "reject": (frozenset({S.IN_CONTACT}), S.REJECTED),
-    "disburse": (frozenset({S.APPROVED}), S.DISBURSED),
-}
 #: Who takes each step: the firm answers, the bank does the rest.
 FIRM_ACTIONS = frozenset({"accept", "decline"})
-BANK_ACTIONS = frozenset(LEAD_TABLE) - FIRM_ACTIONS
+BANK_ACTIONS = frozenset(LEAD.transitions) - FIRM_ACTIONS
 #: States after which nothing more happens.
 CLOSED_STATES = frozenset({S.DECLINED, S.WITHDRAWN, S.REJECTED, S.DISBURSED})
-REFUSAL = _l("对接线索当前状态下不能进行此操作。")
 MAX_TEXT = 2000
-
-REJECTION_TEXT = {
-    CreditRejection.INSUFFICIENT_REVENUE: _l("经营收入不足"),
-    CreditRejection.HIGH_LEVERAGE: _l("负债率过高"),
-    CreditRejection.CREDIT_HISTORY: _l("信用记录不符合要求"),
-    CreditRejection.COLLATERAL: _l("担保条件不足"),
-    CreditRejection.OUTSIDE_POLICY: _l("不在授信政策范围内"),
-    CreditRejection.INCOMPLETE: _l("材料不完整"),
-    CreditRejection.OTHER: _l("其他原因"),
-}
 
 
 def link(lead: Lead) -> str:
@@ -93,10 +74,10 @@ def link(lead: Lead) -> str:
 
 def allowed_actions(lead: Lead) -> set[str]:
     """The steps the lead's current state allows (whoever takes them)."""
-    return {action for action, (sources, _target) in LEAD_TABLE.items() if lead.status in sources}
+    return set(LEAD.allowed(lead))
 
 
-def _advance(
+def _step(
     lead: Lead,
     action: str,
     *,
@@ -104,25 +85,24 @@ def _advance(
     reason: str | None = None,
     extra: dict[str, object] | None = None,
 ) -> str:
-    sources, target = LEAD_TABLE[action]
+    """One step of the LEAD machine; `extra` goes into the audit record beside the status."""
     before = str(lead.status)
-    if before not in sources:
-        raise InvalidTransition(str(REFUSAL))
-    lead.status = LeadStatus(target)
+    target = LEAD.step(lead, action, actor=actor, reason=reason, audit=not extra)
     now = utcnow()
     if action in FIRM_ACTIONS:
         lead.answered_at = now
     if target in CLOSED_STATES:
         lead.closed_at = now
-    record_audit(
-        actor=actor,
-        action=f"lead.{action}",
-        object_type="lead",
-        object_id=lead.id,
-        before={"status": before},
-        after={"status": target, **(extra or {})},
-        reason=reason,
-    )
+    if extra:
+        record_audit(
+            actor=actor,
+            action=f"lead.{action}",
+            object_type="lead",
+            object_id=lead.id,
+            before={"status": before},
+            after={"status": target, **extra},
+            reason=reason,
+        )
     return target
 
 
@@ -236,6 +216,8 @@ def request_contact(
 ) -> Lead:
     """A bank user asks to contact a firm (one live lead per bank and firm)."""
     firm, access = reachable_firm(actor=actor, firm_org_id=firm_org_id, meeting_id=meeting_id)
+    bank = actor.organisation
+    assert bank is not None  # reachable_firm lets only a bank's users through
     product = _own_product(actor, product_id, "product_id")
     need = None
     if financing_need_id:
@@ -243,10 +225,10 @@ def request_contact(
         if need is None or need.organisation_id != firm.id or need.status != FinancingStatus.OPEN:
             raise ValidationFailed({"financing_need_id": _("请选择该企业仍在融资中的需求。")})
     text = _text(message, "message")
-    if live_lead(actor.organisation_id, firm.id) is not None:
+    if live_lead(bank.id, firm.id) is not None:
         raise InvalidTransition(_("贵行与该企业已有进行中的对接，请在对接线索中继续。"))
     lead = Lead(
-        bank_org_id=actor.organisation_id,
+        bank_org_id=bank.id,
         firm_org_id=firm.id,
         product_id=product.id if product else None,
         financing_need_id=need.id if need else None,
@@ -276,7 +258,7 @@ def request_contact(
         users=members(firm),
         kind="lead.requested",
         params={
-            "bank": actor.organisation.name,
+            "bank": bank.name,
             "firm": firm.name,
             "product": product.name if product else "—",
         },
@@ -304,7 +286,7 @@ def answer_lead(*, actor: User, lead: Lead, accept: bool, reply: str = "") -> Le
     _require_firm_side(actor, lead)
     text = _text(reply, "reply")
     action = "accept" if accept else "decline"
-    _advance(lead, action, actor=actor, reason=text or None)
+    _step(lead, action, actor=actor, reason=text or None)
     lead.firm_reply = text
     db.session.flush()
     notify(
@@ -319,7 +301,7 @@ def answer_lead(*, actor: User, lead: Lead, accept: bool, reply: str = "") -> Le
 def withdraw_lead(*, actor: User, lead: Lead) -> Lead:
     """The bank takes back a request the firm has not answered."""
     _require_bank_side(actor, lead)
-    _advance(lead, "withdraw", actor=actor)
+    _step(lead, "withdraw", actor=actor)
     db.session.flush()
     notify(users=members(lead.firm), kind="lead.withdrawn", params=_params(lead), link=link(lead))
     return lead
@@ -328,7 +310,7 @@ def withdraw_lead(*, actor: User, lead: Lead) -> Lead:
 def mark_in_contact(*, actor: User, lead: Lead) -> Lead:
     """The bank records that it is in touch with the firm."""
     _require_bank_side(actor, lead)
-    _advance(lead, "contact", actor=actor)
+    _step(lead, "contact", actor=actor)
     db.session.flush()
     return lead
 
@@ -338,8 +320,7 @@ def approve_credit(
 ) -> Lead:
     """The bank records approved credit (授信): an amount and one of its own products."""
     _require_bank_side(actor, lead)
-    if lead.status != LeadStatus.IN_CONTACT:
-        raise InvalidTransition(str(REFUSAL))
+    LEAD.check(lead, "approve")
     amount = _amount(amount_wan, "amount_wan")
     product = _own_product(actor, product_id, "product_id")
     if product is None:
@@ -347,7 +328,7 @@ def approve_credit(
     lead.approved_amount_wan = amount
     lead.approved_product_id = product.id
     lead.approved_at = utcnow()
-    _advance(
+    _step(
         lead,
         "approve",
         actor=actor,
@@ -366,8 +347,7 @@ def approve_credit(
 def reject_credit(*, actor: User, lead: Lead, reason: str | None, note: str = "") -> Lead:
     """The bank declines credit, with a reason code and an optional note the firm sees."""
     _require_bank_side(actor, lead)
-    if lead.status != LeadStatus.IN_CONTACT:
-        raise InvalidTransition(str(REFUSAL))
+    LEAD.check(lead, "reject")
     if reason not in {r.value for r in CreditRejection}:
         raise ValidationFailed({"reason": _("请选择未授信原因。")})
     code = CreditRejection(reason)
@@ -376,9 +356,9 @@ def reject_credit(*, actor: User, lead: Lead, reason: str | None, note: str = ""
         raise ValidationFailed({"note": _("选择“其他原因”时请填写说明。")})
     lead.rejection_reason = code
     lead.rejection_note = text
-    _advance(lead, "reject", actor=actor, reason=text or None, extra={"reason": str(code)})
+    _step(lead, "reject", actor=actor, reason=text or None, extra={"reason": str(code)})
     db.session.flush()
-    shown = str(REJECTION_TEXT[code]) + (f"（{text}）" if text else "")
+    shown = str(CREDIT_REJECTION_LABELS[code]) + (f"（{text}）" if text else "")
     notify(
         users=members(lead.firm),
         kind="lead.rejected",
@@ -394,13 +374,12 @@ def record_disbursement(
     """The bank records the loan paid out (放款), at most the approved amount; 首贷 if this
     is the firm's first bank loan (the bank knows, the platform does not)."""
     _require_bank_side(actor, lead)
-    if lead.status != LeadStatus.APPROVED:
-        raise InvalidTransition(str(REFUSAL))
+    LEAD.check(lead, "disburse")
     amount = _amount(amount_wan, "amount_wan", ceiling=lead.approved_amount_wan)
     lead.disbursed_amount_wan = amount
     lead.first_loan = bool(first_loan)
     lead.disbursed_at = utcnow()
-    _advance(
+    _step(
         lead,
         "disburse",
         actor=actor,
@@ -414,73 +393,3 @@ def record_disbursement(
         link=link(lead),
     )
     return lead
-
-
-def get_lead(*, actor: User, lead_id: int) -> Lead:
-    """A lead the actor may see (the bank, the firm, the bureau), or NotFound."""
-    lead = db.session.get(Lead, lead_id)
-    if lead is None or not can_view_lead(actor, lead):
-        raise NotFound
-    return lead
-
-
-def _listing(stmt: sa.Select, status: str | None) -> list[Lead]:
-    if status:
-        stmt = stmt.where(Lead.status == status)
-    stmt = stmt.options(
-        selectinload(Lead.bank), selectinload(Lead.firm), selectinload(Lead.product)
-    ).order_by(Lead.created_at.desc(), Lead.id.desc())
-    return list(db.session.scalars(stmt))
-
-
-def bank_leads(organisation_id: int, *, status: str | None = None) -> list[Lead]:
-    """A bank's leads, newest first (optionally of one status)."""
-    return _listing(sa.select(Lead).where(Lead.bank_org_id == organisation_id), status)
-
-
-def firm_leads(organisation_id: int, *, status: str | None = None) -> list[Lead]:
-    """The requests banks made to a firm, newest first."""
-    return _listing(sa.select(Lead).where(Lead.firm_org_id == organisation_id), status)
-
-
-def all_leads(*, status: str | None = None, limit: int = 500) -> list[Lead]:
-    """Every lead (the bureau's view), newest first."""
-    return _listing(sa.select(Lead), status)[:limit]
-
-
-def leads_for(actor: User, *, status: str | None = None) -> list[Lead]:
-    """The leads list of the actor's side: a bank's own, a firm's requests, or all for the
-    bureau."""
-    if has_permission(actor, Permission.LOAN_PRODUCT) and actor.organisation_id:
-        return bank_leads(actor.organisation_id, status=status)
-    if has_permission(actor, Permission.FIRM_PROFILE) and actor.organisation_id:
-        return firm_leads(actor.organisation_id, status=status)
-    if has_permission(actor, Permission.FINANCE_STATS):
-        return all_leads(status=status)
-    raise PermissionDenied
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a lead's history, from the audit log."""
-
-    action: str  # request | accept | decline | withdraw | contact | approve | reject | disburse
-    at: datetime
-    organisation: Organisation | None
-    reason: str | None
-
-
-def history(lead: Lead) -> list[Step]:
-    """The lead's steps, oldest first (who: the organisation, not the person)."""
-    rows = db.session.scalars(
-        sa.select(AuditLog)
-        .where(AuditLog.object_type == "lead", AuditLog.object_id == str(lead.id))
-        .options(selectinload(AuditLog.actor))
-        .order_by(AuditLog.created_at, AuditLog.id)
-    )
-    steps = []
-    for row in rows:
-        action = row.action.removeprefix("lead.")
-        org = row.actor.organisation if row.actor is not None else None
-        steps.append(Step(action=action, at=row.created_at, organisation=org, reason=row.reason))
-    return steps

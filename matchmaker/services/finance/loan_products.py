@@ -1,24 +1,19 @@
 """Loan products (科创贷, 知识产权质押贷 ...): a bank's drafts, publication, the public catalogue
-and the financing needs that match a product (only of firms that consent to banks).
+and (in product_matching.py) the financing needs that match a product.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
     Collateral,
-    FinancingNeed,
-    FinancingStatus,
-    FirmProfile,
     LoanProduct,
     Organisation,
     OrgKind,
@@ -31,12 +26,13 @@ from matchmaker.models import (
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, can_manage_product, can_publish, has_permission
 from matchmaker.services.errors import (
-    InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.finance import consent, eligibility
+from matchmaker.services.finance.finance_states import PRODUCT
+from matchmaker.services.finance.product_matching import NeedMatch as NeedMatch
+from matchmaker.services.finance.product_matching import matching_needs as matching_needs
 from matchmaker.services.platform.audit import record_audit
 
 #: Annual interest rates a product may quote (%): above 24 % is not protected by the courts.
@@ -44,17 +40,6 @@ MAX_RATE = Decimal(24)
 MAX_AMOUNT_WAN = Decimal(1_000_000)  # 100亿: far above any single loan to a tech SME
 MAX_TERM_MONTHS = 360
 ALL_COLLATERAL = sum(int(c) for c in Collateral if c)
-
-#: Product life cycle: action -> (states it may start from, state it leads to).
-PRODUCT_TABLE: dict[str, tuple[frozenset[str], str]] = {
-    "publish": (frozenset({ProductStatus.DRAFT}), ProductStatus.PUBLISHED),
-    "withdraw": (frozenset({ProductStatus.PUBLISHED}), ProductStatus.WITHDRAWN),
-    "republish": (frozenset({ProductStatus.WITHDRAWN}), ProductStatus.PUBLISHED),
-}
-REFUSAL = _l("贷款产品当前状态下不能进行此操作。")
-#: States in which the bank may edit a product (a published one is withdrawn first, so
-#: a firm never sees terms change under it).
-EDITABLE = frozenset({ProductStatus.DRAFT, ProductStatus.WITHDRAWN})
 
 
 @dataclass(frozen=True)
@@ -230,8 +215,7 @@ def update_product(*, actor: User, product: LoanProduct, data: ProductData) -> L
     """Change a draft or withdrawn product (a published one is withdrawn first)."""
     if not can_manage_product(actor, product):
         raise NotFound
-    if product.status not in EDITABLE:
-        raise InvalidTransition(_("已发布的产品请先下架再修改。"))
+    PRODUCT.check(product, "edit", _("已发布的产品请先下架再修改。"))
     validate_product(data)
     before = _snapshot(product)
     _apply(product, data)
@@ -247,22 +231,6 @@ def update_product(*, actor: User, product: LoanProduct, data: ProductData) -> L
     return product
 
 
-def _advance(product: LoanProduct, action: str, *, actor: User) -> None:
-    sources, target = PRODUCT_TABLE[action]
-    before = str(product.status)
-    if before not in sources:
-        raise InvalidTransition(str(REFUSAL))
-    product.status = ProductStatus(target)
-    record_audit(
-        actor=actor,
-        action=f"product.{action}",
-        object_type="product",
-        object_id=product.id,
-        before={"status": before},
-        after={"status": target},
-    )
-
-
 def publish_product(*, actor: User, product: LoanProduct) -> LoanProduct:
     """Put a draft (publish) or a withdrawn product (republish) into the public catalogue."""
     if not can_manage_product(actor, product):
@@ -270,7 +238,7 @@ def publish_product(*, actor: User, product: LoanProduct) -> LoanProduct:
     if not can_publish(actor):
         raise PermissionDenied(_("银行通过平台认证后才能发布贷款产品。"))
     action = "republish" if product.status == ProductStatus.WITHDRAWN else "publish"
-    _advance(product, action, actor=actor)
+    PRODUCT.step(product, action, actor=actor)
     product.published_at = utcnow()
     db.session.flush()
     return product
@@ -280,7 +248,7 @@ def withdraw_product(*, actor: User, product: LoanProduct) -> LoanProduct:
     """Take a published product out of the catalogue (leads that name it stay)."""
     if not can_manage_product(actor, product):
         raise NotFound
-    _advance(product, "withdraw", actor=actor)
+    PRODUCT.step(product, "withdraw", actor=actor)
     db.session.flush()
     return product
 
@@ -374,64 +342,3 @@ def field_names(product: LoanProduct, locale: str) -> list[str]:
         .order_by(TechField.position, TechField.id)
     )
     return [f.label(locale) for f in fields]
-
-
-@dataclass(frozen=True)
-class NeedMatch:
-    """A consenting firm's open financing need, judged against one product."""
-
-    need: FinancingNeed
-    profile: FirmProfile | None
-    verdict: eligibility.Eligibility = field(default_factory=eligibility.Eligibility)
-
-
-def rank_key(verdict: eligibility.Eligibility, row_id: int) -> tuple[bool, float, int]:
-    """Eligible first, then by fit, ties by id (deterministic)."""
-    return (not verdict.eligible, -verdict.fit, row_id)
-
-
-def open_needs_of_consenting_firms() -> list[FinancingNeed]:
-    """Open financing needs whose firm has live consent right now (what banks may see)."""
-    live = consent.consenting_firms().subquery()
-    firms = sa.select(live.c.organisation_id)
-    return list(
-        db.session.scalars(
-            sa.select(FinancingNeed)
-            .where(
-                FinancingNeed.status == FinancingStatus.OPEN,
-                FinancingNeed.organisation_id.in_(firms),
-            )
-            .options(selectinload(FinancingNeed.organisation))
-            .order_by(FinancingNeed.id)
-        )
-    )
-
-
-def matching_needs(*, actor: User, product: LoanProduct) -> list[NeedMatch]:
-    """Open needs of consenting firms ranked for the owner's product (eligible first)."""
-    if not can_manage_product(actor, product) or not can_publish(actor):
-        return []
-    needs = open_needs_of_consenting_firms()
-    profiles = _profiles(n.organisation_id for n in needs)
-    matches = [
-        NeedMatch(
-            need=n,
-            profile=profiles.get(n.organisation_id),
-            verdict=eligibility.check(product, profiles.get(n.organisation_id), n),
-        )
-        for n in needs
-    ]
-    matches.sort(key=lambda m: rank_key(m.verdict, m.need.id))
-    return matches
-
-
-def _profiles(org_ids: Iterable[int]) -> dict[int, FirmProfile]:
-    ids = set(org_ids)
-    if not ids:
-        return {}
-    return {
-        p.organisation_id: p
-        for p in db.session.scalars(
-            sa.select(FirmProfile).where(FirmProfile.organisation_id.in_(ids))
-        )
-    }

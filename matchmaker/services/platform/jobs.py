@@ -15,7 +15,7 @@ import socket
 import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -24,6 +24,9 @@ from matchmaker.extensions import db
 from matchmaker.models import Job, JobStatus, User
 from matchmaker.models.base import utcnow
 from matchmaker.services.errors import InvalidTransition, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 log = logging.getLogger("matchmaker.jobs")
 Handler = Callable[..., dict[str, Any] | None]
@@ -82,12 +85,19 @@ def claim_next(
         if candidate is None:
             db.session.commit()
             return None
-        claimed = db.session.execute(
-            sa.update(Job)
-            .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
-            .values(
-                status=JobStatus.RUNNING, worker=worker, started_at=now, attempts=Job.attempts + 1
-            )
+        # SQLAlchemy 2.0 types every execute() as Result; an UPDATE's is a CursorResult.
+        claimed = cast(
+            "CursorResult[Any]",
+            db.session.execute(
+                sa.update(Job)
+                .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
+                .values(
+                    status=JobStatus.RUNNING,
+                    worker=worker,
+                    started_at=now,
+                    attempts=Job.attempts + 1,
+                )
+            ),
         ).rowcount
         db.session.commit()
         if claimed:
@@ -104,16 +114,34 @@ def _requeue_stale(now: datetime) -> None:
 
 
 def set_progress(job: Job, fraction: float, message: str | None = None) -> None:
-    """Record progress in its own short transaction so pages can show it while the job runs."""
-    db.session.execute(
+    """Record progress in its own short transaction so pages can show it while the job runs.
+
+    It uses a connection of its own: the job's unit of work is neither committed nor rolled
+    back by it. Progress is for show only: when the row cannot be written at once (SQLite
+    while the job itself holds the write lock) the update is skipped.
+    """
+    update = (
         sa.update(Job)
         .where(Job.id == job.id)
         .values(progress=min(1.0, max(0.0, fraction)), message=message)
     )
-    db.session.commit()
+    if _holds_sqlite_write_lock():
+        return  # a second connection would wait for this one's lock until it times out
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(update)
+    except sa.exc.OperationalError:
+        log.warning("job.progress_skipped", extra={"job": job.id})
 
 
-def run(job: Job) -> Job:
+def _holds_sqlite_write_lock() -> bool:
+    if db.engine.dialect.name != "sqlite" or not db.session().in_transaction():
+        return False
+    driver = db.session.connection().connection.driver_connection
+    return bool(getattr(driver, "in_transaction", False))
+
+
+def run(job: Job, *, now: datetime | None = None) -> Job:
     """Run a claimed job's handler and record the outcome (retrying failures with back-off).
 
     The job is its own unit of work: the handler's changes and the job's outcome are committed
@@ -139,7 +167,7 @@ def run(job: Job) -> Job:
         job.result = {"traceback": traceback.format_exc()[-4000:]}
         if job.attempts < job.max_attempts:
             job.status = JobStatus.QUEUED
-            job.run_after = utcnow() + timedelta(seconds=30 * 2 ** (job.attempts - 1))
+            job.run_after = (now or utcnow()) + timedelta(seconds=30 * 2 ** (job.attempts - 1))
         else:
             job.status = JobStatus.FAILED
             job.finished_at = utcnow()
@@ -163,7 +191,7 @@ def run_pending(*, limit: int = 100, now: datetime | None = None, names: Iterabl
         job = claim_next(now=now, names=names)
         if job is None:
             break
-        run(job)
+        run(job, now=now)
         done += 1
     return done
 

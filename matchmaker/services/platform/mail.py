@@ -56,5 +56,8 @@ def deliver(
                 "mail not sent: MATCHMAKER_MAIL_SERVER is not configured (subject=%s)", subject
             )
         return False
-    mail.send(Message(subject=subject, recipients=to, body=body, extra_headers=headers or None))
+    recipients: list[str | tuple[str, str]] = [*to]  # Message's list is invariant
+    mail.send(
+        Message(subject=subject, recipients=recipients, body=body, extra_headers=headers or None)
+    )
     return True

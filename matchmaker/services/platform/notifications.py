@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from flask import current_app
@@ -15,6 +15,9 @@ from matchmaker.extensions import db
 from matchmaker.models import Notification, User
 from matchmaker.models.base import utcnow
 from matchmaker.services.platform.mail import send_email
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 #: kind -> (subject, body); bodies take the notification's params as named placeholders.
 MESSAGES: dict[str, tuple[Any, Any]] = {
@@ -335,4 +338,6 @@ def mark_read(*, user: User, notification_id: int | None = None) -> int:
     )
     if notification_id is not None:
         stmt = stmt.where(Notification.id == notification_id)
-    return db.session.execute(stmt.values(read_at=utcnow())).rowcount or 0
+    # SQLAlchemy 2.0 types every execute() as Result; an UPDATE's is a CursorResult.
+    result = cast("CursorResult[Any]", db.session.execute(stmt.values(read_at=utcnow())))
+    return result.rowcount or 0

@@ -12,18 +12,23 @@ A service changes a status only through `step`, which refuses anything the table
 allow with InvalidTransition (409) and audits the change. Pages ask `allowed`/`can` (also the
 template global `can_step(machine, obj, action)`), so a button is shown exactly when the step
 is legal. Every machine registers itself in MACHINES by name.
+
+An action whose target is None keeps the state (editing, confirming, inviting: allowed only in
+some states, checked with `check`); `guards` add a rule on the object beyond its state
+(`{"confirm": lambda listing: listing.has_public_version or ...}`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import enum
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from matchmaker.models import User
 from matchmaker.services.errors import InvalidTransition
 from matchmaker.services.platform.audit import record_audit
 
-Transition = tuple[frozenset[str], str]
+Transition = tuple[frozenset[str], str | None]
 MACHINES: dict[str, StateMachine] = {}
 
 
@@ -37,14 +42,16 @@ class StateMachine:
         *,
         refusal: Any,
         attr: str = "status",
+        guards: Mapping[str, Callable[[Any], bool]] | None = None,
     ) -> None:
         self.name = name
         self.attr = attr
         self.refusal = refusal  # a lazy string: the message of InvalidTransition
         self.transitions: dict[str, Transition] = {
-            action: (frozenset(str(s) for s in sources), str(target))
+            action: (frozenset(str(s) for s in sources), None if target is None else str(target))
             for action, (sources, target) in transitions.items()
         }
+        self.guards = dict(guards or {})
         MACHINES[name] = self
 
     def __repr__(self) -> str:
@@ -57,15 +64,15 @@ class StateMachine:
     def can(self, obj: Any, action: str) -> bool:
         """Whether `action` is legal from the object's current state."""
         sources, _target = self.transitions[action]
-        return self.state_of(obj) in sources
+        guard = self.guards.get(action)
+        return self.state_of(obj) in sources and (guard is None or bool(guard(obj)))
 
     def allowed(self, obj: Any) -> list[str]:
         """Every action legal from the object's current state, in table order."""
-        state = self.state_of(obj)
-        return [a for a, (sources, _t) in self.transitions.items() if state in sources]
+        return [action for action in self.transitions if self.can(obj, action)]
 
-    def target(self, action: str) -> str:
-        """The state an action leads to."""
+    def target(self, action: str) -> str | None:
+        """The state an action leads to (None: the action keeps the state)."""
         return self.transitions[action][1]
 
     def sources(self, action: str) -> frozenset[str]:
@@ -92,8 +99,10 @@ class StateMachine:
         """Move the object along `action`, or raise InvalidTransition; audit the change."""
         self.check(obj, action, message)
         before = self.state_of(obj)
-        target = self.target(action)
-        setattr(obj, self.attr, target)
+        target = self.target(action) or before
+        current = getattr(obj, self.attr)
+        # keep the attribute's type: a StrEnum column gets its enum member, not a bare str
+        setattr(obj, self.attr, type(current)(target) if isinstance(current, enum.Enum) else target)
         if audit:
             kind = object_type or self.name
             record_audit(

@@ -60,7 +60,11 @@ def finish(*, ok: bool) -> None:
     """End the unit of work: commit when `ok` and not discarded, else roll back."""
     doomed = db.session.info.pop(_DOOMED, False)
     if ok and not doomed:
-        db.session.commit()
+        try:
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()  # a failed commit ends the unit too: its on_rollback work runs
+            raise
     else:
         db.session.rollback()
 

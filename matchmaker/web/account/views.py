@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
 from matchmaker.services.platform import notifications
 from matchmaker.web.account.forms import NotificationSettingsForm
 from matchmaker.web.policy import login_required
@@ -31,7 +30,6 @@ def notification_settings() -> Response | str:
             user=current_user,
             groups=[code for code in notifications.OPTIONAL_GROUPS if not form[code].data],
         )
-        db.session.commit()
         flash(_("通知设置已保存。"), "success")
         return redirect(url_for("account.notification_settings"))
     mandatory = [group for group in notifications.EMAIL_GROUPS if not group.optional]

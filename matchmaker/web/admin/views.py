@@ -1,25 +1,33 @@
-"""Admin area: verify organisations, manage accounts, read the audit log."""
+"""Admin area: verify organisations, manage accounts, read the audit log, retry failed jobs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
-from matchmaker.models import Organisation, TechField, User
+from matchmaker.models import JobStatus, Organisation, TechField, User
 from matchmaker.permissions import Permission
 from matchmaker.services.accounts import organisations, users
-from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from matchmaker.services.platform import audit, taxonomy
+from matchmaker.services.platform import audit, jobs, taxonomy
 from matchmaker.web.admin.forms import AuditFilterForm, FieldForm, ReasonForm, RejectForm
 from matchmaker.web.auth.forms import ConfirmForm
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import permission_required
+from matchmaker.web.refusals import on_refusal
 
 bp = Blueprint("admin", __name__)
 PER_PAGE = 30
+JOBS_SHOWN = 100
+
+
+def _args() -> dict[str, Any]:
+    """The list page's filters, to keep across a POST and its redirect."""
+    return request.args.to_dict()
 
 
 def _page() -> int:
@@ -43,7 +51,10 @@ def list_organisations() -> str:
 @permission_required(Permission.ORG_VERIFY)
 def show_organisation(org_id: int) -> str:
     """One organisation with its members and the verify / reject forms."""
-    org = db.get_or_404(Organisation, org_id)
+    return _organisation_page(db.get_or_404(Organisation, org_id))
+
+
+def _organisation_page(org: Organisation, reject_form: RejectForm | None = None) -> str:
     history = db.session.scalars(
         audit.audit_query(audit.AuditFilter(object_type="organisation", object_id=str(org.id)))
     ).all()
@@ -52,8 +63,8 @@ def show_organisation(org_id: int) -> str:
         org=org,
         members=list(org.members),
         history=history,
-        verify_form=ConfirmForm(),
-        reject_form=RejectForm(),
+        verify_form=ConfirmForm(formdata=None),
+        reject_form=reject_form or RejectForm(formdata=None),
     )
 
 
@@ -63,49 +74,28 @@ def verify_organisation(org_id: int) -> Response:
     """Verify an organisation."""
     org = db.get_or_404(Organisation, org_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            organisations.verify_organisation(actor=current_user, organisation=org)
-        except PermissionDenied:
-            abort(403)
-        except InvalidTransition as error:
-            flash(str(error), "warning")
-        else:
-            db.session.commit()
-            flash(_("已认证 %(name)s。", name=org.name), "success")
+        on_refusal(lambda: _organisation_page(org))
+        organisations.verify_organisation(actor=current_user, organisation=org)
+        flash(_("已认证 %(name)s。", name=org.name), "success")
     return redirect(url_for("admin.show_organisation", org_id=org.id))
 
 
 @bp.post("/organisations/<int:org_id>/reject")
 @permission_required(Permission.ORG_VERIFY)
-def reject_organisation(org_id: int) -> Response | str:
+def reject_organisation(org_id: int) -> Response | tuple[str, int]:
     """Refuse verification with a reason."""
     org = db.get_or_404(Organisation, org_id)
     form = RejectForm()
     if form.validate_on_submit():
-        try:
+        on_refusal(lambda: _organisation_page(org))
+        with form_errors(form) as outcome:
             organisations.reject_organisation(
                 actor=current_user, organisation=org, reason=form.reason.data
             )
-        except PermissionDenied:
-            abort(403)
-        except ValidationFailed as error:
-            apply_errors(form, error)
-        except InvalidTransition as error:
-            flash(str(error), "warning")
-            return redirect(url_for("admin.show_organisation", org_id=org.id))
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("已驳回 %(name)s 的认证。", name=org.name), "success")
             return redirect(url_for("admin.show_organisation", org_id=org.id))
-    db.session.rollback()
-    return render_template(
-        "admin/organisation.html",
-        org=org,
-        members=list(org.members),
-        history=[],
-        verify_form=ConfirmForm(formdata=None),
-        reject_form=form,
-    ), 400
+    return _organisation_page(org, form), 400
 
 
 @bp.get("/users")
@@ -115,31 +105,25 @@ def list_users() -> str:
     args = request.args
     stmt = users.users_query(q=args.get("q"), role=args.get("role"), active=args.get("active"))
     page = db.paginate(stmt, page=_page(), per_page=PER_PAGE, max_per_page=100, error_out=False)
-    return render_template("admin/users.html", page=page, args=args, form=ReasonForm())
+    return render_template("admin/users.html", page=page, args=args, form=ReasonForm(formdata=None))
 
 
 def _user_action(user_id: int, action: str) -> Response:
     user = db.get_or_404(User, user_id)
     form = ReasonForm()
     if form.validate_on_submit():
-        try:
-            if action == "terminate":
-                users.terminate_sessions(actor=current_user, user=user)
-            else:
-                users.set_user_active(
-                    actor=current_user,
-                    user=user,
-                    active=action == "activate",
-                    reason=form.reason.data,
-                )
-        except PermissionDenied:
-            abort(403)
-        except InvalidTransition as error:
-            flash(str(error), "warning")
+        on_refusal(list_users)
+        if action == "terminate":
+            users.terminate_sessions(actor=current_user, user=user)
         else:
-            db.session.commit()
-            flash(_("已更新账号 %(email)s。", email=user.email), "success")
-    return redirect(url_for("admin.list_users", **request.args))
+            users.set_user_active(
+                actor=current_user,
+                user=user,
+                active=action == "activate",
+                reason=form.reason.data,
+            )
+        flash(_("已更新账号 %(email)s。", email=user.email), "success")
+    return redirect(url_for("admin.list_users", **_args()))
 
 
 @bp.post("/users/<int:user_id>/activate")
@@ -191,7 +175,7 @@ def fields() -> Response | str:
     """The field taxonomy: list, and add a field."""
     form = FieldForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             taxonomy.save_field(
                 actor=current_user,
                 code=form.code.data,
@@ -200,11 +184,7 @@ def fields() -> Response | str:
                 position=form.position.data or 0,
                 is_active=form.is_active.data,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("已保存领域 %(name)s。", name=form.name.data), "success")
             return redirect(url_for("admin.fields"))
     return render_template("admin/fields.html", form=form, items=taxonomy.all_fields())
@@ -217,7 +197,7 @@ def edit_field(field_id: int) -> Response | str:
     item = db.get_or_404(TechField, field_id)
     form = FieldForm(obj=item)
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             taxonomy.save_field(
                 actor=current_user,
                 code=form.code.data,
@@ -227,11 +207,44 @@ def edit_field(field_id: int) -> Response | str:
                 is_active=form.is_active.data,
                 field=item,
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("已保存领域 %(name)s。", name=item.name), "success")
             return redirect(url_for("admin.fields"))
     return render_template("admin/field_edit.html", form=form, item=item)
+
+
+def _job_filter() -> JobStatus | None:
+    """The state the jobs page is filtered by (an unknown one shows every state)."""
+    value = request.args.get("status", "")
+    return JobStatus(value) if value in JobStatus.__members__.values() else None
+
+
+@bp.get("/jobs", endpoint="jobs")
+@permission_required(Permission.AUDIT_READ)
+def jobs_page() -> str:
+    """Background jobs (mail, imports, index rebuilds): failed ones first, each with its error."""
+    status = _job_filter()
+    if status is None:
+        failed = jobs.recent(status=JobStatus.FAILED, limit=JOBS_SHOWN)
+        others = [j for j in jobs.recent(limit=JOBS_SHOWN) if j.status != JobStatus.FAILED]
+        items = failed + others
+    else:
+        items = jobs.recent(status=status, limit=JOBS_SHOWN)
+    return render_template(
+        "admin/jobs.html",
+        items=items,
+        counts=jobs.counts(),
+        status=status,
+        form=ConfirmForm(formdata=None),
+    )
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+@permission_required(Permission.AUDIT_READ)
+def retry_job(job_id: int) -> Response:
+    """Queue a failed job again with a fresh set of attempts."""
+    if ConfirmForm().validate_on_submit():
+        on_refusal(jobs_page)
+        job = jobs.retry(job_id=job_id)
+        flash(_("任务 #%(id)d（%(name)s）已重新排队。", id=job.id, name=job.name), "success")
+    return redirect(url_for("admin.jobs", **_args()))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import csrf, db
+from matchmaker.extensions import csrf
 from matchmaker.models import Subscription, SubscriptionKind
-from matchmaker.services.errors import NotFound, ValidationFailed
 from matchmaker.services.market import alerts
 from matchmaker.web.alerts.forms import SubscribeForm, SubscriptionForm
+from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import is_safe_next, login_required, public
 
 bp = Blueprint("alerts", __name__)
@@ -63,7 +63,7 @@ def create() -> Response:
     if not form.validate_on_submit() or (form.kind.data == "follow" and not form.listing_id.data):
         flash(_("订阅没有保存：内容不完整。"), "warning")
         return redirect(target)
-    try:
+    with form_errors(None) as outcome:  # a refusal's reasons are flashed on the page it came from
         if form.kind.data == "search":
             alerts.save_search(
                 actor=current_user,
@@ -78,14 +78,8 @@ def create() -> Response:
                 listing_id=form.listing_id.data,
                 frequency=form.frequency.data,
             )
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except ValidationFailed as error:
-        db.session.rollback()
-        flash(" ".join(m for messages in error.errors.values() for m in messages), "warning")
+    if not outcome.ok:
         return redirect(target)
-    db.session.commit()
     flash(_("已订阅：新的匹配内容会通过站内消息和邮件提醒你。"), "success")
     return redirect(target)
 
@@ -94,10 +88,7 @@ def create() -> Response:
 @login_required
 def update(subscription_id: int) -> Response:
     """Change a subscription's frequency, pause it, or delete it (mine only; others' are 404)."""
-    try:
-        subscription = alerts.get_own(actor=current_user, subscription_id=subscription_id)
-    except NotFound:
-        abort(404)
+    subscription = alerts.get_own(actor=current_user, subscription_id=subscription_id)
     form = _row_form(subscription, request.form)
     if not form.validate_on_submit():
         flash(_("没有保存：请选择提醒频率。"), "warning")
@@ -113,7 +104,6 @@ def update(subscription_id: int) -> Response:
             is_active=form.action.data == "save",
         )
         message = _("订阅已更新。") if form.action.data == "save" else _("订阅已暂停。")
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("alerts.index"))
 
@@ -128,10 +118,7 @@ def _private(page: str, status: int = 200) -> Response:
 @public
 def unsubscribe_page(token: str) -> Response:
     """What the e-mail's link would unsubscribe, with a button (a GET changes nothing)."""
-    try:
-        subscription = alerts.subscription_for_token(token)
-    except NotFound:
-        abort(404)
+    subscription = alerts.subscription_for_token(token)
     return _private(
         render_template(
             "alerts/unsubscribe.html",
@@ -148,11 +135,7 @@ def unsubscribe_page(token: str) -> Response:
 @csrf.exempt  # RFC 8058 one-click: mail clients POST without a session; the token authorises
 def unsubscribe(token: str) -> Response:
     """Unsubscribe in one click (the page's button, or a mail client's List-Unsubscribe-Post)."""
-    try:
-        subscription = alerts.unsubscribe(token=token)
-    except NotFound:
-        abort(404)
-    db.session.commit()
+    subscription = alerts.unsubscribe(token=token)
     return _private(
         render_template(
             "alerts/unsubscribe.html",

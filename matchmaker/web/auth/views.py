@@ -18,10 +18,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db, limiter
+from matchmaker.extensions import limiter
 from matchmaker.services.accounts import accounts
 from matchmaker.services.accounts.users import logout_everywhere
-from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.auth.forms import (
     ChangePasswordForm,
@@ -32,7 +31,7 @@ from matchmaker.web.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.hooks import start_session
 from matchmaker.web.policy import anonymous_only, is_safe_next, login_required, public
 
@@ -83,15 +82,11 @@ def register() -> Response | str:
             website=form.website.data,
             description=form.description.data,
         )
-        try:
+        with form_errors(form) as outcome:
             user = accounts.register_organisation(
                 organisation=org, person=_person(form, form.email.data)
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             _log_in(user)
             flash(_("注册成功。机构通过平台认证后即可发布需求和成果。"), "success")
             return redirect(url_for("main.dashboard"))
@@ -108,15 +103,11 @@ def join(token: str) -> Response | str:
         return redirect(url_for("main.index"))
     form = JoinForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             user = accounts.accept_invitation(token=token, person=_person(form, invitation.email))
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             _log_in(user)
-            flash(_("欢迎加入 %(org)s。", org=user.organisation.name), "success")
+            flash(_("欢迎加入 %(org)s。", org=invitation.organisation.name), "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/join.html", form=form, invitation=invitation)
 
@@ -139,7 +130,6 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = accounts.authenticate(email=form.email.data, password=form.password.data)
         if user is None:
-            db.session.rollback()
             security_log.warning(
                 "login.failure",
                 extra={
@@ -149,12 +139,11 @@ def login() -> Response | str:
             )
             form.password.errors = [*form.password.errors, _("邮箱或密码不正确，或账号已停用。")]
         else:
-            db.session.commit()
             _log_in(user)
             security_log.info(
                 "login.success", extra={"user_id": user.id, "ip": request.remote_addr}
             )
-            target = request.args.get("next")
+            target = request.args.get("next", "")
             return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
     return render_template("auth/login.html", form=form)
 
@@ -166,7 +155,6 @@ def logout() -> Response:
     form = ConfirmForm()
     if form.validate_on_submit():
         logout_everywhere(user=current_user)
-        db.session.commit()
         security_log.info("logout", extra={"user_id": current_user.id})
         logout_user()
         locale = session.get("locale")
@@ -183,15 +171,11 @@ def change_password() -> Response | str:
     """Change the password; every other session ends."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             accounts.change_password(
                 user=current_user, current=form.current_password.data, new=form.new_password.data
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             _log_in(current_user._get_current_object())
             flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(url_for("main.dashboard"))
@@ -209,7 +193,6 @@ def forgot_password() -> Response | str:
             email=form.email.data,
             link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
         )
-        db.session.commit()
         flash(_("如果这个邮箱已注册，重设密码的链接已发送，请查收邮件。"), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
@@ -224,13 +207,9 @@ def reset_password(token: str) -> Response | str:
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             accounts.reset_password(token=token, new=form.password.data)
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("密码已重设，请用新密码登录。"), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)

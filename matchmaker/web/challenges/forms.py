@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,6 +23,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from matchmaker.models import Application
+from matchmaker.models.base import CHINA
+from matchmaker.models.listing import MODE_LABELS
 from matchmaker.services.challenges.applications import ApplicationData
 from matchmaker.services.challenges.challenges import ChallengeTerms
 from matchmaker.services.challenges.conversion import OfferTerms
@@ -33,9 +35,8 @@ from matchmaker.web.challenge_labels import (
     PAYMENT_LABELS,
     VISIBILITY_LABELS,
 )
-from matchmaker.web.listings.forms import MODE_LABELS, MultiCheckboxField, trl_choices
+from matchmaker.web.listings.forms import MultiCheckboxField, trl_choices
 
-CHINA = ZoneInfo("Asia/Shanghai")
 _TEXT = Length(max=5000, message=_l("不能超过 %(max)d 个字符。"))
 
 
@@ -175,7 +176,7 @@ class ApplicationForm(FlaskForm):
             source_result_id=int(source) if source and str(source).isdigit() else None,
         )
 
-    def fill_from(self, data: ApplicationData | object) -> None:
+    def fill_from(self, data: ApplicationData | Application) -> None:
         """Fill the fields from a proposal or an application row."""
         self.approach.data = data.approach
         self.indicators.data = getattr(data, "indicators", "")

@@ -25,8 +25,8 @@ from matchmaker.extensions import db, limiter
 from matchmaker.models import Job, JobStatus
 from matchmaker.permissions import LISTING_PERMISSION, has_permission
 from matchmaker.services.market import excel
-from matchmaker.services.market.publication import BrowseFilter
-from matchmaker.services.platform import jobs
+from matchmaker.services.market.browsing import BrowseFilter
+from matchmaker.services.platform import jobs, uow
 from matchmaker.web.excel.forms import ImportForm
 from matchmaker.web.policy import accepts_files, login_required, public
 
@@ -104,22 +104,18 @@ def import_listings(kinds: str) -> Response | str:
         except excel.ImportRefused as refused:
             form.file.errors.append(refused.message)
         else:
-            try:
-                job = jobs.enqueue(
-                    IMPORT_JOB,
-                    actor=current_user,
-                    max_attempts=2,
-                    user_id=current_user.id,
-                    kind=kind,
-                    path=path,
-                    filename=filename,
-                    locale=str(get_locale() or ""),
-                )
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                excel.remove_upload(path)
-                raise
+            # The stored file is the job's input: without the job (a rollback) it goes too.
+            uow.on_rollback(lambda: excel.remove_upload(path))
+            job = jobs.enqueue(
+                IMPORT_JOB,
+                actor=current_user,
+                max_attempts=2,
+                user_id=current_user.id,
+                kind=kind,
+                path=path,
+                filename=filename,
+                locale=str(get_locale() or ""),
+            )
             return redirect(url_for("excel.import_status", job_id=job.id))
     return render_template(
         "excel/import.html",

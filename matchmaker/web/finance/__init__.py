@@ -6,6 +6,7 @@ from matchmaker.web.finance import (  # noqa: F401  (each module adds its routes
     credit_views,
     event_views,
     lead_views,
+    meeting_views,
     profile_views,
 )
 from matchmaker.web.finance.blueprint import bp

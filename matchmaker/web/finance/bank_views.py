@@ -16,28 +16,29 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db, limiter
+from matchmaker.extensions import limiter
 from matchmaker.permissions import Permission
-from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.finance import firm_browser, firm_export, firm_shortlist
 from matchmaker.services.finance.firm_browser import FirmPage
 from matchmaker.services.finance.firm_scope import FinancialYear
-from matchmaker.services.platform import taxonomy
+from matchmaker.services.platform import taxonomy, uow
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.finance.bank_forms import FirmFilterForm, RemoveForm, ShortlistForm
 from matchmaker.web.finance.blueprint import bp
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import apply_errors, form_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.policy import is_safe_next, permission_required
+from matchmaker.web.refusals import on_refusal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 320, 160, 14
 MAX_PAGE = 10_000
 
 
-def _not_a_verified_bank(error: PermissionDenied, template: str, **context: Any) -> tuple[str, int]:
-    flash(str(error), "warning")
-    return render_template(template, **context), 403
+def _not_a_verified_bank(template: str, **context: Any) -> None:
+    """The page an unverified bank sees (with the reason) when the browser refuses it."""
+    on_refusal(lambda: render_template(template, **context))
 
 
 def _filter_form() -> FirmFilterForm:
@@ -56,7 +57,7 @@ def _page_arg() -> int:
 
 def _back(default: str) -> Response:
     target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else default)
+    return redirect(target if target and is_safe_next(target) else default)
 
 
 # --- the list and its export ------------------------------------------------------------------
@@ -64,15 +65,13 @@ def _back(default: str) -> Response:
 @permission_required(Permission.FIRM_BROWSE)
 def list_firms() -> str | tuple[str, int]:
     """The consenting firms, filtered and sorted by what each firm lets banks see."""
-    try:
-        form = _filter_form()
-    except PermissionDenied as error:
-        return _not_a_verified_bank(error, "finance/firms.html", form=None, page=None)
+    _not_a_verified_bank("finance/firms.html", form=None, page=None)
+    form = _filter_form()
     valid = form.validate()
     criteria = form.criteria()
     try:
         page = firm_browser.browse(actor=current_user, criteria=criteria, page=_page_arg())
-    except ValidationFailed as error:  # the product was withdrawn meanwhile
+    except ValidationFailed as error:  # the product was withdrawn meanwhile: list them all
         apply_errors(form, error)
         valid = False
         page = firm_browser.browse(actor=current_user, criteria=firm_browser.FirmFilter())
@@ -85,20 +84,18 @@ def list_firms() -> str | tuple[str, int]:
 @limiter.limit("30 per minute")
 def export_firms() -> Response | tuple[str, int]:
     """The current filter's firms as .xlsx: consented fields only; each firm's log notes it."""
-    try:
-        form = _filter_form()
-    except PermissionDenied as error:
-        return _not_a_verified_bank(error, "finance/firms.html", form=None, page=None)
+    _not_a_verified_bank("finance/firms.html", form=None, page=None)
+    form = _filter_form()
     if not form.validate():
         flash(_("请先修正筛选条件，再导出。"), "warning")
-        return redirect(url_for("finance.list_firms", **request.args.to_dict()))
+        args: dict[str, Any] = request.args.to_dict()
+        return redirect(url_for("finance.list_firms", **args))
     try:
         content = firm_export.export_firms(actor=current_user, criteria=form.criteria())
-    except ValidationFailed:
-        db.session.rollback()
+    except ValidationFailed:  # the product was withdrawn meanwhile: no form to show it on
+        uow.discard()
         flash(_("请选择本行已发布的贷款产品。"), "warning")
         return redirect(url_for("finance.list_firms"))
-    db.session.commit()
     return send_file(
         io.BytesIO(content),
         mimetype=XLSX,
@@ -110,10 +107,7 @@ def export_firms() -> Response | tuple[str, int]:
 
 # --- one firm ---------------------------------------------------------------------------------
 def _firm_page(firm_id: int, *, log: bool) -> FirmPage:
-    try:
-        return firm_browser.firm_page(actor=current_user, firm_org_id=firm_id, log=log)
-    except NotFound:
-        abort(404)
+    return firm_browser.firm_page(actor=current_user, firm_org_id=firm_id, log=log)
 
 
 def bar_chart(years: tuple[FinancialYear, ...] | None) -> dict[str, Any] | None:
@@ -168,9 +162,7 @@ def _render_firm(page: FirmPage, form: ShortlistForm | None = None) -> str:
 @permission_required(Permission.FIRM_BROWSE)
 def show_firm(firm_id: int) -> str:
     """One consenting firm, exactly the consented scopes (the look is logged for the firm)."""
-    page = _firm_page(firm_id, log=True)
-    db.session.commit()
-    return _render_firm(page)
+    return _render_firm(_firm_page(firm_id, log=True))
 
 
 @bp.post("/firms/<int:firm_id>/shortlist")
@@ -178,22 +170,15 @@ def show_firm(firm_id: int) -> str:
 def shortlist_firm(firm_id: int) -> Response | tuple[str, int]:
     """Put the firm on the bank's shortlist (or change its note there)."""
     form = ShortlistForm()
-    if not form.validate_on_submit():
-        return _render_firm(_firm_page(firm_id, log=False), form), 400
-    try:
-        firm_shortlist.add_to_shortlist(
-            actor=current_user, firm_org_id=firm_id, note=form.note.data or ""
-        )
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_firm(_firm_page(firm_id, log=False), form), 400
-    db.session.commit()
-    flash(_("已加入关注名单。"), "success")
-    return redirect(url_for("finance.show_firm", firm_id=firm_id))
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            firm_shortlist.add_to_shortlist(
+                actor=current_user, firm_org_id=firm_id, note=form.note.data or ""
+            )
+        if outcome.ok:
+            flash(_("已加入关注名单。"), "success")
+            return redirect(url_for("finance.show_firm", firm_id=firm_id))
+    return _render_firm(_firm_page(firm_id, log=False), form), 400
 
 
 # --- the shortlist ----------------------------------------------------------------------------
@@ -215,18 +200,12 @@ def _render_shortlist(bound: dict[int, ShortlistForm] | None = None) -> str:
 @permission_required(Permission.FIRM_BROWSE)
 def list_shortlist() -> str | tuple[str, int]:
     """The bank's shortlist with its notes; lapsed consent shows as 授权已失效."""
-    try:
-        return _render_shortlist()
-    except PermissionDenied as error:
-        return _not_a_verified_bank(error, "finance/shortlist.html", rows=None)
+    _not_a_verified_bank("finance/shortlist.html", rows=None)
+    return _render_shortlist()
 
 
 def _entry_or_404(firm_id: int) -> None:
-    try:
-        entry = firm_shortlist.shortlist_entry(actor=current_user, firm_org_id=firm_id)
-    except PermissionDenied:
-        entry = None
-    if entry is None:
+    if firm_shortlist.shortlist_entry(actor=current_user, firm_org_id=firm_id) is None:
         abort(404)
 
 
@@ -236,17 +215,13 @@ def update_shortlist_note(firm_id: int) -> Response | tuple[str, int]:
     """Change the bank's note on a shortlisted firm (also after its consent lapsed)."""
     _entry_or_404(firm_id)
     form = ShortlistForm()
-    if not form.validate_on_submit():
-        return _render_shortlist({firm_id: form}), 400
-    try:
-        firm_shortlist.update_note(actor=current_user, firm_org_id=firm_id, note=form.note.data)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_shortlist({firm_id: form}), 400
-    db.session.commit()
-    flash(_("备注已保存。"), "success")
-    return _back(url_for("finance.list_shortlist"))
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            firm_shortlist.update_note(actor=current_user, firm_org_id=firm_id, note=form.note.data)
+        if outcome.ok:
+            flash(_("备注已保存。"), "success")
+            return _back(url_for("finance.list_shortlist"))
+    return _render_shortlist({firm_id: form}), 400
 
 
 @bp.post("/shortlist/<int:firm_id>/remove")
@@ -257,7 +232,6 @@ def remove_from_shortlist(firm_id: int) -> Response:
     if not RemoveForm().validate_on_submit():
         abort(400)
     firm_shortlist.remove_from_shortlist(actor=current_user, firm_org_id=firm_id)
-    db.session.commit()
     flash(_("已移出关注名单。"), "success")
     return _back(url_for("finance.list_shortlist"))
 
@@ -267,11 +241,8 @@ def remove_from_shortlist(firm_id: int) -> Response:
 @limiter.limit("30 per minute")
 def export_shortlist() -> Response | tuple[str, int]:
     """The shortlist with its notes as .xlsx (consented fields only)."""
-    try:
-        content = firm_export.export_shortlist(actor=current_user)
-    except PermissionDenied as error:
-        return _not_a_verified_bank(error, "finance/shortlist.html", rows=None)
-    db.session.commit()
+    _not_a_verified_bank("finance/shortlist.html", rows=None)
+    content = firm_export.export_shortlist(actor=current_user)
     return send_file(
         io.BytesIO(content),
         mimetype=XLSX,

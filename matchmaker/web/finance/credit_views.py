@@ -9,18 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
 from matchmaker.models import FinancingNeed, LoanProduct, ProductKind
-from matchmaker.permissions import (
-    Permission,
-    can_manage_product,
-)
-from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from matchmaker.permissions import Permission, can_manage_product
 from matchmaker.services.finance import consent, financing_needs, leads, loan_products
 from matchmaker.services.platform import taxonomy
 from matchmaker.web.finance.blueprint import bp
@@ -31,17 +21,11 @@ from matchmaker.web.finance.credit_forms import (
     ProductForm,
     collateral_values,
 )
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.ids import to_id
 from matchmaker.web.policy import permission_required, public
-from matchmaker.web.refusals import Page, refused
-
-
-def invalid_form(form: object, error: ValidationFailed, page: Page) -> tuple[str, int]:
-    db.session.rollback()
-    apply_errors(form, error)  # type: ignore[arg-type]
-    return page(), 400
+from matchmaker.web.refusals import on_refusal
 
 
 # --- loan products -----------------------------------------------------------------------------
@@ -99,22 +83,17 @@ def new_product() -> Response | str | tuple[str, int]:
 
     if not form.validate_on_submit():
         return (page(), 400) if request.method == "POST" else page()
-    try:
+    on_refusal(page)
+    with form_errors(form) as outcome:
         product = loan_products.create_product(actor=current_user, data=form.to_data())
-    except ValidationFailed as error:
-        return invalid_form(form, error, page)
-    except PermissionDenied as error:
-        return refused(error, page)
-    db.session.commit()
+    if not outcome.ok:
+        return page(), 400
     flash(_("产品已保存为草稿，发布后进入公开产品目录。"), "success")
     return redirect(url_for("finance.product", product_id=product.id))
 
 
 def _managed_product(product_id: int) -> LoanProduct:
-    try:
-        return loan_products.get_managed_product(actor=current_user, product_id=product_id)
-    except NotFound:
-        abort(404)
+    return loan_products.get_managed_product(actor=current_user, product_id=product_id)
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -129,13 +108,11 @@ def edit_product(product_id: int) -> Response | str | tuple[str, int]:
 
     if not form.validate_on_submit():
         return (page(), 400) if request.method == "POST" else page()
-    try:
+    on_refusal(page)
+    with form_errors(form) as outcome:
         loan_products.update_product(actor=current_user, product=product, data=form.to_data())
-    except ValidationFailed as error:
-        return invalid_form(form, error, page)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, page)
-    db.session.commit()
+    if not outcome.ok:
+        return page(), 400
     flash(_("产品已保存。"), "success")
     return redirect(url_for("finance.product", product_id=product.id))
 
@@ -158,38 +135,32 @@ def _render_product(product: LoanProduct) -> str:
 @public
 def product(product_id: int) -> str:
     """A product's terms and rules; for its bank also the matching financing needs."""
-    try:
-        item = loan_products.get_product(
-            actor=current_user if current_user.is_authenticated else None, product_id=product_id
-        )
-    except NotFound:
-        abort(404)
+    item = loan_products.get_product(
+        actor=current_user if current_user.is_authenticated else None, product_id=product_id
+    )
     return _render_product(item)
 
 
-def _product_step(product_id: int, step: Callable[..., LoanProduct], done: str) -> object:
+def _product_step(product_id: int, step: Callable[..., LoanProduct], done: str) -> Response:
     product = _managed_product(product_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        step(actor=current_user, product=product)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_product(product))
-    db.session.commit()
+    on_refusal(lambda: _render_product(product))
+    step(actor=current_user, product=product)
     flash(done, "success")
     return redirect(url_for("finance.product", product_id=product.id))
 
 
 @bp.post("/products/<int:product_id>/publish")
 @permission_required(Permission.LOAN_PRODUCT)
-def publish_product(product_id: int) -> object:
+def publish_product(product_id: int) -> Response:
     """Publish a draft, or republish a withdrawn product."""
     return _product_step(product_id, loan_products.publish_product, _("产品已发布。"))
 
 
 @bp.post("/products/<int:product_id>/withdraw")
 @permission_required(Permission.LOAN_PRODUCT)
-def withdraw_product(product_id: int) -> object:
+def withdraw_product(product_id: int) -> Response:
     """Take a published product out of the catalogue."""
     return _product_step(product_id, loan_products.withdraw_product, _("产品已下架。"))
 
@@ -224,22 +195,17 @@ def new_financing_need() -> Response | str | tuple[str, int]:
 
     if not form.validate_on_submit():
         return (page(), 400) if request.method == "POST" else page()
-    try:
+    on_refusal(page)
+    with form_errors(form) as outcome:
         need = financing_needs.create_financing_need(actor=current_user, data=form.to_data())
-    except ValidationFailed as error:
-        return invalid_form(form, error, page)
-    except PermissionDenied as error:
-        return refused(error, page)
-    db.session.commit()
+    if not outcome.ok:
+        return page(), 400
     flash(_("融资需求已发布。授权期内，银行可以看到它。"), "success")
     return redirect(url_for("finance.financing_need", financing_need_id=need.id))
 
 
 def _own_need(financing_need_id: int) -> FinancingNeed:
-    try:
-        return financing_needs.get_financing_need(actor=current_user, need_id=financing_need_id)
-    except NotFound:
-        abort(404)
+    return financing_needs.get_financing_need(actor=current_user, need_id=financing_need_id)
 
 
 def _render_need(need: FinancingNeed, close_form: CloseNeedForm | None = None) -> str:
@@ -271,13 +237,11 @@ def edit_financing_need(financing_need_id: int) -> Response | str | tuple[str, i
 
     if not form.validate_on_submit():
         return (page(), 400) if request.method == "POST" else page()
-    try:
+    on_refusal(page)
+    with form_errors(form) as outcome:
         financing_needs.update_financing_need(actor=current_user, need=need, data=form.to_data())
-    except ValidationFailed as error:
-        return invalid_form(form, error, page)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, page)
-    db.session.commit()
+    if not outcome.ok:
+        return page(), 400
     flash(_("融资需求已保存。"), "success")
     return redirect(url_for("finance.financing_need", financing_need_id=need.id))
 
@@ -290,15 +254,9 @@ def close_financing_need(financing_need_id: int) -> Response | tuple[str, int]:
     form = CloseNeedForm()
     if not form.validate_on_submit():
         return _render_need(need, form), 400
-    try:
-        financing_needs.close_financing_need(
-            actor=current_user, need=need, satisfied=form.outcome.data == "satisfied"
-        )
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_need(need))
-    db.session.commit()
+    on_refusal(lambda: _render_need(need))
+    financing_needs.close_financing_need(
+        actor=current_user, need=need, satisfied=form.outcome.data == "satisfied"
+    )
     flash(_("融资需求已关闭。"), "success")
     return redirect(url_for("finance.financing_need", financing_need_id=need.id))
-
-
-# --- leads -------------------------------------------------------------------------------------

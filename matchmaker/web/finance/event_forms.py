@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matchmaker.models import FinanceEvent
-from matchmaker.services.challenges.challenge_states import CHINA
+from matchmaker.models.base import CHINA
 from matchmaker.services.finance.finance_events import EventData
 from matchmaker.web.finance_labels import MEETING_OUTCOME_LABELS
 

@@ -1,4 +1,7 @@
-"""Routes of the 科技金融 blueprint: 银企对接 events (public pages, organiser, participants)."""
+"""Routes of the 科技金融 blueprint: 银企对接 events (public pages, participants, the organiser).
+
+The meetings of an event (schedule, confirmation, outcomes) are in meeting_views.py.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
-from matchmaker.models import EventMeeting, EventStatus, FinanceEvent, MeetingOutcome
-from matchmaker.permissions import Permission, can_manage_event, has_permission
-from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from matchmaker.models import FinanceEvent
+from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.finance import event_scheduling as meetings
 from matchmaker.services.finance import finance_events as events
 from matchmaker.web.finance.blueprint import bp
@@ -26,30 +22,25 @@ from matchmaker.web.finance.event_forms import (
     ActionForm,
     CancelEventForm,
     EventForm,
-    OutcomeForm,
     RegisterForm,
     ScheduleForm,
 )
-from matchmaker.web.forms import apply_errors
-from matchmaker.web.policy import login_required, permission_required, public
-from matchmaker.web.refusals import refused
+from matchmaker.web.forms import form_errors
+from matchmaker.web.policy import permission_required, public
+from matchmaker.web.refusals import on_refusal
 
 MANAGE = Permission.FINANCE_EVENT_MANAGE
 JOIN = Permission.FINANCE_EVENT_JOIN
 
 
-def _managed(event_id: int) -> FinanceEvent:
-    try:
-        return events.get_managed_event(actor=current_user, event_id=event_id)
-    except NotFound:
-        abort(404)
+def managed_event(event_id: int) -> FinanceEvent:
+    """An event the user organises (NotFound otherwise)."""
+    return events.get_managed_event(actor=current_user, event_id=event_id)
 
 
-def _visible(event_id: int) -> FinanceEvent:
-    try:
-        return events.get_event(actor=current_user, event_id=event_id)
-    except NotFound:
-        abort(404)
+def visible_event(event_id: int) -> FinanceEvent:
+    """An event the user may see (NotFound otherwise)."""
+    return events.get_event(actor=current_user, event_id=event_id)
 
 
 # --- public pages ------------------------------------------------------------------------------
@@ -77,7 +68,7 @@ def _my_registrations() -> set[int]:
 @public
 def show_event(event_id: int) -> str:
     """An event's public page; a participant also sees its registration and schedule."""
-    return _render_event(_visible(event_id))
+    return _render_event(visible_event(event_id))
 
 
 def _render_event(event: FinanceEvent, register_form: RegisterForm | None = None) -> str:
@@ -102,69 +93,31 @@ def _render_event(event: FinanceEvent, register_form: RegisterForm | None = None
 # --- participants ------------------------------------------------------------------------------
 @bp.post("/events/<int:event_id>/register")
 @permission_required(JOIN)
-def register_event(event_id: int) -> Response | str | tuple[str, int]:
+def register_event(event_id: int) -> Response | tuple[str, int]:
     """Register one's enterprise or bank for the event."""
-    event = _visible(event_id)
+    event = visible_event(event_id)
     form = RegisterForm()
-    if not form.validate_on_submit():
-        return _render_event(event, form), 400
-    try:
-        events.register(actor=current_user, event=event, note=form.note.data or "")
-    except NotFound:
-        abort(404)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_event(event, form), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_event(event, form))
-    db.session.commit()
-    flash(_("报名成功。主办方生成洽谈安排后会通知你。"), "success")
-    return redirect(url_for("finance.show_event", event_id=event.id))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_event(event, form))
+        with form_errors(form) as outcome:
+            events.register(actor=current_user, event=event, note=form.note.data or "")
+        if outcome.ok:
+            flash(_("报名成功。主办方生成洽谈安排后会通知你。"), "success")
+            return redirect(url_for("finance.show_event", event_id=event.id))
+    return _render_event(event, form), 400
 
 
 @bp.post("/events/<int:event_id>/withdraw")
 @permission_required(JOIN)
-def withdraw_registration(event_id: int) -> Response | tuple[str, int]:
+def withdraw_registration(event_id: int) -> Response:
     """Take one's organisation off the event (before the meetings are scheduled)."""
-    event = _visible(event_id)
+    event = visible_event(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        events.withdraw_registration(actor=current_user, event=event)
-    except NotFound:
-        abort(404)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_event(event))
-    db.session.commit()
+    on_refusal(lambda: _render_event(event))
+    events.withdraw_registration(actor=current_user, event=event)
     flash(_("已取消报名。"), "success")
     return redirect(url_for("finance.show_event", event_id=event.id))
-
-
-@bp.get("/events/<int:event_id>/my-schedule")
-@permission_required(JOIN)
-def my_schedule(event_id: int) -> str:
-    """One's own meetings at the event: when, which table, with whom, and why."""
-    event = _visible(event_id)
-    mine = meetings.organisation_meetings(event, current_user.organisation_id)
-    return render_template(
-        "finance/event_schedule.html",
-        event=event,
-        items=mine,
-        reasons={m.id: meetings.meeting_reasons(m) for m in mine},
-        registered=events.registration_of(event, current_user.organisation_id) is not None,
-        is_bank=current_user.organisation_id is not None
-        and any(m.bank_org_id == current_user.organisation_id for m in mine),
-        can_record={m.id: _recordable(m) for m in mine},
-    )
-
-
-def _recordable(meeting: EventMeeting) -> bool:
-    return (
-        meetings.can_record_outcome(current_user, meeting)
-        and meeting.status in ("proposed", "confirmed")
-        and meeting.event.status in (EventStatus.SCHEDULED, EventStatus.FINISHED)
-    )
 
 
 # --- the organiser -----------------------------------------------------------------------------
@@ -188,48 +141,39 @@ def _render_form(form: EventForm, event: FinanceEvent | None = None) -> str:
 
 @bp.route("/events/new", methods=["GET", "POST"])
 @permission_required(MANAGE)
-def new_event() -> Response | str | tuple[str, int]:
+def new_event() -> Response | tuple[str, int]:
     """Create a draft event."""
     form = EventForm()
-    if not form.validate_on_submit():
-        return _render_form(form), 400 if request.method == "POST" else 200
-    try:
-        event = events.create_event(actor=current_user, data=form.to_data())
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_form(form), 400
-    except PermissionDenied as error:
-        return refused(error, lambda: _render_form(form))
-    db.session.commit()
-    flash(_("已保存为草稿。发布后银行和企业即可报名。"), "success")
-    return redirect(url_for("finance.manage_event", event_id=event.id))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_form(form))
+        with form_errors(form) as outcome:
+            event = events.create_event(actor=current_user, data=form.to_data())
+        if outcome.ok:
+            flash(_("已保存为草稿。发布后银行和企业即可报名。"), "success")
+            return redirect(url_for("finance.manage_event", event_id=event.id))
+    return _render_form(form), 400 if request.method == "POST" else 200
 
 
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @permission_required(MANAGE)
-def edit_event(event_id: int) -> Response | str | tuple[str, int]:
+def edit_event(event_id: int) -> Response | tuple[str, int]:
     """Change an event while it is a draft or open for registration."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = EventForm()
     if request.method == "GET":
         form.fill(event)
-    if not form.validate_on_submit():
-        return _render_form(form, event), 400 if request.method == "POST" else 200
-    try:
-        events.update_event(actor=current_user, event=event, data=form.to_data())
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_form(form, event), 400
-    except InvalidTransition as error:
-        return refused(error, lambda: _render_form(form, event))
-    db.session.commit()
-    flash(_("已保存。"), "success")
-    return redirect(url_for("finance.manage_event", event_id=event.id))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_form(form, event))
+        with form_errors(form) as outcome:
+            events.update_event(actor=current_user, event=event, data=form.to_data())
+        if outcome.ok:
+            flash(_("已保存。"), "success")
+            return redirect(url_for("finance.manage_event", event_id=event.id))
+    return _render_form(form, event), 400 if request.method == "POST" else 200
 
 
-def _render_manage(event: FinanceEvent, **bound: Any) -> str:
+def render_manage(event: FinanceEvent, **bound: Any) -> str:
+    """The organiser's page of the event (`bound`: a schedule or cancel form shown again)."""
     return render_template(
         "finance/event_manage.html",
         event=event,
@@ -247,27 +191,22 @@ def _render_manage(event: FinanceEvent, **bound: Any) -> str:
 @permission_required(MANAGE)
 def manage_event(event_id: int) -> str:
     """The organiser's page: status, registrants, meetings and the summary."""
-    return _render_manage(_managed(event_id))
+    return render_manage(managed_event(event_id))
 
 
-def _step(event_id: int, step: Callable[[FinanceEvent], None], message: str) -> Any:
-    event = _managed(event_id)
+def _step(event_id: int, step: Callable[[FinanceEvent], object], message: str) -> Response:
+    event = managed_event(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        step(event)
-    except NotFound:
-        abort(404)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_manage(event))
-    db.session.commit()
+    on_refusal(lambda: render_manage(event))
+    step(event)
     flash(message, "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
 
 
 @bp.post("/events/<int:event_id>/publish")
 @permission_required(MANAGE)
-def publish_event(event_id: int) -> Response | tuple[str, int]:
+def publish_event(event_id: int) -> Response:
     """Open registration and announce the event to banks and firms."""
     return _step(
         event_id,
@@ -278,7 +217,7 @@ def publish_event(event_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/events/<int:event_id>/finish")
 @permission_required(MANAGE)
-def finish_event(event_id: int) -> Response | tuple[str, int]:
+def finish_event(event_id: int) -> Response:
     """Mark the event finished (outcomes may still be recorded)."""
     return _step(
         event_id,
@@ -291,126 +230,11 @@ def finish_event(event_id: int) -> Response | tuple[str, int]:
 @permission_required(MANAGE)
 def cancel_event(event_id: int) -> Response | tuple[str, int]:
     """Call the event off and tell the registrants."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = CancelEventForm()
     if not form.validate_on_submit():
-        return _render_manage(event, cancel=form), 400
-    try:
-        events.cancel_event(actor=current_user, event=event, reason=form.reason.data or "")
-    except InvalidTransition as error:
-        return refused(error, lambda: _render_manage(event, cancel=form))
-    db.session.commit()
+        return render_manage(event, cancel=form), 400
+    on_refusal(lambda: render_manage(event, cancel=form))
+    events.cancel_event(actor=current_user, event=event, reason=form.reason.data or "")
     flash(_("对接会已取消，已通知报名机构。"), "success")
     return redirect(url_for("finance.manage_event", event_id=event.id))
-
-
-@bp.post("/events/<int:event_id>/schedule")
-@permission_required(MANAGE)
-def schedule_event(event_id: int) -> Response | tuple[str, int]:
-    """生成洽谈安排: propose meetings from product ↔ need matches among the registrants."""
-    event = _managed(event_id)
-    form = ScheduleForm()
-    if not form.validate_on_submit():
-        return _render_manage(event, schedule=form), 400
-    try:
-        created = meetings.generate_schedule(actor=current_user, event=event, cap=form.cap.data)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_manage(event, schedule=form), 400
-    except InvalidTransition as error:
-        return refused(error, lambda: _render_manage(event, schedule=form))
-    db.session.commit()
-    flash(_("已生成 %(n)d 场洽谈建议，已通知报名机构。", n=len(created)), "success")
-    return redirect(url_for("finance.manage_event", event_id=event.id))
-
-
-def _meeting_step(meeting_id: int, step: Callable[..., None], message: str) -> Any:
-    try:
-        meeting = meetings.get_managed_meeting(actor=current_user, meeting_id=meeting_id)
-    except NotFound:
-        abort(404)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        step(actor=current_user, meeting=meeting)
-    except InvalidTransition as error:
-        return refused(error, lambda: _render_manage(meeting.event))
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("finance.manage_event", event_id=meeting.event_id))
-
-
-@bp.post("/meetings/<int:meeting_id>/confirm")
-@permission_required(MANAGE)
-def confirm_meeting(meeting_id: int) -> Response | tuple[str, int]:
-    """Confirm a proposed meeting (a new 生成洽谈安排 keeps it)."""
-    return _meeting_step(meeting_id, meetings.confirm_meeting, _("已确认洽谈。"))
-
-
-@bp.post("/meetings/<int:meeting_id>/cancel")
-@permission_required(MANAGE)
-def cancel_meeting(meeting_id: int) -> Response | tuple[str, int]:
-    """Cancel a meeting (the pair is not proposed again)."""
-    return _meeting_step(meeting_id, meetings.cancel_meeting, _("已取消洽谈。"))
-
-
-# --- outcomes ----------------------------------------------------------------------------------
-def _outcome_choices(meeting: EventMeeting) -> list[str]:
-    """LEAD only for the bank's own people (a lead is the bank's contact request)."""
-    values = [str(o) for o in MeetingOutcome]
-    bank_side = (
-        has_permission(current_user, Permission.LOAN_PRODUCT)
-        and current_user.organisation_id == meeting.bank_org_id
-    )
-    if not bank_side:
-        values.remove(str(MeetingOutcome.LEAD))
-    return values
-
-
-@bp.route("/meetings/<int:meeting_id>/outcome", methods=["GET", "POST"])
-@login_required
-def record_outcome(meeting_id: int) -> Response | str | tuple[str, int]:
-    """The bank's side (or the organiser) records what came of a meeting."""
-    try:
-        meeting = meetings.get_meeting(actor=current_user, meeting_id=meeting_id)
-    except NotFound:
-        abort(404)
-    if not meetings.can_record_outcome(current_user, meeting):
-        abort(403)
-    form = OutcomeForm()
-    form.limit_to(_outcome_choices(meeting))
-
-    def page() -> str:
-        return render_template(
-            "finance/meeting_outcome.html",
-            meeting=meeting,
-            event=meeting.event,
-            reasons=meetings.meeting_reasons(meeting),
-            form=form,
-            manager=can_manage_event(current_user, meeting.event),
-        )
-
-    if not form.validate_on_submit():
-        return page(), 400 if request.method == "POST" else 200
-    try:
-        lead = meetings.record_outcome(
-            actor=current_user,
-            meeting=meeting,
-            outcome=form.outcome.data,
-            note=form.note.data or "",
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return page(), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, page)
-    db.session.commit()
-    if lead is not None:
-        flash(_("已记录洽谈结果，并向企业发出了对接请求。"), "success")
-    else:
-        flash(_("已记录洽谈结果。"), "success")
-    if can_manage_event(current_user, meeting.event):
-        return redirect(url_for("finance.manage_event", event_id=meeting.event_id))
-    return redirect(url_for("finance.my_schedule", event_id=meeting.event_id))

@@ -8,21 +8,11 @@ from collections.abc import Callable
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
 from matchmaker.models import Lead, LeadStatus, ProductStatus
-from matchmaker.permissions import (
-    Permission,
-    can_answer_lead,
-    can_work_lead,
-)
-from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
+from matchmaker.permissions import Permission, can_answer_lead, can_work_lead
 from matchmaker.services.finance import (
     consent,
     finance_stats,
@@ -39,10 +29,10 @@ from matchmaker.web.finance.credit_forms import (
     LeadRequestForm,
     RejectForm,
 )
-from matchmaker.web.finance.credit_views import invalid_form
+from matchmaker.web.forms import form_errors
 from matchmaker.web.ids import to_id
 from matchmaker.web.policy import login_required, permission_required
-from matchmaker.web.refusals import refused
+from matchmaker.web.refusals import on_refusal
 
 
 @bp.get("/leads", endpoint="leads")
@@ -52,10 +42,7 @@ def leads_list() -> str:
     status = request.args.get("status") or None
     if status not in {s.value for s in LeadStatus}:
         status = None
-    try:
-        items = leads.leads_for(current_user, status=status)
-    except PermissionDenied:
-        abort(403)
+    items = leads.leads_for(current_user, status=status)
     return render_template("finance/leads.html", items=items, status=status)
 
 
@@ -75,12 +62,9 @@ def new_lead(firm_id: int) -> Response | str | tuple[str, int]:
     submitted = request.method == "POST"
     form = LeadRequestForm() if submitted else LeadRequestForm(formdata=None)
     meeting_id = _meeting_arg(form.meeting_id.data if submitted else request.args.get("meeting"))
-    try:
-        firm, _access = leads.reachable_firm(
-            actor=current_user, firm_org_id=firm_id, meeting_id=meeting_id
-        )
-    except NotFound:
-        abort(404)
+    firm, _access = leads.reachable_firm(
+        actor=current_user, firm_org_id=firm_id, meeting_id=meeting_id
+    )
     own = loan_products.bank_products(current_user.organisation_id)
     form.product_id.choices = [(0, _("不指定"))] + [
         (p.id, p.name) for p in own if p.status == ProductStatus.PUBLISHED
@@ -99,7 +83,8 @@ def new_lead(firm_id: int) -> Response | str | tuple[str, int]:
 
     if not form.validate_on_submit():
         return (page(), 400) if submitted else page()
-    try:
+    on_refusal(page)
+    with form_errors(form) as outcome:
         lead = leads.request_contact(
             actor=current_user,
             firm_org_id=firm.id,
@@ -108,23 +93,14 @@ def new_lead(firm_id: int) -> Response | str | tuple[str, int]:
             message=form.message.data or "",
             meeting_id=meeting_id,
         )
-    except ValidationFailed as error:
-        return invalid_form(form, error, page)
-    except NotFound:
-        db.session.rollback()
-        abort(404)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, page)
-    db.session.commit()
+    if not outcome.ok:
+        return page(), 400
     flash(_("对接请求已发送，企业同意后即可联系。"), "success")
     return redirect(url_for("finance.lead", lead_id=lead.id))
 
 
 def _lead(lead_id: int) -> Lead:
-    try:
-        return leads.get_lead(actor=current_user, lead_id=lead_id)
-    except NotFound:
-        abort(404)
+    return leads.get_lead(actor=current_user, lead_id=lead_id)
 
 
 def _approve_form(lead: Lead, *, submitted: bool = False) -> ApproveForm:
@@ -168,7 +144,7 @@ def _lead_step(
     lead_id: int,
     *,
     side: Callable[..., bool],
-    form: object,
+    form: FlaskForm,
     name: str,
     call: Callable[[Lead], object],
     done: str,
@@ -176,15 +152,13 @@ def _lead_step(
     item = _lead(lead_id)
     if not side(current_user, item):
         abort(404)
-    if not form.validate_on_submit():  # type: ignore[attr-defined]
+    if not form.validate_on_submit():
         return _render_lead(item, **{name: form}), 400
-    try:
+    on_refusal(lambda: _render_lead(item))
+    with form_errors(form) as outcome:
         call(item)
-    except ValidationFailed as error:
-        return invalid_form(form, error, lambda: _render_lead(item, **{name: form}))
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_lead(item))
-    db.session.commit()
+    if not outcome.ok:
+        return _render_lead(item, **{name: form}), 400
     flash(done, "success")
     return redirect(url_for("finance.lead", lead_id=item.id))
 

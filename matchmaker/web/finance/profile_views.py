@@ -13,14 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
 from matchmaker.models import ConsentScope, FirmProfile
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission
 from matchmaker.services.challenges.challenge_states import local_date
-from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.services.finance import consent, firm_profiles, innovation_score
-from matchmaker.services.platform import taxonomy
+from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.finance import consent, firm_activity, firm_profiles, innovation_score
+from matchmaker.services.platform import taxonomy, uow
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.finance.profile_forms import (
     ConfirmForm,
@@ -29,7 +28,7 @@ from matchmaker.web.finance.profile_forms import (
     ProfileForm,
 )
 from matchmaker.web.finance_labels import CONSENT_SCOPE_LABELS
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.policy import permission_required, public
 
@@ -106,7 +105,7 @@ def _score_due(profile: FirmProfile | None) -> bool:
 def profile() -> str:
     """企业画像: what the firm declared, what the platform computed, and its score."""
     mine = _my_profile()
-    activity = firm_profiles.platform_activity(current_user.organisation_id)
+    activity = firm_activity.platform_activity(current_user.organisation_id)
     return render_template(
         "finance/profile.html",
         profile=mine,
@@ -136,16 +135,10 @@ def edit_profile() -> Response | str | tuple[str, int]:
     form = _profile_form(submitted=True)
     if not form.validate_on_submit():
         return render_template("finance/profile_edit.html", form=form), 400
-    try:
+    with form_errors(form) as outcome:
         saved = firm_profiles.save_profile(actor=current_user, data=form.to_data())
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
+    if not outcome.ok:
         return render_template("finance/profile_edit.html", form=form), 400
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
     flash(_("企业画像已保存，创新积分已更新为 %(score)s。", score=saved.score), "success")
     return redirect(url_for("finance.profile"))
 
@@ -173,7 +166,6 @@ def recompute_score() -> Response:
         abort(404)
     if form.validate_on_submit():
         innovation_score.compute_score(mine)
-        db.session.commit()
         flash(_("创新积分已重新计算：%(score)s。", score=mine.score), "success")
     return redirect(url_for("finance.my_score"))
 
@@ -209,16 +201,10 @@ def consent_page() -> Response | str | tuple[str, int]:
     scopes = 0
     for bit in form.scopes.data or []:
         scopes |= int(bit)
-    try:
+    with form_errors(form) as outcome:
         row = consent.grant(actor=current_user, scopes=scopes, days=form.days.data)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
+    if not outcome.ok:
         return _render_consent(form), 400
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
     flash(
         _(
             "已授权银行查看：%(scopes)s，有效期至 %(when)s。",
@@ -239,14 +225,10 @@ def revoke_consent() -> Response | tuple[str, int]:
         return _render_consent(), 400
     try:
         consent.revoke(actor=current_user)
-    except ValidationFailed:
-        db.session.rollback()
+    except ValidationFailed:  # nothing to revoke: a conflict with the state, not a bad form
+        uow.discard()
         flash(_("当前没有生效的授权。"), "warning")
         return _render_consent(), 409
-    except PermissionDenied:
-        db.session.rollback()
-        abort(403)
-    db.session.commit()
     flash(_("授权已撤回，银行将无法再查看贵企业的画像。"), "success")
     return redirect(url_for("finance.consent_page"))
 
@@ -303,17 +285,14 @@ def new_score_formula() -> Response | str | tuple[str, int]:
     form = FormulaForm()
     if not form.validate_on_submit():
         return render_template("finance/formula_edit.html", form=form, current=current), 400
-    try:
+    with form_errors(form) as outcome:
         formula = innovation_score.save_formula(
             actor=current_user,
             weights=form.weights(innovation_score.KEYS),
             note=form.note.data,
         )
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
+    if not outcome.ok:
         return render_template("finance/formula_edit.html", form=form, current=current), 400
-    db.session.commit()
     flash(
         _("已启用第 %(version)s 版积分公式，所有企业的积分将重新计算。", version=formula.version),
         "success",

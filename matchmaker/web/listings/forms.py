@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,20 +21,13 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from matchmaker.models import Mode
+from matchmaker.models.listing import MODE_LABELS, STAGE_LABELS, STAGE_TRL
+from matchmaker.models.listing import PATENT_STATUS_LABELS as PATENT_STATUS
 from matchmaker.services.market.listings import NeedData, ResultData, normalise_keywords
 
-MODE_LABELS = {
-    Mode.TRANSFER: _l("转让"),
-    Mode.LICENSE_EXCLUSIVE: _l("独占许可"),
-    Mode.LICENSE_NON_EXCLUSIVE: _l("普通许可"),
-    Mode.LICENSE_OPEN: _l("开放许可"),
-    Mode.EQUITY: _l("作价投资"),
-    Mode.COOPERATION: _l("合作开发"),
-    Mode.USE_FIRST_PAY_LATER: _l("先使用后付费"),
-}
-STAGE_NAMES = {1: _l("实验室"), 4: _l("小试"), 6: _l("中试"), 8: _l("产业化")}
-PATENT_STATUS = {"granted": _l("已授权"), "applied": _l("申请中"), "expired": _l("已失效")}
+#: The stage name each stage's first TRL introduces.
+STAGE_NAMES = {STAGE_TRL[stage][0]: STAGE_LABELS[stage] for stage in STAGE_TRL}
+T = TypeVar("T")
 _PATENT_LINE = re.compile(r"^\s*(?P<number>[^\s|,，]+)\s*[|,，\s]\s*(?P<status>\S+)?\s*$")
 
 
@@ -54,17 +48,19 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def _contact_fields(cls: type) -> type:
-    cls.contact_name = StringField(
+def _contact_fields(cls: type[T]) -> type[T]:
+    # Added after the class body, so the contact fields come last in the form.
+    form: Any = cls
+    form.contact_name = StringField(
         _l("联系人"),
         validators=[Optional(), Length(max=100, message=_l("不能超过 %(max)d 个字符。"))],
     )
-    cls.contact_phone = StringField(
+    form.contact_phone = StringField(
         _l("联系电话"),
         validators=[Optional(), Regexp(r"^\+?[0-9][0-9 -]{6,19}$", message=_l("电话格式不正确。"))],
         description=_l("只向已认证机构的登录用户展示。"),
     )
-    cls.contact_email = EmailField(
+    form.contact_email = EmailField(
         _l("联系邮箱"),
         validators=[Optional(), Length(max=254), Email(_l("邮箱格式不正确。"))],
     )
@@ -93,9 +89,9 @@ class _ListingForm(FlaskForm):
             "field_id": self.field_id.data or None,
             "keywords": normalise_keywords(self.keywords.data or ""),
             "region": self.region.data or "",
-            "contact_name": self.contact_name.data or "",  # type: ignore[attr-defined]
-            "contact_phone": self.contact_phone.data or "",  # type: ignore[attr-defined]
-            "contact_email": self.contact_email.data or "",  # type: ignore[attr-defined]
+            "contact_name": self.contact_name.data or "",
+            "contact_phone": self.contact_phone.data or "",
+            "contact_email": self.contact_email.data or "",
         }
 
 

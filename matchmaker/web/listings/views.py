@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,28 +14,18 @@ from matchmaker.extensions import db
 from matchmaker.models import Attachment, Listing, Result
 from matchmaker.permissions import LISTING_PERMISSION, Permission, can_publish, has_permission
 from matchmaker.services import matching
-from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
 from matchmaker.services.market import attachments, listings
 from matchmaker.services.platform import taxonomy
 from matchmaker.services.platform.regions import region_choices
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.listings.forms import ActionForm, AttachmentForm, NeedForm, ResultForm
 from matchmaker.web.policy import accepts_files, permission_required
+from matchmaker.web.refusals import on_refusal
 
 bp = Blueprint("listings", __name__)
 KINDS = {"results": "result", "needs": "need"}
 FORMS = {"result": ResultForm, "need": NeedForm}
-
-
-def link_for(listing: Listing) -> str:
-    """The owner's page of a listing, as an absolute link for e-mails."""
-    return url_for("listings.show", kinds=f"{listing.KIND}s", listing_id=listing.id, _external=True)
 
 
 def _kind(kinds: str) -> str:
@@ -44,10 +36,8 @@ def _kind(kinds: str) -> str:
 
 
 def _owned(kinds: str, listing_id: int) -> Listing:
-    try:
-        return listings.get_owned(actor=current_user, kind=_kind(kinds), listing_id=listing_id)
-    except NotFound:
-        abort(404)
+    """My organisation's listing (anyone else's is a 404, through the error mapping)."""
+    return listings.get_owned(actor=current_user, kind=_kind(kinds), listing_id=listing_id)
 
 
 def _form(kind: str, **kwargs: object) -> ResultForm | NeedForm:
@@ -75,13 +65,9 @@ def new(kinds: str) -> Response | str:
     kind = _kind(kinds)
     form = _form(kind)
     if form.validate_on_submit():
-        try:
+        with form_errors(form) as outcome:
             listing = listings.create_listing(actor=current_user, data=form.to_data())
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("草稿已保存。检查无误后可以提交审核。"), "success")
             return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))
     return render_template("listings/edit.html", form=form, kind=kind, listing=None)
@@ -89,7 +75,7 @@ def new(kinds: str) -> Response | str:
 
 @bp.route("/<any(results, needs):kinds>/<int:listing_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.LISTING_MANAGE)
-def edit(kinds: str, listing_id: int) -> Response | str | tuple[str, int]:
+def edit(kinds: str, listing_id: int) -> Response | str:
     """Edit a listing; a published one goes back to review while the public keeps the old one."""
     listing = _owned(kinds, listing_id)
     form = _form(listing.KIND)
@@ -97,19 +83,12 @@ def edit(kinds: str, listing_id: int) -> Response | str | tuple[str, int]:
         form.fill_from(listing)
     if form.validate_on_submit():
         was_public = listing.status in ("listed", "open")
-        try:
+        on_refusal(lambda: _render_show(listing))
+        with form_errors(form) as outcome:
             changed = listings.update_listing(
                 actor=current_user, listing=listing, data=form.to_data()
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        except InvalidTransition as error:
-            db.session.rollback()
-            flash(str(error), "warning")
-            return _render_show(listing), 409
-        else:
-            db.session.commit()
+        if outcome.ok:
             if was_public and listing.status == "pending_review":
                 flash(_("修改已保存并提交审核；审核通过前公众仍看到原来的版本。"), "info")
             elif changed:
@@ -141,7 +120,7 @@ def _render_show(listing: Listing) -> str:
     )
 
 
-ACTIONS = {
+ACTIONS: dict[str, tuple[Callable[..., object], str]] = {
     "submit": (listings.submit_listing, _l("已提交审核，平台审核后会通知你。")),
     "retract": (listings.retract_submission, _l("已撤回审核，内容回到草稿。")),
     "withdraw": (listings.withdraw_listing, _l("已撤下，公众不再看到这条内容。")),
@@ -152,7 +131,7 @@ ACTIONS = {
 
 @bp.post("/<any(results, needs):kinds>/<int:listing_id>/action")
 @permission_required(Permission.LISTING_MANAGE)
-def act(kinds: str, listing_id: int) -> Response | tuple[str, int]:
+def act(kinds: str, listing_id: int) -> Response:
     """Submit, retract, withdraw, confirm or mark transferred."""
     listing = _owned(kinds, listing_id)
     form = ActionForm()
@@ -162,20 +141,12 @@ def act(kinds: str, listing_id: int) -> Response | tuple[str, int]:
     if action == "transfer" and not isinstance(listing, Result):
         abort(400)
     service, message = ACTIONS[action]
-    try:
+    # A refused step answers 409 (403 for a refused permission) with the listing page and why;
+    # an incomplete draft's missing fields are flashed on the listing page.
+    on_refusal(lambda: _render_show(listing))
+    with form_errors(None) as outcome:
         service(actor=current_user, listing=listing)
-    except ValidationFailed as error:
-        db.session.rollback()
-        for messages in error.errors.values():
-            for text in messages:
-                flash(text, "danger")
-    except (InvalidTransition, PermissionDenied) as error:
-        # An illegal transition answers 409 with the listing page and the reason.
-        db.session.rollback()
-        flash(str(error) or _("不能执行这个操作。"), "warning")
-        return _render_show(listing), 409
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(str(message), "success")
     return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))
 
@@ -192,30 +163,16 @@ def upload(kinds: str, listing_id: int) -> Response:
             flash(text, "danger")
         return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))
     upload_file = form.file.data
-    try:
-        attachment = attachments.add_attachment(
+    on_refusal(lambda: _render_show(listing))
+    with form_errors(None) as outcome:  # a refused file: its reasons flashed on the listing
+        attachments.add_attachment(
             actor=current_user,
             listing=listing,
             stream=upload_file.stream,
             filename=upload_file.filename or "",
         )
-    except (ValidationFailed, InvalidTransition) as error:
-        db.session.rollback()
-        texts = (
-            [t for m in error.errors.values() for t in m]
-            if isinstance(error, ValidationFailed)
-            else [str(error)]
-        )
-        for text in texts:
-            flash(text, "danger")
+    if not outcome.ok:
         return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        attachments.discard(attachment)
-        raise
-    attachments.finalize(attachment)
     flash(_("附件已上传。"), "success")
     return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))
 
@@ -228,12 +185,7 @@ def delete_attachment(kinds: str, listing_id: int, attachment_id: int) -> Respon
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment not in listing.attachments:
         abort(404)
-    try:
-        attachments.remove_attachment(actor=current_user, attachment=attachment)
-    except InvalidTransition as error:
-        db.session.rollback()
-        flash(str(error), "warning")
-    else:
-        db.session.commit()
-        flash(_("附件已删除。"), "success")
+    on_refusal(lambda: _render_show(listing))
+    attachments.remove_attachment(actor=current_user, attachment=attachment)
+    flash(_("附件已删除。"), "success")
     return redirect(url_for("listings.show", kinds=kinds, listing_id=listing.id))

@@ -7,7 +7,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matchmaker import __version__
-from matchmaker.extensions import db
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services import matching
 from matchmaker.services.accounts.accounts import set_locale
@@ -63,7 +62,6 @@ def set_language() -> Response:
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
             set_locale(user=current_user, locale=form.locale.data)
-            db.session.commit()
     return redirect(target)
 
 

@@ -10,8 +10,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Need, Organisation, Result
 from matchmaker.permissions import can_see_contact, can_view_listing
 from matchmaker.services import matching
-from matchmaker.services.errors import NotFound
-from matchmaker.services.market import attachments, publication
+from matchmaker.services.market import attachments, browsing, publication
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public
@@ -20,9 +19,9 @@ bp = Blueprint("market", __name__)
 PER_PAGE = 20
 
 
-def _filter(kind: str) -> publication.BrowseFilter:
+def _filter(kind: str) -> browsing.BrowseFilter:
     args = request.args
-    return publication.BrowseFilter(
+    return browsing.BrowseFilter(
         kind=kind,
         q=args.get("q", ""),
         field=args.get("field", ""),
@@ -37,11 +36,11 @@ def _filter(kind: str) -> publication.BrowseFilter:
 
 def _browse(kind: str, template: str) -> str:
     criteria = _filter(kind)
-    page = publication.browse_page(
+    page = browsing.browse_page(
         criteria, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
     )
     return render_template(
-        template, page=page, criteria=criteria, facets=publication.facet_counts(criteria)
+        template, page=page, criteria=criteria, facets=browsing.facet_counts(criteria)
     )
 
 
@@ -61,9 +60,7 @@ def needs() -> str:
 
 def _detail(kind: str, model: type[Result] | type[Need], listing_id: int) -> str:
     pub = publication.public_publication(kind, listing_id)
-    listing = db.session.get(model, listing_id)
-    if listing is None:
-        abort(404)
+    listing = db.get_or_404(model, listing_id)
     preview = pub is None or request.args.get("preview") == "1"
     if preview and not can_view_listing(current_user, listing):
         abort(404)
@@ -112,8 +109,5 @@ def organisation(org_id: int) -> str:
 @public
 def attachment(attachment_id: int) -> Response:
     """Download an attachment through the listing's access check."""
-    try:
-        item, path = attachments.downloadable(user=current_user, attachment_id=attachment_id)
-    except NotFound:
-        abort(404)
+    item, path = attachments.downloadable(user=current_user, attachment_id=attachment_id)
     return send_stored_file(path, content_type=item.content_type, name=item.original_name)

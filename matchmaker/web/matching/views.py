@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
-from matchmaker.models import Job, Need, Result
+from matchmaker.models import Job, listing_model
 from matchmaker.permissions import Permission
 from matchmaker.services import matching
-from matchmaker.services.errors import NotFound, ValidationFailed
 from matchmaker.services.platform import jobs
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import is_safe_next, login_required, permission_required
 
 bp = Blueprint("matching", __name__)
-MODELS = {"result": Result, "need": Need}
 REBUILD = "recommender.rebuild"
 
 
@@ -31,22 +29,16 @@ def feedback() -> Response:
     if not form.validate_on_submit():
         flash(_("反馈没有保存：内容不完整。"), "warning")
         return redirect(target)
-    source = db.session.get(MODELS[form.source_kind.data], form.source_id.data)
-    if source is None:
-        abort(404)
-    try:
-        matching.record_feedback(
-            actor=current_user,
-            source=source,
-            target_kind=form.target_kind.data,
-            target_id=form.target_id.data,
-            useful=form.useful.data == "1",
-            reason=form.reason.data,
-        )
-    except (NotFound, ValidationFailed):
-        db.session.rollback()
-        abort(404)
-    db.session.commit()
+    source = db.get_or_404(listing_model(form.source_kind.data), form.source_id.data)
+    # A missing target is a 404 and a target of the wrong kind a 400 (the error mapping).
+    matching.record_feedback(
+        actor=current_user,
+        source=source,
+        target_kind=form.target_kind.data,
+        target_id=form.target_id.data,
+        useful=form.useful.data == "1",
+        reason=form.reason.data,
+    )
     flash(_("谢谢反馈，它会帮助改进推荐。"), "success")
     return redirect(target)
 
@@ -73,7 +65,6 @@ def rebuild() -> Response:
         flash(_("已有重建任务在排队或运行中。"), "info")
     else:
         jobs.enqueue(REBUILD, actor=current_user)
-        db.session.commit()
         flash(_("已加入重建任务队列，完成后所有进程会自动切换到新索引。"), "success")
     return redirect(url_for("matching.status"))
 

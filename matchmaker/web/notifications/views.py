@@ -35,6 +35,5 @@ def mark_read() -> Response:
     """Mark one notification (id=...) or all of them read, then go on."""
     note_id = request.form.get("id", type=int)
     notifications.mark_read(user=current_user, notification_id=note_id)
-    db.session.commit()
-    target = request.form.get("next")
+    target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("notifications.index"))

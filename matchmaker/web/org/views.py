@@ -7,11 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
 from matchmaker.permissions import Permission, can_invite_to
 from matchmaker.services.accounts import accounts
-from matchmaker.services.errors import PermissionDenied, ValidationFailed
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
 from matchmaker.web.org.forms import InviteForm
 from matchmaker.web.policy import permission_required
 
@@ -29,19 +27,13 @@ def mine() -> Response | str:
     if form.validate_on_submit():
         if not can_invite_to(current_user, org):
             abort(403)
-        try:
+        with form_errors(form) as outcome:
             accounts.invite_member(
                 actor=current_user,
                 email=form.email.data,
                 link_for=lambda token: url_for("auth.join", token=token, _external=True),
             )
-        except ValidationFailed as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        except PermissionDenied:
-            abort(403)
-        else:
-            db.session.commit()
+        if outcome.ok:
             flash(_("邀请已发送到 %(email)s。", email=form.email.data), "success")
             return redirect(url_for("org.mine"))
     return render_template("org/mine.html", org=org, members=list(org.members), form=form)

@@ -9,20 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
 from matchmaker.models import AdoptionRequest, Application, Deal, Milestone
+from matchmaker.models.base import CHINA
 from matchmaker.permissions import can_manage_challenge, can_manage_offer
-from matchmaker.services.challenges import applications, conversion, deals
-from matchmaker.services.challenges.challenge_states import CHINA
-from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from matchmaker.services.market.attachments import storage_dir
+from matchmaker.services.challenges import applications, conversion, deals, trials
+from matchmaker.services.platform.files import storage_dir
 from matchmaker.web.downloads import send_stored_file
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
+from matchmaker.web.pipeline.blueprint import bp
 from matchmaker.web.pipeline.forms import (
     ActionForm,
     AdoptionDecisionForm,
@@ -32,17 +26,13 @@ from matchmaker.web.pipeline.forms import (
     ReasonForm,
     TrialForm,
 )
-from matchmaker.web.pipeline.views import bp
 from matchmaker.web.pipeline_labels import days_until
 from matchmaker.web.policy import accepts_files, login_required
-from matchmaker.web.refusals import refused
+from matchmaker.web.refusals import on_refusal
 
 
 def _adoption(adoption_id: int) -> AdoptionRequest:
-    try:
-        return conversion.get_adoption(actor=current_user, request_id=adoption_id)
-    except NotFound:
-        abort(404)
+    return conversion.get_adoption(actor=current_user, request_id=adoption_id)
 
 
 def _render_adoption(adoption: AdoptionRequest, form: AdoptionDecisionForm | None = None) -> str:
@@ -61,25 +51,20 @@ def decide_adoption(adoption_id: int) -> Response | str | tuple[str, int]:
     if not can_manage_offer(current_user, adoption.offer):
         abort(404)
     form = AdoptionDecisionForm()
-    if not form.validate_on_submit():
-        return _render_adoption(adoption, form), 400 if request.method == "POST" else 200
-    accept = form.decision.data == "accept"
-    try:
-        conversion.decide_adoption(
-            actor=current_user, request=adoption, accept=accept, reason=form.reason.data or ""
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_adoption(adoption, form), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_adoption(adoption))
-    db.session.commit()
-    if accept:
-        flash(_("已同意承接申请，请登记技术合同。"), "success")
-        return redirect(url_for("pipeline.new_deal", adoption=adoption.id))
-    flash(_("已婉拒，申请方会看到原因。"), "success")
-    return redirect(url_for("pipeline.decide_adoption", adoption_id=adoption.id))
+    if form.validate_on_submit():
+        accept = form.decision.data == "accept"
+        on_refusal(lambda: _render_adoption(adoption))
+        with form_errors(form) as outcome:
+            conversion.decide_adoption(
+                actor=current_user, request=adoption, accept=accept, reason=form.reason.data or ""
+            )
+        if outcome.ok and accept:
+            flash(_("已同意承接申请，请登记技术合同。"), "success")
+            return redirect(url_for("pipeline.new_deal", adoption=adoption.id))
+        if outcome.ok:  # declined
+            flash(_("已婉拒，申请方会看到原因。"), "success")
+            return redirect(url_for("pipeline.decide_adoption", adoption_id=adoption.id))
+    return _render_adoption(adoption, form), 400 if request.method == "POST" else 200
 
 
 def _source() -> tuple[Application | None, AdoptionRequest | None]:
@@ -89,12 +74,9 @@ def _source() -> tuple[Application | None, AdoptionRequest | None]:
     if (application_id is None) == (adoption_id is None):
         abort(404)
     if application_id is not None:
-        try:
-            application = applications.get_application(
-                actor=current_user, application_id=application_id
-            )
-        except NotFound:
-            abort(404)
+        application = applications.get_application(
+            actor=current_user, application_id=application_id
+        )
         if not can_manage_challenge(current_user, application.challenge):
             abort(404)
         return application, None
@@ -125,21 +107,19 @@ def new_deal() -> Response | str | tuple[str, int]:
             "pipeline/deal_new.html", form=form, application=application, adoption=adoption
         )
 
-    if not form.validate_on_submit():
-        return (page(), 400) if request.method == "POST" else page()
-    try:
-        deal = deals.record_deal(
-            actor=current_user, terms=form.to_terms(), application=application, adoption=adoption
-        )
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return page(), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, page)
-    db.session.commit()
-    flash(_("技术合同已登记。"), "success")
-    return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+    if form.validate_on_submit():
+        on_refusal(page)
+        with form_errors(form) as outcome:
+            deal = deals.record_deal(
+                actor=current_user,
+                terms=form.to_terms(),
+                application=application,
+                adoption=adoption,
+            )
+        if outcome.ok:
+            flash(_("技术合同已登记。"), "success")
+            return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+    return (page(), 400) if request.method == "POST" else page()
 
 
 @bp.get("/deals")
@@ -155,10 +135,7 @@ def list_deals() -> str:
 
 
 def _deal(deal_id: int) -> Deal:
-    try:
-        return deals.get_deal(actor=current_user, deal_id=deal_id)
-    except NotFound:
-        abort(404)
+    return deals.get_deal(actor=current_user, deal_id=deal_id)
 
 
 def _milestone(deal: Deal, milestone_id: int) -> Milestone:
@@ -199,15 +176,8 @@ def show_deal(deal_id: int) -> str:
 
 
 def _done(deal: Deal, message: str) -> Response:
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
-
-
-def _invalid(deal: Deal, key: str, form: object, error: ValidationFailed) -> tuple[str, int]:
-    db.session.rollback()
-    apply_errors(form, error)  # type: ignore[arg-type]
-    return _render_deal(deal, **{key: form}), 400
 
 
 @bp.post("/deals/<int:deal_id>/milestones")
@@ -216,17 +186,15 @@ def add_milestone(deal_id: int) -> Response | tuple[str, int]:
     """The client adds a delivery milestone."""
     deal = _deal(deal_id)
     form = MilestoneForm()
-    if not form.validate_on_submit():
-        return _render_deal(deal, milestone=form), 400
-    try:
-        deals.add_milestone(
-            actor=current_user, deal=deal, title=form.title.data, due_on=form.due_on.data
-        )
-    except ValidationFailed as error:
-        return _invalid(deal, "milestone", form, error)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_deal(deal))
-    return _done(deal, _("里程碑已添加。"))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_deal(deal))
+        with form_errors(form) as outcome:
+            deals.add_milestone(
+                actor=current_user, deal=deal, title=form.title.data, due_on=form.due_on.data
+            )
+        if outcome.ok:
+            return _done(deal, _("里程碑已添加。"))
+    return _render_deal(deal, milestone=form), 400
 
 
 @bp.post("/deals/<int:deal_id>/milestones/<int:milestone_id>/evidence")
@@ -238,29 +206,19 @@ def submit_evidence(deal_id: int, milestone_id: int) -> Response | tuple[str, in
     milestone = _milestone(deal, milestone_id)
     key = f"evidence-{milestone.id}"
     form = EvidenceForm(prefix=key)
-    if not form.validate_on_submit():
-        return _render_deal(deal, **{key: form}), 400
-    upload = form.file.data
-    try:
-        stored = deals.submit_milestone_evidence(
-            actor=current_user,
-            milestone=milestone,
-            files=[(upload.stream, upload.filename or "")],
-            note=form.note.data or "",
-        )
-    except ValidationFailed as error:
-        return _invalid(deal, key, form, error)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_deal(deal))
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        deals.discard_evidence(stored)
-        raise
-    deals.finalize_evidence(stored)
-    flash(_("交付材料已提交，等待对方验收。"), "success")
-    return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+    if form.validate_on_submit():
+        upload = form.file.data
+        on_refusal(lambda: _render_deal(deal))
+        with form_errors(form) as outcome:
+            deals.submit_milestone_evidence(
+                actor=current_user,
+                milestone=milestone,
+                files=[(upload.stream, upload.filename or "")],
+                note=form.note.data or "",
+            )
+        if outcome.ok:
+            return _done(deal, _("交付材料已提交，等待对方验收。"))
+    return _render_deal(deal, **{key: form}), 400
 
 
 @bp.get("/deals/<int:deal_id>/evidence/<int:evidence_id>")
@@ -283,10 +241,8 @@ def accept_milestone(deal_id: int, milestone_id: int) -> Response | tuple[str, i
     milestone = _milestone(deal, milestone_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        deals.accept_milestone(actor=current_user, milestone=milestone)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_deal(deal))
+    on_refusal(lambda: _render_deal(deal))
+    deals.accept_milestone(actor=current_user, milestone=milestone)
     return _done(deal, _("已验收通过。"))
 
 
@@ -298,15 +254,13 @@ def rework_milestone(deal_id: int, milestone_id: int) -> Response | tuple[str, i
     milestone = _milestone(deal, milestone_id)
     key = f"rework-{milestone.id}"
     form = ReasonForm(prefix=key)
-    if not form.validate_on_submit():
-        return _render_deal(deal, **{key: form}), 400
-    try:
-        deals.request_rework(actor=current_user, milestone=milestone, reason=form.reason.data)
-    except ValidationFailed as error:
-        return _invalid(deal, key, form, error)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_deal(deal))
-    return _done(deal, _("已要求返工，对方会看到原因。"))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_deal(deal))
+        with form_errors(form) as outcome:
+            deals.request_rework(actor=current_user, milestone=milestone, reason=form.reason.data)
+        if outcome.ok:
+            return _done(deal, _("已要求返工，对方会看到原因。"))
+    return _render_deal(deal, **{key: form}), 400
 
 
 @bp.post("/deals/<int:deal_id>/terminate")
@@ -315,15 +269,13 @@ def terminate_deal(deal_id: int) -> Response | tuple[str, int]:
     """The client ends the contract early, with a reason."""
     deal = _deal(deal_id)
     form = ReasonForm(prefix="terminate")
-    if not form.validate_on_submit():
-        return _render_deal(deal, terminate=form), 400
-    try:
-        deals.terminate_deal(actor=current_user, deal=deal, reason=form.reason.data)
-    except ValidationFailed as error:
-        return _invalid(deal, "terminate", form, error)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_deal(deal))
-    return _done(deal, _("技术合同已终止。"))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_deal(deal))
+        with form_errors(form) as outcome:
+            deals.terminate_deal(actor=current_user, deal=deal, reason=form.reason.data)
+        if outcome.ok:
+            return _done(deal, _("技术合同已终止。"))
+    return _render_deal(deal, terminate=form), 400
 
 
 @bp.post("/deals/<int:deal_id>/trial")
@@ -332,14 +284,12 @@ def end_trial(deal_id: int) -> Response | tuple[str, int]:
     """End a 先使用后付费 trial: pay, return or extend."""
     deal = _deal(deal_id)
     form = TrialForm()
-    if not form.validate_on_submit():
-        return _render_deal(deal, trial=form), 400
-    try:
-        deals.end_trial(
-            actor=current_user, deal=deal, outcome=form.outcome.data, new_end=form.new_end.data
-        )
-    except ValidationFailed as error:
-        return _invalid(deal, "trial", form, error)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_deal(deal))
-    return _done(deal, _("试用期结果已记录。"))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_deal(deal))
+        with form_errors(form) as outcome:
+            trials.end_trial(
+                actor=current_user, deal=deal, outcome=form.outcome.data, new_end=form.new_end.data
+            )
+        if outcome.ok:
+            return _done(deal, _("试用期结果已记录。"))
+    return _render_deal(deal, trial=form), 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,13 +16,8 @@ from matchmaker.permissions import can_manage_challenge, is_panel_member
 from matchmaker.services.accounts import accounts
 from matchmaker.services.challenges import applications, challenges, panels
 from matchmaker.services.challenges.challenge_states import members
-from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
-from matchmaker.web.forms import apply_errors
+from matchmaker.web.forms import form_errors
+from matchmaker.web.pipeline.blueprint import bp
 from matchmaker.web.pipeline.forms import (
     ActionForm,
     DeclineForm,
@@ -32,23 +27,15 @@ from matchmaker.web.pipeline.forms import (
 )
 from matchmaker.web.pipeline_labels import PIPELINE_STAGES
 from matchmaker.web.policy import login_required
-from matchmaker.web.refusals import refused
-
-bp = Blueprint("pipeline", __name__)
+from matchmaker.web.refusals import on_refusal
 
 
 def _managed(challenge_id: int) -> Challenge:
-    try:
-        return challenges.get_managed_challenge(actor=current_user, challenge_id=challenge_id)
-    except NotFound:
-        abort(404)
+    return challenges.get_managed_challenge(actor=current_user, challenge_id=challenge_id)
 
 
 def _application(application_id: int) -> Application:
-    try:
-        return applications.get_application(actor=current_user, application_id=application_id)
-    except NotFound:
-        abort(404)
+    return applications.get_application(actor=current_user, application_id=application_id)
 
 
 def _panel_form(challenge: Challenge, *, submitted: bool = False) -> PanelForm:
@@ -95,39 +82,34 @@ STEPS = {
 }
 
 
-def _step(application_id: int, step: str) -> Response | tuple[str, int]:
+def _step(application_id: int, step: str) -> Response:
     application = _application(application_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     service, message = STEPS[step]
-    try:
-        service(actor=current_user, application=application)
-    except NotFound:
-        abort(404)
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_board(application.challenge))
-    db.session.commit()
+    on_refusal(lambda: _render_board(application.challenge))
+    service(actor=current_user, application=application)
     flash(str(message), "success")
     return redirect(url_for("pipeline.show", challenge_id=application.challenge_id))
 
 
 @bp.post("/applications/<int:application_id>/shortlist")
 @login_required
-def shortlist_application(application_id: int) -> Response | tuple[str, int]:
+def shortlist_application(application_id: int) -> Response:
     """Screen: keep a submitted application."""
     return _step(application_id, "shortlist")
 
 
 @bp.post("/applications/<int:application_id>/finalist")
 @login_required
-def promote_application(application_id: int) -> Response | tuple[str, int]:
+def promote_application(application_id: int) -> Response:
     """Assess: send a shortlisted application to the final round."""
     return _step(application_id, "finalist")
 
 
 @bp.post("/applications/<int:application_id>/decline")
 @login_required
-def decline_application(application_id: int) -> Response | tuple[str, int] | str:
+def decline_application(application_id: int) -> Response | tuple[str, int]:
     """Decline with a reason code and the text the applicant sees."""
     return _board_decision(
         application_id,
@@ -145,7 +127,7 @@ def decline_application(application_id: int) -> Response | tuple[str, int] | str
 
 @bp.post("/applications/<int:application_id>/select")
 @login_required
-def select_application(application_id: int) -> Response | tuple[str, int] | str:
+def select_application(application_id: int) -> Response | tuple[str, int]:
     """Choose the solver; the other applicants are declined with the given reason."""
     return _board_decision(
         application_id,
@@ -167,7 +149,7 @@ def _board_decision(
     action: str,
     decide: Callable[[Application, DeclineForm | SelectForm], object],
     done: str,
-) -> Response | tuple[str, int] | str:
+) -> Response | tuple[str, int]:
     """A decision taken from a card's form on the owner's board (the form is prefixed by the
     action and the application, so an invalid one re-renders in place with its errors)."""
     application = _application(application_id)
@@ -176,19 +158,14 @@ def _board_decision(
     form = form_class(prefix=prefix)
     if not can_manage_challenge(current_user, challenge):
         abort(404)
-    if not form.validate_on_submit():
-        return _render_board(challenge, **{prefix: form}), 400
-    try:
-        decide(application, form)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_board(challenge, **{prefix: form}), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_board(challenge))
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("pipeline.show", challenge_id=challenge.id))
+    if form.validate_on_submit():
+        on_refusal(lambda: _render_board(challenge))
+        with form_errors(form) as outcome:
+            decide(application, form)
+        if outcome.ok:
+            flash(done, "success")
+            return redirect(url_for("pipeline.show", challenge_id=challenge.id))
+    return _render_board(challenge, **{prefix: form}), 400
 
 
 @bp.get("/applications/<int:application_id>/review")
@@ -216,17 +193,12 @@ def add_member(challenge_id: int) -> Response | tuple[str, int]:
     if user is None:
         form.email.errors = [*form.email.errors, _("没有找到这个用户。")]
         return _render_board(challenge, panel=form), 400
-    try:
+    on_refusal(lambda: _render_board(challenge, panel=form))
+    with form_errors(form) as outcome:
         panels.add_panel_member(actor=current_user, challenge=challenge, user=user)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        for text in error.errors.get("user", []):
-            form.email.errors = [*form.email.errors, text]
+    if outcome.error is not None:
+        form.email.errors = [*form.email.errors, *outcome.error.errors.get("user", [])]
         return _render_board(challenge, panel=form), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_board(challenge, panel=form))
-    db.session.commit()
     flash(_("已加入评审专家组。"), "success")
     return redirect(url_for("pipeline.show", challenge_id=challenge.id))
 
@@ -277,29 +249,19 @@ def score_applications(challenge_id: int) -> Response | str | tuple[str, int]:
     if application is None:
         abort(404)
     form = ScoreForm(prefix=f"score-{application.id}")
-    if not form.validate_on_submit() or form.application_id.data != str(application.id):
-        return _render_scores(challenge, form), 400
-    try:
-        panels.score_application(
-            actor=current_user,
-            application=application,
-            feasibility=form.feasibility.data,
-            maturity=form.maturity.data,
-            price=form.price.data,
-            team=form.team.data,
-            comment=form.comment.data or "",
-        )
-    except NotFound:
-        abort(404)
-    except ValidationFailed as error:
-        db.session.rollback()
-        apply_errors(form, error)
-        return _render_scores(challenge, form), 400
-    except (InvalidTransition, PermissionDenied) as error:
-        return refused(error, lambda: _render_scores(challenge))
-    db.session.commit()
-    flash(_("评分已保存。"), "success")
-    return redirect(url_for("pipeline.score_applications", challenge_id=challenge.id))
-
-
-from matchmaker.web.pipeline import deal_views  # noqa: E402, F401  (routes on this blueprint)
+    if form.validate_on_submit() and form.application_id.data == str(application.id):
+        on_refusal(lambda: _render_scores(challenge))
+        with form_errors(form) as outcome:
+            panels.score_application(
+                actor=current_user,
+                application=application,
+                feasibility=form.feasibility.data,
+                maturity=form.maturity.data,
+                price=form.price.data,
+                team=form.team.data,
+                comment=form.comment.data or "",
+            )
+        if outcome.ok:
+            flash(_("评分已保存。"), "success")
+            return redirect(url_for("pipeline.score_applications", challenge_id=challenge.id))
+    return _render_scores(challenge, form), 400

@@ -7,13 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-REASON_CHOICES = [
-    ("unclear", _l("描述不清")),
-    ("wrong_field", _l("领域不符")),
-    ("incomplete", _l("信息不全")),
-    ("duplicate", _l("疑似重复")),
-    ("other", _l("其他")),
-]
+from matchmaker.models.listing import REVIEW_REASON_LABELS
+
+REASON_CHOICES = [(str(code), label) for code, label in REVIEW_REASON_LABELS.items()]
 
 
 class RejectListingForm(FlaskForm):

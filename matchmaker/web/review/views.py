@@ -8,19 +8,19 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
-from matchmaker.models import Need, Result
+from matchmaker.models import Need, Result, listing_model
 from matchmaker.permissions import Permission
 from matchmaker.services import matching
 from matchmaker.services.market import listings, publication
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
-from matchmaker.web.listings.views import link_for
+from matchmaker.web.listings.links import link_for
 from matchmaker.web.policy import permission_required
 from matchmaker.web.refusals import on_refusal
 from matchmaker.web.review.forms import RejectListingForm
 
 bp = Blueprint("review", __name__)
-MODELS = {"results": Result, "needs": Need}
+KINDS = {"results": "result", "needs": "need"}
 
 
 @bp.get("/")
@@ -48,7 +48,7 @@ def _render(
 @permission_required(Permission.LISTING_REVIEW)
 def show(kinds: str, listing_id: int) -> tuple[str, int]:
     """One listing with its changes against the last approved version."""
-    listing = db.get_or_404(MODELS[kinds], listing_id)
+    listing = db.get_or_404(listing_model(KINDS[kinds]), listing_id)
     return _render(listing, RejectListingForm(formdata=None))
 
 
@@ -56,7 +56,7 @@ def show(kinds: str, listing_id: int) -> tuple[str, int]:
 @permission_required(Permission.LISTING_REVIEW)
 def approve(kinds: str, listing_id: int) -> Response:
     """Approve: the listing (or its new version) goes public."""
-    listing = db.get_or_404(MODELS[kinds], listing_id)
+    listing = db.get_or_404(listing_model(KINDS[kinds]), listing_id)
     on_refusal(lambda: _render(listing, RejectListingForm(formdata=None))[0])
     listings.approve_listing(actor=current_user, listing=listing, link_for=link_for)
     flash(_("已通过：%(title)s", title=listing.title), "success")
@@ -67,7 +67,7 @@ def approve(kinds: str, listing_id: int) -> Response:
 @permission_required(Permission.LISTING_REVIEW)
 def reject(kinds: str, listing_id: int) -> Response | tuple[str, int]:
     """Send back to the owner with a reason code and text."""
-    listing = db.get_or_404(MODELS[kinds], listing_id)
+    listing = db.get_or_404(listing_model(KINDS[kinds]), listing_id)
     on_refusal(lambda: _render(listing, RejectListingForm(formdata=None))[0])
     form = RejectListingForm()
     if form.validate_on_submit():

@@ -1,0 +1,71 @@
+"""`matchmaker alerts`: the digests of saved searches and followed listings."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+if TYPE_CHECKING:
+    from matchmaker.services.market.alert_digests import AlertLinks
+
+
+@click.group("alerts")
+def alerts_group() -> None:
+    """Saved searches and followed listings: the digests of new matches."""
+
+
+def alert_links() -> AlertLinks:
+    """Absolute links for digests sent outside a request (host from MATCHMAKER_SERVER_NAME)."""
+    from flask import url_for
+
+    from matchmaker.services.market.alert_digests import AlertLinks
+
+    def search(kind: str, criteria: Mapping[str, Any]) -> str:
+        endpoint = "market.results" if kind == "result" else "market.needs"
+        return url_for(endpoint, **criteria, sort="newest", _external=True)
+
+    return AlertLinks(
+        listing=lambda kind, listing_id: url_for(
+            "market.result" if kind == "result" else "market.need",
+            listing_id=listing_id,
+            _external=True,
+        ),
+        search=search,
+        unsubscribe=lambda token: url_for("alerts.unsubscribe_page", token=token, _external=True),
+        manage=url_for("alerts.index", _external=True),
+    )
+
+
+@alerts_group.command("send")
+@click.option(
+    "--frequency",
+    type=click.Choice(["instant", "daily", "weekly", "all"]),
+    default="all",
+    show_default=True,
+    help="Only this frequency (daily and weekly still wait their period).",
+)
+@with_appcontext
+def alerts_send(frequency: str) -> None:
+    """Send every due digest of new matches, each match once (safe to run from cron)."""
+    from matchmaker.services.market.alert_digests import send_due
+
+    if not current_app.config.get("SERVER_NAME") and current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            "Set MATCHMAKER_SERVER_NAME (the public host name): digests carry absolute links."
+        )
+    from matchmaker.services.platform import uow
+
+    # url_for with SERVER_NAME and the URL scheme; the exit code comes after the commit
+    with current_app.test_request_context(), uow.scope():
+        counts = send_due(links=alert_links(), frequency=frequency)
+    click.echo(
+        f"Sent {counts['subscriptions']} digests with {counts['matches']} matches; "
+        f"{counts['failed']} failed (retried next run)."
+    )
+    if counts["failed"]:
+        sys.exit(1)

@@ -1,0 +1,44 @@
+"""`matchmaker seed`: deterministic demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from matchmaker.cli.transaction import transactional
+
+
+@click.group("seed")
+def seed_group() -> None:
+    """Demo data."""
+
+
+@seed_group.command("demo")
+@click.option("--reset", is_flag=True, help="Delete all data first, then load the demo data.")
+@click.option("--if-empty", is_flag=True, help="Load only when the database has no data yet.")
+@click.option("--force", is_flag=True, help="Allow loading demo data in production.")
+@transactional
+def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
+    """Load deterministic demo organisations and users (development only)."""
+    from matchmaker import seed
+
+    if not current_app.config.get("SEED_ALLOWED") and not force:
+        raise click.ClickException(
+            "Refusing to load demo data in production (MATCHMAKER_ENV=production). "
+            "Use --force if you really mean it."
+        )
+    if reset:
+        seed.wipe()
+    elif not seed.is_empty():
+        if if_empty:
+            click.echo("Database already has data; demo data not loaded.")
+            return
+        raise click.ClickException("The database is not empty: use --reset to replace its data.")
+    counts = seed.load_demo(echo=click.echo)
+    from matchmaker.services import matching
+
+    state = matching.rebuild_index()
+    click.echo(
+        f"Loaded {counts['organisations']} organisations and {counts['users']} users; "
+        f"recommender index generation {state.generation} with {state.documents} listings."
+    )

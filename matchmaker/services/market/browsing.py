@@ -1,0 +1,329 @@
+"""Browsing the public lists: the filter a visitor sets, search, facets and pages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
+
+from matchmaker.extensions import db
+from matchmaker.models import (
+    MODE_GROUPS,
+    STAGE_TRL,
+    Listing,
+    Need,
+    Organisation,
+    Publication,
+    Stage,
+    TechField,
+)
+from matchmaker.models.base import utcnow
+from matchmaker.recommender import normalise
+from matchmaker.services import matching
+
+PRICE_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "lt10": (None, Decimal(10)),
+    "10_50": (Decimal(10), Decimal(50)),
+    "50_100": (Decimal(50), Decimal(100)),
+    "100_500": (Decimal(100), Decimal(500)),
+    "gte500": (Decimal(500), None),
+}
+NEGOTIABLE = "negotiable"
+SORTS = ("relevance", "newest", "price_asc", "price_desc")
+MAX_QUERY = 100
+MAX_TERMS = 8
+
+_LATIN_RUN = re.compile(r"[a-z0-9][a-z0-9.+\-]*")
+_LATIN_TERM = re.compile(r"^[a-z0-9][a-z0-9.+\-]*$")
+
+
+def _searchable(text: str) -> str:
+    # A space before every Latin/number run lets a query like "5g" match "5G" but not "3.5g".
+    return _LATIN_RUN.sub(lambda m: f" {m.group()}", normalise(text))
+
+
+def searchable_text(listing: Listing) -> tuple[str, str]:
+    """Normalised (head, full) text of a listing for search: head = title + keywords."""
+    head = " ".join([listing.title, " ".join(listing.keyword_list)])
+    body = [listing.summary, listing.description]
+    if isinstance(listing, Need):
+        body += [listing.targets, listing.existing_base]
+    else:
+        body += [listing.team, " ".join(p.get("number", "") for p in listing.patents or [])]
+    return _searchable(head), _searchable(" ".join([head, *body]))
+
+
+# --- the filter and the query ---------------------------------------------------------------
+@dataclass(frozen=True)
+class BrowseFilter:
+    """What a visitor asked the supermarket or the needs list for."""
+
+    kind: str
+    q: str = ""
+    field: str = ""
+    stage: str = ""
+    mode: str = ""
+    price: str = ""
+    region: str = ""
+    org: int | None = None
+    sort: str = ""
+
+    def cleaned(self) -> BrowseFilter:
+        """Bounded, valid values only (unknown values are dropped, never an error)."""
+        return replace(
+            self,
+            q=" ".join(self.q.split())[:MAX_QUERY],
+            stage=self.stage if self.stage in {s.value for s in Stage} else "",
+            mode=self.mode if self.mode in MODE_GROUPS else "",
+            price=self.price if self.price in PRICE_BANDS or self.price == NEGOTIABLE else "",
+            field=self.field[:32],
+            region=self.region[:32],
+            org=self.org
+            if self.org is not None and 0 < self.org < 2**31
+            else None,  # an INTEGER id
+            sort=self.sort if self.sort in SORTS else "",
+        )
+
+    @property
+    def terms(self) -> list[str]:
+        """Normalised search terms (AND-ed)."""
+        return [t for t in normalise(self.q).split() if t][:MAX_TERMS]
+
+    @property
+    def effective_sort(self) -> str:
+        """Relevance when searching, newest otherwise, unless the visitor chose."""
+        if self.sort and (self.sort != "relevance" or self.terms):
+            return self.sort
+        return "relevance" if self.terms else "newest"
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # Latin words and model numbers match from the start of a run (LiFePO → LiFePO4; 5G ≠ 3.5g).
+    return f"% {escaped}%" if _LATIN_TERM.match(term) else f"%{escaped}%"
+
+
+def visible(kind: str, now: datetime) -> list[sa.ColumnElement[bool]]:
+    return [
+        Publication.kind == kind,
+        sa.or_(Publication.expires_at.is_(None), Publication.expires_at > now),
+    ]
+
+
+def _conditions(f: BrowseFilter, *, skip: str = "", now: datetime) -> list[sa.ColumnElement[bool]]:
+    conds = visible(f.kind, now)
+    for term in f.terms:
+        conds.append(Publication.search_text.like(_like(term), escape="\\"))
+    if f.field and skip != "field":
+        conds.append(Publication.field.has(TechField.code == f.field))
+    if f.stage and skip != "stage":
+        low, high = STAGE_TRL[Stage(f.stage)]
+        conds.append(Publication.trl.between(low, high))
+    if f.mode and skip != "mode":
+        conds.append(Publication.modes.op("&")(MODE_GROUPS[f.mode]) != 0)
+    if f.price and skip != "price":
+        conds.append(_price_condition(f.price))
+    if f.region and skip != "region":
+        conds.append(Publication.region == f.region)
+    if f.org and skip != "org":
+        conds.append(Publication.organisation_id == f.org)
+    return conds
+
+
+def _price_condition(band: str) -> sa.ColumnElement[bool]:
+    if band == NEGOTIABLE:
+        return Publication.amount_wan.is_(None)
+    low, high = PRICE_BANDS[band]
+    conds: list[sa.ColumnElement[bool]] = [Publication.amount_wan.is_not(None)]
+    if low is not None:
+        conds.append(Publication.amount_wan >= low)
+    if high is not None:
+        conds.append(Publication.amount_wan < high)
+    return sa.and_(*conds)
+
+
+def _relevance(f: BrowseFilter) -> sa.ColumnElement[int]:
+    score: sa.ColumnElement[int] = sa.literal(0)
+    for term in f.terms:
+        score = score + sa.case(
+            (Publication.search_head.like(_like(term), escape="\\"), 2), else_=0
+        )
+    return score
+
+
+def browse_query(f: BrowseFilter, *, now: datetime | None = None) -> sa.Select:
+    """The filtered, sorted publications."""
+    now = now or utcnow()
+    stmt = (
+        sa.select(Publication)
+        .where(*_conditions(f, now=now))
+        .options(selectinload(Publication.organisation), selectinload(Publication.field))
+    )
+    sort = f.effective_sort
+    if sort == "relevance":
+        stmt = stmt.order_by(_relevance(f).desc(), Publication.approved_at.desc())
+    elif sort in ("price_asc", "price_desc"):
+        amount = (
+            Publication.amount_wan.asc() if sort == "price_asc" else Publication.amount_wan.desc()
+        )
+        stmt = stmt.order_by(
+            Publication.amount_wan.is_(None), amount, Publication.approved_at.desc()
+        )
+    else:
+        stmt = stmt.order_by(Publication.approved_at.desc())
+    return stmt.order_by(Publication.id.desc())
+
+
+def facet_counts(
+    f: BrowseFilter, *, now: datetime | None = None
+) -> dict[str, list[tuple[Any, int]]]:
+    """For each facet, the count of each value given every other active filter."""
+    now = now or utcnow()
+    facets: dict[str, list[tuple[Any, int]]] = {}
+
+    def grouped(
+        expr: sa.ColumnElement[Any] | InstrumentedAttribute[Any], skip: str
+    ) -> list[tuple[Any, int]]:
+        rows = db.session.execute(
+            sa.select(expr, sa.func.count())
+            .where(*_conditions(f, skip=skip, now=now))
+            .group_by(expr)
+        ).all()
+        return [(value, n) for value, n in rows if value is not None]
+
+    field_rows = dict(grouped(Publication.field_id, "field"))
+    facets["field"] = [
+        (tech_field, field_rows[tech_field.id])
+        for tech_field in db.session.scalars(sa.select(TechField).order_by(TechField.position))
+        if tech_field.id in field_rows
+    ]
+    if f.kind == "result":
+        stage_expr = sa.case(
+            *[
+                (Publication.trl.between(lo, hi), sa.literal(s.value))
+                for s, (lo, hi) in STAGE_TRL.items()
+            ],
+            else_=None,
+        )
+        stage_rows = dict(grouped(stage_expr, "stage"))
+        facets["stage"] = [(s.value, stage_rows[s.value]) for s in Stage if s.value in stage_rows]
+        mode_conds = _conditions(f, skip="mode", now=now)
+        mode_row = db.session.execute(
+            sa.select(
+                *[
+                    sa.func.coalesce(
+                        sa.func.sum(sa.case((Publication.modes.op("&")(bits) != 0, 1), else_=0)), 0
+                    )
+                    for bits in MODE_GROUPS.values()
+                ]
+            ).where(*mode_conds)
+        ).one()
+        facets["mode"] = [(name, n) for name, n in zip(MODE_GROUPS, mode_row, strict=True) if n]
+    band_expr = sa.case(
+        (Publication.amount_wan.is_(None), sa.literal(NEGOTIABLE)),
+        *[(_price_condition(band), sa.literal(band)) for band in PRICE_BANDS],
+        else_=None,
+    )
+    band_rows = dict(grouped(band_expr, "price"))
+    facets["price"] = [
+        (band, band_rows[band]) for band in (*PRICE_BANDS, NEGOTIABLE) if band in band_rows
+    ]
+    facets["region"] = sorted(grouped(Publication.region, "region"), key=lambda r: (-r[1], r[0]))
+    org_rows = grouped(Publication.organisation_id, "org")
+    top = sorted(org_rows, key=lambda r: (-r[1], r[0]))[:20]
+    names: dict[int, str] = dict(
+        db.session.execute(
+            sa.select(Organisation.id, Organisation.name).where(
+                Organisation.id.in_([oid for oid, _ in top])
+            )
+        )
+        .tuples()
+        .all()
+    )
+    facets["org"] = [((oid, names.get(oid, "")), n) for oid, n in top]
+    return facets
+
+
+@dataclass
+class ListPage:
+    """A page of publications with the attributes the pager macro uses (like db.paginate's)."""
+
+    items: list[Publication]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def iter_pages(
+        self,
+        *,
+        left_edge: int = 2,
+        left_current: int = 2,
+        right_current: int = 4,
+        right_edge: int = 2,
+    ) -> Any:
+        last = 0
+        for num in range(1, self.pages + 1):
+            if (
+                num <= left_edge
+                or self.page - left_current <= num <= self.page + right_current
+                or num > self.pages - right_edge
+            ):
+                if last + 1 != num:
+                    yield None
+                yield num
+                last = num
+
+
+MAX_RANKED = 2000
+
+
+def browse_page(f: BrowseFilter, *, page: int, per_page: int) -> Any:
+    """A page of the filtered list. Relevance order comes from the recommender's index: SQL
+    decides what matches (every term must occur), the engine's text score decides the order."""
+    page = max(1, page)
+    if f.effective_sort != "relevance" or not f.terms:
+        return db.paginate(
+            browse_query(f), page=page, per_page=per_page, max_per_page=50, error_out=False
+        )
+    id_column = Publication.result_id if f.kind == "result" else Publication.need_id
+    rows = db.session.execute(
+        browse_query(f).with_only_columns(Publication.id, id_column).limit(MAX_RANKED)
+    ).all()
+    scores = matching.search_scores(f.kind, f.q, limit=MAX_RANKED)
+    order = {pub_id: i for i, (pub_id, _listing) in enumerate(rows)}
+    ranked = sorted(rows, key=lambda r: (-scores.get(r[1], 0.0), order[r[0]]))
+    window = [pub_id for pub_id, _listing in ranked[(page - 1) * per_page : page * per_page]]
+    found = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Publication)
+            .where(Publication.id.in_(window))
+            .options(selectinload(Publication.organisation), selectinload(Publication.field))
+        )
+    }
+    return ListPage([found[i] for i in window if i in found], page, per_page, len(rows))

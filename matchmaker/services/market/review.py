@@ -1,0 +1,119 @@
+"""The review of results and needs: the queue, approval (it goes public) and rejection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
+
+from matchmaker.extensions import db
+from matchmaker.models import Listing, Need, Result, ReviewReason, User
+from matchmaker.models.base import utcnow
+from matchmaker.models.listing import REVIEW_REASON_LABELS as REASON_LABELS
+from matchmaker.permissions import Permission, has_permission
+from matchmaker.services.errors import PermissionDenied, ValidationFailed
+from matchmaker.services.market import listing_states, publication
+from matchmaker.services.market.listing_states import (
+    LinkFor,
+    default_link,
+    local_date,
+    owners,
+    validity_end,
+)
+from matchmaker.services.platform.notifications import notify
+
+
+def notify_reviewers(listing: Listing) -> None:
+    """Tell the platform's reviewers that a listing waits for them (in the app only)."""
+    reviewers = db.session.scalars(
+        sa.select(User).where(User.role == "admin", User.is_active.is_(True))
+    ).all()
+    notify(
+        users=reviewers,
+        kind="listing.review_needed",
+        params={"title": listing.title, "org": listing.organisation.name},
+        link=f"/admin/review/{listing.KIND}s/{listing.id}",
+        email=False,
+    )
+
+
+def approve_listing(
+    *, actor: User, listing: Listing, link_for: LinkFor = default_link, now: datetime | None = None
+) -> None:
+    """Approve a pending listing: it (or its new version) goes public."""
+    if not has_permission(actor, Permission.LISTING_REVIEW):
+        raise PermissionDenied
+    listing_states.check(listing, "approve")
+    now = now or utcnow()
+    listing_states.step(listing, "approve", actor=actor)
+    listing.reviewed_at = now
+    listing.review_reason_code = None
+    listing.review_reason = None
+    listing.published_at = listing.published_at or now
+    listing.confirmed_at = now
+    listing.expires_at = validity_end(listing, now)
+    listing.reminded_at = None
+    publication.publish(listing, now=now)
+    notify(
+        users=owners(listing),
+        kind="listing.approved",
+        params={"title": listing.title, "expires": local_date(listing.expires_at)},
+        link=link_for(listing),
+    )
+
+
+def reject_listing(
+    *, actor: User, listing: Listing, code: str, reason: str, link_for: LinkFor = default_link
+) -> None:
+    """Send a pending listing back to draft with a reason code and text the owner sees."""
+    if not has_permission(actor, Permission.LISTING_REVIEW):
+        raise PermissionDenied
+    listing_states.check(listing, "reject")
+    try:
+        parsed = ReviewReason(code)
+    except ValueError:
+        raise ValidationFailed({"code": _("请选择驳回原因。")}) from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed({"reason": _("请填写具体的修改意见。")})
+    listing_states.step(listing, "reject", actor=actor, reason=f"{parsed}: {reason}")
+    listing.reviewed_at = utcnow()
+    listing.review_reason_code = str(parsed)
+    listing.review_reason = reason
+    notify(
+        users=owners(listing),
+        kind="listing.rejected",
+        params={
+            "title": listing.title,
+            "reason_label": str(REASON_LABELS[parsed]),
+            "reason": reason,
+        },
+        link=link_for(listing),
+    )
+
+
+def review_queue_query() -> list[Listing]:
+    """Every listing waiting for review, oldest submission first."""
+    pending: list[Listing] = []
+    for model in (Result, Need):
+        pending.extend(
+            db.session.scalars(
+                sa.select(model)
+                .where(model.status == "pending_review")
+                .options(selectinload(model.organisation), selectinload(model.publication))
+            )
+        )
+    return sorted(pending, key=lambda x: (x.submitted_at or x.created_at, x.KIND, x.id))
+
+
+def review_queue_size() -> int:
+    """How many listings wait for review."""
+    return sum(
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(model).where(model.status == "pending_review")
+        )
+        or 0
+        for model in (Result, Need)
+    )

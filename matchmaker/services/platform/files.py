@@ -1,0 +1,158 @@
+"""Stored uploads: PDF and images only, checked by content, kept outside static/.
+
+An upload is written to a pending `<stored_name>.part` file; `stage()` ties it to the unit of
+work, so the file becomes permanent after the commit and is removed if the transaction rolls
+back. Listing attachments, application attachments and milestone evidence all go through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from matchmaker.models.stored_file import StoredFile
+from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.platform import uow
+
+#: Allowed types, recognised by their first bytes (the name and the browser's claim are ignored).
+SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
+    (b"%PDF-", 0, "application/pdf", ".pdf"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
+    (b"GIF87a", 0, "image/gif", ".gif"),
+    (b"GIF89a", 0, "image/gif", ".gif"),
+    (b"WEBP", 8, "image/webp", ".webp"),
+)
+CHUNK = 64 * 1024
+
+
+def storage_dir() -> Path:
+    """Where stored files live: the instance folder, never under static/."""
+    path = Path(
+        current_app.config.get("ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments"
+    )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_of(row: StoredFile) -> Path:
+    """The permanent file of a stored row (it may be missing)."""
+    return storage_dir() / row.stored_name
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a file from its first bytes, or None if not allowed."""
+    for magic, offset, content_type, ext in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            if content_type == "image/webp" and head[:4] != b"RIFF":
+                continue
+            return content_type, ext
+    return None
+
+
+def clean_name(name: str) -> str:
+    """A display name safe to keep as metadata: no path, no control characters, bounded."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip().lstrip(".")
+    return (name or "attachment")[:200]
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """A checked upload written to a pending `.part` file (see `stage`)."""
+
+    stored_name: str
+    content_type: str
+    size: int
+    sha256: str
+
+    def columns(self, *, filename: str, uploaded_by_id: int) -> dict[str, Any]:
+        """The StoredFile columns of the row that keeps this upload."""
+        return {
+            "original_name": clean_name(filename),
+            "stored_name": self.stored_name,
+            "content_type": self.content_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "uploaded_by_id": uploaded_by_id,
+        }
+
+
+def store_upload(stream: BinaryIO) -> StoredUpload:
+    """Write an upload to a pending file, checking its size and type by content.
+
+    Raises ValidationFailed (and leaves no file behind) when the file is empty, too large or
+    not a PDF or image.
+    """
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    stored = uuid.uuid4().hex
+    part = storage_dir() / f"{stored}.part"
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    try:
+        with part.open("wb") as out:
+            while chunk := stream.read(CHUNK):
+                if len(head) < 16:
+                    head += chunk[: 16 - len(head)]
+                size += len(chunk)
+                if size > limit:
+                    raise ValidationFailed(
+                        {"file": _("文件超过 %(mb)d MB 的限制。", mb=limit // (1024 * 1024))}
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ValidationFailed({"file": _("文件是空的。")})
+        kind = sniff(head)
+        if kind is None:
+            raise ValidationFailed(
+                {"file": _("只接受 PDF 和 PNG、JPEG、GIF、WebP 图片（按文件内容识别）。")}
+            )
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return StoredUpload(
+        stored_name=stored, content_type=kind[0], size=size, sha256=digest.hexdigest()
+    )
+
+
+def finalize_file(stored_name: str) -> None:
+    """Make a pending stored file permanent."""
+    directory = storage_dir()
+    os.replace(directory / f"{stored_name}.part", directory / stored_name)
+
+
+def discard_file(stored_name: str) -> None:
+    """Remove a pending stored file."""
+    (storage_dir() / f"{stored_name}.part").unlink(missing_ok=True)
+
+
+def stage(upload: StoredUpload) -> None:
+    """Tie a pending file to the unit of work: permanent after the commit, gone after a rollback.
+
+    Call it as soon as the file is stored, before anything else that may fail.
+    """
+    name = upload.stored_name
+    uow.after_commit(lambda: finalize_file(name))
+    uow.on_rollback(lambda: discard_file(name))
+
+
+def store(stream: BinaryIO) -> StoredUpload:
+    """Store an upload as a pending file (`store_upload`) and `stage` it."""
+    upload = store_upload(stream)
+    stage(upload)
+    return upload
+
+
+def delete_after_commit(row: StoredFile) -> None:
+    """Remove a deleted row's file once the deletion is committed (it stays if that rolls back)."""
+    name = row.stored_name
+    uow.after_commit(lambda: (storage_dir() / name).unlink(missing_ok=True))
