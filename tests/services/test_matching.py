@@ -14,7 +14,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Publication, RecommenderState
 from matchmaker.models.base import utcnow
 from matchmaker.services import matching
-from matchmaker.services.market import listings
+from matchmaker.services.market import feedback, listings
 from tests.factories import make_user, publish_need, publish_result
 
 _result = publish_result
@@ -197,10 +197,10 @@ def test_feedback_is_stored_counted_and_exported_as_judgments(app, people, field
     fibre = _result(
         uni, admin, fields, "碳纤维热压成型工艺", "碳纤维复合材料热压成型新工艺，成本降低30%。"
     )
-    matching.record_feedback(
+    feedback.record_feedback(
         actor=firm, source=need, target_kind="result", target_id=fibre.id, useful=False
     )
-    matching.record_feedback(
+    feedback.record_feedback(
         actor=firm,
         source=need,
         target_kind="result",
@@ -208,12 +208,12 @@ def test_feedback_is_stored_counted_and_exported_as_judgments(app, people, field
         useful=True,
         reason="正是我们需要的",
     )
-    matching.record_feedback(
+    feedback.record_feedback(
         actor=uni, source=fibre, target_kind="need", target_id=need.id, useful=True
     )
     db.session.commit()
-    assert matching.feedback_counts() == {"useful": 2, "not_useful": 0}
-    lines = matching.feedback_judgments().splitlines()
+    assert feedback.feedback_counts() == {"useful": 2, "not_useful": 0}
+    lines = feedback.feedback_judgments().splitlines()
     assert lines == ["need_id\tresult_id\tgrade", f"need:{need.id}\tresult:{fibre.id}\t1"]
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import ApplicationAttachment, Attachment, MilestoneEvidence
-from matchmaker.services.challenges import applications, deals
+from matchmaker.services.challenges import application_files, deals
 from matchmaker.services.market import attachments
 from matchmaker.services.platform.files import storage_dir
 from tests.conftest import log_in
@@ -67,7 +67,7 @@ def test_listing_attachment(client, fields, monkeypatch, fails):
 def test_application_attachment(client, world, monkeypatch, fails):  # noqa: F811
     _draft(client, world)
     if fails:
-        monkeypatch.setattr(applications, "record_audit", _fail)
+        monkeypatch.setattr(application_files, "record_audit", _fail)
     before = _files()
     response = _upload(client, world, PDF, "方案.pdf")
     assert response.status_code == (500 if fails else 302)

@@ -13,7 +13,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Application, ApplicationAttachment, Challenge, Result
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission
-from matchmaker.services.challenges import applications, challenges
+from matchmaker.services.challenges import application_files, applications, challenges
 from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.market import listings
 from matchmaker.web.challenges.blueprint import bp
@@ -63,7 +63,7 @@ def _render_apply(challenge: Challenge, form: ApplicationForm) -> str:
         now=utcnow(),
         attachment_form=ApplicationAttachmentForm(formdata=None),
         action_form=ActionForm(formdata=None),
-        max_attachments=applications.MAX_ATTACHMENTS,
+        max_attachments=application_files.MAX_ATTACHMENTS,
     )
 
 
@@ -141,7 +141,7 @@ def upload_application_attachment(challenge_id: int) -> Response:
     upload_file = form.file.data
     on_refusal(lambda: _render_stored(challenge))
     with form_errors(None) as outcome:  # the messages are flashed for the page redirected to
-        applications.add_application_attachment(
+        application_files.add_application_attachment(
             actor=current_user,
             application=mine,
             stream=upload_file.stream,
@@ -165,7 +165,7 @@ def delete_application_attachment(challenge_id: int, attachment_id: int) -> Resp
     if not ActionForm().validate_on_submit():
         abort(400)
     on_refusal(lambda: _render_stored(challenge))
-    applications.remove_application_attachment(actor=current_user, attachment=attachment)
+    application_files.remove_application_attachment(actor=current_user, attachment=attachment)
     flash(_("附件已删除。"), "success")
     return redirect(url_for("challenges.apply_challenge", challenge_id=challenge.id))
 
@@ -174,7 +174,7 @@ def delete_application_attachment(challenge_id: int, attachment_id: int) -> Resp
 @login_required
 def download_application_attachment(application_id: int, attachment_id: int) -> Response:
     """Download an application's attachment (applicant, owner, panel and admins only)."""
-    attachment, path = applications.downloadable_attachment(
+    attachment, path = application_files.downloadable_attachment(
         user=current_user, application_id=application_id, attachment_id=attachment_id
     )
     return send_stored_file(

@@ -10,7 +10,7 @@ from matchmaker import __version__
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services import matching
 from matchmaker.services.accounts.accounts import set_locale
-from matchmaker.services.market import listings, publication
+from matchmaker.services.market import feedback, listings, publication
 from matchmaker.services.platform import stats
 from matchmaker.web.finance.panels import finance_panel
 from matchmaker.web.main.forms import LanguageForm
@@ -75,7 +75,7 @@ def dashboard() -> str:
             **stats.admin_overview(),
             "pending_listings": listings.review_queue_size(),
         }
-        context["feedback"] = matching.feedback_counts()
+        context["feedback"] = feedback.feedback_counts()
         context["deal_stats"] = stats.deal_statistics()
     elif has_permission(current_user, Permission.LISTING_MANAGE):
         kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"

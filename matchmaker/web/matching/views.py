@@ -11,6 +11,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Job, listing_model
 from matchmaker.permissions import Permission
 from matchmaker.services import matching
+from matchmaker.services.market import feedback as recommendation_feedback
 from matchmaker.services.platform import jobs
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.matching.forms import FeedbackForm
@@ -31,7 +32,7 @@ def feedback() -> Response:
         return redirect(target)
     source = db.get_or_404(listing_model(form.source_kind.data), form.source_id.data)
     # A missing target is a 404 and a target of the wrong kind a 400 (the error mapping).
-    matching.record_feedback(
+    recommendation_feedback.record_feedback(
         actor=current_user,
         source=source,
         target_kind=form.target_kind.data,
@@ -50,7 +51,7 @@ def status() -> str:
     return render_template(
         "matching/status.html",
         status=matching.index_status(),
-        feedback=matching.feedback_counts(),
+        feedback=recommendation_feedback.feedback_counts(),
         rebuilds=jobs.recent(name=REBUILD, limit=5),
         form=ConfirmForm(formdata=None),
     )
@@ -90,7 +91,7 @@ def job_status(job_id: int) -> Response:
 def judgments() -> Response:
     """Users' feedback as graded judgments in the evaluation's QRELS format."""
     return Response(
-        matching.feedback_judgments(),
+        recommendation_feedback.feedback_judgments(),
         mimetype="text/tab-separated-values",
         headers={"Content-Disposition": "attachment; filename=judgments.tsv"},
     )
