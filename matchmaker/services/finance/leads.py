@@ -72,11 +72,6 @@ def link(lead: Lead) -> str:
     return f"/finance/leads/{lead.id}"
 
 
-def allowed_actions(lead: Lead) -> set[str]:
-    """The steps the lead's current state allows (whoever takes them)."""
-    return set(LEAD.allowed(lead))
-
-
 def _step(
     lead: Lead,
     action: str,

@@ -122,7 +122,6 @@ def _render_lead(lead: Lead, **bound: object) -> str:
         lead=lead,
         bank_side=bank_side,
         firm_side=can_answer_lead(current_user, lead),
-        allowed=leads.allowed_actions(lead),
         steps=leads.history(lead),
         firm_open=bank_side and consent.live_grant(lead.firm_org_id) is not None,
         action_form=ActionForm(formdata=None),
