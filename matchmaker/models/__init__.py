@@ -43,6 +43,21 @@ from matchmaker.models.deal import (
     PaymentForm,
     TrialOutcome,
 )
+from matchmaker.models.enquiry import (
+    OPEN_ENQUIRY_STATES,
+    ConversationOutcome,
+    Enquiry,
+    EnquiryAttachment,
+    EnquiryDecline,
+    EnquiryIntent,
+    EnquiryMessage,
+    EnquiryRead,
+    EnquirySource,
+    EnquiryStatus,
+    FunnelEvent,
+    FunnelStep,
+    OrganisationBlock,
+)
 from matchmaker.models.finance_event import (
     EventMeeting,
     EventRegistration,
@@ -88,6 +103,19 @@ from matchmaker.models.taxonomy import TechField
 from matchmaker.models.user import Invitation, User
 
 __all__ = [
+    "OPEN_ENQUIRY_STATES",
+    "ConversationOutcome",
+    "Enquiry",
+    "EnquiryAttachment",
+    "EnquiryDecline",
+    "EnquiryIntent",
+    "EnquiryMessage",
+    "EnquiryRead",
+    "EnquirySource",
+    "EnquiryStatus",
+    "FunnelEvent",
+    "FunnelStep",
+    "OrganisationBlock",
     "ALL_SCOPES",
     "CREDIT_CODE_REQUIRED",
     "LIVE_APPLICATION_STATES",

@@ -17,6 +17,7 @@ from matchmaker.models.stored_file import StoredFile
 
 if TYPE_CHECKING:
     from matchmaker.models.challenge import AdoptionRequest, Application
+    from matchmaker.models.enquiry import Enquiry
     from matchmaker.models.organisation import Organisation
     from matchmaker.models.user import User
 
@@ -91,7 +92,10 @@ class Deal(Base):
     __table_args__ = (
         sa.CheckConstraint("amount_wan >= 0", name="amount_not_negative"),
         sa.CheckConstraint(
-            "(application_id IS NOT NULL) <> (adoption_request_id IS NOT NULL)", name="one_source"
+            "(CASE WHEN application_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN adoption_request_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN enquiry_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_source",
         ),
         sa.CheckConstraint("provider_org_id <> client_org_id", name="two_parties"),
         sa.CheckConstraint(
@@ -116,6 +120,9 @@ class Deal(Base):
     )
     adoption_request_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("adoption_requests.id", ondelete="RESTRICT"), unique=True
+    )
+    enquiry_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("enquiries.id", ondelete="RESTRICT"), unique=True
     )
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
@@ -143,6 +150,7 @@ class Deal(Base):
     client: Mapped[Organisation] = relationship(foreign_keys=[client_org_id])
     application: Mapped[Application | None] = relationship()
     adoption_request: Mapped[AdoptionRequest | None] = relationship()
+    enquiry: Mapped[Enquiry | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="deal", cascade="all, delete-orphan", order_by="Milestone.position"
