@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
     from matchmaker.web.challenges import bp as challenges_bp
+    from matchmaker.web.connect import bp as connect_bp
     from matchmaker.web.excel.views import bp as excel_bp
     from matchmaker.web.finance import bp as finance_bp
     from matchmaker.web.ids import IdConverter
@@ -140,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(alerts_bp)
     app.register_blueprint(challenges_bp)
     app.register_blueprint(finance_bp, url_prefix="/finance")
+    app.register_blueprint(connect_bp, url_prefix="/connect")
 
 
 def register_errorhandlers(app: Flask) -> None:

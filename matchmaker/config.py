@@ -62,6 +62,7 @@ class Config:
 
     SEED_ALLOWED = False  # `seed demo` needs --force when this is False
     RECOMMENDER_CHECK_SECONDS = 1.0  # how often a worker looks for a new index generation
+    ENQUIRY_DAILY_CAP = 20  # 对接请求 an organisation may send per China day
 
 
 class DevelopmentConfig(Config):

@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup
 from matchmaker import create_app
 from matchmaker.cli.alerts import alerts_group
 from matchmaker.cli.challenges import challenges_group
+from matchmaker.cli.connect import connect_group
 from matchmaker.cli.finance import finance_group
 from matchmaker.cli.jobs import jobs_group
 from matchmaker.cli.listings import listings_group
@@ -40,6 +41,7 @@ GROUPS = (
     jobs_group,
     challenges_group,
     finance_group,
+    connect_group,
 )
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)

@@ -322,7 +322,7 @@ FUNNEL_LABELS = {
     FunnelStep.ENQUIRY: _l("对接请求"),
     FunnelStep.ACCEPTED: _l("接受对接"),
     FunnelStep.DEAL: _l("签订合同"),
-    FunnelStep.DEAL_ACCEPTED: _l("验收通过"),
+    FunnelStep.DEAL_ACCEPTED: _l("合同验收完成"),
 }
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Base, Organisation, User
 from matchmaker.seed.challenges import load_challenges
+from matchmaker.seed.connect import load_connect
 from matchmaker.seed.finance import load_finance
 from matchmaker.seed.listings import load_listings
 from matchmaker.services.accounts import accounts, organisations, users
@@ -94,6 +95,7 @@ def load_demo(*, echo: Any = print) -> dict[str, int]:
         echo(f"  {entry['name']} ({entry['kind']}, {entry['status']}): {len(people)}")
     created.update(load_listings(admin=admin, echo=echo))
     created.update(load_challenges(admin=admin, echo=echo))
+    created.update(load_connect(admin=admin, echo=echo))  # before finance: it scores last
     finance = load_finance(admin=admin, echo=echo)
     created["organisations"] += finance.get("firms_registered", 0)
     created["users"] += finance.get("firms_registered", 0)

@@ -15,7 +15,8 @@ from werkzeug.wrappers import Response
 from matchmaker import __version__
 from matchmaker.extensions import db, login_manager
 from matchmaker.models import User
-from matchmaker.permissions import TEMPLATE_CHECKS, Permission, has_permission
+from matchmaker.permissions import TEMPLATE_CHECKS, Permission, can_publish, has_permission
+from matchmaker.services.connect import enquiries
 from matchmaker.services.platform import notifications, states, uow
 from matchmaker.services.platform.audit import current_ip
 from matchmaker.services.platform.regions import region_label
@@ -185,9 +186,11 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def template_helpers() -> dict[str, object]:
-        unread = 0
+        unread, connect_waiting = 0, None
         if current_user and current_user.is_authenticated:
             unread = notifications.unread_count(current_user)
+            if can_publish(current_user):  # 对接: members of verified organisations
+                connect_waiting = enquiries.waiting_count(current_user)
         return {
             **TEMPLATE_CHECKS,
             **TEMPLATE_LABELS,
@@ -195,6 +198,7 @@ def register(app: Flask) -> None:
             **PIPELINE_LABELS,
             **FINANCE_LABELS,
             "unread_notifications": unread,
+            "connect_waiting": connect_waiting,
             "url_endpoints": app.view_functions,
             "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
             "locale_names": LOCALE_NAMES,

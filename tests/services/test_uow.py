@@ -106,3 +106,16 @@ def test_a_job_commits_its_work_with_its_outcome(db):
     assert _stored() == ["probe.job-ok"]
     assert db.session.get(Job, job.id).status == JobStatus.DONE
     assert EVENTS == ["job committed"]
+
+
+def test_a_released_savepoint_is_not_the_commit(db):
+    EVENTS.clear()
+    with pytest.raises(RuntimeError), uow.scope():  # noqa: PT012 - the scope is the subject
+        uow.after_commit(lambda: EVENTS.append("committed"))
+        uow.on_rollback(lambda: EVENTS.append("rolled back"))
+        with db.session.begin_nested():
+            _write("inside a savepoint")
+        assert EVENTS == []  # releasing the savepoint commits nothing yet
+        raise RuntimeError("the outer unit of work fails")
+    assert EVENTS == ["rolled back"]
+    assert _stored() == []

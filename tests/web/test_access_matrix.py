@@ -14,6 +14,7 @@ from matchmaker.services.accounts import accounts
 from matchmaker.web.policy import public
 from tests.factories import OrganisationFactory, UserFactory, make_user
 from tests.web import (
+    access_connect,
     access_finance_bank,
     access_finance_credit,
     access_finance_event,
@@ -93,6 +94,7 @@ for _endpoint in (
     "admin.list_users",
     "admin.audit_log",
     "admin.jobs",
+    "admin.connect_overview",
 ):
     EXPECTED[_endpoint] = _ADMIN_ONLY_GET
 for _endpoint in (
@@ -122,6 +124,7 @@ EXPECTED.update(
         "market.need": _MISSING,
         "market.organisation": _MISSING,
         "market.attachment": _MISSING,
+        "market.recommended": _MISSING,  # no public result 999999 to open
         "listings.mine": {
             "anon": LOGIN,
             "enterprise": 200,
@@ -207,6 +210,7 @@ EXPECTED.update(
         "pipeline.score_applications": _PARTY_404,
         "pipeline.decide_adoption": _PARTY_404,
         "pipeline.new_deal": _PARTY_404,
+        "pipeline.new_enquiry_deal": _PARTY_404,
         "pipeline.list_deals": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
         "pipeline.show_deal": _PARTY_404,
         "pipeline.add_milestone": _PARTY_404,
@@ -224,6 +228,7 @@ for _module in (
     access_finance_bank,
     access_finance_credit,
     access_finance_event,
+    access_connect,
 ):
     EXPECTED.update(_module.EXPECTED)
 
@@ -236,6 +241,7 @@ PLACEHOLDERS = {
     "subscription_id": 999_999,
     "job_id": 999_999,
     "kinds": "results",
+    "kind": "result",
     "fmt": "csv",
     "token": "no-such-report",
     "challenge_id": 999_999,
@@ -246,7 +252,9 @@ PLACEHOLDERS = {
     "result_id": 999_999,
     "adoption_id": 999_999,
     "deal_id": 999_999,
+    "enquiry_id": 999_999,
     "milestone_id": 999_999,
+    "message_id": 999_999,
     "evidence_id": 999_999,
     "firm_id": 999_999,
     "product_id": 999_999,

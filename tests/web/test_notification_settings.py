@@ -31,6 +31,7 @@ def test_page_shows_every_group_checked_by_default(client, login_as):
         "challenges": True,
         "deals": True,
         "finance": True,
+        "connect": True,
         "alerts": True,
         "group-account": True,  # shown, disabled: account mails cannot be turned off
     }
@@ -42,7 +43,7 @@ def test_saving_stores_and_shows_the_choice(client, login_as):
 
     response = client.post(
         "/account/notifications",
-        data={"listings": "y", "challenges": "y", "deals": "y", "finance": "y"},
+        data={"listings": "y", "challenges": "y", "deals": "y", "finance": "y", "connect": "y"},
         follow_redirects=True,
     )
 
@@ -63,6 +64,7 @@ def test_unchecking_everything_keeps_account_mails(client, login_as):
         "challenges",
         "deals",
         "finance",
+        "connect",
         "alerts",
     ]
 

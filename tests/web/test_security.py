@@ -30,6 +30,7 @@ PLACEHOLDERS = {
     "field_id": 999_999,
     "org_id": 999_999,
     "kinds": "results",
+    "kind": "result",
     "fmt": "csv",
     "token": "no-such-token",
     "filename": "css/app.css",

@@ -1,7 +1,8 @@
 """Deals (技术合同): record, milestones with evidence and acceptance (trials: trials.py).
 
-The provider is the solver (challenge) or the result's owner (adoption); the client is the
-challenge owner or the adopting enterprise. The client adds milestones and accepts (验收);
+The provider is the solver (challenge), the result's owner (adoption) or the side offering the
+technology in a conversation (enquiry); the client is the challenge owner, the adopting
+enterprise or the other side of the conversation. The client adds milestones and accepts (验收);
 the provider submits evidence. When every milestone is accepted (and a trial, if any, ended
 in payment) the deal completes and its challenge is accepted (已解决).
 """
@@ -23,14 +24,18 @@ from matchmaker.models import (
     Deal,
     DealMode,
     DealStatus,
+    Enquiry,
     Milestone,
     MilestoneEvidence,
     MilestoneStatus,
+    Organisation,
     PaymentForm,
     TrialOutcome,
     User,
 )
 from matchmaker.models.base import utcnow
+from matchmaker.models.enquiry import FunnelStep
+from matchmaker.models.listing import Listing
 from matchmaker.permissions import (
     can_accept_deal,
     can_deliver_deal,
@@ -47,6 +52,8 @@ from matchmaker.services.challenges.challenge_states import (
     members,
     require_reason,
 )
+from matchmaker.services.connect import funnel
+from matchmaker.services.connect.enquiry_states import ENQUIRY, REFUSALS, require_party
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -75,11 +82,23 @@ class DealTerms:
 
 
 def title_of(deal: Deal) -> str:
-    """What a deal is about: the challenge's need or the adopted result."""
+    """What a deal is about: the challenge's need, the adopted result or the enquiry's listing."""
     if deal.application is not None:
         return deal.application.challenge.need.title
+    if deal.enquiry is not None:
+        return deal.enquiry.listing.title
     assert deal.adoption_request is not None
     return deal.adoption_request.offer.result.title
+
+
+def listing_of(deal: Deal) -> Listing:
+    """The listing a deal came from: the challenge's need, the adopted result or the enquiry's."""
+    if deal.application is not None:
+        return deal.application.challenge.need
+    if deal.enquiry is not None:
+        return deal.enquiry.listing
+    assert deal.adoption_request is not None
+    return deal.adoption_request.offer.result
 
 
 def link(deal: Deal) -> str:
@@ -115,17 +134,41 @@ def _validate(terms: DealTerms) -> dict[str, list[str]]:
     return errors
 
 
+def enquiry_parties(enquiry: Enquiry) -> tuple[Organisation, Organisation]:
+    """(provider, client) of a deal from a conversation.
+
+    The provider is whoever offers the technology: the result's owner, or for a need the
+    sender (who answered the need with its solution); the client is the other side.
+    """
+    if enquiry.result_id is not None:
+        return enquiry.owner_org, enquiry.sender_org
+    return enquiry.sender_org, enquiry.owner_org
+
+
+def _enquiry_parties(actor: User, enquiry: Enquiry) -> tuple[int, int]:
+    """Provider and client ids of an accepted enquiry; NotFound unless the actor is a party."""
+    require_party(actor, enquiry)
+    ENQUIRY.check(enquiry, "record_deal", REFUSALS["record_deal"])
+    provider, client = enquiry_parties(enquiry)
+    return provider.id, client.id
+
+
 def record_deal(
     *,
     actor: User,
     terms: DealTerms,
     application: Application | None = None,
     adoption: AdoptionRequest | None = None,
+    enquiry: Enquiry | None = None,
 ) -> Deal:
-    """Record the contract of a selected application or of an accepted adoption request."""
-    if (application is None) == (adoption is None):
-        raise ValueError("exactly one of application and adoption")
-    if application is not None:
+    """Record the contract of a selected application, an accepted adoption request or an
+    accepted enquiry (a conversation: "登记合同")."""
+    if sum(source is not None for source in (application, adoption, enquiry)) != 1:
+        raise ValueError("exactly one of application, adoption and enquiry")
+    if enquiry is not None:
+        provider_id, client_id = _enquiry_parties(actor, enquiry)
+        recorded = sa.select(Deal.id).where(Deal.enquiry_id == enquiry.id)
+    elif application is not None:
         challenge = application.challenge
         if not can_manage_challenge(actor, challenge):
             raise NotFound
@@ -153,6 +196,7 @@ def record_deal(
         client_org_id=client_id,
         application=application,
         adoption_request=adoption,
+        enquiry=enquiry,
         created_by=actor,
         status=DealStatus.ACTIVE,
         mode=terms.mode,
@@ -180,11 +224,20 @@ def record_deal(
             "payment_form": str(deal.payment_form),
             "application_id": deal.application_id,
             "adoption_request_id": deal.adoption_request_id,
+            "enquiry_id": deal.enquiry_id,
         },
+    )
+    funnel.record(
+        FunnelStep.DEAL, listing_of(deal), key=f"deal:{deal.id}", actor_org_id=actor.organisation_id
     )
     notify_parties(deal, "deal.recorded")
     mark_stale(provider_id, client_id)  # 创新积分 platform activity changed
     return deal
+
+
+def deal_of_enquiry(enquiry: Enquiry) -> Deal | None:
+    """The deal recorded from a conversation, if any."""
+    return db.session.scalar(sa.select(Deal).where(Deal.enquiry_id == enquiry.id))
 
 
 def require_client(actor: User, deal: Deal) -> None:
@@ -331,6 +384,13 @@ def complete_if_done(actor: User | None, deal: Deal, now: datetime) -> bool:
         return False
     DEAL.step(deal, "complete", actor=actor)
     deal.closed_at = now
+    funnel.record(
+        FunnelStep.DEAL_ACCEPTED,
+        listing_of(deal),
+        key=f"deal:{deal.id}",
+        actor_org_id=deal.client_org_id,
+        now=now,
+    )
     if deal.application is not None:
         challenge = deal.application.challenge
         CHALLENGE.step(challenge.need, "accept", actor=actor, audit_id=challenge.id)

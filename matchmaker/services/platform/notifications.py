@@ -194,6 +194,47 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("对接会已取消：%(title)s"),
         _l("“%(title)s”已取消。"),
     ),
+    # 对接 (params: title, org; message bodies never go into a notification)
+    "enquiry.received": (
+        _l("新的对接请求：%(title)s"),
+        _l("%(org)s 就“%(title)s”向贵机构发起对接请求，请在平台上接受、婉拒或要求补充信息。"),
+    ),
+    "enquiry.accepted": (
+        _l("对接请求已被接受：%(title)s"),
+        _l("%(org)s 接受了你就“%(title)s”发起的对接请求，双方联系方式已互相公开，可以开始洽谈。"),
+    ),
+    "enquiry.declined": (
+        _l("对接请求未被接受：%(title)s"),
+        _l("%(org)s 婉拒了你就“%(title)s”发起的对接请求（%(reason_label)s），请在平台上查看说明。"),
+    ),
+    "enquiry.info_requested": (
+        _l("对方希望补充信息：%(title)s"),
+        _l("%(org)s 希望你就“%(title)s”的对接请求补充信息，请在平台上答复。"),
+    ),
+    "enquiry.info_provided": (
+        _l("对方已补充信息：%(title)s"),
+        _l("%(org)s 已就“%(title)s”的对接请求补充信息，请在平台上答复。"),
+    ),
+    "enquiry.withdrawn": (
+        _l("对接请求已撤回：%(title)s"),
+        _l("%(org)s 撤回了就“%(title)s”发起的对接请求。"),
+    ),
+    "enquiry.reminder": (
+        _l("对接请求待答复：%(title)s"),
+        _l("%(org)s 就“%(title)s”发起的对接请求已等待 %(days)d 个工作日，请尽快答复。"),
+    ),
+    "enquiry.message": (
+        _l("新的洽谈消息：%(title)s"),
+        _l("%(org)s 在“%(title)s”的洽谈中发来了新消息，请登录平台查看。"),
+    ),
+    "enquiry.closed": (
+        _l("洽谈已结束（%(outcome)s）：%(title)s"),
+        _l("%(org)s 结束了“%(title)s”的洽谈，结果：%(outcome)s。"),
+    ),
+    "enquiry.reported": (
+        _l("洽谈消息被举报：%(title)s"),
+        _l("%(org)s 举报了“%(title)s”洽谈中的一条消息，请在管理后台处理。"),
+    ),
 }
 
 
@@ -236,6 +277,12 @@ EMAIL_GROUPS: tuple[EmailGroup, ...] = (
         ("lead.", "consent.", "event."),
         _l("科技金融"),
         _l("银行对接请求、授信与放款进展、画像授权到期和银企对接会。"),
+    ),
+    EmailGroup(
+        "connect",
+        ("enquiry.",),
+        _l("对接"),
+        _l("对接请求及其答复、待答复提醒、洽谈消息和洽谈结束。"),
     ),
     EmailGroup(
         "alerts",

@@ -10,6 +10,7 @@ from matchmaker.models import (
     Application,
     ConversionOffer,
     Deal,
+    Enquiry,
     Need,
     Organisation,
     OrgKind,
@@ -67,8 +68,8 @@ def deal_statistics() -> dict[str, object]:
     """Technology contracts and conversions: the figures the science bureau watches.
 
     A result counts as converted once a deal about it exists that is not terminated or
-    returned (a challenge application pre-filled from the result, or an adoption of it), or
-    when its owner marked it transferred.
+    returned (a challenge application pre-filled from the result, an adoption of it, or a
+    对接 conversation about it), or when its owner marked it transferred.
     """
     live = Deal.status.in_(["active", "completed"])
     totals = db.session.execute(
@@ -88,10 +89,15 @@ def deal_statistics() -> dict[str, object]:
         .join(Deal, Deal.adoption_request_id == AdoptionRequest.id)
         .where(live)
     )
+    via_enquiry = (
+        sa.select(Enquiry.result_id)
+        .join(Deal, Deal.enquiry_id == Enquiry.id)
+        .where(live, Enquiry.result_id.is_not(None))
+    )
     transferred = sa.select(Result.id).where(Result.status == "transferred")
     converted = db.session.scalar(
         sa.select(sa.func.count()).select_from(
-            sa.union(via_challenge, via_adoption, transferred).subquery()
+            sa.union(via_challenge, via_adoption, via_enquiry, transferred).subquery()
         )
     )
     solved = db.session.scalar(

@@ -92,6 +92,8 @@ def _run(callbacks: list[Callback], when: str) -> None:
 
 @sa.event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the outer transaction may still roll back
     session.info.pop(_ROLLBACK, None)
     _run(session.info.pop(_COMMIT, []), "after_commit")
 
@@ -103,3 +105,15 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
     # After a commit both lists are already empty; otherwise the transaction was rolled back.
     session.info.pop(_COMMIT, None)
     _run(session.info.pop(_ROLLBACK, []), "on_rollback")
+
+
+@sa.event.listens_for(sa.engine.Engine, "savepoint")
+def _begin_before_a_first_savepoint(connection: sa.engine.Connection, name: str) -> None:
+    # pysqlite opens a transaction only before the first INSERT/UPDATE/DELETE. A SAVEPOINT
+    # issued before any of them would be the outermost transaction, and releasing it would
+    # COMMIT everything: begin the real transaction first, so the unit of work keeps it.
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.driver_connection
+    if driver is not None and not getattr(driver, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN")

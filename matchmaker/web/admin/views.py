@@ -13,6 +13,7 @@ from matchmaker.extensions import db
 from matchmaker.models import JobStatus, Organisation, TechField, User
 from matchmaker.permissions import Permission
 from matchmaker.services.accounts import organisations, users
+from matchmaker.services.connect import conversations, inbox
 from matchmaker.services.platform import audit, jobs, taxonomy
 from matchmaker.web.admin.forms import AuditFilterForm, FieldForm, ReasonForm, RejectForm
 from matchmaker.web.auth.forms import ConfirmForm
@@ -248,3 +249,16 @@ def retry_job(job_id: int) -> Response:
         job = jobs.retry(job_id=job_id)
         flash(_("任务 #%(id)d（%(name)s）已重新排队。", id=job.id, name=job.name), "success")
     return redirect(url_for("admin.jobs", **_args()))
+
+
+@bp.get("/connect")
+@permission_required(Permission.LISTING_REVIEW)
+def connect_overview() -> str:
+    """对接 oversight: every enquiry's metadata, and the messages a party reported (with text)."""
+    status = request.args.get("status") or None
+    return render_template(
+        "admin/connect.html",
+        items=inbox.admin_overview(actor=current_user, status=status),
+        reported=conversations.reported_messages(actor=current_user),
+        status=status,
+    )

@@ -18,10 +18,12 @@ from matchmaker.services.market import attachments, listings
 from matchmaker.services.platform import taxonomy
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.forms import form_errors
+from matchmaker.web.funnel_panels import owner_funnel
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.listings.forms import ActionForm, AttachmentForm, NeedForm, ResultForm
 from matchmaker.web.policy import accepts_files, permission_required
 from matchmaker.web.refusals import on_refusal
+from matchmaker.web.tracking import record_impressions
 
 bp = Blueprint("listings", __name__)
 KINDS = {"results": "result", "needs": "need"}
@@ -107,11 +109,14 @@ def show(kinds: str, listing_id: int) -> str:
 
 
 def _render_show(listing: Listing) -> str:
+    recommendations = matching.recommend_for(listing, k=5)
+    record_impressions(rec.publication for rec in recommendations)
     return render_template(
         "listings/show.html",
         listing=listing,
         kind=listing.KIND,
-        recommendations=matching.recommend_for(listing, k=5),
+        recommendations=recommendations,
+        listing_funnel=owner_funnel(listing),
         duplicates=matching.similar_listings(listing),
         feedback_form=None,
         action_form=ActionForm(formdata=None),

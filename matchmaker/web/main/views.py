@@ -13,8 +13,10 @@ from matchmaker.services.accounts.accounts import set_locale
 from matchmaker.services.market import feedback, listings, publication
 from matchmaker.services.platform import stats
 from matchmaker.web.finance.panels import finance_panel
+from matchmaker.web.funnel_panels import admin_funnel
 from matchmaker.web.main.forms import LanguageForm
 from matchmaker.web.policy import is_safe_next, permission_required, public
+from matchmaker.web.tracking import record_impressions
 
 bp = Blueprint("main", __name__)
 
@@ -77,14 +79,17 @@ def dashboard() -> str:
         }
         context["feedback"] = feedback.feedback_counts()
         context["deal_stats"] = stats.deal_statistics()
+        context["platform_funnel"] = admin_funnel(request.args)
     elif has_permission(current_user, Permission.LISTING_MANAGE):
         kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
         context["mine"] = listings.owner_overview(
             organisation_id=current_user.organisation_id, kind=kind
         )
-        context["for_you"] = matching.recommend_for_organisation(
+        for_you = matching.recommend_for_organisation(
             organisation_id=current_user.organisation_id, kind=kind
         )
+        record_impressions(rec.publication for _listing, rec in for_you)
+        context["for_you"] = for_you
     context["finance"] = finance_panel(current_user)
     return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)
 

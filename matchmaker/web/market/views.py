@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,10 +10,12 @@ from matchmaker.extensions import db
 from matchmaker.models import Need, Organisation, Result
 from matchmaker.permissions import can_see_contact, can_view_listing
 from matchmaker.services import matching
+from matchmaker.services.connect import enquiries
 from matchmaker.services.market import attachments, browsing, publication
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public
+from matchmaker.web.tracking import record_click, record_impressions, record_view
 
 bp = Blueprint("market", __name__)
 PER_PAGE = 20
@@ -64,13 +66,17 @@ def _detail(kind: str, model: type[Result] | type[Need], listing_id: int) -> str
     preview = pub is None or request.args.get("preview") == "1"
     if preview and not can_view_listing(current_user, listing):
         abort(404)
+    recommendations = matching.recommend_for(listing, k=6)
+    if not preview:
+        record_view(listing)
+        record_impressions(rec.publication for rec in recommendations)
     return render_template(
         f"market/{kind}.html",
         item=publication.detail_view(listing, None if preview else pub),
         listing=listing,
         preview=preview,
         show_contact=can_see_contact(current_user) and not preview,
-        recommendations=matching.recommend_for(listing, k=6),
+        recommendations=recommendations,
         feedback_form=FeedbackForm(formdata=None),
     )
 
@@ -89,6 +95,17 @@ def need(listing_id: int) -> str:
     return _detail("need", Need, listing_id)
 
 
+@bp.get("/r/<any(result, need):kind>/<int:listing_id>")
+@public
+def recommended(kind: str, listing_id: int) -> Response:
+    """A recommendation card's link: count the click, then open the public listing page."""
+    pub = publication.public_publication(kind, listing_id)
+    if pub is None:
+        abort(404)
+    record_click(pub)
+    return redirect(url_for(f"market.{kind}", listing_id=listing_id))
+
+
 @bp.get("/orgs/<int:org_id>")
 @public
 def organisation(org_id: int) -> str:
@@ -102,6 +119,7 @@ def organisation(org_id: int) -> str:
         org=org,
         results=[p for p in pubs if p.kind == "result"],
         needs=[p for p in pubs if p.kind == "need"],
+        response=enquiries.response_stats(org.id),
     )
 
 

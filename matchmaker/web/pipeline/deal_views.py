@@ -9,10 +9,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.models import AdoptionRequest, Application, Deal, Milestone
+from matchmaker.models import AdoptionRequest, Application, Deal, Enquiry, Milestone, Mode
 from matchmaker.models.base import CHINA
 from matchmaker.permissions import can_manage_challenge, can_manage_offer
 from matchmaker.services.challenges import applications, conversion, deals, trials
+from matchmaker.services.connect import enquiries
+from matchmaker.services.connect.enquiry_states import ENQUIRY, REFUSALS
 from matchmaker.services.platform.files import storage_dir
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import form_errors
@@ -116,6 +118,61 @@ def new_deal() -> Response | str | tuple[str, int]:
                 application=application,
                 adoption=adoption,
             )
+        if outcome.ok:
+            flash(_("技术合同已登记。"), "success")
+            return redirect(url_for("pipeline.show_deal", deal_id=deal.id))
+    return (page(), 400) if request.method == "POST" else page()
+
+
+#: The deal mode a conversation's intent suggests (others: the form's default).
+INTENT_MODES = {
+    "transfer": "transfer",
+    "co_develop": "cooperation",
+    "trial": "use_first_pay_later",
+}
+LICENCE_MODES = (Mode.LICENSE_EXCLUSIVE, Mode.LICENSE_NON_EXCLUSIVE, Mode.LICENSE_OPEN)
+
+
+def _enquiry_mode(enquiry: Enquiry) -> str | None:
+    """The mode to fill in: from the intent; a licence the result offers (else 普通许可)."""
+    if enquiry.intent == "license":
+        offered = enquiry.result.modes if enquiry.result is not None else 0
+        mode = next((m for m in LICENCE_MODES if offered & m), Mode.LICENSE_NON_EXCLUSIVE)
+        return str(mode.name).lower()
+    return INTENT_MODES.get(str(enquiry.intent))
+
+
+@bp.route("/deals/new/enquiry/<int:enquiry_id>", methods=["GET", "POST"])
+@login_required
+def new_enquiry_deal(enquiry_id: int) -> Response | str | tuple[str, int]:
+    """登记合同 from a conversation: parties, mode and listing come from the enquiry."""
+    enquiry = enquiries.get_enquiry(actor=current_user, enquiry_id=enquiry_id)
+    form = DealForm()
+    if request.method == "GET":
+        recorded = deals.deal_of_enquiry(enquiry)
+        if recorded is not None:  # "登记合同" again: the deal it already has
+            flash(_("这项合作已经登记过合同。"), "info")
+            return redirect(url_for("pipeline.show_deal", deal_id=recorded.id))
+        ENQUIRY.check(enquiry, "record_deal", REFUSALS["record_deal"])
+        form.payment_form.data = "lump_sum"
+        mode = _enquiry_mode(enquiry)
+        if mode is not None:
+            form.mode.data = mode
+        if mode == "use_first_pay_later":
+            form.payment_form.data = mode
+
+    def page() -> str:
+        return render_template(
+            "pipeline/deal_new.html",
+            form=form,
+            enquiry=enquiry,
+            parties=deals.enquiry_parties(enquiry),
+        )
+
+    if form.validate_on_submit():
+        on_refusal(page)
+        with form_errors(form) as outcome:
+            deal = deals.record_deal(actor=current_user, terms=form.to_terms(), enquiry=enquiry)
         if outcome.ok:
             flash(_("技术合同已登记。"), "success")
             return redirect(url_for("pipeline.show_deal", deal_id=deal.id))

@@ -1,0 +1,57 @@
+"""Recording the 对接 funnel from requests: who the visitor is (a keyed hash, never an address),
+with crawlers and scripts left out (and no session started for them)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+
+from flask import request, session
+from flask_login import current_user
+
+from matchmaker.models import Listing
+from matchmaker.models.enquiry import FunnelStep
+from matchmaker.models.publication import Publication
+from matchmaker.services.connect import funnel
+
+#: The session entry holding an anonymous visitor's random id (only its hash is stored).
+SESSION_KEY = "visitor_id"
+
+
+def _own_org() -> int | None:
+    return current_user.organisation_id if current_user.is_authenticated else None
+
+
+def current_visitor() -> str | None:
+    """The visitor's key for today's dedup, or None for a bot (which gets no session)."""
+    if funnel.is_bot(request.headers.get("User-Agent")):
+        return None
+    if current_user.is_authenticated:
+        return funnel.visitor_key(f"user:{current_user.id}")
+    anonymous_id = session.get(SESSION_KEY)
+    if not isinstance(anonymous_id, str):
+        anonymous_id = session[SESSION_KEY] = secrets.token_urlsafe(16)
+    return funnel.visitor_key(f"session:{anonymous_id}")
+
+
+def record_view(listing: Listing | Publication) -> None:
+    """A view of a public listing page (not by its own organisation, not by a bot)."""
+    visitor = current_visitor()
+    if visitor is not None and listing.organisation_id != _own_org():
+        funnel.record(FunnelStep.VIEW, listing, key=visitor, actor_org_id=_own_org())
+
+
+def record_impressions(publications: Iterable[Publication]) -> None:
+    """Recommendation cards shown to this visitor (one impression per card and day)."""
+    visitor = current_visitor()
+    if visitor is None:
+        return
+    for pub in publications:
+        funnel.record(FunnelStep.IMPRESSION, pub, key=visitor, actor_org_id=_own_org())
+
+
+def record_click(publication: Publication) -> None:
+    """A recommendation card opened by this visitor."""
+    visitor = current_visitor()
+    if visitor is not None:
+        funnel.record(FunnelStep.CLICK, publication, key=visitor, actor_org_id=_own_org())
