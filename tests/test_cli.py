@@ -95,3 +95,17 @@ def test_commands_without_an_app_run_without_a_secret_key(monkeypatch):
     monkeypatch.setenv("MATCHMAKER_ENV", "production")
     result = CliRunner().invoke(cli, ["recommender", "--help"])
     assert result.exit_code == 0 and "evaluate" in result.output
+
+
+def test_seed_demo_prints_a_summary_and_queues_no_mail(runner):
+    from matchmaker.models import Job
+    from matchmaker.services.platform import mail
+
+    result = runner.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Loaded "), result.output
+    mails = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Job).where(Job.name == mail.JOB_NAME)
+    )
+    assert mails == 0  # the demo's made-up people get no e-mail

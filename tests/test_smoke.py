@@ -24,3 +24,14 @@ def test_refuses_to_start_without_secret_key_in_production(tmp_path, monkeypatch
     monkeypatch.delenv("MATCHMAKER_SECRET_KEY", raising=False)
     with pytest.raises(ConfigurationError, match="MATCHMAKER_SECRET_KEY"):
         create_app(Config, instance_path=str(tmp_path))
+
+
+def test_the_package_metadata_uses_an_spdx_licence():
+    """setuptools warns on every install about a `project.license` table; a string is current."""
+    import tomllib
+
+    from matchmaker import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    assert project["project"]["license"] == "Apache-2.0"
+    assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])

@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 
 from matchmaker.cli.transaction import transactional
+
+
+class _Progress:
+    """One line that the seed's steps overwrite on a terminal (nothing in a log), then a summary."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.tty = sys.stdout.isatty()
+
+    def __call__(self, message: str) -> None:
+        self.steps += 1
+        if self.tty:
+            text = f"Loading demo data ({self.steps}): {message.strip()}"
+            click.echo("\r" + click.style(text[:76].ljust(76)), nl=False)
+
+    def done(self) -> None:
+        if self.tty:
+            click.echo("\r" + " " * 90 + "\r", nl=False)
 
 
 @click.group("seed")
@@ -34,10 +54,13 @@ def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
             click.echo("Database already has data; demo data not loaded.")
             return
         raise click.ClickException("The database is not empty: use --reset to replace its data.")
-    counts = seed.load_demo(echo=click.echo)
+    progress = _Progress()
+    counts = seed.load_demo(echo=progress)
     from matchmaker.services import matching
 
+    progress("recommender index")
     state = matching.rebuild_index()
+    progress.done()
     click.echo(
         f"Loaded {counts['organisations']} organisations and {counts['users']} users; "
         f"recommender index generation {state.generation} with {state.documents} listings."

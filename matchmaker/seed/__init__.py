@@ -16,6 +16,7 @@ from matchmaker.seed.connect import load_connect
 from matchmaker.seed.finance import load_finance
 from matchmaker.seed.listings import load_listings
 from matchmaker.services.accounts import accounts, organisations, users
+from matchmaker.services.platform import mail
 
 
 def demo_data() -> dict[str, Any]:
@@ -49,7 +50,16 @@ def _keep(tokens: list[str]) -> Callable[[str], str]:
 
 
 def load_demo(*, echo: Any = print) -> dict[str, int]:
-    """Create the demo organisations and their members; returns counts."""
+    """Create the demo organisations and their members, and everything they do; returns counts.
+
+    Loaded through the services, but without e-mail: the demo people's addresses are made up,
+    and a development machine's job worker would otherwise log hundreds of mails.
+    """
+    with mail.suppressed():
+        return _load_demo(echo=echo)
+
+
+def _load_demo(*, echo: Any) -> dict[str, int]:
     data = demo_data()
     password = data["password"]
     admin: User | None = None

@@ -10,6 +10,9 @@ last attempt the job is failed and an admin can queue it again (管理 → 后�
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import current_app
 from flask_mail import Message
@@ -21,6 +24,17 @@ log = logging.getLogger("matchmaker.mail")
 JOB_NAME = "mail.send"
 #: 30 s, 1, 2, 4, 8, 16, 32 min and 1 h apart: about two hours before a mail is given up.
 MAX_ATTEMPTS = 9
+_suppressed: ContextVar[bool] = ContextVar("mail_suppressed", default=False)
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Queue no e-mail inside the block (demo data: its people and addresses are made up)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
 
 
 def send_email(
@@ -28,7 +42,7 @@ def send_email(
 ) -> None:
     """Queue a plain-text e-mail; it is sent once the caller's transaction commits."""
     recipients = [to] if isinstance(to, str) else list(to)
-    if not recipients:
+    if not recipients or _suppressed.get():
         return
     jobs.enqueue(
         JOB_NAME,
