@@ -31,7 +31,7 @@ STORED = re.compile(r"[0-9a-f]{32}(\.part)?")
 
 
 def _seed(runner, *args: str) -> None:
-    result = runner.invoke(args=["seed", "demo", *args])
+    result = runner.invoke(args=["seed", "demo", "--verbose", *args])
     assert result.exit_code == 0, result.output
     assert "challenges: 14 (" in result.output
 

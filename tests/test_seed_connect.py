@@ -12,7 +12,7 @@ from matchmaker.seed.connect import ENQUIRY_STATES, connect_data
 
 
 def _seed(runner, *args: str) -> str:
-    result = runner.invoke(args=["seed", "demo", *args])
+    result = runner.invoke(args=["seed", "demo", "--verbose", *args])
     assert result.exit_code == 0, result.output
     return result.output
 

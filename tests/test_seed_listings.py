@@ -16,7 +16,7 @@ FIELD_CODES = {code for code, _, _ in KEY_INDUSTRIES}
 
 
 def _seed(runner, *args: str) -> None:
-    result = runner.invoke(args=["seed", "demo", *args])
+    result = runner.invoke(args=["seed", "demo", "--verbose", *args])
     assert result.exit_code == 0, result.output
     assert "listings: " in result.output
 

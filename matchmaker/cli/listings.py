@@ -70,3 +70,13 @@ def listings_expire() -> None:
 
     counts = expire_listings()
     click.echo(f"Reminded {counts['reminded']}, expired {counts['expired']}.")
+
+
+@listings_group.command("review-digest")
+@transactional
+def listings_review_digest() -> None:
+    """Send each admin one daily digest of the review queue (safe to run from cron, any time)."""
+    from matchmaker.services.market.listings import send_review_digest
+
+    sent = send_review_digest()
+    click.echo(f"Review digest sent to {sent} admin(s).")

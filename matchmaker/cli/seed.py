@@ -13,13 +13,16 @@ from matchmaker.cli.transaction import transactional
 class _Progress:
     """One line that the seed's steps overwrite on a terminal (nothing in a log), then a summary."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, verbose: bool = False) -> None:
         self.steps = 0
-        self.tty = sys.stdout.isatty()
+        self.verbose = verbose
+        self.tty = sys.stdout.isatty() and not verbose
 
     def __call__(self, message: str) -> None:
         self.steps += 1
-        if self.tty:
+        if self.verbose:
+            click.echo(message)
+        elif self.tty:
             text = f"Loading demo data ({self.steps}): {message.strip()}"
             click.echo("\r" + click.style(text[:76].ljust(76)), nl=False)
 
@@ -37,8 +40,9 @@ def seed_group() -> None:
 @click.option("--reset", is_flag=True, help="Delete all data first, then load the demo data.")
 @click.option("--if-empty", is_flag=True, help="Load only when the database has no data yet.")
 @click.option("--force", is_flag=True, help="Allow loading demo data in production.")
+@click.option("-v", "--verbose", is_flag=True, help="Print a line per step instead of one.")
 @transactional
-def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
+def seed_demo(reset: bool, if_empty: bool, force: bool, verbose: bool) -> None:
     """Load deterministic demo organisations and users (development only)."""
     from matchmaker import seed
 
@@ -54,7 +58,7 @@ def seed_demo(reset: bool, if_empty: bool, force: bool) -> None:
             click.echo("Database already has data; demo data not loaded.")
             return
         raise click.ClickException("The database is not empty: use --reset to replace its data.")
-    progress = _Progress()
+    progress = _Progress(verbose=verbose)
     counts = seed.load_demo(echo=progress)
     from matchmaker.services import matching
 

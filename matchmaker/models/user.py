@@ -40,6 +40,8 @@ class User(UserMixin, Base):
     created_at: Mapped[created_at]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: When the user last opened 我的榜单: applications submitted since then count as new.
+    challenges_seen_at: Mapped[datetime | None]
     #: Codes of the e-mail groups the user does not want (services.notifications.EMAIL_GROUPS).
     email_opt_out: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
 

@@ -16,7 +16,12 @@ def test_no_deals_no_conversions(db, fields):
     figures = stats.deal_statistics()
     assert figures["deals"] == 0 and figures["amount_wan"] == 0
     assert figures["results_converted"] == 0
-    assert [t["year"] for t in figures["targets"]] == [2025, 2027, 2030]
+    # Current and coming targets first (this is 2026 or later), past ones last and marked.
+    years = [t["year"] for t in figures["targets"]]
+    assert sorted(years) == [2025, 2027, 2030]
+    assert [t["is_past"] for t in figures["targets"]] == sorted(
+        t["is_past"] for t in figures["targets"]
+    )
 
 
 def test_a_deal_on_an_application_prefilled_from_a_result_converts_it(awarded):  # noqa: F811
@@ -29,7 +34,8 @@ def test_a_deal_on_an_application_prefilled_from_a_result_converts_it(awarded): 
     assert figures["deals"] == 1
     assert Decimal(figures["amount_wan"]) == Decimal(90)
     assert figures["results_converted"] == 1
-    assert figures["targets"][0]["share"] == 1 / 350
+    by_year = {t["year"]: t for t in figures["targets"]}
+    assert by_year[2025]["share"] == 1 / 350 and by_year[2025]["done"] == 1
     deals.terminate_deal(actor=w["owner"], deal=deal, reason="对方无法履约")
     db.session.commit()
     assert stats.deal_statistics()["results_converted"] == 0  # a terminated deal converts nothing

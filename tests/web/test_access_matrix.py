@@ -187,6 +187,7 @@ EXPECTED.update(
         "challenges.list_adoptions": {**_ADOPTER, "enterprise": 200},
         "challenges.withdraw_adoption": _ADOPTER,
         "challenges.publish_challenge": {**_MEMBER_404, "university": 403, "bank": 403},
+        "challenges.my_challenges": {**_ADOPTER, "enterprise": 200},
         "challenges.manage_challenge": _MEMBER_404,
         "challenges.invite_organisations": _MEMBER_404,
         "challenges.close_challenge": _MEMBER_404,

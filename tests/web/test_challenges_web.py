@@ -261,7 +261,7 @@ def test_publish_form_creates_a_challenge(client, fields):
             "bounty_wan": "120",
             "deadline": deadline,
             "success_criteria": "秸秆利用率 90% 以上。",
-            "deliverables": "工艺包。",
+            "deliverables": "秸秆饲料化工艺包及中试报告。",
             "ip_ownership": "shared",
             "ip_licence": "non_exclusive",
             "payment_form": "lump_sum",

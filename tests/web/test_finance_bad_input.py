@@ -308,7 +308,7 @@ FORMS: dict[str, FormCase] = {
         lambda w: f"/finance/leads/{w['lead_approved'].id}/disburse",
         lambda w: {"amount_wan": "400", "first_loan": "y"},
         {"amount_wan": "amount"},
-        extra={"amount_wan": ["500.01", "0.001"]},  # over the approved 500; rounds to 0
+        extra={"amount_wan": ["500.01", "0.001"]},  # over the approved 500; three decimals
     ),
     "event_new": FormCase(
         "organiser", lambda w: "/finance/events/new", lambda w: dict(EVENT_FORM), EVENT_FIELDS
@@ -760,9 +760,13 @@ def test_the_form_keeps_what_was_typed_and_explains(client, world):
     assert "请填写数字。" in html
 
 
-def test_amounts_are_rounded_as_stored(client, world):
+def test_amounts_with_more_decimals_than_stored_are_refused(client, world):
+    """12.345 is refused with the reason, not silently rounded to 12.35 (issue 13)."""
     _as(client, world, "firm_a")
     response = client.post("/finance/financing-needs/new", data={**NEED, "amount_wan": "12.345"})
+    assert response.status_code == 400
+    assert "最多保留两位小数" in response.get_data(as_text=True)
+    response = client.post("/finance/financing-needs/new", data={**NEED, "amount_wan": "12.34"})
     assert response.status_code == 302
     need = db.session.scalar(sa.select(FinancingNeed).where(FinancingNeed.title == NEED["title"]))
-    assert need.amount_wan == Decimal("12.35")
+    assert need.amount_wan == Decimal("12.34")

@@ -183,7 +183,7 @@ def test_bad_need_input_and_closing(client, login_as, db):
     firm = login_as("enterprise")
     response = client.post("/finance/financing-needs/new", data={**NEED_FORM, "amount_wan": "0"})
     assert response.status_code == 400
-    assert "融资金额应大于 0" in response.get_data(as_text=True)
+    assert "金额应大于 0。" in response.get_data(as_text=True)
     response = client.post("/finance/financing-needs/new", data={**NEED_FORM, "purpose": ""})
     assert response.status_code == 400
     assert "请说明资金用途。" in response.get_data(as_text=True)

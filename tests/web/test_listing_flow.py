@@ -82,7 +82,7 @@ def test_result_life_cycle_from_draft_to_public_search(client, fields):
     with client.session_transaction() as session:
         session.clear()
     listing_page = client.get("/results?q=碳纤").get_data(as_text=True)
-    assert "高强高模碳纤维T800级原丝干喷湿纺工艺" in listing_page
+    assert "高强高模<mark>碳纤</mark>维T800级原丝干喷湿纺工艺" in listing_page  # the term marked
     assert "T800" in client.get("/results?q=t800").get_data(as_text=True)
     detail = client.get(f"/results/{result_id}").get_data(as_text=True)
     assert "ZL2021 1 0123456.7" in detail

@@ -42,6 +42,7 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.finance.innovation_score import mark_stale
+from matchmaker.services.platform.amounts import check_amount
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -66,6 +67,8 @@ def _validate(actor: User, data: ApplicationData) -> None:
         errors["trl"] = [_("技术成熟度应在 1 到 9 之间。")]
     if data.price_wan is not None and data.price_wan < 0:
         errors["price_wan"] = [_("报价不能为负数，面议请留空。")]
+    else:
+        check_amount(errors, "price_wan", data.price_wan)
     for step in data.plan:
         if not isinstance(step, dict) or not str(step.get("title", "")).strip():
             errors["plan"] = [_("每个里程碑都需要标题。")]

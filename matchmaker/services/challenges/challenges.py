@@ -64,10 +64,13 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.market.listing_states import NEED
+from matchmaker.services.platform.amounts import check_amount
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
 IN_RACE = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED, ApplicationStatus.FINALIST)
+#: The least a challenge's success criteria and deliverables say (characters, blanks trimmed).
+MIN_TERMS_TEXT = 10
 
 
 @dataclass(frozen=True)
@@ -101,16 +104,25 @@ def challenge_of(need: Need) -> Challenge | None:
 
 def _validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
     errors: dict[str, list[str]] = {}
-    if terms.bounty_wan is None or terms.bounty_wan < 0:
-        errors["bounty_wan"] = [_("意向金额不能为负数，面议请填 0。")]
+    if terms.bounty_wan is None:
+        errors["bounty_wan"] = [_("请填写金额，面议请填 0。")]
+    check_amount(errors, "bounty_wan", terms.bounty_wan, negotiable=True)
     if terms.deadline_at.tzinfo is None or terms.deadline_at <= now:
         errors["deadline_at"] = [_("揭榜截止时间必须晚于现在。")]
     elif need.expires_at is not None and terms.deadline_at > need.expires_at:
         errors["deadline_at"] = [_("揭榜截止时间不能晚于需求的有效期。")]
     if not terms.success_criteria.strip():
         errors["success_criteria"] = [_("请填写成功标准。")]
+    elif len(terms.success_criteria.strip()) < MIN_TERMS_TEXT:
+        errors["success_criteria"] = [
+            _("成功标准至少写 %(min)d 个字，说明可量化的验收指标。", min=MIN_TERMS_TEXT)
+        ]
     if not terms.deliverables.strip():
         errors["deliverables"] = [_("请填写预期交付成果。")]
+    elif len(terms.deliverables.strip()) < MIN_TERMS_TEXT:
+        errors["deliverables"] = [
+            _("预期交付成果至少写 %(min)d 个字，说明交付什么。", min=MIN_TERMS_TEXT)
+        ]
     for name, enum_cls in (
         ("ip_ownership", IpOwnership),
         ("ip_licence", LicenceKind),

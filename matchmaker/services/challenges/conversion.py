@@ -38,6 +38,7 @@ from matchmaker.services.errors import (
 )
 from matchmaker.services.finance.innovation_score import mark_stale
 from matchmaker.services.market.listing_states import RESULT
+from matchmaker.services.platform.amounts import check_amount
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -56,8 +57,7 @@ def _validate(terms: OfferTerms) -> None:
     errors: dict[str, list[str]] = {}
     if not 0 < terms.modes < 128:
         errors["modes"] = [_("请至少选择一种交易方式。")]
-    if terms.price_wan is not None and terms.price_wan < 0:
-        errors["price_wan"] = [_("价格不能为负数。")]
+    check_amount(errors, "price_wan", terms.price_wan)
     trial = bool(terms.modes & Mode.USE_FIRST_PAY_LATER)
     if trial and (terms.trial_months is None or terms.trial_months <= 0):
         errors["trial_months"] = [_("先使用后付费需要填写试用期（月）。")]

@@ -62,6 +62,7 @@ from matchmaker.services.errors import (
 )
 from matchmaker.services.finance.innovation_score import mark_stale
 from matchmaker.services.platform import files as stored_files
+from matchmaker.services.platform.amounts import check_amount
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -122,8 +123,9 @@ def _validate(terms: DealTerms) -> dict[str, list[str]]:
         errors["mode"] = [_("请选择有效的选项。")]
     if terms.payment_form not in set(PaymentForm):
         errors["payment_form"] = [_("请选择有效的选项。")]
-    if terms.amount_wan is None or terms.amount_wan < 0:
-        errors["amount_wan"] = [_("合同金额不能为负数。")]
+    if terms.amount_wan is None:
+        errors["amount_wan"] = [_("请填写合同金额。")]
+    check_amount(errors, "amount_wan", terms.amount_wan)
     if terms.payment_form == PaymentForm.USE_FIRST_PAY_LATER and (
         terms.trial_start is None or terms.trial_end is None or terms.trial_end <= terms.trial_start
     ):

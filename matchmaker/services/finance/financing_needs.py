@@ -28,11 +28,11 @@ from matchmaker.services.finance import eligibility
 from matchmaker.services.finance.finance_states import FINANCING_NEED
 from matchmaker.services.finance.loan_products import (
     ALL_COLLATERAL,
-    MAX_AMOUNT_WAN,
     MAX_TERM_MONTHS,
     public_products,
 )
 from matchmaker.services.finance.product_matching import rank_key
+from matchmaker.services.platform.amounts import amount_error
 from matchmaker.services.platform.audit import record_audit
 
 
@@ -57,8 +57,8 @@ def validate_financing_need(data: FinancingNeedData) -> None:
         errors["title"] = _("标题不能超过 120 个字符。")
     if data.amount_wan is None:
         errors["amount_wan"] = _("请填写融资金额（万元）。")
-    elif not data.amount_wan.is_finite() or not Decimal(0) < data.amount_wan <= MAX_AMOUNT_WAN:
-        errors["amount_wan"] = _("融资金额应大于 0 且不超过 1000000 万元。")
+    elif (problem := amount_error(data.amount_wan, positive=True)) is not None:
+        errors["amount_wan"] = problem
     purpose = data.purpose.strip()
     if not purpose:
         errors["purpose"] = _("请说明资金用途。")

@@ -8,7 +8,9 @@ firm's view log) or from a 银企对接 meeting between the two. Every step goes
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -54,7 +56,7 @@ from matchmaker.services.finance.lead_lists import firm_leads as firm_leads
 from matchmaker.services.finance.lead_lists import get_lead as get_lead
 from matchmaker.services.finance.lead_lists import history as history
 from matchmaker.services.finance.lead_lists import leads_for as leads_for
-from matchmaker.services.finance.loan_products import MAX_AMOUNT_WAN
+from matchmaker.services.platform.amounts import amount_error
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -65,6 +67,7 @@ BANK_ACTIONS = frozenset(LEAD.transitions) - FIRM_ACTIONS
 #: States after which nothing more happens.
 CLOSED_STATES = frozenset({S.DECLINED, S.WITHDRAWN, S.REJECTED, S.DISBURSED})
 MAX_TEXT = 2000
+T = TypeVar("T")
 
 
 def link(lead: Lead) -> str:
@@ -111,13 +114,24 @@ def _text(value: str | None, field: str) -> str:
 def _amount(value: Decimal | None, field: str, *, ceiling: Decimal | None = None) -> Decimal:
     if value is None:
         raise ValidationFailed({field: _("请填写金额（万元）。")})
-    if not value.is_finite() or not Decimal(0) < value <= MAX_AMOUNT_WAN:
-        raise ValidationFailed({field: _("金额应大于 0 且不超过 1000000 万元。")})
+    problem = amount_error(value, positive=True)
+    if problem is not None:
+        raise ValidationFailed({field: problem})
     if ceiling is not None and value > ceiling:
         raise ValidationFailed(
             {field: _("放款金额不能超过授信金额 %(amount)s 万元。", amount=f"{ceiling:g}")}
         )
     return value
+
+
+def _collect(errors: dict[str, list[str]], check: Callable[[], T]) -> T | None:
+    """Run one field's check; its refusal joins `errors` instead of ending the validation."""
+    try:
+        return check()
+    except ValidationFailed as refused:
+        for name, messages in refused.errors.items():
+            errors.setdefault(name, []).extend(messages)
+        return None
 
 
 def _own_product(actor: User, product_id: int | None, field: str) -> LoanProduct | None:
@@ -316,10 +330,13 @@ def approve_credit(
     """The bank records approved credit (授信): an amount and one of its own products."""
     _require_bank_side(actor, lead)
     LEAD.check(lead, "approve")
-    amount = _amount(amount_wan, "amount_wan")
-    product = _own_product(actor, product_id, "product_id")
-    if product is None:
-        raise ValidationFailed({"product_id": _("请选择授信所用的贷款产品。")})
+    errors: dict[str, list[str]] = {}  # every field's error at once, not the first only
+    amount = _collect(errors, lambda: _amount(amount_wan, "amount_wan"))
+    product = _collect(errors, lambda: _own_product(actor, product_id, "product_id"))
+    if product is None and "product_id" not in errors:
+        errors["product_id"] = [_("请选择授信所用的贷款产品。")]
+    if errors or amount is None or product is None:
+        raise ValidationFailed(errors)
     lead.approved_amount_wan = amount
     lead.approved_product_id = product.id
     lead.approved_at = utcnow()

@@ -33,11 +33,12 @@ from matchmaker.services.errors import (
 from matchmaker.services.finance.finance_states import PRODUCT
 from matchmaker.services.finance.product_matching import NeedMatch as NeedMatch
 from matchmaker.services.finance.product_matching import matching_needs as matching_needs
+from matchmaker.services.platform.amounts import MAX_AMOUNT_WAN as MAX_AMOUNT_WAN
+from matchmaker.services.platform.amounts import amount_error
 from matchmaker.services.platform.audit import record_audit
 
 #: Annual interest rates a product may quote (%): above 24 % is not protected by the courts.
 MAX_RATE = Decimal(24)
-MAX_AMOUNT_WAN = Decimal(1_000_000)  # 100亿: far above any single loan to a tech SME
 MAX_TERM_MONTHS = 360
 ALL_COLLATERAL = sum(int(c) for c in Collateral if c)
 
@@ -96,20 +97,21 @@ def validate_product(data: ProductData) -> None:
         errors["kind"] = _("请选择产品类型。")
     if len(data.description) > 10_000:
         errors["description"] = _("产品介绍不能超过 10000 个字符。")
-    _check_range(
-        errors,
-        "amount_min_wan",
-        "amount_max_wan",
-        data.amount_min_wan,
-        data.amount_max_wan,
-        minimum=Decimal(0),
-        maximum=MAX_AMOUNT_WAN,
-        missing=_("请填写额度范围（万元）。"),
-        bounds=_("额度应在 0 到 1000000 万元之间。"),
-        order=_("最高额度不能低于最低额度。"),
-    )
-    if "amount_max_wan" not in errors and data.amount_max_wan == 0:
-        errors["amount_max_wan"] = _("最高额度应大于 0。")
+    for name, amount, positive in (
+        ("amount_min_wan", data.amount_min_wan, False),
+        ("amount_max_wan", data.amount_max_wan, True),
+    ):
+        problem = (
+            _("请填写额度范围（万元）。")
+            if amount is None
+            else amount_error(amount, positive=positive)
+        )
+        if problem is not None:
+            errors[name] = problem
+    if not {"amount_min_wan", "amount_max_wan"} & set(errors) and (
+        data.amount_min_wan > data.amount_max_wan  # type: ignore[operator]
+    ):
+        errors["amount_max_wan"] = _("最高额度不能低于最低额度。")
     _check_range(
         errors,
         "term_min_months",

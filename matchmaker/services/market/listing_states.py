@@ -40,6 +40,11 @@ def _public_or_shown(listing: Listing) -> bool:
     return str(listing.status) != "pending_review" or listing.has_public_version
 
 
+def _has_public_side(listing: Listing) -> bool:
+    # 撤下 takes a listing off the public lists: a draft or a first submission has nothing there
+    return str(listing.status) not in ("draft", "pending_review") or listing.has_public_version
+
+
 def _machine(kind: str, public: Any, extra: dict[str, tuple[list[Any], Any]]) -> StateMachine:
     s = ResultStatus if kind == "result" else NeedStatus
     return StateMachine(
@@ -58,7 +63,7 @@ def _machine(kind: str, public: Any, extra: dict[str, tuple[list[Any], Any]]) ->
             "confirm": ([public, s.PENDING_REVIEW], None),  # still available: extend validity
         },
         refusal=_l("当前状态下不能进行此操作。"),
-        guards={"confirm": _public_or_shown},
+        guards={"confirm": _public_or_shown, "withdraw": _has_public_side},
     )
 
 

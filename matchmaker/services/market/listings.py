@@ -49,10 +49,11 @@ from matchmaker.services.market.listing_states import (
 )
 from matchmaker.services.market.review import REASON_LABELS as REASON_LABELS
 from matchmaker.services.market.review import approve_listing as approve_listing
-from matchmaker.services.market.review import notify_reviewers
 from matchmaker.services.market.review import reject_listing as reject_listing
 from matchmaker.services.market.review import review_queue_query as review_queue_query
 from matchmaker.services.market.review import review_queue_size as review_queue_size
+from matchmaker.services.market.review import send_review_digest as send_review_digest
+from matchmaker.services.platform.amounts import check_amount
 from matchmaker.services.platform.regions import REGIONS
 
 
@@ -102,8 +103,27 @@ EDITABLE = {kind: machine.sources("edit") for kind, machine in MACHINES.items()}
 SUBSTANCE_EXCLUDED = {"contact_name", "contact_phone", "contact_email"}
 
 
+MAX_KEYWORDS = 20
+MAX_KEYWORD_LENGTH = 40
+
+
+def keyword_errors(keywords: tuple[str, ...]) -> list[str]:
+    """Why normalised keywords are refused: too many, or one too long (never cut silently)."""
+    problems = []
+    if len(keywords) > MAX_KEYWORDS:
+        problems.append(
+            _("关键词最多 %(max)d 个，现有 %(n)d 个。", max=MAX_KEYWORDS, n=len(keywords))
+        )
+    if any(len(word) > MAX_KEYWORD_LENGTH for word in keywords):
+        problems.append(_("每个关键词不能超过 %(max)d 个字。", max=MAX_KEYWORD_LENGTH))
+    return problems
+
+
 def normalise_keywords(raw: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Split on commas (ASCII or Chinese), semicolons and 、; trim; drop duplicates; keep order."""
+    """Split on commas (ASCII or Chinese), semicolons and 、; trim; drop duplicates; keep order.
+
+    Nothing is cut: `keyword_errors` refuses more than MAX_KEYWORDS or an overlong one.
+    """
     if isinstance(raw, str):
         for sep in "，,;；、\n":
             raw = raw.replace(sep, ",")
@@ -112,10 +132,10 @@ def normalise_keywords(raw: str | tuple[str, ...] | list[str]) -> tuple[str, ...
         items = list(raw)
     seen: dict[str, None] = {}
     for item in items:
-        word = item.strip()[:40]
+        word = item.strip()
         if word and word.lower() not in {k.lower() for k in seen}:
             seen[word] = None
-    return tuple(seen)[:20]
+    return tuple(seen)
 
 
 def _check_owner(actor: User, listing: Listing) -> None:
@@ -129,6 +149,9 @@ def _validate_common(data: ListingData) -> dict[str, list[str]]:
         errors["title"] = [_("请填写标题。")]
     if data.region not in REGIONS:
         errors["region"] = [_("请选择所在地区。")]
+    keyword_problems = keyword_errors(normalise_keywords(data.keywords))
+    if keyword_problems:
+        errors["keywords"] = keyword_problems
     if data.field_id is not None:
         tech_field = db.session.get(TechField, data.field_id)
         if tech_field is None or not tech_field.is_active:
@@ -141,12 +164,11 @@ def _validate(kind: str, data: ListingData) -> None:
     if isinstance(data, ResultData):
         if data.trl is not None and not 1 <= data.trl <= 9:
             errors["trl"] = [_("技术成熟度应在 1 到 9 之间。")]
-        if data.price_wan is not None and data.price_wan < 0:
-            errors["price_wan"] = [_("价格不能为负数。")]
+        check_amount(errors, "price_wan", data.price_wan)
         if not 0 <= data.modes < 128:
             errors["modes"] = [_("交易方式无效。")]
-    elif isinstance(data, NeedData) and data.budget_wan < 0:
-        errors["budget_wan"] = [_("意向金额不能为负数，面议请填 0。")]
+    elif isinstance(data, NeedData):
+        check_amount(errors, "budget_wan", data.budget_wan, negotiable=True)
     if errors:
         raise ValidationFailed(errors)
 
@@ -245,8 +267,7 @@ def send_back_to_review(listing: Listing) -> None:
     if listing_states.machine_of(listing).can(listing, "revise"):
         # audited by the edit that caused it (the update, or the attachment added or removed)
         listing_states.step(listing, "revise", actor=None, audit=False)
-        listing.submitted_at = utcnow()
-        notify_reviewers(listing)
+        listing.submitted_at = utcnow()  # admins see the queue and a daily digest
 
 
 def submit_listing(*, actor: User, listing: Listing) -> None:
@@ -259,8 +280,7 @@ def submit_listing(*, actor: User, listing: Listing) -> None:
     if errors:
         raise ValidationFailed(errors)
     listing_states.step(listing, "submit", actor=actor)
-    listing.submitted_at = utcnow()
-    notify_reviewers(listing)
+    listing.submitted_at = utcnow()  # admins see the queue and a daily digest
 
 
 def retract_submission(*, actor: User, listing: Listing) -> None:

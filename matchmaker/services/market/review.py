@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
-from matchmaker.models import Listing, Need, Result, ReviewReason, User
-from matchmaker.models.base import utcnow
+from matchmaker.models import Listing, Need, Notification, Result, ReviewReason, User
+from matchmaker.models.base import CHINA, utcnow
 from matchmaker.models.listing import REVIEW_REASON_LABELS as REASON_LABELS
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
@@ -25,18 +25,44 @@ from matchmaker.services.market.listing_states import (
 from matchmaker.services.platform.notifications import notify
 
 
-def notify_reviewers(listing: Listing) -> None:
-    """Tell the platform's reviewers that a listing waits for them (in the app only)."""
-    reviewers = db.session.scalars(
-        sa.select(User).where(User.role == "admin", User.is_active.is_(True))
-    ).all()
+def send_review_digest(*, now: datetime | None = None) -> int:
+    """Tell each active admin once a day how many listings wait for review (no per-item message).
+
+    Safe to run repeatedly (cron): an admin who already has today's digest gets nothing more.
+    Returns how many admins were notified.
+    """
+    queue = review_queue_query()
+    if not queue:
+        return 0
+    now = now or utcnow()
+    # the day as the admins live it (China); created_at is stored in UTC
+    day_start = now.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
+    already = set(
+        db.session.scalars(
+            sa.select(Notification.user_id).where(
+                Notification.kind == "listing.review_digest", Notification.created_at >= day_start
+            )
+        )
+    )
+    reviewers = [
+        user
+        for user in db.session.scalars(
+            sa.select(User).where(User.role == "admin", User.is_active.is_(True))
+        )
+        if user.id not in already
+    ]
+    oldest = queue[0]
     notify(
         users=reviewers,
-        kind="listing.review_needed",
-        params={"title": listing.title, "org": listing.organisation.name},
-        link=f"/admin/review/{listing.KIND}s/{listing.id}",
-        email=False,
+        kind="listing.review_digest",
+        params={
+            "n": len(queue),
+            "oldest": oldest.title,
+            "since": local_date(oldest.submitted_at or oldest.created_at),
+        },
+        link="/admin/review/",
     )
+    return len(reviewers)
 
 
 def approve_listing(

@@ -1,4 +1,7 @@
-"""Stored uploads: PDF and images only, checked by content, kept outside static/.
+"""Stored uploads: PDF, images and Office files, checked by content, kept outside static/.
+
+Office files (.docx, .xlsx, .pptx, and legacy .doc) are checked by services/platform/office.py:
+a safe zip with the right main part, or an OLE file with a Word stream; macros are refused.
 
 An upload is written to a pending `<stored_name>.part` file; `stage()` ties it to the unit of
 work, so the file becomes permanent after the commit and is removed if the transaction rolls
@@ -19,7 +22,7 @@ from flask_babel import gettext as _
 
 from matchmaker.models.stored_file import StoredFile
 from matchmaker.services.errors import ValidationFailed
-from matchmaker.services.platform import uow
+from matchmaker.services.platform import office, uow
 
 #: Allowed types, recognised by their first bytes (the name and the browser's claim are ignored).
 SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
@@ -31,6 +34,8 @@ SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
     (b"WEBP", 8, "image/webp", ".webp"),
 )
 CHUNK = 64 * 1024
+#: The file inputs' `accept=` hint (the browser's filter only: the content decides).
+ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.docx,.doc,.xlsx,.pptx"
 
 
 def storage_dir() -> Path:
@@ -55,6 +60,15 @@ def sniff(head: bytes) -> tuple[str, str] | None:
                 continue
             return content_type, ext
     return None
+
+
+def identify(path: Path, head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a stored file: `sniff` its head, else check it as Office.
+
+    None when the type is not allowed; ValidationFailed (with the reason) when it looks like an
+    Office file but is unsafe, carries macros or is not a Word, Excel or PowerPoint file.
+    """
+    return sniff(head) or office.identify(path, head)
 
 
 def clean_name(name: str) -> str:
@@ -89,7 +103,7 @@ def store_upload(stream: BinaryIO) -> StoredUpload:
     """Write an upload to a pending file, checking its size and type by content.
 
     Raises ValidationFailed (and leaves no file behind) when the file is empty, too large or
-    not a PDF or image.
+    not a PDF, image or acceptable Office file.
     """
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     stored = uuid.uuid4().hex
@@ -111,10 +125,15 @@ def store_upload(stream: BinaryIO) -> StoredUpload:
                 out.write(chunk)
         if size == 0:
             raise ValidationFailed({"file": _("文件是空的。")})
-        kind = sniff(head)
+        kind = identify(part, head)
         if kind is None:
             raise ValidationFailed(
-                {"file": _("只接受 PDF 和 PNG、JPEG、GIF、WebP 图片（按文件内容识别）。")}
+                {
+                    "file": _(
+                        "只接受 PDF、Word（.docx、.doc）、Excel（.xlsx）、PowerPoint（.pptx）"
+                        "和 PNG、JPEG、GIF、WebP 图片（按文件内容识别）。"
+                    )
+                }
             )
     except BaseException:
         part.unlink(missing_ok=True)

@@ -45,6 +45,10 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("新的待审核内容：%(title)s"),
         _l("%(org)s 提交了“%(title)s”，请在审核队列中处理。"),
     ),
+    "listing.review_digest": (
+        _l("审核队列：%(n)d 条内容待审核"),
+        _l("审核队列中有 %(n)d 条内容待审核，等待最久的是“%(oldest)s”（%(since)s 提交）。"),
+    ),
     "alerts.search": (
         _l("订阅提醒：%(name)s 有 %(n)d 条新内容"),
         _l("你保存的搜索“%(name)s”有 %(n)d 条新发布的匹配内容。"),

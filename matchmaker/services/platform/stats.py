@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
@@ -18,6 +20,7 @@ from matchmaker.models import (
     Result,
     User,
 )
+from matchmaker.models.base import CHINA, utcnow
 
 
 def verified_organisation_counts() -> dict[str, int]:
@@ -62,6 +65,22 @@ def database_ok() -> bool:
 
 #: The city's targets for results converted (Changchun plan, seed 003 table).
 CONVERSION_TARGETS = ((2025, 350), (2027, 440), (2030, 700))
+
+
+def conversion_targets(converted: int, *, today: date | None = None) -> list[dict[str, object]]:
+    """The targets with progress ("10 / 350"): the current and coming ones first, past ones last."""
+    year = (today or utcnow().astimezone(CHINA).date()).year
+    ordered = sorted(CONVERSION_TARGETS, key=lambda t: (t[0] < year, t[0]))
+    return [
+        {
+            "year": y,
+            "target": target,
+            "done": converted,
+            "share": min(1.0, converted / target),
+            "is_past": y < year,
+        }
+        for y, target in ordered
+    ]
 
 
 def deal_statistics() -> dict[str, object]:
@@ -109,8 +128,5 @@ def deal_statistics() -> dict[str, object]:
         "completed": completed or 0,
         "results_converted": converted or 0,
         "challenges_solved": solved or 0,
-        "targets": [
-            {"year": year, "target": target, "share": min(1.0, (converted or 0) / target)}
-            for year, target in CONVERSION_TARGETS
-        ],
+        "targets": conversion_targets(converted or 0),
     }

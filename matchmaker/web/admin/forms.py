@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import Select
 
 
 class RejectForm(FlaskForm):
@@ -26,13 +30,24 @@ class ReasonForm(FlaskForm):
     reason = StringField(_l("原因（选填）"), validators=[Optional(), Length(max=500)])
 
 
+class GroupedSelect(Select):
+    """A select of option groups with a leading "all" option (no value) outside the groups."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        html = str(super().__call__(field, **kwargs))
+        head, rest = html.split(">", 1)
+        everything = self.render_option("", _l("全部"), not field.data)
+        return Markup(f"{head}>{everything}{rest}")  # noqa: S704 - both parts escaped by WTForms
+
+
 class AuditFilterForm(FlaskForm):
     """Filters of the audit log (GET form, no CSRF needed)."""
 
     class Meta:
         csrf = False
 
-    action = SelectField(_l("操作"), validators=[Optional()])
+    #: choices: {kind of record: [(action code, label)]} (services/platform/audit.action_choices)
+    action = SelectField(_l("操作"), validators=[Optional()], widget=GroupedSelect())
     object_type = StringField(_l("对象类型"), validators=[Optional(), Length(max=32)])
     object_id = StringField(_l("对象编号"), validators=[Optional(), Length(max=64)])
     actor_email = StringField(_l("操作人邮箱"), validators=[Optional(), Length(max=254)])

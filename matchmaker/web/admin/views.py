@@ -153,7 +153,7 @@ def terminate_sessions(user_id: int) -> Response:
 def audit_log() -> str:
     """The audit log with filters."""
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", _("全部"))] + [(a, a) for a in audit.audit_actions()]
+    form.action.choices = audit.action_choices(audit.audit_actions())
     criteria = audit.AuditFilter()
     if form.validate():
         criteria = audit.AuditFilter(
@@ -167,7 +167,16 @@ def audit_log() -> str:
     page = db.paginate(
         audit.audit_query(criteria), page=_page(), per_page=50, max_per_page=200, error_out=False
     )
-    return render_template("admin/audit.html", form=form, page=page)
+    return render_template(
+        "admin/audit.html",
+        form=form,
+        page=page,
+        titles=audit.object_titles(page.items),
+        action_label=audit.action_label,
+        object_labels=audit.OBJECT_LABELS,
+        value_changes=audit.value_changes,
+        reason_text=audit.reason_text,
+    )
 
 
 @bp.route("/fields", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ The owner's selection pipeline, panels and deals live in the `pipeline` blueprin
 from matchmaker.web.challenges import (  # noqa: F401  (each module adds its routes to bp)
     application_views,
     conversion_views,
+    mine_views,
     publish_views,
     views,
 )

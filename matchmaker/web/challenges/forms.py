@@ -11,7 +11,6 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     FieldList,
     Form,
     FormField,
@@ -21,23 +20,44 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from matchmaker.models import Application
 from matchmaker.models.base import CHINA
 from matchmaker.models.listing import MODE_LABELS
 from matchmaker.services.challenges.applications import ApplicationData
-from matchmaker.services.challenges.challenges import ChallengeTerms
+from matchmaker.services.challenges.challenges import MIN_TERMS_TEXT, ChallengeTerms
 from matchmaker.services.challenges.conversion import OfferTerms
+from matchmaker.services.platform.files import ACCEPT
 from matchmaker.web.challenge_labels import (
     IP_LABELS,
     LICENCE_LABELS,
     PAYMENT_LABELS,
     VISIBILITY_LABELS,
 )
+from matchmaker.web.fields import AmountField, Wan
 from matchmaker.web.listings.forms import MultiCheckboxField, trl_choices
 
 _TEXT = Length(max=5000, message=_l("不能超过 %(max)d 个字符。"))
+
+
+class _Substance:
+    """At least MIN_TERMS_TEXT characters (blanks trimmed), with a message saying so; the same
+    rule as the challenge service's."""
+
+    def __init__(self, message: object) -> None:
+        self.message = message
+
+    def __call__(self, form: object, field: TextAreaField) -> None:
+        if len((field.data or "").strip()) < MIN_TERMS_TEXT:
+            raise ValidationError(str(self.message) % {"min": MIN_TERMS_TEXT})
 
 
 def end_of_day(day: date) -> datetime:
@@ -48,11 +68,11 @@ def end_of_day(day: date) -> datetime:
 class PublishForm(FlaskForm):
     """发榜: the terms fixed before anyone applies."""
 
-    bounty_wan = DecimalField(
+    bounty_wan = AmountField(
         _l("意向金额（万元）"),
         places=2,
         default=Decimal(0),
-        validators=[InputRequired(_l("请填写金额，面议请填 0。")), NumberRange(min=0)],
+        validators=[InputRequired(_l("请填写金额，面议请填 0。")), Wan(negotiable=True)],
         description=_l("填 0 表示面议。"),
     )
     deadline = DateField(
@@ -62,11 +82,23 @@ class PublishForm(FlaskForm):
     )
     success_criteria = TextAreaField(
         _l("成功标准"),
-        validators=[InputRequired(_l("请填写成功标准。")), _TEXT],
-        description=_l("可量化的验收指标，揭榜方据此对照说明。"),
+        validators=[
+            InputRequired(_l("请填写成功标准。")),
+            _Substance(_l("成功标准至少写 %(min)d 个字，说明可量化的验收指标。")),
+            _TEXT,
+        ],
+        description=_l(
+            "可量化的验收指标，揭榜方据此对照说明；至少 %(min)d 个字。", min=MIN_TERMS_TEXT
+        ),
     )
     deliverables = TextAreaField(
-        _l("预期交付成果"), validators=[InputRequired(_l("请填写预期交付成果。")), _TEXT]
+        _l("预期交付成果"),
+        validators=[
+            InputRequired(_l("请填写预期交付成果。")),
+            _Substance(_l("预期交付成果至少写 %(min)d 个字，说明交付什么。")),
+            _TEXT,
+        ],
+        description=_l("至少 %(min)d 个字。", min=MIN_TERMS_TEXT),
     )
     ip_ownership = SelectField(_l("知识产权归属"), choices=list(IP_LABELS.items()), default="owner")
     ip_licence = SelectField(_l("许可方式"), choices=list(LICENCE_LABELS.items()), default="none")
@@ -80,6 +112,11 @@ class PublishForm(FlaskForm):
         description=_l("定向邀请榜只有受邀机构能看到和揭榜。"),
     )
     has_panel = BooleanField(_l("组织评审专家组打分"))
+
+    def validate_deadline(self, field: DateField) -> None:
+        """A past deadline is reported with the other fields' errors, not after them."""
+        if field.data is not None and field.data < datetime.now(CHINA).date():
+            raise ValidationError(str(_l("揭榜截止日期不能早于今天。")))
 
     def to_terms(self, *, is_government: bool) -> ChallengeTerms:
         """The service's terms."""
@@ -123,7 +160,11 @@ class ApplicationAttachmentForm(FlaskForm):
     file = FileField(
         _l("附件"),
         validators=[FileRequired(_l("请选择文件。"))],
-        description=_l("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。"),
+        description=_l(
+            "PDF、Word（.docx、.doc）、Excel（.xlsx）、PowerPoint（.pptx）或图片"
+            "（PNG、JPEG、GIF、WebP），不超过 10 MB；不接受含宏的文件。"
+        ),
+        render_kw={"accept": ACCEPT},
     )
 
 
@@ -148,10 +189,10 @@ class ApplicationForm(FlaskForm):
     trl = SelectField(_l("技术成熟度"), choices=trl_choices(), validators=[Optional()])
     plan = FieldList(FormField(MilestoneForm), min_entries=3, max_entries=24)
     team = TextAreaField(_l("团队"), validators=[Optional(), _TEXT])
-    price_wan = DecimalField(
+    price_wan = AmountField(
         _l("报价（万元）"),
         places=2,
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), Wan()],
         description=_l("留空表示面议。"),
     )
     terms = TextAreaField(_l("合作条件"), validators=[Optional(), _TEXT])
@@ -204,10 +245,10 @@ class OfferForm(FlaskForm):
         choices=[(int(m), label) for m, label in MODE_LABELS.items()],
         validators=[InputRequired(_l("请至少选择一种交易方式。"))],
     )
-    price_wan = DecimalField(
+    price_wan = AmountField(
         _l("价格（万元）"),
         places=2,
-        validators=[Optional(), NumberRange(min=0)],
+        validators=[Optional(), Wan()],
         description=_l("留空表示面议。"),
     )
     trial_months = IntegerField(

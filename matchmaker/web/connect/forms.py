@@ -9,11 +9,15 @@ from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS, INTENT_LABELS, OUTCOME_LABELS
+from matchmaker.services.platform.files import ACCEPT
 
 #: The longest message the services accept (the textarea's counter shows it too).
 MESSAGE_MAX = 5000
 _TOO_LONG = _l("不能超过 %(max)d 个字符。")
-_FILE_HELP = _l("选填。PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。")
+_FILE_HELP = _l(
+    "选填。PDF、Word（.docx、.doc）、Excel（.xlsx）、PowerPoint（.pptx）或图片"
+    "（PNG、JPEG、GIF、WebP），不超过 10 MB；不接受含宏的文件。"
+)
 
 
 def _text(required: str, max_length: int) -> list[object]:
@@ -41,7 +45,7 @@ class EnquiryForm(FlaskForm):
         validators=_text(_l("请填写留言，说明你的机构和合作设想。"), MESSAGE_MAX),
         description=_l("对方接受之前只能看到你的机构名称、意向和这段留言，看不到你的联系方式。"),
     )
-    file = FileField(_l("附件"), description=_FILE_HELP)
+    file = FileField(_l("附件"), description=_FILE_HELP, render_kw={"accept": ACCEPT})
     nda_requested = BooleanField(_l("希望先签署保密协议（NDA）"))
 
 
@@ -72,14 +76,14 @@ class AnswerForm(FlaskForm):
     """The sender's answer to a request for information."""
 
     text = TextAreaField(_l("补充说明"), validators=_text(_l("请填写补充说明。"), MESSAGE_MAX))
-    file = FileField(_l("附件"), description=_FILE_HELP)
+    file = FileField(_l("附件"), description=_FILE_HELP, render_kw={"accept": ACCEPT})
 
 
 class MessageForm(FlaskForm):
     """One message of the conversation."""
 
     body = TextAreaField(_l("消息"), validators=_text(_l("请填写消息内容。"), MESSAGE_MAX))
-    file = FileField(_l("附件"), description=_FILE_HELP)
+    file = FileField(_l("附件"), description=_FILE_HELP, render_kw={"accept": ACCEPT})
 
 
 class CloseForm(FlaskForm):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -15,11 +13,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from matchmaker.services.finance.financing_needs import FinancingNeedData
 from matchmaker.services.finance.loan_products import ProductData
-from matchmaker.web.finance.fields import AmountField
+from matchmaker.web.fields import AmountField, Wan
 from matchmaker.web.finance_labels import (
     COLLATERAL_LABELS,
     CREDIT_REJECTION_LABELS,
@@ -52,11 +50,14 @@ def collateral_values(bits: int) -> list[int]:
     return [int(flag) for flag in COLLATERAL_LABELS if bits & flag]
 
 
-def _decimal(label: object, places: int = 2, **kwargs: object) -> AmountField:
+def _decimal(
+    label: object, places: int = 2, *, wan: Wan | None = None, **kwargs: object
+) -> AmountField:
+    """A required number; `wan`: an amount in 万元 under the platform's one rule."""
     return AmountField(
         label,
         places=places,
-        validators=[InputRequired(_NUMBER)],
+        validators=[InputRequired(_NUMBER), *([wan] if wan else [])],
         **kwargs,
     )
 
@@ -78,8 +79,8 @@ class ProductForm(FlaskForm):
         validators=[Optional(), Length(max=10_000, message=_TOO_LONG)],
         description=_l("适用对象、资金用途、办理流程等，也用于与企业融资需求的文本匹配。"),
     )
-    amount_min_wan = _decimal(_l("最低额度（万元）"))
-    amount_max_wan = _decimal(_l("最高额度（万元）"))
+    amount_min_wan = _decimal(_l("最低额度（万元）"), wan=Wan())
+    amount_max_wan = _decimal(_l("最高额度（万元）"), wan=Wan(positive=True))
     term_min_months = IntegerField(_l("最短期限（月）"), validators=[InputRequired(_NUMBER)])
     term_max_months = IntegerField(_l("最长期限（月）"), validators=[InputRequired(_NUMBER)])
     rate_min = _decimal(_l("最低年利率（%）"))
@@ -125,7 +126,7 @@ class FinancingNeedForm(FlaskForm):
         validators=[InputRequired(_l("请填写标题。")), Length(max=120, message=_TOO_LONG)],
         description=_l("如：研发设备购置贷款"),
     )
-    amount_wan = _decimal(_l("融资金额（万元）"))
+    amount_wan = _decimal(_l("融资金额（万元）"), wan=Wan(positive=True))
     term_months = IntegerField(_l("期限（月）"), validators=[InputRequired(_NUMBER)])
     purpose = TextAreaField(
         _l("资金用途"),
@@ -191,10 +192,7 @@ class ApproveForm(FlaskForm):
     amount_wan = AmountField(
         _l("授信金额（万元）"),
         places=2,
-        validators=[
-            InputRequired(_NUMBER),
-            NumberRange(min=Decimal("0.01"), message=_l("金额应大于 0。")),
-        ],
+        validators=[InputRequired(_NUMBER), Wan(positive=True)],
     )
     product_id = SelectField(
         _l("授信产品"), coerce=int, validators=[InputRequired(_l("请选择授信所用的贷款产品。"))]
@@ -220,10 +218,7 @@ class DisburseForm(FlaskForm):
     amount_wan = AmountField(
         _l("放款金额（万元）"),
         places=2,
-        validators=[
-            InputRequired(_NUMBER),
-            NumberRange(min=Decimal("0.01"), message=_l("金额应大于 0。")),
-        ],
+        validators=[InputRequired(_NUMBER), Wan(positive=True)],
     )
     first_loan = BooleanField(_l("首贷"), description=_l("该企业此前没有获得过银行贷款。"))
 

@@ -28,7 +28,7 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from matchmaker.services.finance.consent import DURATIONS
 from matchmaker.services.finance.firm_profiles import ProfileData, YearData
-from matchmaker.web.finance.fields import AmountField
+from matchmaker.web.fields import AmountField, Wan
 from matchmaker.web.finance_labels import (
     CONSENT_SCOPE_LABELS,
     FIRM_SIZE_LABELS,
@@ -41,7 +41,7 @@ MAX_YEAR_ROWS = 10
 
 
 _WAN_MESSAGE = _l("请填写不小于 0 的金额（万元）。")
-_WAN = [Optional(), NumberRange(min=0, max=999_999_999_999, message=_WAN_MESSAGE)]
+_WAN = [Optional(), Wan()]  # the platform's one rule for amounts, with its reason
 _COUNT = [
     InputRequired(_l("请填写数量（没有请填 0）。")),
     NumberRange(min=0, max=1_000_000, message=_l("请填写不小于 0 的整数。")),

@@ -11,19 +11,27 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    DecimalField,
     EmailField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from matchmaker.models.listing import MODE_LABELS, STAGE_LABELS, STAGE_TRL
 from matchmaker.models.listing import PATENT_STATUS_LABELS as PATENT_STATUS
-from matchmaker.services.market.listings import NeedData, ResultData, normalise_keywords
+from matchmaker.services.market.listings import (
+    MAX_KEYWORD_LENGTH,
+    MAX_KEYWORDS,
+    NeedData,
+    ResultData,
+    keyword_errors,
+    normalise_keywords,
+)
+from matchmaker.services.platform.files import ACCEPT
+from matchmaker.web.fields import AmountField, Wan
 
 #: The stage name each stage's first TRL introduces.
 STAGE_NAMES = {STAGE_TRL[stage][0]: STAGE_LABELS[stage] for stage in STAGE_TRL}
@@ -79,9 +87,19 @@ class _ListingForm(FlaskForm):
     keywords = StringField(
         _l("关键词"),
         validators=[Optional(), Length(max=500, message=_l("关键词太长了。"))],
-        description=_l("用逗号或顿号分隔，最多 20 个。"),
+        description=_l(
+            "用逗号或顿号分隔，最多 %(n)d 个，每个不超过 %(len)d 个字。",
+            n=MAX_KEYWORDS,
+            len=MAX_KEYWORD_LENGTH,
+        ),
     )
     region = SelectField(_l("所在地区"), validators=[InputRequired(_l("请选择所在地区。"))])
+
+    def validate_keywords(self, field: StringField) -> None:
+        """At most MAX_KEYWORDS keywords of MAX_KEYWORD_LENGTH characters: refused, never cut."""
+        problems = keyword_errors(normalise_keywords(field.data or ""))
+        if problems:
+            raise ValidationError(" ".join(problems))
 
     def common(self) -> dict[str, object]:
         return {
@@ -133,13 +151,10 @@ class ResultForm(_ListingForm):
         validators=[Optional(), Length(max=2000)],
         description=_l("试用期、试用费用和期满后的付费方式。"),
     )
-    price_wan = DecimalField(
+    price_wan = AmountField(
         _l("价格（万元）"),
         places=2,
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=10_000_000, message=_l("价格应为 0 或正数（万元）。")),
-        ],
+        validators=[Optional(), Wan()],
         description=_l("留空表示面议。"),
     )
     team = TextAreaField(_l("团队/发明人"), validators=[Optional(), Length(max=2000)])
@@ -222,14 +237,11 @@ class NeedForm(_ListingForm):
         description=_l("希望达到的技术指标。"),
     )
     existing_base = TextAreaField(_l("现有工作基础"), validators=[Optional(), Length(max=5000)])
-    budget_wan = DecimalField(
+    budget_wan = AmountField(
         _l("意向金额（万元）"),
         places=2,
         default=Decimal(0),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=10_000_000, message=_l("金额应为 0 或正数。")),
-        ],
+        validators=[Optional(), Wan(negotiable=True)],
         description=_l("填 0 表示面议。"),
     )
     deadline = DateField(_l("截止日期"), validators=[Optional()])
@@ -257,7 +269,11 @@ class AttachmentForm(FlaskForm):
     file = FileField(
         _l("附件"),
         validators=[FileRequired(_l("请选择文件。"))],
-        description=_l("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。"),
+        description=_l(
+            "PDF、Word（.docx、.doc）、Excel（.xlsx）、PowerPoint（.pptx）或图片"
+            "（PNG、JPEG、GIF、WebP），不超过 10 MB；不接受含宏的文件。"
+        ),
+        render_kw={"accept": ACCEPT},
     )
 
 

@@ -11,9 +11,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
-from matchmaker.models import Attachment, Listing, Result
+from matchmaker.models import Attachment, Challenge, Listing, Need, Result
 from matchmaker.permissions import LISTING_PERMISSION, Permission, can_publish, has_permission
 from matchmaker.services import matching
+from matchmaker.services.challenges import challenges
 from matchmaker.services.market import attachments, listings
 from matchmaker.services.platform import taxonomy
 from matchmaker.services.platform.regions import region_choices
@@ -56,8 +57,18 @@ def mine() -> str:
     kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
     items = listings.organisation_listings(organisation_id=current_user.organisation_id, kind=kind)
     return render_template(
-        "listings/mine.html", kind=kind, items=items, can_submit=can_publish(current_user)
+        "listings/mine.html",
+        kind=kind,
+        items=items,
+        challenges=_challenges(items),
+        can_submit=can_publish(current_user),
     )
+
+
+def _challenges(items: list[Listing]) -> dict[int, Challenge]:
+    """The challenge published on each need that has one (its state is shown apart)."""
+    found = ((item.id, challenges.challenge_of(item)) for item in items if isinstance(item, Need))
+    return {listing_id: challenge for listing_id, challenge in found if challenge is not None}
 
 
 @bp.route("/<any(results, needs):kinds>/new", methods=["GET", "POST"])
@@ -115,6 +126,7 @@ def _render_show(listing: Listing) -> str:
         "listings/show.html",
         listing=listing,
         kind=listing.KIND,
+        challenge=challenges.challenge_of(listing) if isinstance(listing, Need) else None,
         recommendations=recommendations,
         listing_funnel=owner_funnel(listing),
         duplicates=matching.similar_listings(listing),

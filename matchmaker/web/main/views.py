@@ -10,6 +10,8 @@ from matchmaker import __version__
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services import matching
 from matchmaker.services.accounts.accounts import set_locale
+from matchmaker.services.challenges import overview
+from matchmaker.services.connect import inbox
 from matchmaker.services.market import feedback, listings, publication
 from matchmaker.services.platform import stats
 from matchmaker.web.finance.panels import finance_panel
@@ -90,6 +92,11 @@ def dashboard() -> str:
         )
         record_impressions(rec.publication for _listing, rec in for_you)
         context["for_you"] = for_you
+        context["enquiries_open"] = inbox.inbox(actor=current_user, status="open")[:5]
+    if has_permission(current_user, Permission.CHALLENGE_PUBLISH):
+        context["my_challenges"] = overview.owner_summary(actor=current_user)
+    if has_permission(current_user, Permission.CHALLENGE_APPLY):
+        context["my_applications"] = overview.applicant_summary(actor=current_user)
     context["finance"] = finance_panel(current_user)
     return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
@@ -13,6 +14,7 @@ from matchmaker.services import matching
 from matchmaker.services.connect import enquiries
 from matchmaker.services.market import attachments, browsing, publication
 from matchmaker.web.downloads import send_stored_file
+from matchmaker.web.market.highlight import highlight_terms
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public
 from matchmaker.web.tracking import record_click, record_impressions, record_view
@@ -36,26 +38,40 @@ def _filter(kind: str) -> browsing.BrowseFilter:
     ).cleaned()
 
 
-def _browse(kind: str, template: str) -> str:
+def _browse(kind: str, template: str) -> Response | str:
     criteria = _filter(kind)
     page = browsing.browse_page(
         criteria, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
     )
+    if page.page > page.pages and page.total:
+        # a page past the end (an old link, a hand-typed number): the last page instead
+        args = {**request.args.to_dict(), "page": page.pages}
+        return redirect(url_for(request.endpoint or "market.results", **args))
     return render_template(
-        template, page=page, criteria=criteria, facets=browsing.facet_counts(criteria)
+        template,
+        page=page,
+        criteria=criteria,
+        facets=browsing.facet_counts(criteria),
+        highlight_terms=[*criteria.q.split(), *criteria.terms],
     )
+
+
+@bp.app_template_filter("highlight")
+def highlight(text: str | None, terms: list[str]) -> Markup:
+    """`text` escaped, with each case-insensitive occurrence of a search term in <mark>."""
+    return highlight_terms(text or "", terms)
 
 
 @bp.get("/results")
 @public
-def results() -> str:
+def results() -> Response | str:
     """科技成果超市: every listed result, with facets and search."""
     return _browse("result", "market/results.html")
 
 
 @bp.get("/needs")
 @public
-def needs() -> str:
+def needs() -> Response | str:
     """企业技术需求榜单: every open need, with facets and search."""
     return _browse("need", "market/needs.html")
 

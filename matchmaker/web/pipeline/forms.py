@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import cast
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -19,6 +21,8 @@ from wtforms import (
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
 from matchmaker.services.challenges.deals import DealTerms
+from matchmaker.services.platform.files import ACCEPT
+from matchmaker.web.fields import AmountField, Wan
 from matchmaker.web.pipeline_labels import (
     DEAL_MODE_LABELS,
     DECLINE_REASON_LABELS,
@@ -125,13 +129,10 @@ class DealForm(FlaskForm):
         choices=list(DEAL_MODE_LABELS.items()),
         validators=[InputRequired(_l("请选择。"))],
     )
-    amount_wan = DecimalField(
+    amount_wan = AmountField(
         _l("合同金额（万元）"),
         places=2,
-        validators=[
-            InputRequired(_l("请填写合同金额。")),
-            NumberRange(min=0, max=10_000_000, message=_l("金额应为 0 或正数。")),
-        ],
+        validators=[InputRequired(_l("请填写合同金额。")), Wan()],
     )
     payment_form = SelectField(
         _l("支付方式"),
@@ -152,7 +153,7 @@ class DealForm(FlaskForm):
         """The form's values as the service's input."""
         return DealTerms(
             mode=self.mode.data,
-            amount_wan=self.amount_wan.data,
+            amount_wan=cast(Decimal, self.amount_wan.data),  # InputRequired: never None here
             payment_form=self.payment_form.data,
             contract_number=(self.contract_number.data or "").strip() or None,
             signed_on=self.signed_on.data,
@@ -180,7 +181,11 @@ class EvidenceForm(FlaskForm):
     file = FileField(
         _l("交付证明材料"),
         validators=[FileRequired(_l("请选择文件。"))],
-        description=_l("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 10 MB。"),
+        description=_l(
+            "PDF、Word（.docx、.doc）、Excel（.xlsx）、PowerPoint（.pptx）或图片"
+            "（PNG、JPEG、GIF、WebP），不超过 10 MB；不接受含宏的文件。"
+        ),
+        render_kw={"accept": ACCEPT},
     )
     note = TextAreaField(
         _l("交付说明"),

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db
 from matchmaker.models import Need, Result, listing_model
+from matchmaker.models.listing import PATENT_STATUS_LABELS
 from matchmaker.permissions import Permission
 from matchmaker.services import matching
 from matchmaker.services.market import listings, publication
+from matchmaker.services.platform.regions import region_label
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
+from matchmaker.web.labels import amount_label, mode_labels, stage_label
 from matchmaker.web.listings.links import link_for
 from matchmaker.web.policy import permission_required
 from matchmaker.web.refusals import on_refusal
@@ -21,6 +30,61 @@ from matchmaker.web.review.forms import RejectListingForm
 
 bp = Blueprint("review", __name__)
 KINDS = {"results": "result", "needs": "need"}
+#: Below this share of unchanged characters a text is shown before / after, not interleaved.
+INTERLEAVE_MIN_RATIO = 0.5
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One field of the review table as a person reads it.
+
+    `shape` is "text" (before / after as plain text), "segments" (an inline diff), or
+    "tags" (keywords: kept, removed and added ones).
+    """
+
+    key: str
+    shape: str
+    before: str | None = None
+    after: str | None = None
+    segments: tuple[tuple[str, str], ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+def _shown(key: str, value: Any) -> str | None:
+    """A field's value formatted for people (labels, units, dates), None when empty."""
+    if value is None or value == "" or value == []:
+        return None
+    if key == "region":
+        return region_label(value)
+    if key == "amount":
+        return amount_label(value)
+    if key == "trl":
+        return stage_label(value)
+    if key == "modes":
+        return "、".join(mode_labels(value)) or None
+    if key == "deadline" and isinstance(value, date):
+        return format_date(value, "long")
+    if key == "patents":
+        labels = PATENT_STATUS_LABELS
+        lines = [f"{p.get('number', '')} · {labels.get(p.get('status'), '')}" for p in value]
+        return "\n".join(lines)
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
+
+def _row(change: dict[str, Any]) -> ReviewRow:
+    key, before, after = change["key"], change["before"], change["after"]
+    if key == "keywords":
+        old, new = list(before or []), list(after or [])
+        tags = [("delete", k) for k in old if k not in new]
+        tags += [("insert" if k not in old else "equal", k) for k in new]
+        return ReviewRow(key=key, shape="tags", tags=tuple(tags))
+    if change["segments"] and isinstance(before, str) and isinstance(after, str):
+        similar = difflib.SequenceMatcher(a=before, b=after, autojunk=False).ratio()
+        if similar >= INTERLEAVE_MIN_RATIO:
+            return ReviewRow(key=key, shape="segments", segments=tuple(change["segments"]))
+    return ReviewRow(key=key, shape="text", before=_shown(key, before), after=_shown(key, after))
 
 
 @bp.get("/")
@@ -37,7 +101,7 @@ def _render(
         "review/show.html",
         listing=listing,
         kind=listing.KIND,
-        changes=publication.changes_since_approval(listing),
+        changes=[_row(change) for change in publication.changes_since_approval(listing)],
         duplicates=matching.similar_listings(listing),
         approve_form=ConfirmForm(formdata=None),
         reject_form=reject_form,
