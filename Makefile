@@ -5,11 +5,11 @@ PORT   ?= 5000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-app
 TSTAMP := $(VENV)/.installed-test
-# The floor: branch coverage of the suite without the browser tests when it was set (93.4 %,
-# issue 11), rounded down, less a point; it holds on SQLite and on PostgreSQL. Raise it as
+# The floor: branch coverage of the suite without the browser tests, rounded down, less a point
+# (95.1 % when last raised, stop 10); it holds on SQLite and on PostgreSQL. Raise it as
 # coverage grows; never lower it to make a change pass. `make test COVERAGE=` runs without
 # coverage (a subset of the tests, or a quicker run).
-COVERAGE_FLOOR ?= 92
+COVERAGE_FLOOR ?= 94
 COVERAGE ?= --cov=matchmaker --cov-branch --cov-report=term-missing:skip-covered \
 	--cov-fail-under=$(COVERAGE_FLOOR)
 

@@ -46,7 +46,7 @@ def open_for_review(page: Page) -> None:
 def submit_for_review(page: Page) -> None:
     page.get_by_role("button", name="提交审核").click()
     expect(alert(page, "已提交审核")).to_be_visible()
-    expect(page.locator("main h1 + .badge")).to_have_text("待审核")
+    expect(page.locator("main [data-lifecycle=listing]")).to_have_text("待审核")
     expect(page.get_by_role("button", name="提交审核")).to_have_count(0)
     expect(page.get_by_role("button", name="撤回审核")).to_be_visible()
 
@@ -88,7 +88,7 @@ def test_result_is_rejected_fixed_approved_and_found_by_a_visitor(
     expect(alert(page, "草稿已保存")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/my/results/\d+$"))
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
-    expect(page.locator("main h1 + .badge")).to_have_text("草稿")
+    expect(page.locator("main [data-lifecycle=listing]")).to_have_text("草稿")
     submit_for_review(page)
     log_out(page, owner)
 
@@ -113,7 +113,7 @@ def test_result_is_rejected_fixed_approved_and_found_by_a_visitor(
     expect(note).to_contain_text(REASON)
     note.get_by_role("link", name="查看").click()
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
-    expect(page.locator("main h1 + .badge")).to_have_text("草稿")
+    expect(page.locator("main [data-lifecycle=listing]")).to_have_text("草稿")
     rejection = page.locator("main .alert-danger")
     expect(rejection).to_contain_text("审核未通过：信息不全")
     expect(rejection).to_contain_text(REASON)
