@@ -3,11 +3,13 @@ downloads for the two organisations only."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from matchmaker.extensions import db
 from matchmaker.models import Enquiry, EnquiryAttachment, EnquiryMessage, User
+from matchmaker.models.base import utcnow
 from matchmaker.services.connect.enquiry_states import is_party
 from matchmaker.services.errors import NotFound
 from matchmaker.services.platform import files
@@ -45,6 +47,31 @@ def attach(
     if message is not None:
         db.session.expire(message, ["attachments"])
     return attachment
+
+
+def add_message(
+    enquiry: Enquiry,
+    *,
+    actor: User,
+    author_org_id: int,
+    body: str,
+    staged: Staged | None,
+    now: datetime | None = None,
+) -> EnquiryMessage:
+    """A message of the thread, with its staged file attached (the checks are the caller's)."""
+    message = EnquiryMessage(
+        enquiry_id=enquiry.id,
+        author_id=actor.id,
+        author_org_id=author_org_id,
+        body=body,
+        created_at=now or utcnow(),
+    )
+    db.session.add(message)
+    db.session.flush()
+    if staged is not None:
+        attach(enquiry, staged, actor=actor, message=message)
+    db.session.expire(enquiry, ["messages"])
+    return message
 
 
 def downloadable_attachment(

@@ -30,7 +30,7 @@ from matchmaker.models.enquiry import OUTCOME_LABELS
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services.connect.attachments import (
     Upload,
-    attach,
+    add_message,
     downloadable_attachment,
     store_upload,
 )
@@ -108,18 +108,14 @@ def post_message(
     text = clean_text(body, "body", empty=_("请填写消息内容。"))
     staged = store_upload(upload)
     assert actor.organisation_id is not None
-    message = EnquiryMessage(
-        enquiry_id=enquiry.id,
-        author_id=actor.id,
+    message = add_message(
+        enquiry,
+        actor=actor,
         author_org_id=actor.organisation_id,
         body=text,
-        created_at=now or utcnow(),
+        staged=staged,
+        now=now,
     )
-    db.session.add(message)
-    db.session.flush()
-    if staged is not None:
-        attach(enquiry, staged, actor=actor, message=message)
-    db.session.expire(enquiry, ["messages"])
     _set_read(actor, enquiry, message.id, now)  # one's own message is read
     notify(
         users=members(other_org(actor, enquiry)),

@@ -35,7 +35,7 @@ from matchmaker.models.base import CHINA, utcnow
 from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS
 from matchmaker.models.listing import LISTING_MODELS
 from matchmaker.services.connect import funnel
-from matchmaker.services.connect.attachments import Upload, attach, store_upload
+from matchmaker.services.connect.attachments import Upload, add_message, attach, store_upload
 from matchmaker.services.connect.blocks import is_blocked
 from matchmaker.services.connect.enquiry_states import (
     ENQUIRY,
@@ -345,18 +345,14 @@ def provide_information(
     ENQUIRY.check(enquiry, "provide_info", REFUSALS["provide_info"])
     stored = store_upload(upload)
     step(enquiry, "provide_info", actor=actor)
-    message = EnquiryMessage(
-        enquiry_id=enquiry.id,
-        author_id=actor.id,
+    message = add_message(
+        enquiry,
+        actor=actor,
         author_org_id=enquiry.sender_org_id,
         body=body,
-        created_at=now or utcnow(),
+        staged=stored,
+        now=now,
     )
-    db.session.add(message)
-    db.session.flush()
-    if stored is not None:
-        attach(enquiry, stored, actor=actor, message=message)
-    db.session.expire(enquiry, ["messages"])
     _tell(enquiry, sender_side=False, kind="enquiry.info_provided", org=enquiry.sender_org.name)
     return message
 
