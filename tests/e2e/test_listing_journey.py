@@ -34,6 +34,7 @@ REASON = "请补充专利号和拉伸强度指标"
 
 def open_for_review(page: Page) -> None:
     """From the navbar to the review page of the result."""
+    navbar(page).get_by_role("button", name="管理", exact=True).click()  # grouped
     navbar(page).get_by_role("link", name="审核队列").click()
     expect(page.get_by_role("heading", name="审核队列")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=TITLE)
