@@ -7,7 +7,7 @@ from collections import Counter
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
-from matchmaker.models import Deal, Enquiry, EnquiryMessage, FunnelEvent
+from matchmaker.models import Deal, Enquiry, EnquiryMessage, FunnelEvent, Need, Result
 from matchmaker.seed.connect import ENQUIRY_STATES, connect_data
 
 
@@ -37,12 +37,17 @@ def _snapshot() -> list[tuple]:
             )
         )
         rows += [(m.author_org_id == e.sender_org_id, m.body) for m in e.messages]
+    # By title: ids differ after --reset on PostgreSQL (its sequences go on counting).
+    titles = {("result", r.id): r.title for r in _all(Result)}
+    titles.update({("need", n.id): n.title for n in _all(Need)})
     counts = db.session.execute(
-        sa.select(FunnelEvent.step, FunnelEvent.listing_id, sa.func.count())
-        .group_by(FunnelEvent.step, FunnelEvent.listing_id)
-        .order_by(FunnelEvent.step, FunnelEvent.listing_id)
+        sa.select(
+            FunnelEvent.step, FunnelEvent.listing_kind, FunnelEvent.listing_id, sa.func.count()
+        ).group_by(FunnelEvent.step, FunnelEvent.listing_kind, FunnelEvent.listing_id)
     )
-    rows += [tuple(row) for row in counts]
+    rows += sorted(
+        (str(step), titles[(kind, listing_id)], n) for step, kind, listing_id, n in counts
+    )
     return rows
 
 
