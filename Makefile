@@ -5,6 +5,8 @@ PORT   ?= 5000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-app
 TSTAMP := $(VENV)/.installed-test
+# axe-core for the browser tests' accessibility checks (package.json; never served)
+NSTAMP := node_modules/.installed
 # The floor: branch coverage of the suite without the browser tests, rounded down, less a point
 # (95.1 % when last raised, stop 10); it holds on SQLite and on PostgreSQL. Raise it as
 # coverage grows; never lower it to make a change pass. `make test COVERAGE=` runs without
@@ -28,6 +30,11 @@ $(TSTAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[test]'
 	@touch $(TSTAMP)
 
+$(NSTAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' axe-core (apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $(NSTAMP)
+
 install: $(STAMP)
 
 ## run: set everything up and serve the development site on http://127.0.0.1:$(PORT)
@@ -40,7 +47,7 @@ run: $(STAMP)
 
 ## test: run the whole suite (SQLite; PostgreSQL too when MATCHMAKER_TEST_DATABASE_URL is set)
 ## and fail under the branch-coverage floor
-test: $(TSTAMP)
+test: $(TSTAMP) $(NSTAMP)
 	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
 ## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
@@ -67,4 +74,4 @@ evaluate: $(TSTAMP)
 	$(BIN)/matchmaker recommender evaluate ../shared/eval/dev/items.jsonl ../shared/eval/dev/qrels.tsv
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage build *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .coverage build *.egg-info

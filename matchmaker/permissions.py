@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+
 if TYPE_CHECKING:
     from matchmaker.models import (
         AdoptionRequest,
@@ -125,9 +127,24 @@ def has_permission(user: Any, permission: Permission) -> bool:
 
 
 def can_publish(user: User) -> bool:
-    """Only members of verified organisations may submit anything for publication."""
+    """Only members of verified organisations, with a verified e-mail, may submit anything."""
     org = user.organisation
-    return bool(user.is_active and org is not None and org.is_verified)
+    return bool(
+        user.is_active
+        and user.email_verified_at is not None
+        and org is not None
+        and org.is_verified
+    )
+
+
+def publish_refusal(user: User, unverified_organisation: str) -> str | None:
+    """Why `user` may not submit anything yet (None when it may): the e-mail first, then the
+    organisation's verification (`unverified_organisation` says it for the action at hand)."""
+    if can_publish(user):
+        return None
+    if user.is_active and user.email_verified_at is None:
+        return _("请先打开验证邮件里的链接验证邮箱，验证后才能提交。")
+    return unverified_organisation
 
 
 def can_invite_to(user: Any, org: Organisation) -> bool:

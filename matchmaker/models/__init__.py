@@ -97,6 +97,7 @@ from matchmaker.models.listing import (
 from matchmaker.models.matching import IndexChange, RecommendationFeedback, RecommenderState
 from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus
+from matchmaker.models.organisation_document import OrganisationDocument
 from matchmaker.models.panel import PanelMember, Score
 from matchmaker.models.publication import Publication
 from matchmaker.models.taxonomy import TechField
@@ -176,6 +177,7 @@ __all__ = [
     "OrgKind",
     "OrgStatus",
     "Organisation",
+    "OrganisationDocument",
     "PanelMember",
     "PaymentForm",
     "ProductKind",

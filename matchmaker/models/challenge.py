@@ -154,7 +154,13 @@ class Challenge(Base):
     weight_price: Mapped[int] = mapped_column(default=20)
     weight_team: Mapped[int] = mapped_column(default=25)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)  # why unawarded / terminated
-    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the platform's review (政府榜, or a need edited since its own review): see
+    # services/challenges/challenge_review.py; the codes are the listings' ReviewReason
+    submitted_at: Mapped[datetime | None]  # last sent for review
+    reviewed_at: Mapped[datetime | None]
+    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32))
+    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)  # went public (approved)
     closed_at: Mapped[datetime | None]  # application window closed
     awarded_at: Mapped[datetime | None]
     solved_at: Mapped[datetime | None]

@@ -47,10 +47,13 @@ class NeedStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
     UNAWARDED = "unawarded"
     TERMINATED = "terminated"
+    # a challenge (榜) on the need waiting for the platform's review, or sent back by it
+    CHALLENGE_REVIEW = "challenge_review"
+    CHALLENGE_RETURNED = "challenge_returned"
 
 
 class ReviewReason(enum.StrEnum):
-    """Why a reviewer sent a listing back (shown to the owner with the free text)."""
+    """Why a reviewer sent a listing or a challenge back (shown to the owner with the text)."""
 
     UNCLEAR = "unclear"  # 描述不清
     WRONG_FIELD = "wrong_field"  # 领域不符

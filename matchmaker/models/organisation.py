@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from matchmaker.models.base import Base, created_at, enum_column, intpk
 
 if TYPE_CHECKING:
+    from matchmaker.models.organisation_document import OrganisationDocument
     from matchmaker.models.user import User
 
 
@@ -72,6 +73,10 @@ class Organisation(Base):
         back_populates="organisation", foreign_keys="User.organisation_id"
     )
     verified_by: Mapped[User | None] = relationship(foreign_keys=[verified_by_id])
+    #: The 营业执照 / 法人证书 scan the organisation registered with (None for legacy rows).
+    document: Mapped[OrganisationDocument | None] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def is_verified(self) -> bool:

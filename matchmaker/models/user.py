@@ -40,10 +40,14 @@ class User(UserMixin, Base):
     created_at: Mapped[created_at]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    #: When the user opened the verification link mailed at sign-up (None: not yet verified).
+    email_verified_at: Mapped[datetime | None]
     #: When the user last opened 我的榜单: applications submitted since then count as new.
     challenges_seen_at: Mapped[datetime | None]
     #: Codes of the e-mail groups the user does not want (services.notifications.EMAIL_GROUPS).
     email_opt_out: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
+    #: 大字模式 (适老化): pages render with larger text for this user (issue 19).
+    large_text: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     organisation: Mapped[Organisation | None] = relationship(
         back_populates="members", foreign_keys=[organisation_id]
@@ -56,6 +60,11 @@ class User(UserMixin, Base):
     def end_sessions(self) -> None:
         """Invalidate every cookie issued so far (logout, password change, disable)."""
         self.session_version = (self.session_version or 1) + 1
+
+    @property
+    def is_email_verified(self) -> bool:
+        """Whether the user has confirmed their e-mail address."""
+        return self.email_verified_at is not None
 
     @property
     def is_admin(self) -> bool:

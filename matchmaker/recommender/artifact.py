@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from matchmaker.recommender.model import Recommender
 
 MAGIC = b"MATCHMAKER-RECOMMENDER\n"
-FORMAT_VERSION = 1
+# 2: raw arrays at 64-byte aligned offsets (memory-mapped on load) instead of an npz.
+FORMAT_VERSION = 2
+ALIGN = 64
 _ARRAYS: tuple[str, ...] = ("idf", "indptr", "indices", "data", "qptr", "qidx", "qval")
 _ARRAYS += ("kind_codes", "trl", "amount", "updated", "active", "alive")
 
@@ -57,23 +59,40 @@ def save(model: Recommender, path: Path) -> None:
         "user_words": _json_array(list(model.user_words_)),
         "side": _json_array([dataclasses.asdict(d) for d, _, _ in model.side_.values()]),
     }
-    buffer = io.BytesIO()
-    np.savez(buffer, allow_pickle=False, **arrays)
-    payload = buffer.getvalue()
+    layout: dict[str, list] = {}
+    chunks: list[bytes] = []
+    offset = 0
+    digest = hashlib.sha256()
+    for name, value in arrays.items():
+        array = np.ascontiguousarray(value)
+        pad = -offset % ALIGN
+        chunks.append(b"\0" * pad)
+        offset += pad
+        layout[name] = [array.dtype.str, list(array.shape), offset]
+        data = array.tobytes()
+        chunks.append(data)
+        offset += len(data)
+    for chunk in chunks:
+        digest.update(chunk)
     header = {
         "format_version": FORMAT_VERSION,
-        "payload_bytes": len(payload),
-        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "payload_bytes": offset,
+        "payload_sha256": digest.hexdigest(),
         "n_docs": int(model.index_.n_docs),
         "params": model.get_params(),
+        "arrays": layout,
     }
+    line = json.dumps(header, sort_keys=True).encode("utf-8")
+    # Pad the header line so the payload (and so every array) starts 64-byte aligned.
+    line += b" " * (-(len(MAGIC) + len(line) + 1) % ALIGN) + b"\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(MAGIC)
-            handle.write(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
-            handle.write(payload)
+            handle.write(line)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         # Readers see the old file or the new one, never half of one.
@@ -104,20 +123,33 @@ def _header(handle: io.BufferedIOBase) -> dict:
 
 
 def load(cls: type[Recommender], path: Path) -> Recommender:
-    """Read and validate an artifact; any defect raises ArtifactError."""
+    """Read and validate an artifact; any defect raises ArtifactError.
+
+    The arrays are memory-mapped read-only (np.memmap), not read: every process that loads the
+    same file shares one copy of the index in the page cache.
+    """
     try:
         with open(path, "rb") as handle:
             header = _header(handle)
-            payload = handle.read()
+            start = handle.tell()
+            digest = hashlib.file_digest(handle, "sha256")
+            size = handle.tell() - start
     except OSError as exc:
         raise ArtifactError(f"cannot read artifact {path}: {exc}") from exc
-    if len(payload) != header.get("payload_bytes"):
+    if size != header.get("payload_bytes"):
         raise ArtifactError("artifact is truncated")
-    if hashlib.sha256(payload).hexdigest() != header.get("payload_sha256"):
+    if digest.hexdigest() != header.get("payload_sha256"):
         raise ArtifactError("artifact checksum mismatch")
     try:
-        with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
+        whole = np.memmap(path, dtype=np.uint8, mode="r")
+        arrays = {}
+        for name, (dtype, shape, offset) in header["arrays"].items():
+            dt = np.dtype(dtype)
+            if dt.hasobject:
+                raise ArtifactError(f"artifact array {name} holds objects")
+            count = int(np.prod(shape)) if shape else 1
+            lo = start + int(offset)
+            arrays[name] = whole[lo : lo + count * dt.itemsize].view(dt).reshape(shape)
         model = cls(**header["params"])
         _restore(model, arrays, int(header["n_docs"]))
     except ArtifactError:
@@ -129,7 +161,7 @@ def load(cls: type[Recommender], path: Path) -> Recommender:
 
 def _from_json(array: np.ndarray) -> Any:
     """Inverse of _json_array."""
-    return json.loads(array.tobytes().decode("utf-8"))
+    return json.loads(bytes(array).decode("utf-8"))
 
 
 def _restore(model: Recommender, arrays: dict[str, np.ndarray], n_docs: int) -> None:
@@ -142,7 +174,7 @@ def _restore(model: Recommender, arrays: dict[str, np.ndarray], n_docs: int) -> 
     vectorizer = model._make_vectorizer()
     vectorizer.terms_ = list(_from_json(arrays["terms"]))
     vectorizer.vocabulary_ = {term: i for i, term in enumerate(vectorizer.terms_)}
-    vectorizer.idf_ = arrays["idf"].astype(np.float32)
+    vectorizer.idf_ = arrays["idf"].astype(np.float32, copy=False)
     model.vectorizer_ = vectorizer
     model.index_ = InvertedIndex.from_arrays(
         arrays["indptr"], arrays["indices"], arrays["data"], n_docs
@@ -151,8 +183,9 @@ def _restore(model: Recommender, arrays: dict[str, np.ndarray], n_docs: int) -> 
     model.row_of_ = {doc_id: row for row, doc_id in enumerate(model.ids_)}
     model.fields_ = list(_from_json(arrays["fields"]))
     model.regions_ = list(_from_json(arrays["regions"]))
+    # Small per-document arrays are copied (alive_ changes on remove); the index stays mapped.
     for name in ("kind_codes", "trl", "amount", "updated", "active", "alive"):
-        setattr(model, name + "_", arrays[name].copy())
+        setattr(model, name + "_", np.array(arrays[name]))
     for name in ("qptr", "qidx", "qval"):
         setattr(model, name + "_", arrays[name])
     if not (len(model.ids_) == n_docs == len(model.alive_) == len(model.qptr_) - 1):

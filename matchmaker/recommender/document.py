@@ -45,3 +45,5 @@ class Match:
     text_score: float
     factors: dict[str, float] = field(default_factory=dict, hash=False)
     terms: tuple[str, ...] = ()
+    #: English→Chinese pairs behind a cross-lingual match, e.g. ("refractory", "耐火材料").
+    pairs: tuple[tuple[str, str], ...] = ()

@@ -104,7 +104,12 @@ def engine_rankings(
     model = (Recommender() if model is None else model).fit(docs)
     by_id = {d.id: d for d in docs}
     return {
-        q: [m.id for m in model.rank(by_id[q], target_kind="result", k=RANKING_DEPTH, now=0.0)]
+        q: [
+            m.id
+            for m in model.rank(
+                by_id[q], target_kind="result", k=RANKING_DEPTH, now=0.0, explain=False
+            )
+        ]
         for q in queries
         if q in by_id
     }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 
+_HAN_WORD = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 MAX_PHRASE = 12
 MAX_WORD = 8
 #: Words too general to explain a match on their own.
@@ -48,11 +50,43 @@ GENERIC = frozenset(
 
 
 @functools.lru_cache(maxsize=128)
-def _words(reference: str) -> frozenset[str]:
-    """The words of a text (jieba search mode with the domain dictionary), cached per text."""
-    from matchmaker.recommender.text import _jieba_tokenizer
+def whole_words(reference: str) -> tuple[str, ...]:
+    """The distinct whole words of a text in order: jieba's precise cut with the domain
+    dictionary and no HMM guessing (which invents fragments such as 清洗与), cached per text."""
+    from matchmaker.recommender.text import _default_analyzer
 
-    return frozenset(w for w in _jieba_tokenizer(()).cut_for_search(reference) if len(w) >= 2)
+    seen: dict[str, None] = {}
+    for word in _default_analyzer()._jieba.cut(reference, HMM=False):
+        if len(word) >= 2 and not word.isascii() and _HAN_WORD.fullmatch(word):
+            seen.setdefault(word)
+    return tuple(seen)
+
+
+def word_terms(weight: dict[str, float], reference: str) -> dict[str, float]:
+    """Whole words of ``reference`` that the shared terms spell out, with their weight.
+
+    A word counts when shared pieces (characters, bigrams, dictionary terms) lying inside it
+    cover at least three quarters of it and one of them is two characters or more: 磷酸铁锂
+    from 磷酸 + 铁锂 (+ 酸铁), never the fragments around it. Pieces that straddle two words
+    explain nothing on their own and are dropped.
+    """
+    han = [t for t in weight if not t.isascii()]
+    out: dict[str, float] = {}
+    for word in whole_words(reference):
+        if word in GENERIC:
+            continue
+        inside = [t for t in han if t in word]
+        if not any(len(t) >= 2 for t in inside):
+            continue
+        covered: set[int] = set()
+        for piece in inside:
+            start = word.find(piece)
+            while start >= 0:
+                covered.update(range(start, start + len(piece)))
+                start = word.find(piece, start + 1)
+        if len(covered) * 4 >= len(word) * 3:
+            out[word] = sum(weight[t] for t in inside)
+    return out
 
 
 def snap_to_words(phrase: str, words: frozenset[str]) -> list[str]:
@@ -81,16 +115,26 @@ def snap_to_words(phrase: str, words: frozenset[str]) -> list[str]:
 def readable_terms(
     shared: Iterable[tuple[str, float]], reference: str | None = None, *, limit: int = 8
 ) -> tuple[str, ...]:
-    """Merge shared terms (unigrams, overlapping bigrams, words) into phrases, best first.
+    """Shared terms as readable words, best first.
 
-    Bigrams that overlap by one character are chained (碳纤 + 纤维 -> 碳纤维). ``reference`` is
-    the normalised query text; when given, a chained phrase must occur in it, so two bigrams are
-    joined only where they really stood side by side.
+    With ``reference`` (the normalised query text, plus the Chinese its English emitted), the
+    terms are whole words of it (word_terms) and Latin terms. Without it (a query by stored
+    vector), bigrams that overlap by one character are chained (碳纤 + 纤维 -> 碳纤维).
     """
     weight: dict[str, float] = {}
     for term, contribution in shared:
         weight[term] = weight.get(term, 0.0) + contribution
     latin = {t: w for t, w in weight.items() if t.isascii()}
+    if reference is not None:
+        found = word_terms(weight, reference)
+        found.update(latin)
+        chosen: list[str] = []
+        for word in sorted(found, key=lambda t: (-found[t], len(t), t)):
+            # A word inside a better one already shown adds nothing (立方氮化硼, not 氮化硼 too).
+            if not any(word in other for other in chosen):
+                chosen = [other for other in chosen if other not in word]
+                chosen.append(word)
+        return tuple(chosen[:limit])
     chars = {t: w for t, w in weight.items() if len(t) == 1 and not t.isascii()}
     pieces = sorted(
         (t for t in weight if len(t) >= 2 and not t.isascii()), key=lambda t: (-weight[t], t)
@@ -102,7 +146,7 @@ def readable_terms(
         by_last.setdefault(piece[-1], []).append(piece)
 
     def fits(phrase: str) -> bool:
-        return len(phrase) <= MAX_PHRASE and (reference is None or phrase in reference)
+        return len(phrase) <= MAX_PHRASE
 
     phrases: list[str] = []
     for piece in pieces:
@@ -126,14 +170,6 @@ def readable_terms(
     for phrase in phrases:
         score = sum(weight[t] for t in pieces if t in phrase)
         scored[phrase] = score + sum(w for c, w in chars.items() if c in phrase)
-    if reference is not None:
-        words = _words(reference)
-        snapped: dict[str, float] = {}
-        for phrase, score in scored.items():
-            for word in snap_to_words(phrase, words):
-                if word not in GENERIC:
-                    snapped[word] = max(snapped.get(word, 0.0), score)
-        scored = snapped
     scored.update(latin)
     ranked = sorted(scored, key=lambda t: (-scored[t], t))
     return tuple(ranked[:limit])

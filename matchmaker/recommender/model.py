@@ -15,7 +15,7 @@ from matchmaker.recommender.document import KINDS, Document, Match
 from matchmaker.recommender.index import InvertedIndex, Vectorizer, prune, term_frequencies
 from matchmaker.recommender.rerank import Weights, factors
 from matchmaker.recommender.retrieval import Predicate, Retrieval, _Candidate, _pruned_rows, _Query
-from matchmaker.recommender.text import Analyzer, normalise
+from matchmaker.recommender.text import Analyzer
 
 
 class Recommender(Retrieval):
@@ -33,6 +33,7 @@ class Recommender(Retrieval):
         words: bool = False,
         dictionary: bool = True,
         glossary: bool = True,
+        lexicon: bool = True,
         stop_words: bool = True,
         sublinear_tf: bool = True,
         min_df: int = 1,
@@ -57,6 +58,7 @@ class Recommender(Retrieval):
         self.words = words
         self.dictionary = dictionary
         self.glossary = glossary
+        self.lexicon = lexicon
         self.stop_words = stop_words
         self.sublinear_tf = sublinear_tf
         self.min_df = min_df
@@ -108,6 +110,7 @@ class Recommender(Retrieval):
             words=self.words,
             dictionary=self.dictionary,
             glossary=self.glossary,
+            lexicon=self.lexicon,
             stop_words=self.stop_words,
         )
 
@@ -231,8 +234,16 @@ class Recommender(Retrieval):
         exclude_ids: Iterable[str] = (),
         predicate: Predicate | None = None,
         now: float | None = None,
+        min_text_score: float = 0.0,
+        explain: bool = True,
     ) -> list[Match]:
-        """Best ``target_kind`` documents for a need, result or firm, re-ranked and explained."""
+        """Best ``target_kind`` documents for a need, result or firm, re-ranked and explained.
+
+        ``min_text_score`` is the relevance floor (pass floor.RELEVANCE_FLOOR): a candidate
+        whose text score is below it is dropped before the factors, so a factor can re-order
+        matches but never lift one that shares too little. ``explain=False`` skips the terms
+        and pairs (evaluation); they are otherwise computed for the returned k only.
+        """
         self._check_fitted()
         if target_kind not in KINDS:
             raise ValueError(f"target_kind must be one of {KINDS}")
@@ -261,16 +272,21 @@ class Recommender(Retrieval):
         now = time.time() if now is None else now
         scored = []
         for candidate in candidates:
+            if candidate.text_score < min_text_score:
+                continue
             meta = self._meta(candidate)
             parts = factors(query.meta, meta, weights, now) if query.meta else {}
             final = round(candidate.text_score + sum(parts.values()), 6)
             scored.append((final, candidate, meta, parts))
         scored.sort(key=lambda s: (-s[0], s[1].id))
         scored = scored[:k]
-        terms = self._terms(query, [s[1] for s in scored])
+        if explain:
+            explained = self._terms(query, [s[1] for s in scored])
+        else:
+            explained = [((), ())] * len(scored)
         return [
-            Match(c.id, meta.kind, final, round(c.text_score, 6), parts, words)
-            for (final, c, meta, parts), words in zip(scored, terms, strict=True)
+            Match(c.id, meta.kind, final, round(c.text_score, 6), parts, words, pairs)
+            for (final, c, meta, parts), (words, pairs) in zip(scored, explained, strict=True)
         ]
 
     def search(
@@ -281,23 +297,26 @@ class Recommender(Retrieval):
         k: int = 10,
         offset: int = 0,
         predicate: Predicate | None = None,
+        min_text_score: float = 0.0,
     ) -> list[Match]:
-        """Free-text search over active documents, by text score."""
+        """Free-text search over active documents, by text score (``min_text_score``: floor)."""
         self._check_fitted()
         idx, val = self.vectorizer_.transform(term_frequencies([(self.analyzer_(query), 1.0)]))
         idx, val = prune(idx, val, self.max_query_terms)
-        q = _Query(idx, val, None, normalise(query), None)
+        q = self._text_query(idx, val, query, None, None)
         found = self._candidates(
             q, kind=kind, depth=offset + k, exclude=frozenset(), predicate=predicate
-        )[offset : offset + k]
+        )
+        found = [c for c in found if c.text_score >= min_text_score][offset : offset + k]
         return self._plain_matches(q, found)
 
     def _plain_matches(self, query: _Query, found: list[_Candidate]) -> list[Match]:
         """Matches scored by text alone (search, near duplicates)."""
-        return [
-            Match(c.id, self._meta(c).kind, round(c.text_score, 6), round(c.text_score, 6), {}, t)
-            for c, t in zip(found, self._terms(query, found), strict=True)
-        ]
+        out = []
+        for c, (terms, pairs) in zip(found, self._terms(query, found), strict=True):
+            score = round(c.text_score, 6)
+            out.append(Match(c.id, self._meta(c).kind, score, score, {}, terms, pairs))
+        return out
 
     def similar(
         self,
@@ -325,6 +344,42 @@ class Recommender(Retrieval):
         )
         return self._plain_matches(query, [c for c in found if c.text_score >= threshold])
 
+    def group_near_duplicates(
+        self, matches: Sequence[Match], *, threshold: float = 0.6
+    ) -> list[list[Match]]:
+        """Matches grouped by near-duplicate text, groups in the order of their best match.
+
+        Each match joins the first earlier group whose first (best) member's stored vector has a
+        cosine of at least ``threshold`` with its own (the vectors are the stored, pruned ones,
+        renormalised); a page shows ``group[0]`` and "+N similar" for the rest.
+        """
+        self._check_fitted()
+        groups: list[list[Match]] = []
+        heads: list[tuple[np.ndarray, np.ndarray] | None] = []
+        for match in matches:
+            vector = self._unit_vector(match.id)
+            for group, head in zip(groups, heads, strict=True):
+                if vector is not None and head is not None and _cosine(vector, head) >= threshold:
+                    group.append(match)
+                    break
+            else:
+                groups.append([match])
+                heads.append(vector)
+        return groups
+
+    def _unit_vector(self, doc_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The stored (pruned) vector of an indexed document at unit length, or None."""
+        if doc_id in self.side_:
+            _, idx, val = self.side_[doc_id]
+        elif doc_id in self.row_of_:
+            row = self.row_of_[doc_id]
+            lo, hi = self.qptr_[row], self.qptr_[row + 1]
+            idx, val = self.qidx_[lo:hi], self.qval_[lo:hi]
+        else:
+            return None
+        norm = float(np.sqrt(np.dot(val, val)))
+        return (idx, val / norm) if norm > 0 else None
+
     # -- persistence -------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> None:
@@ -340,6 +395,12 @@ class Recommender(Retrieval):
         from matchmaker.recommender.artifact import load
 
         return load(cls, Path(path))
+
+
+def _cosine(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+    """Cosine of two unit sparse vectors given as (sorted term ids, values)."""
+    _, i, j = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    return float(np.dot(a[1][i], b[1][j]))
 
 
 PARAM_NAMES = tuple(inspect.signature(Recommender.__init__).parameters)[1:]

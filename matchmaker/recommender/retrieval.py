@@ -18,8 +18,9 @@ from matchmaker.recommender.index import (
     prune,
     term_frequencies,
 )
+from matchmaker.recommender.lexicon import Lexicon
 from matchmaker.recommender.rerank import Meta
-from matchmaker.recommender.text import normalise
+from matchmaker.recommender.text import ENGLISH_STOP_WORDS, english_lexicon, latin_terms, normalise
 
 Predicate = Callable[[str], bool]
 
@@ -44,6 +45,8 @@ class _Query:
     meta: Meta | None
     reference: str | None
     source_id: str | None
+    #: Runs of the query's English lexicon matches: [[(english, chinese), ...], ...].
+    runs: list[list[tuple[str, str]]] | None = None
 
 
 class Retrieval:
@@ -53,6 +56,8 @@ class Retrieval:
     max_query_terms: int
     max_postings: int
     explain_terms: int
+    glossary: bool
+    lexicon: bool
     # Fitted state, set by Recommender.fit() or restored by artifact.load().
     vectorizer_: Vectorizer
     index_: InvertedIndex
@@ -104,8 +109,27 @@ class Retrieval:
         """Vectorise a document given in full (not necessarily indexed)."""
         idx, val = self.vectorizer_.transform(term_frequencies(self._segments(doc)))
         idx, val = prune(idx, val, max_terms)
-        reference = normalise(" ".join((doc.title, *doc.keywords, doc.body)))
-        return _Query(idx, val, self._meta_of_document(doc), reference, doc.id)
+        text = " ".join((doc.title, *doc.keywords, doc.body))
+        return self._text_query(idx, val, text, self._meta_of_document(doc), doc.id)
+
+    def _text_query(
+        self, idx: np.ndarray, val: np.ndarray, text: str, meta: Meta | None, source_id: str | None
+    ) -> _Query:
+        """A query with its text for explanations: the normalised text, then the Chinese that
+        its English words stand for (so an English query's matches are explained in the
+        Chinese words they share)."""
+        reference = normalise(text)
+        lexicon = self._english()
+        runs = lexicon.matches(reference, ENGLISH_STOP_WORDS) if lexicon is not None else []
+        if runs:
+            reference += "\n" + "\n".join("".join(zh for _, zh in run) for run in runs)
+        return _Query(idx, val, meta, reference, source_id, runs)
+
+    def _english(self) -> Lexicon | None:
+        """The English -> Chinese lexicon the analyser uses, or None when cross-lingual is off."""
+        if not (self.lexicon or self.glossary):
+            return None
+        return english_lexicon(self.glossary, self.lexicon)
 
     def _query_from_id(self, doc_id: str) -> _Query:
         """The stored query vector of an indexed document."""
@@ -195,8 +219,13 @@ class Retrieval:
         assert candidate.document is not None  # a side-index candidate carries its document
         return self._meta_of_document(candidate.document)
 
-    def _terms(self, query: _Query, chosen: list[_Candidate]) -> list[tuple[str, ...]]:
-        """Readable shared words of each chosen candidate (computed for the final page only)."""
+    def _terms(
+        self, query: _Query, chosen: list[_Candidate]
+    ) -> list[tuple[tuple[str, ...], tuple[tuple[str, str], ...]]]:
+        """Readable shared words and English -> Chinese pairs of each chosen candidate.
+
+        Computed for the final page only (the shown top k), never for the whole candidate list.
+        """
         rows = np.array([c.row for c in chosen if c.row is not None], dtype=np.int64)
         shared_main: dict[int, list[tuple[str, float]]] = {}
         if len(rows):
@@ -209,8 +238,60 @@ class Retrieval:
             else:
                 _, idx, val = self.side_[c.id]
                 shared = self._shared(query, idx, val)
-            out.append(readable_terms(shared, query.reference, limit=self.explain_terms))
+            words = readable_terms(shared, query.reference, limit=self.explain_terms)
+            out.append((words, self._pairs(query, words, c)))
         return out
+
+    def _pairs(
+        self, query: _Query, words: tuple[str, ...], candidate: _Candidate
+    ) -> tuple[tuple[str, str], ...]:
+        """(english, chinese) behind each shared Chinese word that came through the lexicon.
+
+        The English is the query's (its lexicon matches) or else the candidate's: an English
+        gloss of the word whose index terms the candidate contains (refractory -> 耐火材料).
+        """
+        lexicon = self._english()
+        if lexicon is None:
+            return ()
+        pairs: list[tuple[str, str]] = []
+        for word in words:
+            if word.isascii():
+                continue
+            pair = _query_pair(query.runs or [], word)
+            # The candidate's English for the word, else for its longest part that has one
+            # (聚乙烯 shared through "ethylene" -> 乙烯).
+            for part in _parts(word) if pair is None else ():
+                english = next(
+                    (
+                        e
+                        for e in lexicon.english_for(part)[:40]
+                        if self._contains(candidate, latin_terms(e))
+                    ),
+                    None,
+                )
+                if english is not None:
+                    pair = (english, part)
+                    break
+            if pair is not None and pair not in pairs:
+                pairs.append(pair)
+        return tuple(pairs)
+
+    def _contains(self, candidate: _Candidate, terms: list[str]) -> bool:
+        """Whether the candidate's vector has every one of ``terms`` (binary search per term)."""
+        vocabulary = self.vectorizer_.vocabulary_
+        if not terms or any(t not in vocabulary for t in terms):
+            return False
+        ids = [vocabulary[t] for t in terms]
+        if candidate.row is None:
+            side_idx = self.side_[candidate.id][1]
+            return all(bool(np.isin(t, side_idx)) for t in ids)
+        indptr, indices = self.index_.indptr, self.index_.indices
+        for t in ids:
+            lo, hi = int(indptr[t]), int(indptr[t + 1])
+            at = lo + int(np.searchsorted(indices[lo:hi], candidate.row))
+            if at >= hi or int(indices[at]) != candidate.row:
+                return False
+        return True
 
     def _shared_terms(
         self, postings: Postings, rows: np.ndarray
@@ -235,6 +316,31 @@ class Retrieval:
         return [
             (terms[query.idx[a]], float(query.val[a] * val[b])) for a, b in zip(qi, di, strict=True)
         ]
+
+
+def _parts(word: str) -> list[str]:
+    """The word, then its substrings of two characters or more, longest first."""
+    n = len(word)
+    return [word[a : a + size] for size in range(n, 1, -1) for a in range(n - size + 1)]
+
+
+def _query_pair(runs: list[list[tuple[str, str]]], word: str) -> tuple[str, str] | None:
+    """The query's English for a Chinese word its lexicon matches produced, if any."""
+    for run in runs:
+        for english, chinese in run:
+            if chinese == word or word in chinese:
+                return english, chinese
+        joined = "".join(chinese for _, chinese in run)
+        if word in joined:
+            # Composed from adjacent matches: heat + exchanger -> 热交换器.
+            start = joined.find(word)
+            end, parts, position = start + len(word), [], 0
+            for en, chinese in run:
+                if position < end and position + len(chinese) > start:
+                    parts.append(en)
+                position += len(chinese)
+            return " ".join(parts), word
+    return None
 
 
 def _pruned_rows(

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 
 from matchmaker.recommender.glossary import GLOSSARY, TAXONOMY_TERMS
+from matchmaker.recommender.lexicon import Lexicon
 
 # Boilerplate of listing templates and patent abstracts: it says nothing about the technology,
 # and its bigrams would otherwise make every need look alike.
@@ -92,6 +93,7 @@ ENGLISH_STOP_WORDS = frozenset(
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _LATIN = re.compile(r"[a-z0-9]+")
 _HAN_RUN = re.compile(f"[{_HAN}]+")
+_HAS_LATIN = re.compile("[a-z]{3}")
 _YEAR = re.compile(r"(19|20)\d\d")
 # Unigrams and overlapping bigrams of Han runs, each found by one C-level scan of the text.
 _UNIGRAM = re.compile(f"[{_HAN}]")
@@ -192,6 +194,12 @@ _STOP_RE = _required_regex(STOP_PHRASES)
 _GLOSSARY_RE = re.compile(r"\b(?:" + _required_regex(GLOSSARY).pattern + r")\b")
 
 
+@functools.cache
+def english_lexicon(glossary: bool = True, general: bool = True) -> Lexicon:
+    """The English -> Chinese lexicon: hand glossary overrides, then CC-CEDICT (per process)."""
+    return Lexicon(GLOSSARY if glossary else {}, general=general)
+
+
 class Analyzer:
     """Turns text into index terms: Latin words whole, Chinese unigrams, bigrams and words."""
 
@@ -205,12 +213,14 @@ class Analyzer:
         dictionary: bool = True,
         glossary: bool = True,
         stop_words: bool = True,
+        lexicon: bool = True,
     ) -> None:
         self.user_words = tuple(sorted({w for w in user_words if len(w) >= 2}))
         self.unigrams = unigrams
         self.bigrams = bigrams
         self.words = words
         self.glossary = glossary
+        self.lexicon = lexicon
         self.stop_words = stop_words
         self.dictionary = dictionary
         domain = set(self.user_words) | TAXONOMY_TERMS
@@ -227,9 +237,16 @@ class Analyzer:
         """The terms of ``text`` with repeats (grouped: Latin, unigrams, bigrams, words)."""
         text = normalise(text)
         terms: list[str] = []
-        if self.glossary:
-            # English phrases also emit their Chinese term, so an English abstract meets a
-            # Chinese need in the same space.
+        if self.lexicon:
+            # English phrases also emit their Chinese terms, so an English abstract meets a
+            # Chinese need in the same space; adjacent matches compose (heat + exchanger ->
+            # 热交换器, whose bigrams then meet the Chinese word).
+            if _HAS_LATIN.search(text):
+                lexicon = english_lexicon(self.glossary, True)
+                for run in lexicon.matches(text, ENGLISH_STOP_WORDS):
+                    terms.extend(self._chinese("".join(chinese for _, chinese in run)))
+        elif self.glossary:
+            # The hand glossary alone (the engine before the general lexicon).
             for phrase in _GLOSSARY_RE.findall(text):
                 terms.extend(self._chinese(GLOSSARY[phrase]))
         for token in _LATIN.findall(text):
@@ -264,6 +281,15 @@ class Analyzer:
                 if len(w) > 2 and _HAN_RUN.fullmatch(w)
             )
         return terms
+
+
+def latin_terms(text: str) -> list[str]:
+    """The index terms of the Latin words of ``text`` (as Analyzer emits them)."""
+    return [
+        _english_stem(token) if token.isalpha() else token
+        for token in _LATIN.findall(normalise(text))
+        if len(token) >= 2 and not token.isdigit() and token not in ENGLISH_STOP_WORDS
+    ]
 
 
 @functools.cache

@@ -13,9 +13,10 @@ from matchmaker.extensions import db
 from matchmaker.models import Base, Organisation, User
 from matchmaker.seed.challenges import load_challenges
 from matchmaker.seed.connect import load_connect
+from matchmaker.seed.evidence import demo_scan
 from matchmaker.seed.finance import load_finance
 from matchmaker.seed.listings import load_listings
-from matchmaker.services.accounts import accounts, organisations, users
+from matchmaker.services.accounts import accounts, email_verification, organisations, users
 from matchmaker.services.platform import mail
 
 
@@ -87,7 +88,9 @@ def _load_demo(*, echo: Any) -> dict[str, int]:
                 description=entry["description"],
             ),
             person=_person(first, password),
+            document=demo_scan(entry["kind"]),
         )
+        email_verification.mark_email_verified(user)  # demo addresses receive no mail
         assert user.organisation is not None  # register_organisation always creates it
         org = user.organisation
         for person in others:

@@ -1,9 +1,10 @@
 """Demo 揭榜挂帅 data (challenges.json): challenges in every state, conversion offers, deals.
 
 Each challenge is played through the services in the order people would act: the owner
-publishes on an open demo need, applicants draft and submit before the deadline, the clock
-closes the window, the owner screens, the panel scores, the owner selects, records the deal
-and adds milestones, the solver delivers evidence and the owner accepts or asks for rework.
+publishes on an open demo need (the admin approves a 政府榜, which waits for review),
+applicants draft and submit before the deadline, the clock closes the window, the owner
+screens, the panel scores, the owner selects, records the deal and adds milestones, the
+solver delivers evidence and the owner accepts or asks for rework.
 Timestamps that the services accept (`now=`) are back-dated; the others are the load time.
 """
 
@@ -24,11 +25,8 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import (
     Application,
-    ApplicationAttachment,
-    Attachment,
     Challenge,
     ConversionOffer,
-    MilestoneEvidence,
     Mode,
     Need,
     Organisation,
@@ -36,8 +34,16 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import CHINA, utcnow
+from matchmaker.models.stored_file import StoredFile
 from matchmaker.seed.deals import DealPlayer
-from matchmaker.services.challenges import applications, challenges, conversion, panels
+from matchmaker.services.challenges import (
+    applications,
+    challenge_review,
+    challenges,
+    conversion,
+    panels,
+)
+from matchmaker.services.challenges.challenge_states import CHALLENGE
 from matchmaker.services.platform import files, uow
 
 CHALLENGE_STATES = (
@@ -97,7 +103,8 @@ def load_challenges(
 def _orphan_files() -> list[Path]:
     """Stored files no row refers to (evidence of an earlier demo that --reset deleted)."""
     referenced: set[str] = set()
-    for model in (Attachment, ApplicationAttachment, MilestoneEvidence):
+    # every table of stored files (listing, application, evidence, 对接, organisation scans)
+    for model in StoredFile.__subclasses__():
         referenced.update(db.session.scalars(sa.select(model.stored_name)))
     return sorted(
         path
@@ -215,12 +222,12 @@ class _Loader:
         need = self.listing(Need, entry["need"])
         government = entry.get("publisher") == "government"
         owner = self.admin if government else self.member(need.organisation.name)
+        published = self.ago(entry["published_days_ago"])
         challenge = challenges.publish_challenge(
-            actor=owner,
-            need=need,
-            terms=self.terms(entry),
-            now=self.ago(entry["published_days_ago"]),
+            actor=owner, need=need, terms=self.terms(entry), now=published
         )
+        if CHALLENGE.can(need, "approve"):  # a 政府榜 waits for the platform's review
+            challenge_review.approve_challenge(actor=self.admin, challenge=challenge, now=published)
         if entry.get("invite"):
             challenges.invite_organisations(
                 actor=owner,

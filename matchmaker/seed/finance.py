@@ -29,7 +29,8 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.services.accounts import accounts, organisations
+from matchmaker.seed.evidence import demo_scan
+from matchmaker.services.accounts import accounts, email_verification, organisations
 from matchmaker.services.finance import (
     consent,
     finance_events,
@@ -121,7 +122,9 @@ def _register_firm(entry: dict[str, Any], admin: User, password: str) -> User:
         person=accounts.PersonData(
             name=entry["user"]["name"], email=entry["user"]["email"], password=password
         ),
+        document=demo_scan("enterprise"),
     )
+    email_verification.mark_email_verified(user)  # demo addresses receive no mail
     assert user.organisation is not None  # register_organisation always creates it
     organisations.verify_organisation(actor=admin, organisation=user.organisation)
     return user

@@ -14,7 +14,8 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,13 +28,14 @@ from matchmaker.models import (
     IndexChange,
     Listing,
     Need,
+    Organisation,
     Publication,
     RecommenderState,
     Result,
     listing_model,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.recommender import ArtifactError, Document, Match, Recommender
+from matchmaker.recommender import ArtifactError, Document, Match, Recommender, floor, normalise
 
 log = logging.getLogger("matchmaker.matching")
 OTHER_SIDE = {"need": "result", "result": "need"}
@@ -268,18 +270,108 @@ def _publications_by_key(keys: list[tuple[str, int]]) -> dict[tuple[str, int], P
     return {(p.kind, p.listing_id): p for p in db.session.scalars(stmt)}
 
 
+# --- what a shown match must have, and how it is shown -----------------------------------------
+#: The engine score shown as 100. Scores are cosines plus factor contributions; 0.6 is the
+#: cosine at which two listings count as near duplicates (`similar_listings`), i.e. they say
+#: nearly the same thing. Real matches between a need and a result sit between about 0.1 and 0.5.
+FULL_MATCH_SCORE = 0.6
+#: Titles of one organisation at least this alike (difflib ratio) are the same item listed twice.
+SAME_TITLE_RATIO = 0.9
+
+
+def match_percent(score: float) -> int:
+    """The 0–100 匹配度 shown for an engine score (text cosine plus factors, `Match.score`).
+
+    Linear, 0 for no shared content and 100 at FULL_MATCH_SCORE (as close as two wordings of
+    the same listing), capped at 100; a shown match (which passed the relevance floor and
+    shares at least one term) is at least 1. The same scale gives each factor's points
+    (`Reason.points`), so "文本 +40, 同一技术领域 +8, 价格超出预算 −3" adds up to about 45.
+    """
+    if score <= 0:
+        return 0
+    return max(1, min(100, round(100 * score / FULL_MATCH_SCORE)))
+
+
+def _points(value: float) -> int:
+    """A cosine-unit contribution on the 0–100 scale of match_percent (not capped)."""
+    return round(100 * value / FULL_MATCH_SCORE)
+
+
+def is_relevant(match: Match) -> bool:
+    """Whether a match deserves to be shown anywhere: text score at or above the calibrated
+    floor and at least one shared term (or English→Chinese pair). Factors (field, region, ...)
+    re-order relevant matches and never make an irrelevant one relevant."""
+    return (
+        match.text_score > 0
+        and match.text_score >= floor.RELEVANCE_FLOOR
+        and bool(match.terms or match.pairs)
+    )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One re-ranking factor of a shown match, in points of the 0–100 scale (negative = penalty)."""
+
+    factor: str  # field | maturity | region | budget | freshness
+    points: int
+
+    @property
+    def penalty(self) -> bool:
+        """A factor that lowered the match."""
+        return self.points < 0
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """为什么推荐, in whole words: shared terms, English→Chinese pairs, factors as points."""
+
+    percent: int
+    text_points: int
+    terms: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    bonuses: tuple[Reason, ...]
+    penalties: tuple[Reason, ...]
+
+
+def explain(match: Match, *, max_terms: int = 8) -> Explanation:
+    """The display form of a match: terms without those already shown as a pair's Chinese side,
+    factors under half a point left out, bonuses largest first, penalties worst first."""
+    paired = {zh for _en, zh in match.pairs}
+    terms = tuple(t for t in match.terms if t not in paired)[:max_terms]
+    reasons = [Reason(k, _points(v)) for k, v in match.factors.items() if v]
+    return Explanation(
+        percent=match_percent(match.score),
+        text_points=min(100, _points(match.text_score)),
+        terms=terms,
+        pairs=tuple(match.pairs)[:max_terms],
+        bonuses=tuple(sorted((r for r in reasons if r.points > 0), key=lambda r: -r.points)),
+        penalties=tuple(sorted((r for r in reasons if r.points < 0), key=lambda r: r.points)),
+    )
+
+
 # --- queries ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Recommendation:
-    """A ranked public listing with the engine's explanation."""
+    """A ranked public listing with the engine's explanation (and its collapsed near duplicates)."""
 
     publication: Publication
     match: Match
+    similar: tuple[Recommendation, ...] = ()
 
     @property
     def factors(self) -> list[tuple[str, float]]:
         """Re-ranking factors that contributed, largest first."""
         return sorted(((k, v) for k, v in self.match.factors.items() if v), key=lambda kv: -kv[1])
+
+    @property
+    def percent(self) -> int:
+        """The 0–100 匹配度 (match_percent)."""
+        return match_percent(self.match.score)
+
+    @property
+    def why(self) -> Explanation:
+        """为什么推荐 (computed when a page asks, for the shown matches only)."""
+        return explain(self.match)
 
 
 def _hydrate(matches: list[Match]) -> list[Recommendation]:
@@ -296,19 +388,69 @@ def _hydrate(matches: list[Match]) -> list[Recommendation]:
     return out
 
 
+def _patent_numbers(pub: Publication) -> set[str]:
+    patents = (pub.data or {}).get("patents") or []
+    return {
+        "".join(str(p.get("number", "")).upper().split())
+        for p in patents
+        if isinstance(p, dict) and p.get("number")
+    }
+
+
+def _title_key(title: str) -> str:
+    return normalise(title or "").replace(" ", "")
+
+
+def same_item(a: Publication, b: Publication) -> bool:
+    """Whether two public listings are the same underlying item: one side, and a shared patent
+    number, or near-identical titles (SAME_TITLE_RATIO) from one organisation."""
+    if a.kind != b.kind:
+        return False
+    if _patent_numbers(a) & _patent_numbers(b):
+        return True
+    if a.organisation_id != b.organisation_id:
+        return False
+    ta, tb = _title_key(a.title), _title_key(b.title)
+    return ta == tb or SequenceMatcher(None, ta, tb).ratio() >= SAME_TITLE_RATIO
+
+
+def collapse_near_duplicates(recs: Sequence[Recommendation]) -> list[Recommendation]:
+    """Keep the best of each group of near duplicates (input best first); the others ride along
+    in its `similar` ("+N 相似")."""
+    groups: list[list[Recommendation]] = []
+    for rec in recs:
+        for group in groups:
+            if same_item(group[0].publication, rec.publication):
+                group.append(rec)
+                break
+        else:
+            groups.append([rec])
+    return [replace(g[0], similar=tuple(g[0].similar) + tuple(g[1:])) for g in groups]
+
+
 def recommend_for(listing: Listing, *, k: int = 5) -> list[Recommendation]:
-    """The other side's best public listings for a listing (its public version when it has one)."""
+    """The other side's best public listings for a listing (its public version when it has one):
+    only relevant matches (is_relevant, no padding), near duplicates collapsed; may be empty."""
     model = engine()
-    key = doc_id(listing.KIND, listing.id)
-    query: Document | str = key if key in model else document_for_listing(listing)
-    matches = model.rank(query, target_kind=OTHER_SIDE[listing.KIND], k=k + 5)
-    return _hydrate(matches)[:k]
+    pub = listing.publication
+    # Rank by text (not by id): the explanation needs the query's words and English.
+    query = document_for_publication(pub) if pub is not None else document_for_listing(listing)
+    matches = model.rank(
+        query,
+        target_kind=OTHER_SIDE[listing.KIND],
+        k=2 * k + 5,
+        exclude_ids=[doc_id(listing.KIND, listing.id)],
+        min_text_score=floor.RELEVANCE_FLOOR,
+    )
+    recs = _hydrate([m for m in matches if is_relevant(m)])
+    return collapse_near_duplicates(recs)[:k]
 
 
 def recommend_for_organisation(
     *, organisation_id: int, kind: str, k: int = 6, per_listing: int = 4
 ) -> list[tuple[Listing, Recommendation]]:
-    """为你推荐: the best matches for an organisation's live listings, best first, each once."""
+    """为你推荐: the best relevant matches for an organisation's live listings, best first,
+    each once, near duplicates collapsed (empty when nothing is good enough)."""
     mine = _live_listings(listing_model(kind), organisation_id)
     seen: dict[str, tuple[Listing, Recommendation]] = {}
     for listing in mine:
@@ -316,7 +458,10 @@ def recommend_for_organisation(
             current = seen.get(rec.match.id)
             if current is None or rec.match.score > current[1].match.score:
                 seen[rec.match.id] = (listing, rec)
-    return sorted(seen.values(), key=lambda pair: (-pair[1].match.score, pair[1].match.id))[:k]
+    ranked = sorted(seen.values(), key=lambda pair: (-pair[1].match.score, pair[1].match.id))
+    source_of = {rec.match.id: listing for listing, rec in ranked}
+    collapsed = collapse_near_duplicates([rec for _listing, rec in ranked])
+    return [(source_of[rec.match.id], rec) for rec in collapsed[:k]]
 
 
 def _live_listings(model: type[_L], organisation_id: int) -> Sequence[_L]:
@@ -330,6 +475,131 @@ def _live_listings(model: type[_L], organisation_id: int) -> Sequence[_L]:
         .order_by(model.updated_at.desc())
         .limit(10)
     ).all()
+
+
+# --- organisations through the engine ------------------------------------------------------------
+#: How many of the other side's listings are read when ranking organisations for a listing.
+ORG_RANK_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class OrgMatch:
+    """An organisation ranked by the engine: its best match and the listings behind it."""
+
+    organisation: Organisation
+    match: Match
+    publications: tuple[Publication, ...] = ()
+
+    @property
+    def percent(self) -> int:
+        """The 0–100 匹配度 (match_percent)."""
+        return match_percent(self.match.score)
+
+    @property
+    def why(self) -> Explanation:
+        """为什么推荐: the shared terms of the best match."""
+        return explain(self.match)
+
+
+def rank_organisations(
+    listing: Listing, *, kinds: Sequence[str], exclude: Sequence[int] = (), k: int = 10
+) -> list[OrgMatch]:
+    """Organisations of `kinds` ranked by the engine over their public listings of the other
+    side against `listing`: each organisation by its best relevant listing (is_relevant, so an
+    organisation with nothing above the floor is absent), with that listing's reasons."""
+    model = engine()
+    key = doc_id(listing.KIND, listing.id)
+    query: Document | str = key if key in model else document_for_listing(listing)
+    matches = model.rank(query, target_kind=OTHER_SIDE[listing.KIND], k=ORG_RANK_DEPTH)
+    by_org: dict[int, list[Recommendation]] = {}
+    for rec in _hydrate([m for m in matches if is_relevant(m)]):
+        org = rec.publication.organisation
+        if org.id in exclude or str(org.kind) not in kinds:
+            continue
+        by_org.setdefault(org.id, []).append(rec)
+    ranked = sorted(by_org.values(), key=lambda recs: (-recs[0].match.score, recs[0].match.id))
+    return [
+        OrgMatch(
+            recs[0].publication.organisation, recs[0].match, tuple(r.publication for r in recs)
+        )
+        for recs in ranked[:k]
+    ]
+
+
+@dataclass(frozen=True)
+class OrgText:
+    """What an organisation says of itself besides its listings (the caller decides what may be
+    used: for a firm, only what it consented to show)."""
+
+    organisation_id: int
+    text: str = ""
+    field: str | None = None
+    region: str | None = None
+
+
+def _org_documents(profiles: Sequence[OrgText]) -> list[Document]:
+    """Documents of kind "firm": each organisation's own text plus its public listings."""
+    ids = [p.organisation_id for p in profiles]
+    listed: dict[int, list[Publication]] = {}
+    for pub in db.session.scalars(
+        _visible_publications().where(Publication.organisation_id.in_(ids))
+    ):
+        listed.setdefault(pub.organisation_id, []).append(pub)
+    docs = []
+    for profile in profiles:
+        pubs = listed.get(profile.organisation_id, [])
+        body = "\n".join(
+            part for part in [profile.text, *(f"{p.title}\n{p.summary}" for p in pubs)] if part
+        )
+        if not body.strip():
+            continue
+        keywords = tuple(k for p in pubs for k in (p.keywords or "").split(",") if k)
+        docs.append(
+            Document(
+                id=f"firm:{profile.organisation_id}",
+                kind="firm",
+                title=pubs[0].title if pubs else "",
+                body=body,
+                keywords=keywords,
+                field=profile.field,
+                region=profile.region,
+            )
+        )
+    return docs
+
+
+def _org_engine(profiles: Sequence[OrgText]) -> Recommender | None:
+    """An engine over organisation documents, fitted in-process and kept while neither the
+    profiles nor the public listings change (a few hundred firms fit in milliseconds)."""
+    stamp = db.session.execute(
+        sa.select(
+            sa.func.count(Publication.id),
+            sa.func.max(Publication.id),
+            sa.func.max(Publication.approved_at),
+        )
+    ).one()
+    key = (tuple(profiles), tuple(stamp))
+    cache = current_app.extensions.setdefault("matchmaker_org_engine", {})
+    if cache.get("key") != key:
+        docs = _org_documents(profiles)
+        cache["key"], cache["model"] = key, Recommender().fit(docs) if docs else None
+    return cache["model"]
+
+
+def similar_organisations(
+    organisation_id: int, profiles: Sequence[OrgText], *, k: int = 5
+) -> list[tuple[int, Match]]:
+    """Organisations among `profiles` most like `organisation_id` (which must be among them) by
+    the engine over their own text and public listings; relevant matches only (is_relevant)."""
+    model = _org_engine(profiles)
+    key = f"firm:{organisation_id}"
+    if model is None or key not in model:
+        return []
+    found = []
+    for match in model.rank(key, target_kind="firm", k=2 * k + 5):
+        if is_relevant(match):
+            found.append((int(match.id.partition(":")[2]), match))
+    return found[:k]
 
 
 def similar_listings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -68,6 +68,17 @@ def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
     return _("不到 1 小时")
 
 
+#: A deadline is shown as urgent (red) only this close; further away the countdown is plain.
+URGENT_WITHIN = timedelta(days=7)
+
+
+def countdown_style(deadline: datetime | None, now: datetime | None = None) -> str:
+    """The countdown badge's colour: 'danger' within URGENT_WITHIN of the deadline, else plain."""
+    if deadline is None:
+        return "secondary"
+    return "danger" if deadline - (now or utcnow()) <= URGENT_WITHIN else "secondary"
+
+
 CHALLENGE_LABELS: dict[str, Any] = {
     "IP_LABELS": IP_LABELS,
     "LICENCE_LABELS": LICENCE_LABELS,
@@ -80,4 +91,5 @@ CHALLENGE_LABELS: dict[str, Any] = {
     "ADOPTION_STATUS_LABELS": ADOPTION_STATUS_LABELS,
     "BAND_LABELS": BAND_LABELS,
     "countdown": countdown,
+    "countdown_style": countdown_style,
 }

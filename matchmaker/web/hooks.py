@@ -20,6 +20,7 @@ from matchmaker.services.connect import enquiries
 from matchmaker.services.platform import notifications, states, uow
 from matchmaker.services.platform.audit import current_ip
 from matchmaker.services.platform.regions import region_label
+from matchmaker.web import accessibility, formats
 from matchmaker.web.challenge_labels import CHALLENGE_LABELS
 from matchmaker.web.finance_labels import FINANCE_LABELS
 from matchmaker.web.i18n import LOCALE_NAMES
@@ -175,6 +176,9 @@ def register(app: Flask) -> None:
         if request.endpoint != "static" and current_user and current_user.is_authenticated:
             headers["Cache-Control"] = "no-store"
         return response
+
+    formats.register(app)
+    accessibility.register(app)
 
     # Constant tables are also Jinja globals, so macros imported without context see them.
     app.jinja_env.globals.update(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from flask_babel import format_decimal
+from flask_babel import LazyString
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models import MODE_GROUPS, Mode, stage_for_trl
@@ -15,6 +15,7 @@ from matchmaker.models.listing import (
     REVIEW_REASON_LABELS,
 )
 from matchmaker.models.listing import STAGE_LABELS as _STAGE_LABELS
+from matchmaker.services.platform.amounts import format_money
 
 STATUS_LABELS = {
     "draft": _l("草稿"),
@@ -31,6 +32,8 @@ STATUS_LABELS = {
     "accepted": _l("已解决"),  # a challenge whose delivery was accepted
     "unawarded": _l("未揭榜"),
     "terminated": _l("已终止"),
+    "challenge_review": _l("待审核"),  # a challenge waiting for the platform's review
+    "challenge_returned": _l("已退回修改"),  # sent back by the reviewer
 }
 STATUS_STYLES = {
     "draft": "secondary",
@@ -40,6 +43,8 @@ STATUS_STYLES = {
     "withdrawn": "dark",
     "expired": "danger",
     "transferred": "info",
+    "challenge_review": "warning",
+    "challenge_returned": "danger",
 }
 STAGE_LABELS = {str(stage): label for stage, label in _STAGE_LABELS.items()}
 MODE_GROUP_LABELS = {
@@ -49,12 +54,13 @@ MODE_GROUP_LABELS = {
     "cooperation": _l("合作开发"),
     "use_first": _l("先使用后付费"),
 }
+#: Price (and bounty) bands, written in the one money format of the page's language.
 PRICE_LABELS = {
-    "lt10": _l("10 万元以下"),
-    "10_50": _l("10–50 万元"),
-    "50_100": _l("50–100 万元"),
-    "100_500": _l("100–500 万元"),
-    "gte500": _l("500 万元以上"),
+    "lt10": LazyString(lambda: _("%(amount)s以下", amount=format_money(10))),
+    "10_50": LazyString(format_money, 10, 50),
+    "50_100": LazyString(format_money, 50, 100),
+    "100_500": LazyString(format_money, 100, 500),
+    "gte500": LazyString(lambda: _("%(amount)s以上", amount=format_money(500))),
     "negotiable": _l("面议"),
 }
 SORT_LABELS = {
@@ -98,13 +104,6 @@ FACTOR_LABELS = {
 }
 
 
-def amount_label(value: Decimal | None) -> str:
-    """An amount in 万元, or 面议 when none is given."""
-    if value is None or value == 0:
-        return str(_l("面议"))
-    return str(_l("%(amount)s 万元", amount=format_decimal(value, format="#,##0.##")))
-
-
 def mode_labels(bits: int | None) -> list[str]:
     """The labels of the modes in a bit set."""
     return [str(label) for mode, label in MODE_LABELS.items() if (bits or 0) & mode]
@@ -128,7 +127,6 @@ TEMPLATE_LABELS: dict[str, Any] = {
     "DIFF_LABELS": DIFF_LABELS,
     "FACTOR_LABELS": FACTOR_LABELS,
     "JOB_LABELS": JOB_LABELS,
-    "amount_label": amount_label,
     "mode_labels": mode_labels,
     "stage_label": stage_label,
     "MODE_GROUPS": MODE_GROUPS,

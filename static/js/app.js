@@ -32,3 +32,31 @@
     }, 1500);
   });
 })();
+
+// A table wider than the screen scrolls inside .table-responsive: make that region reachable
+// and scrollable with the keyboard (WCAG 2.1.1), named after the table's caption or heading.
+(function () {
+  "use strict";
+  function label(region) {
+    var caption = region.querySelector("caption");
+    if (caption && caption.textContent.trim()) { return caption.textContent.trim(); }
+    var section = region.closest("section, .card, main");
+    var heading = section && section.querySelector("h1, h2, h3, h4");
+    return heading ? heading.textContent.trim() : document.title;
+  }
+  function update() {
+    document.querySelectorAll(".table-responsive").forEach(function (region) {
+      if (region.scrollWidth > region.clientWidth + 1) {
+        region.setAttribute("tabindex", "0");
+        region.setAttribute("role", "region");
+        region.setAttribute("aria-label", label(region));
+      } else if (region.getAttribute("tabindex") === "0") {
+        region.removeAttribute("tabindex");
+        region.removeAttribute("role");
+        region.removeAttribute("aria-label");
+      }
+    });
+  }
+  update();
+  window.addEventListener("resize", update);
+})();

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +21,17 @@ from matchmaker import create_app
 from matchmaker.config import TestConfig
 from matchmaker.extensions import db
 from matchmaker.services.accounts.users import create_admin
-from tests.e2e.support import BrowserErrors, Credentials, unavailable
+from tests.e2e.support import (
+    BrowserErrors,
+    Credentials,
+    axe_source,
+    axe_summary,
+    axe_violations,
+    unavailable,
+)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page
+    from playwright.sync_api import Browser, ConsoleMessage, Page, Route
 
 E2E_DIR = Path(__file__).resolve().parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,6 +48,12 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 20_000
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+_PHONE_OPTIONS: dict[str, Any] = {
+    "viewport": PHONE,
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 ADMIN_EMAIL = "admin@e2e.example.com"
 ADMIN_PASSWORD = "songhua river ice lantern 1957"
@@ -65,13 +78,25 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+@dataclass(frozen=True)
+class PageView:
+    """One HTML page the live server sent: what axe-core scans after the test (issue 19)."""
+
+    key: tuple[str, ...]  # endpoint, method, status, role, locale: one scan per key and session
+    url: str
+    html: bytes
+    headers: tuple[tuple[str, str], ...]
+
+
 @dataclass
 class LiveServer:
-    """The running application: its base URL, the app object and its server errors (5xx)."""
+    """The running application: its base URL, the app object, its server errors (5xx) and the
+    HTML pages it sent during the current test."""
 
     url: str
     app: Flask
     errors: list[str]
+    pages: list[PageView] = field(default_factory=list)
 
     @contextmanager
     def app_context(self) -> Iterator[None]:
@@ -106,6 +131,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         # The app's own handler turns exceptions into a 500 page, so watch the responses too.
         if response.status_code >= 500:
             errors.append(f"{request.method} {request.full_path} -> {response.status}")
+        elif response.mimetype == "text/html" and not response.is_streamed:
+            pages.append(_page_view(response))
+
+    pages: list[PageView] = []
 
     got_request_exception.connect(record_exception, app, weak=False)
     request_finished.connect(record_server_error, app, weak=False)
@@ -113,7 +142,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app, errors=errors)
+        yield LiveServer(
+            url=f"http://127.0.0.1:{server.server_port}", app=app, errors=errors, pages=pages
+        )
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -125,12 +156,82 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             db.engine.dispose()
 
 
+def _page_view(response: Response) -> PageView:
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    role = str(current_user.role) if current_user.is_authenticated else "visitor"
+    status = str(response.status_code)
+    key = (str(request.endpoint), request.method, status, role, str(get_locale()))
+    headers = tuple(
+        (name, value)
+        for name, value in response.headers.items()
+        if name.lower() in {"content-type", "content-security-policy"}
+    )
+    return PageView(key=key, url=request.url, html=response.get_data(), headers=headers)
+
+
 @pytest.fixture(autouse=True)
 def _no_server_errors(live_server: LiveServer) -> Iterator[None]:
     """A test fails when the live server answered any of its requests with a server error."""
     live_server.errors.clear()
+    live_server.pages.clear()
     yield
     assert not live_server.errors, f"the live server failed: {live_server.errors}"
+
+
+_SCANNED: set[tuple[str, ...]] = set()
+
+
+@pytest.fixture(autouse=True)
+def _axe_every_page(request: pytest.FixtureRequest, live_server: LiveServer) -> Iterator[None]:
+    """After each browser test, axe-core scans every kind of page the test was sent (WCAG 2.1 A
+    and AA) at 1280 px and at 390 px, and the test fails on any violation (issue 19).
+
+    The server records each HTML response; the scan replays it in a fresh page at each width
+    (its CSS, scripts and images load from the live server), so the journey's timing does not
+    matter. Each endpoint × method × status × role × language is scanned once per session.
+    """
+    yield
+    views = []
+    for view in live_server.pages:
+        if view.key not in _SCANNED:
+            _SCANNED.add(view.key)
+            views.append(view)
+    live_server.pages.clear()
+    if not views or "browser" not in request.fixturenames:
+        return
+    browser: Browser = request.getfixturevalue("browser")
+    source = axe_source()
+    reports = []
+    for width, options in (("1280 px", {"viewport": DESKTOP}), ("390 px", _PHONE_OPTIONS)):
+        context = browser.new_context(base_url=live_server.url, **options)
+        context.add_init_script(source)
+        try:
+            page = context.new_page()
+            for view in views:
+                reports.extend(_scan_view(page, view, width))
+        finally:
+            context.close()
+    assert not reports, "axe-core found WCAG 2.1 A/AA violations:\n" + "\n".join(reports)
+
+
+def _scan_view(page: Page, view: PageView, width: str) -> list[str]:
+    def replay(route: Route) -> None:
+        route.fulfill(status=200, headers=dict(view.headers), body=view.html)
+
+    def same(url: str) -> bool:
+        return url == view.url
+
+    page.route(same, replay)
+    try:
+        page.goto(view.url)
+        violations = axe_violations(page)
+    finally:
+        page.unroute(same, replay)
+    path = view.url.split("/", 3)[-1]
+    where = f"/{path} [{' '.join(view.key)}, {width}]"
+    return [axe_summary(where, violations)] if violations else []
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Deal, Enquiry, FunnelEvent
 from matchmaker.permissions import Role
 from matchmaker.seed.deals import EVIDENCE_PDF
+from matchmaker.services import matching
 from matchmaker.services.connect import funnel
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from tests.e2e.journey import alert, log_in, navbar, watch_errors
@@ -111,6 +112,10 @@ def test_enterprise_enquires_from_a_recommendation_and_records_the_contract(
         publish_need(
             users["firm"], reviewer, fields, NEED_TITLE, NEED_DESCRIPTION, field="automotive"
         )
+        db.session.commit()
+        # As a deployment does after loading listings: refit, so the vocabulary knows their words
+        # (between rebuilds new listings are matched with the vocabulary of the last one).
+        matching.rebuild_index()
         db.session.commit()
     creds = {
         key: Credentials(email, PASSWORD, name) for key, (_, email, name, _p) in people.items()

@@ -150,7 +150,9 @@ def test_firm_profile_consent_lead_credit_and_revocation(
         expect(score.get_by_role("img", name="创新积分雷达图")).to_be_visible()
         expect(firm.locator("main")).to_contain_text(KEY_PRODUCTS)
         expect(firm.locator("#certifications")).to_contain_text(CERT_NO)
-        expect(firm.locator("#years")).to_contain_text(REVENUE[0])  # the figure the bank won't see
+        expect(firm.locator("#years")).to_contain_text(
+            f"{REVENUE[0][:2]},{REVENUE[0][2:]}"
+        )  # the figure the bank won't see
 
         # --- 2. it consents to 基本信息 and 创新指标 for 180 days --------------------------------
         consent_to(firm, ("基本信息", "创新指标"), 180)
@@ -266,9 +268,9 @@ def test_firm_profile_consent_lead_credit_and_revocation(
         log_in(admin, creds["admin"])
         open_menu_item(admin, "科技金融统计")
         expect(admin.get_by_role("heading", name="科技金融统计")).to_be_visible()
-        expect(admin.locator("#stat-approved")).to_have_text("300")
+        expect(admin.locator("#stat-approved")).to_have_text("300 万元")
         bank_row = admin.locator("#per-bank tr").filter(has_text=bank_name)
-        expect(bank_row.locator("td").nth(5)).to_have_text("300")
+        expect(bank_row.locator("td").nth(5)).to_have_text("300 万元")
 
         # --- 10. the enterprise withdraws consent; the bank's firm page is gone at once -----
         bank.locator("#lead-details").get_by_role("link", name="查看企业画像").click()

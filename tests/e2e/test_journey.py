@@ -15,7 +15,9 @@ import matchmaker
 from matchmaker.extensions import db
 from matchmaker.models import Organisation, User
 from matchmaker.services.accounts.credit_code import make_credit_code
+from matchmaker.services.accounts.email_verification import make_verification_token
 from tests.e2e.support import sync_api
+from tests.factories import PDF_BYTES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -42,6 +44,9 @@ def register(page: Page, *, org_name: str, credit_code: str, name: str, email: s
     form.get_by_label("所在地区").select_option("changchun")
     form.get_by_label("机构名称").fill(org_name)
     form.get_by_label("统一社会信用代码").fill(credit_code)
+    form.get_by_label("营业执照或事业单位法人证书扫描件").set_input_files(
+        {"name": "营业执照.pdf", "mimeType": "application/pdf", "buffer": PDF_BYTES}
+    )
     form.get_by_label("姓名").fill(name)
     form.get_by_label("邮箱").fill(email)
     form.get_by_label("密码", exact=True).fill(PASSWORD)
@@ -68,7 +73,10 @@ def log_out(page: Page, name: str) -> None:
 
 
 def test_enterprise_registers_is_verified_and_sees_dashboard_in_both_languages(
-    page: Page, admin: Credentials, browser_errors: BrowserErrors
+    page: Page,
+    admin: Credentials,
+    browser_errors: BrowserErrors,
+    in_live_app: Callable[[], AbstractContextManager[None]],
 ) -> None:
     org_name = "长春光电测控技术有限公司"
     person = "李晓明"
@@ -96,6 +104,15 @@ def test_enterprise_registers_is_verified_and_sees_dashboard_in_both_languages(
     status = page.get_by_role("status")
     expect(status).to_contain_text("等待平台认证")
     expect(page.get_by_text(org_name)).to_be_visible()
+    expect(page.get_by_role("button", name="重新发送验证邮件")).to_be_visible()
+
+    # The link from the verification mail confirms the address; the banner goes.
+    with in_live_app():
+        user = db.session.scalar(sa.select(User).filter_by(email=email))
+        token = make_verification_token(user)
+    page.goto(f"/auth/verify-email/{token}")
+    expect(page.get_by_role("alert").filter(has_text="已验证")).to_be_visible()
+    expect(page.get_by_role("button", name="重新发送验证邮件")).to_have_count(0)
     log_out(page, person)
 
     # The admin verifies the organisation.

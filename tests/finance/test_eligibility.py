@@ -112,7 +112,7 @@ def test_need_rules_amount_term_and_collateral():
     )
     verdict = eligibility.check(product, _profile(), too_big, today=TODAY)
     assert _rules(verdict) == {"amount": False, "term": False, "collateral": False}
-    assert "50–1000" in str(verdict.checks[0].label)
+    assert "50–1,000 万元" in str(verdict.checks[0].label)
 
 
 def test_fit_ranks_eligible_and_related_text_higher():

@@ -22,6 +22,7 @@ def test_run_reports_engine_and_bm25s(capsys: pytest.CaptureFixture[str]) -> Non
     result = json.loads(capsys.readouterr().out)
     assert result["docs"] == 300
     assert result["queries"] == 5
-    for key in ("build_s", "peak_mib", "p50_ms", "p95_ms"):
+    for key in ("build_s", "peak_mib", "p50_ms", "p95_ms", "second_process_uss_mib"):
         assert result["engine"][key] >= 0
+    assert result["engine"]["p95_ms_loaded"] > 0
     assert "p95_ms" in result["bm25s"] or result["bm25s"] == {"available": False}

@@ -12,7 +12,7 @@ from matchmaker.models.base import utcnow
 from matchmaker.services.accounts import accounts, organisations, users
 from matchmaker.services.accounts.passwords import verify_password
 from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from tests.factories import PASSWORD, OrganisationFactory, make_user
+from tests.factories import PASSWORD, OrganisationFactory, make_user, scan_upload
 
 VALID_CODE = "91350100M000100Y43"
 GOOD = "blue mango parachute 17"
@@ -40,7 +40,9 @@ def count(db, model) -> int:
 
 
 def test_register_organisation(db):
-    user = accounts.register_organisation(organisation=org_data(), person=person())
+    user = accounts.register_organisation(
+        organisation=org_data(), person=person(), document=scan_upload()
+    )
     db.session.commit()
     org = user.organisation
     assert (user.email, user.name, user.phone, user.role) == (
@@ -69,9 +71,10 @@ def test_register_organisation(db):
     ("kind", "role"), [("university", "university"), ("institute", "university"), ("bank", "bank")]
 )
 def test_register_role_follows_kind(db, kind, role):
-    code = VALID_CODE if kind == "bank" else ""
     user = accounts.register_organisation(
-        organisation=org_data(kind=kind, credit_code=code), person=person()
+        organisation=org_data(kind=kind, credit_code=VALID_CODE),
+        person=person(),
+        document=scan_upload(),
     )
     assert user.role == role
 
@@ -97,7 +100,9 @@ def test_register_role_follows_kind(db, kind, role):
 )
 def test_register_refusals_store_nothing(db, org, who, fields):
     with pytest.raises(ValidationFailed) as caught:
-        accounts.register_organisation(organisation=org_data(**org), person=person(**who))
+        accounts.register_organisation(
+            organisation=org_data(**org), person=person(**who), document=scan_upload()
+        )
     assert set(caught.value.errors) == fields
     assert all(isinstance(m, str) and m for ms in caught.value.errors.values() for m in ms)
     db.session.rollback()
@@ -105,11 +110,13 @@ def test_register_refusals_store_nothing(db, org, who, fields):
 
 
 def test_register_refuses_taken_email_and_credit_code(db):
-    accounts.register_organisation(organisation=org_data(), person=person())
+    accounts.register_organisation(organisation=org_data(), person=person(), document=scan_upload())
     db.session.commit()
     with pytest.raises(ValidationFailed) as caught:
         accounts.register_organisation(
-            organisation=org_data(), person=person(email="WANG@example.com")
+            organisation=org_data(),
+            person=person(email="WANG@example.com"),
+            document=scan_upload(),
         )
     assert set(caught.value.errors) == {"email", "credit_code"}
 

@@ -362,9 +362,12 @@ def test_tick_before_the_deadline_changes_nothing(world):
 
 
 def test_recommended_invitees_are_other_organisations(world):
-    orgs = challenges.recommended_invitees(actor=world["owner"], challenge=world["challenge"])
+    ranked = challenges.recommended_invitees(actor=world["owner"], challenge=world["challenge"])
+    orgs = [m.organisation for m in ranked]
     assert world["uni_a"].organisation in orgs
     assert world["owner"].organisation not in orgs
+    assert world["uni_b"].organisation not in orgs  # no listed result: nothing to rank it by
+    assert any("碳纤维" in term for term in ranked[0].match.terms)
 
 
 def test_cli_tick_runs(runner, fields):

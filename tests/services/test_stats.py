@@ -49,4 +49,4 @@ def test_admin_dashboard_shows_the_figures(client, awarded):  # noqa: F811
     db.session.commit()
     log_in(client, admin)
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "技术合同" in page and "90.00 万元" in page and "350" in page
+    assert "技术合同" in page and "90 万元" in page and "350" in page

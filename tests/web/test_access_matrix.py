@@ -84,7 +84,19 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "admin": HOME,
     },
     "auth.terms": dict.fromkeys(ROLES, 200),
+    # An unknown token: back to the login page, or to the dashboard when logged in.
+    "auth.verify_email": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
+    "auth.resend_verification": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
     "org.mine": {"anon": LOGIN, "enterprise": 200, "university": 200, "bank": 200, "admin": 403},
+    # An empty upload form comes back with its error; the scan of org 999999 is nobody's.
+    "org.upload_document": {
+        "anon": LOGIN,
+        "enterprise": 400,
+        "university": 400,
+        "bank": 400,
+        "admin": 403,
+    },
+    "org.document": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
 }
 _ADMIN_ONLY_GET = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 200}
 _ADMIN_ONLY_POST = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": HOME}
@@ -142,6 +154,9 @@ EXPECTED.update(
         "review.show": _REVIEWER,
         "review.approve": _REVIEWER,
         "review.reject": _REVIEWER,
+        "review.show_challenge": _REVIEWER,
+        "review.approve_challenge": _REVIEWER,
+        "review.reject_challenge": _REVIEWER,
         "notifications.index": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
         "notifications.mark_read": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
         "admin.fields": _ADMIN_ONLY_GET,
@@ -163,6 +178,8 @@ EXPECTED.update(
         "alerts.unsubscribe_page": _MISSING,
         "alerts.unsubscribe": _MISSING,
         "account.notification_settings": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 200)},
+        "account.set_text_size": dict.fromkeys(ROLES, HOME),
+        "account.keep_alive": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 204)},
     }
 )
 # 揭榜挂帅 routes with ids that do not exist: the role gate only (object checks live in

@@ -167,7 +167,8 @@ def test_bounty_is_refused_with_its_reason(client, need_to_publish, value, messa
 
 def test_zero_bounty_is_negotiable(client, need_to_publish):
     url = f"/my/needs/{need_to_publish.id}/challenge"
-    assert client.post(url, data=_publish_form(bounty_wan="0")).status_code == 302
+    data = _publish_form(bounty_wan="0", action="confirm")  # 确认发布 on the confirmation page
+    assert client.post(url, data=data).status_code == 302
 
 
 def test_criteria_and_deliverables_need_substance(client, need_to_publish):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 
@@ -15,7 +16,7 @@ from matchmaker.models import AuditLog, Base, Invitation, Organisation, OrgStatu
 from matchmaker.services.accounts import accounts
 from matchmaker.services.accounts.passwords import verify_password
 from tests.conftest import log_in
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, PDF_BYTES, make_user
 
 VALID_CODE = "91350100M000100Y43"  # a published, valid unified social credit code
 GOOD_PASSWORD = "blue mango parachute 17"
@@ -52,6 +53,7 @@ def register_data(**overrides: str) -> dict[str, str]:
         "email": "wang.wei@example.com",
         "password": GOOD_PASSWORD,
         "confirm": GOOD_PASSWORD,
+        "document": (io.BytesIO(PDF_BYTES), "营业执照.pdf"),
     }
     data.update(overrides)
     return data
@@ -90,10 +92,10 @@ def test_register_enterprise_creates_pending_org_user_and_audit(client, db):
     assert client.get("/dashboard").status_code == 200
 
 
-def test_university_may_register_without_credit_code(client, db):
+def test_university_registers_with_credit_code_and_certificate(client, db):
     response = client.post(
         "/auth/register",
-        data=register_data(kind="university", org_name="吉林测试大学", credit_code=""),
+        data=register_data(kind="university", org_name="吉林测试大学"),
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(User)).role == "university"
@@ -103,7 +105,8 @@ def test_university_may_register_without_credit_code(client, db):
     ("overrides", "field", "message"),
     [
         ({"credit_code": "91350100M000100Y44"}, "credit_code", "统一社会信用代码无效"),
-        ({"credit_code": ""}, "credit_code", "企业和银行必须填写统一社会信用代码"),
+        ({"credit_code": ""}, "credit_code", "请填写统一社会信用代码"),
+        ({"kind": "university", "credit_code": ""}, "credit_code", "请填写统一社会信用代码"),
         ({"password": "abcdefg", "confirm": "abcdefg"}, "password", "8"),
         ({"password": "password123", "confirm": "password123"}, "password", "常见"),
         ({"password": "12345678", "confirm": "12345678"}, "password", "常见"),

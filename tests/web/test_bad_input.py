@@ -245,7 +245,13 @@ def test_register_bad_choices_and_formats(client, db, field, value):
 def test_stored_xss_in_names_and_reasons_is_escaped_everywhere(app, client, db, outbox):
     response = client.post(
         "/auth/register",
-        data={**FORMS["register"].data, "org_name": XSS, "name": XSS, "description": XSS},
+        data={
+            **FORMS["register"].data,
+            "org_name": XSS,
+            "name": XSS,
+            "description": XSS,
+            "document": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "licence.pdf"),
+        },
     )
     assert response.status_code == 302
     for url in ("/dashboard", "/organisation/"):

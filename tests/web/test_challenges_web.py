@@ -255,20 +255,21 @@ def test_publish_form_creates_a_challenge(client, fields):
     deadline = (utcnow() + timedelta(days=20)).date().isoformat()
     response = client.post(url, data={"bounty_wan": "-1", "deadline": deadline})
     assert response.status_code == 200 and "请填写成功标准。" in _page(response)
-    response = client.post(
-        url,
-        data={
-            "bounty_wan": "120",
-            "deadline": deadline,
-            "success_criteria": "秸秆利用率 90% 以上。",
-            "deliverables": "秸秆饲料化工艺包及中试报告。",
-            "ip_ownership": "shared",
-            "ip_licence": "non_exclusive",
-            "payment_form": "lump_sum",
-            "visibility": "public",
-            "has_panel": "y",
-        },
-    )
+    terms = {
+        "bounty_wan": "120",
+        "deadline": deadline,
+        "success_criteria": "秸秆利用率 90% 以上。",
+        "deliverables": "秸秆饲料化工艺包及中试报告。",
+        "ip_ownership": "shared",
+        "ip_licence": "non_exclusive",
+        "payment_form": "lump_sum",
+        "visibility": "public",
+        "has_panel": "y",
+    }
+    preview = client.post(url, data=terms)  # 确认发布 first shows what will be public
+    assert preview.status_code == 200 and "确认发布" in _page(preview)
+    assert db.session.scalar(sa.select(Challenge)) is None
+    response = client.post(url, data={**terms, "action": "confirm"})
     challenge = db.session.scalar(sa.select(Challenge))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/my/challenges/{challenge.id}")

@@ -114,7 +114,7 @@ def test_a_bank_creates_an_event_with_times_in_china_time(client, login_as):
         ({"registration_closes_at": "2030-06-01T10:00"}, "报名截止时间不能晚于开始时间"),
         ({"starts_at": "2020-01-01T09:00", "ends_at": "2020-01-01T10:00"}, "开始时间必须晚于现在"),
         ({"slot_minutes": "500"}, "应在 5 到 120 分钟之间"),
-        ({"starts_at": "not a time"}, "请按“年-月-日 时:分”填写时间"),
+        ({"starts_at": "not a time"}, "请按“2026-12-03 14:05”的格式填写时间"),
         ({"ends_at": ""}, "请填写结束时间"),
         ({"title": ""}, "请填写对接会名称"),
     ],
@@ -340,7 +340,7 @@ def test_finish_and_see_the_summary(client, world):
     assert "已结束" in page
     assert '<div class="h4 mb-0" id="summary-held">2</div>' in page
     assert '<div class="h4 mb-0" id="summary-leads">1</div>' in page
-    assert "达成授信意向: 1" in page and "转为对接线索: 1" in page
+    assert "达成授信意向：1" in page and "转为对接线索：1" in page
     assert (
         db.session.scalar(
             sa.select(sa.func.count(EventMeeting.id)).where(EventMeeting.status == "held")

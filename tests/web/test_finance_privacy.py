@@ -148,7 +148,7 @@ def test_the_firm_itself_sees_its_figures(app, client, world):
     """The sweep's secrets are on the pages when the viewer may see them (the test has teeth)."""
     log_in(client, world["firm"])
     profile = client.get("/finance/profile").get_data(as_text=True)
-    assert "97531" in profile and PHONE in profile and EMAIL in profile
+    assert "97,531" in profile and PHONE in profile and EMAIL in profile
     log_in(client, world["bank"])
     page = client.get(f"/finance/firms/{world['ids']['firm_id']}").get_data(as_text=True)
     assert "97,531" in page and PHONE in page and NEED_TITLE in page

@@ -147,6 +147,8 @@ CHALLENGE_STATES = (
     NeedStatus.UNAWARDED,
     NeedStatus.WITHDRAWN,
     NeedStatus.TERMINATED,
+    NeedStatus.CHALLENGE_REVIEW,  # waiting for the platform's review (challenge_review.py)
+    NeedStatus.CHALLENGE_RETURNED,
 )
 
 

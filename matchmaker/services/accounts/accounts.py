@@ -15,10 +15,15 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from matchmaker.extensions import db
-from matchmaker.models import CREDIT_CODE_REQUIRED, Invitation, Organisation, OrgKind, User
+from matchmaker.models import Invitation, Organisation, OrgKind, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Role
 from matchmaker.services.accounts.credit_code import is_valid_credit_code, normalise_credit_code
+from matchmaker.services.accounts.email_verification import (
+    mark_email_verified,
+    send_verification_email,
+)
+from matchmaker.services.accounts.evidence import DocumentUpload, attach_document, document_problem
 from matchmaker.services.accounts.passwords import hash_password, password_problem, verify_password
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
 from matchmaker.services.platform.audit import record_audit
@@ -72,10 +77,10 @@ def find_user_by_email(email: str) -> User | None:
 
 def _check_person(person: PersonData, *, org_name: str = "") -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
-    if find_user_by_email(person.email) is not None:
+    if person.email and find_user_by_email(person.email) is not None:
         errors["email"] = [_("这个邮箱已经注册过了。")]
-    local_part = normalise_email(person.email).split("@")[0]
-    problem = password_problem(person.password, context=(local_part, org_name))
+    local_part = normalise_email(person.email or "").split("@")[0]
+    problem = password_problem(person.password or "", context=(local_part, org_name or ""))
     if problem:
         errors["password"] = [problem]
     return errors
@@ -96,8 +101,21 @@ def _new_user(person: PersonData, *, role: Role, organisation: Organisation) -> 
     return user
 
 
-def register_organisation(*, organisation: OrganisationData, person: PersonData) -> User:
-    """Create an unverified organisation and its first member."""
+def _credit_code_problem(raw: str | None) -> str | None:
+    code = normalise_credit_code(raw or "")
+    if not code:
+        return _("请填写统一社会信用代码（18 位，见营业执照或事业单位法人证书）。")
+    if not is_valid_credit_code(code):
+        return _("统一社会信用代码无效：应为 18 位，且校验位正确。")
+    if db.session.scalar(sa.select(Organisation.id).where(Organisation.credit_code == code)):
+        return _("这个统一社会信用代码已经登记过，请联系该机构的成员邀请你加入。")
+    return None
+
+
+def registration_problems(
+    *, organisation: OrganisationData, person: PersonData, document: DocumentUpload | None
+) -> dict[str, list[str]]:
+    """Every reason a registration is refused, field by field (nothing is stored)."""
     errors = _check_person(person, org_name=organisation.name)
     try:
         kind = OrgKind(organisation.kind)
@@ -107,20 +125,33 @@ def register_organisation(*, organisation: OrganisationData, person: PersonData)
         errors["kind"] = [_("请选择机构类型。")]
     if organisation.region not in REGIONS:
         errors["region"] = [_("请选择所在地区。")]
-    code = normalise_credit_code(organisation.credit_code or "") or None
-    if code is not None and not is_valid_credit_code(code):
-        errors["credit_code"] = [_("统一社会信用代码无效：应为 18 位，且校验位正确。")]
-    elif code is None and kind in CREDIT_CODE_REQUIRED:
-        errors["credit_code"] = [_("企业和银行必须填写统一社会信用代码。")]
-    elif code is not None and db.session.scalar(
-        sa.select(Organisation.id).where(Organisation.credit_code == code)
-    ):
-        errors["credit_code"] = [
-            _("这个统一社会信用代码已经登记过，请联系该机构的成员邀请你加入。")
-        ]
+    problem = _credit_code_problem(organisation.credit_code)
+    if problem:
+        errors["credit_code"] = [problem]
+    problem = document_problem(document)
+    if problem:
+        errors["document"] = [problem]
+    return errors
+
+
+def register_organisation(
+    *,
+    organisation: OrganisationData,
+    person: PersonData,
+    document: DocumentUpload | None,
+    verify_link_for: Callable[[str], str] | None = None,
+) -> User:
+    """Create an unverified organisation, its first member and its evidence scan.
+
+    The 统一社会信用代码 and the 营业执照 / 法人证书 scan are required for every kind; all
+    problems are reported at once. The member's address is unverified until they open the
+    link mailed to them (`verify_link_for` builds it; None: no mail, e.g. demo data).
+    """
+    errors = registration_problems(organisation=organisation, person=person, document=document)
     if errors:
         raise ValidationFailed(errors)
-    assert kind is not None
+    kind = OrgKind(organisation.kind)
+    code = normalise_credit_code(organisation.credit_code or "")
     org = Organisation(
         kind=kind,
         name=organisation.name.strip(),
@@ -139,6 +170,9 @@ def register_organisation(*, organisation: OrganisationData, person: PersonData)
         object_id=org.id,
         after={"name": org.name, "kind": str(org.kind), "credit_code": code},
     )
+    attach_document(actor=user, organisation=org, upload=document)
+    if verify_link_for is not None:
+        send_verification_email(user=user, link_for=verify_link_for)
     return user
 
 
@@ -316,6 +350,7 @@ def accept_invitation(*, token: str, person: PersonData) -> User:
     if role is None:
         raise PermissionDenied
     user = _new_user(person, role=role, organisation=org)
+    mark_email_verified(user)  # the invitation link reached this address
     invitation.accepted_at = utcnow()
     db.session.flush()
     record_audit(
@@ -331,3 +366,8 @@ def accept_invitation(*, token: str, person: PersonData) -> User:
 def set_locale(*, user: User, locale: str) -> None:
     """Remember a user's language choice."""
     user.locale = locale
+
+
+def set_large_text(*, user: User, on: bool) -> None:
+    """Remember a user's 大字模式 (larger text) choice."""
+    user.large_text = on

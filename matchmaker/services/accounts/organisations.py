@@ -1,9 +1,10 @@
-"""Organisation verification by admins."""
+"""Organisation verification by admins: evidence first, then a decision with a reason."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matchmaker.extensions import db
 from matchmaker.models import Organisation, OrgKind, OrgStatus, User
@@ -13,6 +14,41 @@ from matchmaker.services.errors import InvalidTransition, PermissionDenied, Vali
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.mail import send_email
 from matchmaker.services.platform.regions import REGIONS
+from matchmaker.services.platform.states import StateMachine
+
+
+def verification_blockers(organisation: Organisation) -> list[str]:
+    """Why an admin cannot verify the organisation yet (empty: the evidence is complete).
+
+    The 统一社会信用代码 and the licence / certificate scan must be on file, and its registering
+    member (any member, for organisations created before addresses were checked) must have
+    verified their e-mail address.
+    """
+    reasons: list[str] = []
+    if not organisation.credit_code:
+        reasons.append(_("还没有统一社会信用代码。"))
+    if organisation.document is None:
+        reasons.append(_("还没有上传营业执照或事业单位法人证书扫描件。"))
+    members = [m for m in organisation.members if m.is_active]
+    if members and not any(m.is_email_verified for m in members):
+        reasons.append(_("注册人还没有验证邮箱。"))
+    return reasons
+
+
+ORGANISATION = StateMachine(
+    "organisation",
+    {
+        "verify": (
+            [OrgStatus.PENDING, OrgStatus.REJECTED],
+            OrgStatus.VERIFIED,
+        ),
+        "reject": ([OrgStatus.PENDING, OrgStatus.VERIFIED], OrgStatus.REJECTED),
+        # a rejected organisation that uploads new evidence is reviewed again
+        "resubmit": ([OrgStatus.REJECTED], OrgStatus.PENDING),
+    },
+    refusal=_l("机构当前状态下不能进行此操作。"),
+    guards={"verify": lambda org: not verification_blockers(org)},
+)
 
 
 def create_government_organisation(*, name: str, region: str) -> Organisation:
@@ -43,24 +79,18 @@ def _notify_members(org: Organisation, *, subject: str, body: str) -> None:
 
 
 def verify_organisation(*, actor: User, organisation: Organisation) -> None:
-    """Mark an organisation verified, so its members may publish."""
+    """Mark an organisation verified, so its members may publish (needs complete evidence)."""
     if not can_verify_organisation(actor, organisation):
         raise PermissionDenied
     if organisation.status == OrgStatus.VERIFIED:
         raise InvalidTransition(_("该机构已经通过认证。"))
-    before = organisation.status
-    organisation.status = OrgStatus.VERIFIED
+    blockers = verification_blockers(organisation)
+    if blockers:
+        raise InvalidTransition(_("材料不全，暂不能认证：") + "".join(blockers))
+    ORGANISATION.step(organisation, "verify", actor=actor)
     organisation.verified_by = actor
     organisation.verified_at = utcnow()
     organisation.review_reason = None
-    record_audit(
-        actor=actor,
-        action="organisation.verify",
-        object_type="organisation",
-        object_id=organisation.id,
-        before={"status": str(before)},
-        after={"status": str(organisation.status)},
-    )
     _notify_members(
         organisation,
         subject=_("机构认证已通过"),
@@ -77,29 +107,26 @@ def reject_organisation(*, actor: User, organisation: Organisation, reason: str)
         raise ValidationFailed({"reason": _("请填写不通过的原因。")})
     if organisation.status == OrgStatus.REJECTED:
         raise InvalidTransition(_("该机构已被驳回。"))
-    before = organisation.status
-    organisation.status = OrgStatus.REJECTED
+    ORGANISATION.step(organisation, "reject", actor=actor, reason=reason)
     organisation.verified_by = actor
     organisation.verified_at = None
     organisation.review_reason = reason
-    record_audit(
-        actor=actor,
-        action="organisation.reject",
-        object_type="organisation",
-        object_id=organisation.id,
-        before={"status": str(before)},
-        after={"status": str(organisation.status)},
-        reason=reason,
-    )
     _notify_members(
         organisation,
         subject=_("机构认证未通过"),
         body=_(
-            "%(org)s 的认证未通过，原因：%(reason)s\n请修改机构信息后联系平台重新审核。",
+            "%(org)s 的认证未通过，原因：%(reason)s\n"
+            "请在“我的机构”页面上传或更换营业执照 / 法人证书扫描件，平台会重新审核。",
             org=organisation.name,
             reason=reason,
         ),
     )
+
+
+def resubmit_after_new_evidence(*, actor: User, organisation: Organisation) -> None:
+    """A rejected organisation that uploaded new evidence goes back to the admins' queue."""
+    if ORGANISATION.can(organisation, "resubmit"):
+        ORGANISATION.step(organisation, "resubmit", actor=actor)
 
 
 def organisations_query(

@@ -40,6 +40,8 @@ SHOWCASE_STATES = (
 )
 #: Closed for applications but not (yet) in the showcase.
 CLOSED_STATES = (NeedStatus.EVALUATING, NeedStatus.UNAWARDED)
+#: Not listed yet: waiting for the platform's review, or sent back by it.
+UNLISTED_STATES = (NeedStatus.CHALLENGE_REVIEW, NeedStatus.CHALLENGE_RETURNED)
 
 
 def public_challenges(
@@ -84,7 +86,12 @@ def showcase_challenges(*, limit: int = 12) -> list[Challenge]:
 
 
 def can_see_challenge(user: Any, challenge: Challenge) -> bool:
-    """Public challenges are public; invite-only ones only to invitees, the owner and admins."""
+    """Public challenges are public; invite-only ones only to invitees, the owner and admins;
+    one not yet listed (under review, or sent back) only to the owner and admins."""
+    if challenge.need.status in UNLISTED_STATES:
+        return can_manage_challenge(user, challenge) or has_permission(
+            user, Permission.LISTING_REVIEW
+        )
     if challenge.visibility == Visibility.PUBLIC:
         return True
     if can_manage_challenge(user, challenge) or has_permission(user, Permission.LISTING_REVIEW):

@@ -26,25 +26,33 @@ from matchmaker.models import (
     TrialOutcome,
     User,
 )
-from matchmaker.models.base import CHINA
 from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.platform.dates import format_date
 from matchmaker.services.platform.states import StateMachine
 
 N = NeedStatus
 #: Challenge (on Need.status): open → evaluating → awarded → contracted → in_progress → accepted.
+#: One that needs the platform's review (challenge_review.py) waits before it is open:
+#: open (the need) → challenge_review → open, or → challenge_returned → (edited) → review again.
 #: Audited as object "challenge" with the challenge's id: `CHALLENGE.step(need, ..., audit_id=)`.
+_UNREVIEWED = [N.CHALLENGE_REVIEW, N.CHALLENGE_RETURNED]
 CHALLENGE = StateMachine(
     "challenge",
     {
+        "submit": ([N.OPEN], N.CHALLENGE_REVIEW),  # published on the open need, to be reviewed
+        "approve": ([N.CHALLENGE_REVIEW], N.OPEN),  # the platform lists it
+        "reject": ([N.CHALLENGE_REVIEW], N.CHALLENGE_RETURNED),  # sent back with a coded reason
+        "resubmit": ([N.CHALLENGE_RETURNED], N.CHALLENGE_REVIEW),  # edited, reviewed again
         "close": ([N.OPEN], N.EVALUATING),
         "award": ([N.EVALUATING], N.AWARDED),
         "unaward": ([N.OPEN, N.EVALUATING], N.UNAWARDED),
-        "withdraw": ([N.OPEN], N.WITHDRAWN),
+        "withdraw": ([N.OPEN, *_UNREVIEWED], N.WITHDRAWN),
         "contract": ([N.AWARDED], N.CONTRACTED),
         "start": ([N.CONTRACTED], N.IN_PROGRESS),
         "accept": ([N.CONTRACTED, N.IN_PROGRESS], N.ACCEPTED),
         "terminate": ([N.AWARDED, N.CONTRACTED, N.IN_PROGRESS], N.TERMINATED),
         # keep the state:
+        "edit": ([N.CHALLENGE_RETURNED], None),  # the terms change only when sent back
         "invite": ([N.OPEN], None),
         "review": ([N.OPEN, N.EVALUATING], None),  # work through the applications, the panel
     },
@@ -125,7 +133,7 @@ def members(*orgs: Organisation | None) -> list[User]:
 
 def local_date(value: datetime | None) -> str:
     """A timestamp as a date in China (for messages)."""
-    return value.astimezone(CHINA).date().isoformat() if value else ""
+    return format_date(value) if value else ""
 
 
 def require_reason(text: str | None, field: str = "reason") -> str:

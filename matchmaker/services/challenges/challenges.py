@@ -1,10 +1,12 @@
 """Challenges (榜) on open needs: publish, invite, close the window, withdraw, and the clock.
 
-Approval rule: a challenge is published on a need the platform has already reviewed and opened
-(the admin's approval in the journey is the need's review), so it needs no second review. A
-政府榜 is published by a government admin on an enterprise's open need; the admin is the
-reviewer, so it goes public at once too. The terms (IP, payment form, criteria) are fixed at
-publication and cannot change afterwards (Wazoku), so applicants know what they accept.
+Approval rule: a challenge is published on a need the platform has already reviewed and opened;
+that approval is its review, so it goes public at once, unless it is a 政府榜 (published by a
+government admin on an enterprise's need) or its need was edited since its review: those wait
+for the platform's review first (challenge_review.py), and one sent back can be edited and
+resubmitted. The publisher confirms a preview of exactly what will be public before anything
+is stored. Once listed, the terms (IP, payment form, criteria) cannot change (Wazoku), so
+applicants know what they accept.
 The pages' read side (public lists, showcase, visibility) is in browsing.py, importable here.
 """
 
@@ -38,8 +40,8 @@ from matchmaker.permissions import (
     Permission,
     can_manage_challenge,
     can_manage_listing,
-    can_publish,
     has_permission,
+    publish_refusal,
 )
 from matchmaker.services import matching
 from matchmaker.services.challenges.browsing import BOUNTY_BANDS as BOUNTY_BANDS
@@ -102,7 +104,8 @@ def challenge_of(need: Need) -> Challenge | None:
     return db.session.scalar(sa.select(Challenge).where(Challenge.need_id == need.id))
 
 
-def _validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
+def validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
+    """Every reason the terms are refused, at once (ValidationFailed)."""
     errors: dict[str, list[str]] = {}
     if terms.bounty_wan is None:
         errors["bounty_wan"] = [_("请填写金额，面议请填 0。")]
@@ -142,11 +145,8 @@ def _validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
         raise ValidationFailed(errors)
 
 
-def publish_challenge(
-    *, actor: User, need: Need, terms: ChallengeTerms, now: datetime | None = None
-) -> Challenge:
-    """Publish a challenge on an open need of the actor's verified organisation (or a 政府榜)."""
-    now = now or utcnow()
+def _check_publish(actor: User, need: Need, terms: ChallengeTerms, now: datetime) -> None:
+    """Everything publishing checks before it stores anything (the preview runs it too)."""
     if terms.is_government:
         if not has_permission(actor, Permission.CHALLENGE_GOVERNMENT):
             raise PermissionDenied
@@ -155,12 +155,35 @@ def publish_challenge(
             actor, need
         ):
             raise NotFound
-        if not can_publish(actor):
-            raise PermissionDenied(_("机构通过平台认证后才能发榜。"))
+        if why := publish_refusal(actor, _("机构通过平台认证后才能发榜。")):
+            raise PermissionDenied(why)
     NEED.check(need, "challenge", _("只有已公开的需求可以发榜。"))
     if challenge_of(need) is not None:
         raise InvalidTransition(_("这条需求已经发过榜。"))
-    _validate_terms(terms, need, now)
+    validate_terms(terms, need, now)
+
+
+def preview_challenge(
+    *, actor: User, need: Need, terms: ChallengeTerms, now: datetime | None = None
+) -> bool:
+    """Check a challenge as publish_challenge would, storing nothing; True when it will wait
+    for the platform's review before it is listed."""
+    from matchmaker.services.challenges import challenge_review
+
+    _check_publish(actor, need, terms, now or utcnow())
+    return challenge_review.needs_review(need=need, is_government=terms.is_government)
+
+
+def publish_challenge(
+    *, actor: User, need: Need, terms: ChallengeTerms, now: datetime | None = None
+) -> Challenge:
+    """Publish a challenge on an open need of the actor's verified organisation (or a 政府榜);
+    one that needs the platform's review waits for it (challenge_review.py)."""
+    from matchmaker.services.challenges import challenge_review
+
+    now = now or utcnow()
+    _check_publish(actor, need, terms, now)
+    reviewed = challenge_review.needs_review(need=need, is_government=terms.is_government)
     challenge = Challenge(
         need=need,
         published_by=actor,
@@ -195,6 +218,9 @@ def publish_challenge(
             "is_government": terms.is_government,
         },
     )
+    if reviewed:
+        challenge_review.send_for_review(actor=actor, challenge=challenge, now=now)
+        return challenge
     notify(
         users=members(need.organisation),
         kind="challenge.published",
@@ -249,15 +275,20 @@ def invite_organisations(
     return created
 
 
-def recommended_invitees(*, actor: User, challenge: Challenge, k: int = 10) -> list[Organisation]:
-    """The organisations whose public results the recommender ranks highest for the need."""
+#: Who is suggested for a challenge invitation: the research side.
+INVITEE_KINDS = ("university", "institute")
+
+
+def recommended_invitees(
+    *, actor: User, challenge: Challenge, k: int = 10
+) -> list[matching.OrgMatch]:
+    """推荐邀请: universities and institutes ranked by the engine over their public results
+    against the challenge's need, each with its best result and shared terms; only those with
+    a result above the relevance floor (none rather than every university)."""
     _check_manager(actor, challenge)
-    seen: dict[int, Organisation] = {}
-    for rec in matching.recommend_for(challenge.need, k=k * 3):
-        org = rec.publication.organisation
-        if org.id != challenge.organisation_id and org.id not in seen:
-            seen[org.id] = org
-    return list(seen.values())[:k]
+    return matching.rank_organisations(
+        challenge.need, kinds=INVITEE_KINDS, exclude=(challenge.organisation_id,), k=k
+    )
 
 
 def close_applications(*, actor: User | None, challenge: Challenge, now: datetime | None = None):

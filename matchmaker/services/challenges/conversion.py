@@ -28,6 +28,7 @@ from matchmaker.permissions import (
     can_publish,
     can_view_adoption,
     has_permission,
+    publish_refusal,
 )
 from matchmaker.services.challenges.challenge_states import ADOPTION, OFFER, members
 from matchmaker.services.errors import (
@@ -71,8 +72,8 @@ def publish_conversion_offer(*, actor: User, result: Result, terms: OfferTerms) 
     """Put a listed result on the conversion list (or reopen it there with new terms)."""
     if not has_permission(actor, Permission.OFFER_PUBLISH) or not can_manage_listing(actor, result):
         raise NotFound
-    if not can_publish(actor):
-        raise PermissionDenied(_("机构通过平台认证后才能发榜。"))
+    if why := publish_refusal(actor, _("机构通过平台认证后才能发榜。")):
+        raise PermissionDenied(why)
     RESULT.check(result, "offer", _("只有已上架的成果可以发布到成果转化榜单。"))
     _validate(terms)
     offer = db.session.scalar(

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from matchmaker.extensions import db
 from matchmaker.models import Deal, DealStatus, PaymentForm, TrialOutcome, User
 from matchmaker.models.base import CHINA, utcnow
-from matchmaker.services.challenges.challenge_states import DEAL, TRIAL_LABELS
+from matchmaker.services.challenges.challenge_states import DEAL
 from matchmaker.services.challenges.deals import (
     complete_if_done,
     notify_parties,
@@ -62,7 +62,7 @@ def end_trial(
     if parsed == TrialOutcome.RETURN:
         DEAL.step(deal, "return", actor=actor)
         deal.closed_at = now
-    notify_parties(deal, "trial.ended", outcome=str(TRIAL_LABELS[parsed]), end=ends)
+    notify_parties(deal, "trial.ended", outcome_code=str(parsed), end=ends)  # label when shown
     if parsed == TrialOutcome.PAY:
         complete_if_done(actor, deal, now)
 

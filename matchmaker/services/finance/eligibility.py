@@ -22,6 +22,7 @@ from matchmaker.models import (
     SpecialisedLevel,
 )
 from matchmaker.recommender.text import tokenize
+from matchmaker.services.platform.amounts import format_money
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class Check:
     rule: str  # industry | score | high_tech | specialised | amount | term | collateral
     ok: bool
     label: object  # a lazy string, rendered in the reader's language
+
+
+#: The weights of the fit (匹配度): rules passed, and the text of product and financing need.
+RULES_WEIGHT = 0.7
+TEXT_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -51,10 +57,15 @@ class Eligibility:
         return [c for c in self.checks if not c.ok]
 
     @property
+    def rules_share(self) -> float:
+        """Share of the product's rules passed (1 for a product with no rules)."""
+        return sum(c.ok for c in self.checks) / len(self.checks) if self.checks else 1.0
+
+    @property
     def fit(self) -> float:
-        """Share of rules passed (0.7) plus text similarity of product and need (0.3)."""
-        rules = sum(c.ok for c in self.checks) / len(self.checks) if self.checks else 1.0
-        return round(0.7 * rules + 0.3 * self.text_similarity, 4)
+        """Share of rules passed (RULES_WEIGHT) plus text similarity of product and need
+        (TEXT_WEIGHT)."""
+        return round(RULES_WEIGHT * self.rules_share + TEXT_WEIGHT * self.text_similarity, 4)
 
     @property
     def rank_key(self) -> tuple[bool, float]:
@@ -133,9 +144,10 @@ def check(
                 "amount",
                 ok,
                 _l(
-                    "金额在 %(low)s–%(high)s 万元之间",
-                    low=_plain(product.amount_min_wan),
-                    high=_plain(product.amount_max_wan),
+                    "金额在 %(range)s之间",
+                    range=format_money(
+                        product.amount_min_wan, product.amount_max_wan, negotiable=False
+                    ),
                 ),
             )
         )

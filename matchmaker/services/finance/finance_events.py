@@ -26,12 +26,12 @@ from matchmaker.models import (
     OrgStatus,
     User,
 )
-from matchmaker.models.base import CHINA, utcnow
+from matchmaker.models.base import utcnow
 from matchmaker.permissions import (
     Permission,
     can_manage_event,
-    can_publish,
     has_permission,
+    publish_refusal,
 )
 from matchmaker.services.challenges.challenge_states import members
 from matchmaker.services.errors import (
@@ -42,6 +42,7 @@ from matchmaker.services.errors import (
 )
 from matchmaker.services.finance.finance_states import EVENT, MEETING
 from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.dates import format_datetime
 from matchmaker.services.platform.notifications import notify
 
 E = EventStatus
@@ -57,7 +58,7 @@ def link(event: FinanceEvent) -> str:
 
 def local_time(value: datetime) -> str:
     """A timestamp in China, to the minute (for messages)."""
-    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(value)
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -323,8 +324,8 @@ def register(
         raise PermissionDenied
     if event.status not in PUBLIC_STATUSES:
         raise NotFound
-    if not can_publish(actor):
-        raise PermissionDenied(_("机构通过平台认证后才能报名。"))
+    if why := publish_refusal(actor, _("机构通过平台认证后才能报名。")):
+        raise PermissionDenied(why)
     EVENT.check(event, "register", _("该对接会已结束，不再接受报名。"))
     if (now or utcnow()) >= event.registration_closes_at:
         raise InvalidTransition(

@@ -29,8 +29,6 @@ from matchmaker.models import (
     LoanProduct,
     Organisation,
     ProductStatus,
-    Publication,
-    RecommenderState,
     ShortlistEntry,
     SpecialisedLevel,
     User,
@@ -40,6 +38,7 @@ from matchmaker.services import matching
 from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.finance import consent, eligibility
 from matchmaker.services.finance.eligibility import Check, Eligibility
+from matchmaker.services.finance.firm_relationship import Relationship, bank_relationship
 from matchmaker.services.finance.firm_scope import (
     ACTIVITY,
     ACTIVITY_WINDOW,
@@ -61,7 +60,6 @@ SCORE_BANDS = {"0-40": (0, 40), "40-60": (40, 60), "60-80": (60, 80), "80-100": 
 SORTS = ("score", "name", "fit")
 PER_PAGE = 20
 MAX_RANKED = 2000  # firms one request ranks by fit
-SIMILAR_THRESHOLD = 0.15
 #: The scope each firm rule of a product reads (the other rules read the financing need).
 RULE_SCOPE = {
     "industry": BASIC,
@@ -262,13 +260,48 @@ class ProductCheck:
     verdict: Eligibility
     marks: tuple[tuple[Check, str], ...]  # (check, "ok" | "fail" | "unconsented")
 
+    @property
+    def percent(self) -> int:
+        """The 匹配度 shown, 0–100 (Eligibility.fit)."""
+        return round(self.verdict.fit * 100)
+
+    @property
+    def rule_points(self) -> float:
+        """What one passed rule adds to the 匹配度 (RULES_WEIGHT shared equally)."""
+        return round(100 * eligibility.RULES_WEIGHT / len(self.marks), 1) if self.marks else 0.0
+
+    @property
+    def rules_points(self) -> float:
+        """Points from the rules passed (a product with no rules gives them all)."""
+        return round(100 * eligibility.RULES_WEIGHT * self.verdict.rules_share, 1)
+
+    @property
+    def text_points(self) -> float:
+        """Points from the text similarity of the product and the financing need."""
+        return round(100 * eligibility.TEXT_WEIGHT * self.verdict.text_similarity, 1)
+
 
 @dataclass(frozen=True)
 class SimilarFirm:
     """A consenting firm whose public listings resemble this firm's."""
 
     organisation: Organisation
-    score: float
+    match: matching.Match
+
+    @property
+    def score(self) -> float:
+        """The engine's score (cosine plus factors)."""
+        return self.match.score
+
+    @property
+    def percent(self) -> int:
+        """The 0–100 匹配度 (matching.match_percent)."""
+        return matching.match_percent(self.match.score)
+
+    @property
+    def why(self) -> matching.Explanation:
+        """The shared terms behind the similarity."""
+        return matching.explain(self.match)
 
 
 @dataclass(frozen=True)
@@ -280,6 +313,17 @@ class FirmPage:
     products: list[ProductCheck]
     similar: list[SimilarFirm]
     shortlist: ShortlistEntry | None
+    relationship: Relationship = Relationship()
+
+    @property
+    def rules_weight_points(self) -> int:
+        """The part of the product 匹配度 (0–100) that the rules decide."""
+        return round(100 * eligibility.RULES_WEIGHT)
+
+    @property
+    def text_weight_points(self) -> int:
+        """The part of the product 匹配度 (0–100) that the text of product and need decides."""
+        return round(100 * eligibility.TEXT_WEIGHT)
 
 
 def product_checks(actor: User, view: FirmView) -> list[ProductCheck]:
@@ -313,63 +357,38 @@ def firm_page(*, actor: User, firm_org_id: int, log: bool = True) -> FirmPage:
         products=product_checks(actor, view),
         similar=similar_firms(firm_org_id),
         shortlist=shortlist_entry(actor=actor, firm_org_id=firm_org_id),
+        relationship=bank_relationship(bank_org_id(actor), firm_org_id),
     )
 
 
 def similar_firms(firm_org_id: int, *, k: int = 5) -> list[SimilarFirm]:
-    """相似企业: owners of public listings similar to this firm's, among consenting firms.
-
-    Nothing when the recommender has no built index or the firm has no public listing.
-    """
-    state = db.session.get(RecommenderState, 1)
-    if state is None or not state.artifact:
-        return []
+    """相似企业: consenting firms the engine finds closest to this one over each firm's public
+    listings, its public description and (where the firm consented to 基本信息) its main
+    products and industry; only matches above the relevance floor, with their shared terms."""
     now = utcnow()
-    visible = sa.or_(Publication.expires_at.is_(None), Publication.expires_at > now)
-    own = db.session.scalars(
-        sa.select(Publication)
-        .where(Publication.organisation_id == firm_org_id, visible)
-        .options(selectinload(Publication.field))
-        .order_by(Publication.id)
-        .limit(10)
-    ).all()
-    if not own:
-        return []
-    model = matching.engine()
-    scores: dict[tuple[str, int], float] = {}
-    for pub in own:
-        key = matching.doc_id(pub.kind, pub.listing_id)
-        query = key if key in model else matching.document_for_publication(pub)
-        for match in model.similar(query, k=20, threshold=SIMILAR_THRESHOLD):
-            if match.id.count(":") == 1:
-                found = matching.parse_doc_id(match.id)
-                scores[found] = max(scores.get(found, 0.0), match.score)
-    owners = db.session.execute(
-        sa.select(
-            Publication.kind,
-            Publication.result_id,
-            Publication.need_id,
-            Publication.organisation_id,
-        ).where(
-            visible,
-            Publication.organisation_id != firm_org_id,
-            sa.or_(
-                Publication.result_id.in_([i for kind, i in scores if kind == "result"]),
-                Publication.need_id.in_([i for kind, i in scores if kind == "need"]),
-            ),
-        )
-    ).all()
-    by_org: dict[int, float] = {}
-    for kind, result_id, need_id, org_id in owners:
-        score = scores.get((kind, result_id if kind == "result" else need_id), 0.0)
-        by_org[org_id] = max(by_org.get(org_id, 0.0), score)
-    if not by_org:
-        return []
     live = consent.consenting_firms(now).subquery()
-    allowed = db.session.scalars(
-        sa.select(Organisation)
+    rows = db.session.execute(
+        sa.select(Organisation, live.c.scopes, FirmProfile)
         .join(live, live.c.organisation_id == Organisation.id)
-        .where(Organisation.id.in_(list(by_org)))
+        .outerjoin(FirmProfile, FirmProfile.organisation_id == Organisation.id)
+        .options(selectinload(FirmProfile.field))
+        .order_by(Organisation.id)
     ).all()
-    ranked = sorted(allowed, key=lambda o: (-by_org[o.id], o.id))[:k]
-    return [SimilarFirm(o, round(by_org[o.id], 3)) for o in ranked]
+    if firm_org_id not in {org.id for org, _scopes, _profile in rows}:
+        return []
+    texts, orgs = [], {}
+    for org, scopes, profile in rows:
+        basic = profile is not None and bool(int(scopes) & int(ConsentScope.BASIC))
+        texts.append(
+            matching.OrgText(
+                organisation_id=org.id,
+                text="\n".join(
+                    t for t in (org.description, profile.key_products if basic else "") if t
+                ),
+                field=profile.field.name if basic and profile.field else None,
+                region=org.region,
+            )
+        )
+        orgs[org.id] = org
+    found = matching.similar_organisations(firm_org_id, texts, k=k)
+    return [SimilarFirm(orgs[org_id], match) for org_id, match in found if org_id in orgs]

@@ -259,7 +259,9 @@ def recent_activity_ids(since: datetime) -> sa.CompoundSelect:
 
 
 def recently_active(org_ids: Sequence[int], *, now: datetime | None = None) -> set[int]:
-    """Which of the organisations had 揭榜 or deal activity in the last 12 months."""
+    """Which of the organisations had a 揭榜 application (either side), an adoption request
+    (either side) or a technology contract in the last 12 months: what the firm page's badge says
+    ("近 12 个月有揭榜申请、成果承接或技术合同往来"), not only the successful outcomes it counts."""
     if not org_ids:
         return set()
     recent = recent_activity_ids((now or utcnow()) - ACTIVITY_WINDOW).subquery()

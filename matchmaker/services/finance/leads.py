@@ -56,7 +56,7 @@ from matchmaker.services.finance.lead_lists import firm_leads as firm_leads
 from matchmaker.services.finance.lead_lists import get_lead as get_lead
 from matchmaker.services.finance.lead_lists import history as history
 from matchmaker.services.finance.lead_lists import leads_for as leads_for
-from matchmaker.services.platform.amounts import amount_error
+from matchmaker.services.platform.amounts import amount_error, format_money
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -119,7 +119,12 @@ def _amount(value: Decimal | None, field: str, *, ceiling: Decimal | None = None
         raise ValidationFailed({field: problem})
     if ceiling is not None and value > ceiling:
         raise ValidationFailed(
-            {field: _("放款金额不能超过授信金额 %(amount)s 万元。", amount=f"{ceiling:g}")}
+            {
+                field: _(
+                    "放款金额不能超过授信金额 %(amount)s。",
+                    amount=format_money(ceiling, negotiable=False),
+                )
+            }
         )
     return value
 

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.models import Listing, NeedStatus, Result, ResultStatus, User
 from matchmaker.models.base import CHINA
 from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.dates import format_date
 from matchmaker.services.platform.states import StateMachine
 
 RESULT_VALIDITY = timedelta(days=365)
@@ -159,4 +160,4 @@ def owners(listing: Listing) -> list[User]:
 
 def local_date(value: datetime | None) -> str:
     """A timestamp as a date in China (for messages)."""
-    return value.astimezone(CHINA).date().isoformat() if value else ""
+    return format_date(value) if value else ""

@@ -30,8 +30,8 @@ from matchmaker.models.base import CHINA, utcnow
 from matchmaker.permissions import (
     LISTING_PERMISSION,
     can_manage_listing,
-    can_publish,
     has_permission,
+    publish_refusal,
 )
 from matchmaker.services.errors import (
     InvalidTransition,
@@ -273,8 +273,8 @@ def send_back_to_review(listing: Listing) -> None:
 def submit_listing(*, actor: User, listing: Listing) -> None:
     """Send a draft for review; only verified organisations may."""
     _check_owner(actor, listing)
-    if not can_publish(actor):
-        raise PermissionDenied(_("机构通过平台认证后才能提交发布。"))
+    if why := publish_refusal(actor, _("机构通过平台认证后才能提交发布。")):
+        raise PermissionDenied(why)
     listing_states.check(listing, "submit")
     errors = _completeness(listing)
     if errors:
@@ -351,14 +351,23 @@ def organisation_listings(*, organisation_id: int, kind: str) -> list[Listing]:
 def owner_overview(
     *, organisation_id: int, kind: str, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Counts by status and the listings expiring within the reminder window (dashboard)."""
+    """Counts by status and the listings expiring within the reminder window (dashboard).
+
+    One life cycle per set of counts: a need published as a challenge (榜单) has left the need's
+    life cycle (its status is then the challenge's state), so it is counted apart as
+    `challenges`, never as an open need; the dashboard's 我的榜单 panel shows the challenge states.
+    """
     now = now or utcnow()
     model = listing_model(kind)
-    rows = db.session.execute(
-        sa.select(model.status, sa.func.count())
-        .where(model.organisation_id == organisation_id)
-        .group_by(model.status)
-    ).all()
+    owned = model.organisation_id == organisation_id
+    with_challenge = sa.exists().where(Challenge.need_id == Need.id)
+    query = sa.select(model.status, sa.func.count()).where(owned).group_by(model.status)
+    challenges = 0
+    if model is Need:
+        query = query.where(~with_challenge)
+        counted = sa.select(sa.func.count()).select_from(Need).where(owned, with_challenge)
+        challenges = int(db.session.scalar(counted) or 0)
+    rows = db.session.execute(query).all()
     expiring = db.session.scalars(
         sa.select(model)
         .where(
@@ -368,4 +377,8 @@ def owner_overview(
         )
         .order_by(model.expires_at)
     ).all()
-    return {"counts": {str(s): n for s, n in rows}, "expiring": list(expiring)}
+    return {
+        "counts": {str(s): n for s, n in rows},
+        "challenges": challenges,
+        "expiring": list(expiring),
+    }

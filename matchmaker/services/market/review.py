@@ -1,4 +1,8 @@
-"""The review of results and needs: the queue, approval (it goes public) and rejection."""
+"""The review of results and needs: the queue, approval (it goes public) and rejection.
+
+The queue's size and the daily digest count the challenges waiting for review too (their
+approval is in services/challenges/challenge_review.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from matchmaker.models import Listing, Need, Notification, Result, ReviewReason,
 from matchmaker.models.base import CHINA, utcnow
 from matchmaker.models.listing import REVIEW_REASON_LABELS as REASON_LABELS
 from matchmaker.permissions import Permission, has_permission
+from matchmaker.services.challenges import challenge_review
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
 from matchmaker.services.market import listing_states, publication
 from matchmaker.services.market.listing_states import (
@@ -26,13 +31,18 @@ from matchmaker.services.platform.notifications import notify
 
 
 def send_review_digest(*, now: datetime | None = None) -> int:
-    """Tell each active admin once a day how many listings wait for review (no per-item message).
+    """Tell each active admin once a day how many listings and challenges wait for review (no
+    per-item message).
 
     Safe to run repeatedly (cron): an admin who already has today's digest gets nothing more.
     Returns how many admins were notified.
     """
-    queue = review_queue_query()
-    if not queue:
+    waiting = [(x.submitted_at or x.created_at, x.title) for x in review_queue_query()]
+    waiting += [
+        (c.submitted_at or c.published_at, c.need.title)
+        for c in challenge_review.pending_challenges()
+    ]
+    if not waiting:
         return 0
     now = now or utcnow()
     # the day as the admins live it (China); created_at is stored in UTC
@@ -51,15 +61,11 @@ def send_review_digest(*, now: datetime | None = None) -> int:
         )
         if user.id not in already
     ]
-    oldest = queue[0]
+    since, oldest = min(waiting, key=lambda item: item[0])
     notify(
         users=reviewers,
         kind="listing.review_digest",
-        params={
-            "n": len(queue),
-            "oldest": oldest.title,
-            "since": local_date(oldest.submitted_at or oldest.created_at),
-        },
+        params={"n": len(waiting), "oldest": oldest, "since": local_date(since)},
         link="/admin/review/",
     )
     return len(reviewers)
@@ -135,11 +141,12 @@ def review_queue_query() -> list[Listing]:
 
 
 def review_queue_size() -> int:
-    """How many listings wait for review."""
-    return sum(
+    """How many listings and challenges wait for review."""
+    listings = sum(
         db.session.scalar(
             sa.select(sa.func.count()).select_from(model).where(model.status == "pending_review")
         )
         or 0
         for model in (Result, Need)
     )
+    return listings + challenge_review.pending_count()

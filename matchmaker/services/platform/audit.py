@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, User
+from matchmaker.services.platform.amounts import format_money
 
 #: The client address of the current request; the web layer sets it, the CLI leaves it empty.
 current_ip: ContextVar[str | None] = ContextVar("current_ip", default=None)
@@ -200,7 +201,7 @@ VALUE_LABELS: dict[str, Any] = {
     "is_active": _l("启用"),
     "email": _l("邮箱"),
     "role": _l("角色"),
-    "amount_wan": _l("金额（万元）"),
+    "amount_wan": _l("金额"),
     "file": _l("文件"),
     "filename": _l("文件"),
     "trial_end": _l("试用截止"),
@@ -224,8 +225,17 @@ def _reason_codes() -> dict[str, Any]:
     }
 
 
+#: Whole action codes whose verb means something else for that kind of record.
+ACTION_LABELS: dict[str, Any] = {
+    "organisation.register": _l("机构 · 注册"),
+    "organisation.document_upload": _l("机构 · 上传证明材料"),
+}
+
+
 def action_label(action: str) -> str:
     """The label of an action code ("result.approve" -> "科技成果 · 审核通过"), else the code."""
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
     kind, _dot, verb = action.partition(".")
     if kind in OBJECT_LABELS and verb in VERB_LABELS:
         return f"{OBJECT_LABELS[kind]} · {VERB_LABELS[verb]}"
@@ -256,15 +266,20 @@ def reason_text(reason: str | None) -> str:
     return reason
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, key: str = "") -> str:
     if value is None or value == "":
         return "—"
+    if key.endswith("_wan") and not isinstance(value, bool | list | dict):
+        try:  # an amount in 万元, in the page's one money format
+            return format_money(value, negotiable=False)
+        except (ArithmeticError, ValueError):
+            return str(value)
     if isinstance(value, bool):
         return str(_l("是") if value else _l("否"))
     if isinstance(value, list):
         return "、".join(_value_text(v) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{VALUE_LABELS.get(k, k)}：{_value_text(v)}" for k, v in value.items())
+        return "；".join(f"{VALUE_LABELS.get(k, k)}：{_value_text(v, k)}" for k, v in value.items())
     return str(value)
 
 
@@ -281,12 +296,12 @@ class ValueChange:
     @property
     def before_text(self) -> str:
         """The old value as text."""
-        return _value_text(self.before)
+        return _value_text(self.before, self.key)
 
     @property
     def after_text(self) -> str:
         """The new value as text."""
-        return _value_text(self.after)
+        return _value_text(self.after, self.key)
 
 
 def value_changes(entry: AuditLog) -> list[ValueChange]:

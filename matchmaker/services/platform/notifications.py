@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -14,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from matchmaker.extensions import db
 from matchmaker.models import Notification, User
 from matchmaker.models.base import utcnow
+from matchmaker.services.platform.amounts import format_money
 from matchmaker.services.platform.mail import send_email
 
 if TYPE_CHECKING:
@@ -31,7 +33,9 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     ),
     "listing.rejected": (
         _l("需要修改：%(title)s"),
-        _l("“%(title)s”未通过审核（%(reason_label)s）：%(reason)s。请修改后重新提交。"),
+        _l(
+            "“%(title)s”未通过审核（%(reason_label)s），请按审核意见修改后重新提交。审核意见：%(reason)s。"
+        ),
     ),
     "listing.expiring": (
         _l("即将到期：%(title)s"),
@@ -60,6 +64,20 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     "challenge.published": (
         _l("已发榜：%(title)s"),
         _l("“%(title)s”已发布为揭榜挂帅榜单，揭榜截止日期 %(deadline)s。"),
+    ),
+    "challenge.submitted": (
+        _l("榜单已提交审核：%(title)s"),
+        _l("榜单“%(title)s”已提交平台审核，审核通过后公开，结果会通知你。"),
+    ),
+    "challenge.approved": (
+        _l("榜单审核通过：%(title)s"),
+        _l("榜单“%(title)s”已通过审核并公开，揭榜截止日期 %(deadline)s。"),
+    ),
+    "challenge.rejected": (
+        _l("榜单需要修改：%(title)s"),
+        _l(
+            "榜单“%(title)s”未通过审核（%(reason_label)s），请按审核意见修改后重新提交。审核意见：%(reason)s。"
+        ),
     ),
     "challenge.invited": (
         _l("邀请揭榜：%(title)s"),
@@ -172,7 +190,7 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     ),
     "lead.approved": (
         _l("%(bank)s 已批准授信"),
-        _l("%(bank)s 已批准授信 %(amount)s 万元（产品：%(product)s）。"),
+        _l("%(bank)s 已批准授信 %(amount)s（产品：%(product)s）。"),
     ),
     "lead.rejected": (
         _l("%(bank)s 未批准授信"),
@@ -180,7 +198,7 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
     ),
     "lead.disbursed": (
         _l("%(bank)s 已放款"),
-        _l("%(bank)s 已放款 %(amount)s 万元。"),
+        _l("%(bank)s 已放款 %(amount)s。"),
     ),
     "consent.expiring": (
         _l("企业画像授权即将到期"),
@@ -327,9 +345,59 @@ def set_email_opt_out(*, user: User, groups: Iterable[str]) -> list[str]:
     return user.email_opt_out
 
 
+#: Params that name a coded choice (a reason, an outcome). New notifications store the code
+#: (`outcome_code`: "pay"); older ones stored the Chinese label itself (`outcome`: "付费").
+#: Both are shown in the reader's language when the notification is displayed.
+LABELLED_PARAMS = ("outcome", "reason_label")
+#: A person's free text that the message follows with its own full stop.
+_TRAILING_STOP = "。.．;；，, "
+
+
+def _label_tables() -> dict[str, Any]:
+    """Every choice label a notification may carry: code -> label, and Chinese label -> label."""
+    from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS, OUTCOME_LABELS
+    from matchmaker.models.listing import REVIEW_REASON_LABELS
+    from matchmaker.services.challenges.challenge_states import DECLINE_LABELS, TRIAL_LABELS
+
+    tables: dict[str, Any] = {}
+    for table in (
+        TRIAL_LABELS,
+        DECLINE_LABELS,
+        OUTCOME_LABELS,
+        ENQUIRY_DECLINE_LABELS,
+        REVIEW_REASON_LABELS,
+    ):
+        for code, label in table.items():
+            tables.setdefault(str(code), label)
+            msgid = getattr(label, "_args", (None,))[0]  # a lazy label's Chinese msgid
+            if isinstance(msgid, str):
+                tables.setdefault(msgid, label)
+    return tables
+
+
+def display_params(params: dict[str, Any]) -> dict[str, Any]:
+    """A notification's params as the reader sees them: codes and stored Chinese labels in the
+    reader's language, amounts in their money format, free-text reasons without a final stop."""
+    shown = dict(params)
+    tables: dict[str, Any] | None = None
+    for name in LABELLED_PARAMS:
+        value = shown.get(f"{name}_code", shown.get(name))
+        if isinstance(value, str):
+            tables = tables if tables is not None else _label_tables()
+            if value in tables:
+                shown[name] = str(tables[value])
+    if isinstance(shown.get("reason"), str):
+        shown["reason"] = shown["reason"].rstrip(_TRAILING_STOP) or shown["reason"]
+    if "amount" in shown:  # stored in 万元, shown in the reader's one money format
+        with suppress(ArithmeticError, ValueError):
+            shown["amount"] = format_money(shown["amount"], negotiable=False)
+    return shown
+
+
 def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
     """The subject and body of a notification in the current locale."""
     subject, body = MESSAGES.get(kind, (kind, ""))
+    params = display_params(params)
     return str(subject) % params, str(body) % params
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, HiddenField, SelectField
 
 from matchmaker.services.platform.notifications import EMAIL_GROUPS
 
@@ -20,3 +20,10 @@ for _group in EMAIL_GROUPS:
             BooleanField(_group.label, description=_group.description),
         )
 del _group
+
+
+class TextSizeForm(FlaskForm):
+    """The 大字模式 switch in the page footer: `size` is the size wanted, `next` the page."""
+
+    size = SelectField(choices=[("large", "large"), ("normal", "normal")])
+    next = HiddenField()

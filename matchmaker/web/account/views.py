@@ -1,4 +1,5 @@
-"""My account settings: which notification e-mails I receive."""
+"""My account settings: which notification e-mails I receive, 大字模式 (larger text), and the
+keep-alive that the session-timeout warning calls (issue 19)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matchmaker.services.accounts.accounts import set_large_text
 from matchmaker.services.platform import notifications
-from matchmaker.web.account.forms import NotificationSettingsForm
-from matchmaker.web.policy import login_required
+from matchmaker.web.accessibility import TEXT_SIZE_COOKIE
+from matchmaker.web.account.forms import NotificationSettingsForm, TextSizeForm
+from matchmaker.web.policy import is_safe_next, login_required, public
 
 bp = Blueprint("account", __name__)
 
@@ -34,3 +37,33 @@ def notification_settings() -> Response | str:
         return redirect(url_for("account.notification_settings"))
     mandatory = [group for group in notifications.EMAIL_GROUPS if not group.optional]
     return render_template("account/notifications.html", form=form, mandatory=mandatory)
+
+
+@bp.post("/text-size")
+@public
+def set_text_size() -> Response:
+    """Switch 大字模式 on or off: remembered on the account, and in a cookie for visitors."""
+    form = TextSizeForm()
+    target = form.next.data if is_safe_next(form.next.data) else url_for("main.index")
+    response = redirect(target)
+    if form.validate_on_submit():
+        large = form.size.data == "large"
+        if current_user.is_authenticated:
+            set_large_text(user=current_user, on=large)
+        response.set_cookie(
+            TEXT_SIZE_COOKIE,
+            "large" if large else "normal",
+            max_age=365 * 24 * 3600,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@bp.post("/keep-alive")
+@login_required
+def keep_alive() -> Response:
+    """Stay signed in: any request restarts the idle timer (web/hooks.py); this one does only
+    that, for the warning shown before the session ends (static/js/session.js)."""
+    return Response(status=204)

@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 from matchmaker.extensions import db
 from matchmaker.models import JobStatus, Organisation, TechField, User
 from matchmaker.permissions import Permission
-from matchmaker.services.accounts import organisations, users
+from matchmaker.services.accounts import evidence, organisations, users
 from matchmaker.services.connect import conversations, inbox
 from matchmaker.services.platform import audit, jobs, taxonomy
+from matchmaker.web.admin import audit_display
 from matchmaker.web.admin.forms import AuditFilterForm, FieldForm, ReasonForm, RejectForm
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
@@ -64,6 +65,8 @@ def _organisation_page(org: Organisation, reject_form: RejectForm | None = None)
         org=org,
         members=list(org.members),
         history=history,
+        blockers=organisations.verification_blockers(org),
+        document_label=evidence.document_label(org.kind),
         verify_form=ConfirmForm(formdata=None),
         reject_form=reject_form or RejectForm(formdata=None),
     )
@@ -148,6 +151,12 @@ def terminate_sessions(user_id: int) -> Response:
     return _user_action(user_id, "terminate")
 
 
+@bp.context_processor
+def audit_labels() -> dict[str, object]:
+    """Audit action codes and reasons in words, for every admin page that lists history."""
+    return {"audit_action_label": audit.action_label, "audit_reason_text": audit.reason_text}
+
+
 @bp.get("/audit")
 @permission_required(Permission.AUDIT_READ)
 def audit_log() -> str:
@@ -171,10 +180,11 @@ def audit_log() -> str:
         "admin/audit.html",
         form=form,
         page=page,
-        titles=audit.object_titles(page.items),
+        records=audit_display.load_records(page.items),
         action_label=audit.action_label,
         object_labels=audit.OBJECT_LABELS,
-        value_changes=audit.value_changes,
+        entry_changes=audit_display.entry_changes,
+        object_shown=audit_display.object_shown,
         reason_text=audit.reason_text,
     )
 

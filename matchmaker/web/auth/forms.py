@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import URL, Email, EqualTo, InputRequired, Length, Optional, Regexp
 
+from matchmaker.services.accounts.evidence import ACCEPT
 from matchmaker.services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 KIND_CHOICES = [
@@ -25,6 +27,7 @@ def _email() -> EmailField:
             Length(max=254, message=_l("邮箱太长了。")),
             Email(_l("邮箱格式不正确。")),
         ],
+        render_kw={"autocomplete": "email"},  # WCAG 1.3.5: the browser can fill it in
     )
 
 
@@ -40,6 +43,7 @@ def _new_password(label: object) -> PasswordField:
             ),
         ],
         description=_l("至少 8 个字符；可以用一句话作密码，不要求特殊字符。"),
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -50,6 +54,7 @@ def _confirm(field: str) -> PasswordField:
             InputRequired(_l("请再次输入密码。")),
             EqualTo(field, _l("两次输入的密码不一致。")),
         ],
+        render_kw={"autocomplete": "new-password"},
     )
 
 
@@ -62,6 +67,7 @@ class PersonFields(FlaskForm):
             InputRequired(_l("请填写姓名。")),
             Length(max=100, message=_l("姓名不能超过 %(max)d 个字符。")),
         ],
+        render_kw={"autocomplete": "name"},
     )
     phone = StringField(
         _l("手机号"),
@@ -70,6 +76,7 @@ class PersonFields(FlaskForm):
             Regexp(r"^\+?[0-9][0-9 -]{6,19}$", message=_l("手机号格式不正确。")),
         ],
         description=_l("选填，仅向已认证机构的登录用户展示。"),
+        render_kw={"autocomplete": "tel"},
     )
     password = _new_password(_l("密码"))
     confirm = _confirm("password")
@@ -85,16 +92,30 @@ class RegisterForm(PersonFields):
             InputRequired(_l("请填写机构名称。")),
             Length(min=2, max=200, message=_l("机构名称应为 %(min)d 到 %(max)d 个字符。")),
         ],
+        render_kw={"autocomplete": "organization"},
     )
     credit_code = StringField(
         _l("统一社会信用代码"),
-        validators=[Optional(), Length(max=40, message=_l("统一社会信用代码应为 18 位。"))],
-        description=_l("18 位，企业和银行必填，高校和院所选填。"),
+        validators=[
+            InputRequired(_l("请填写统一社会信用代码（18 位，见营业执照或事业单位法人证书）。")),
+            Length(max=40, message=_l("统一社会信用代码应为 18 位。")),
+        ],
+        description=_l("18 位，印在营业执照或事业单位法人证书上。"),
+    )
+    document = FileField(
+        _l("营业执照或事业单位法人证书扫描件"),
+        validators=[FileRequired(_l("请上传营业执照或事业单位法人证书的扫描件。"))],
+        description=_l(
+            "企业和银行上传营业执照，高校和科研院所上传事业单位法人证书；PDF、JPEG 或 PNG，"
+            "不超过 5 MB。只有平台管理员和本机构成员能看到。"
+        ),
+        render_kw={"accept": ACCEPT},
     )
     region = SelectField(_l("所在地区"), validators=[InputRequired(_l("请选择所在地区。"))])
     website = StringField(
         _l("网站"),
         validators=[Optional(), Length(max=255), URL(message=_l("网址格式不正确。"))],
+        render_kw={"autocomplete": "url"},
     )
     description = TextAreaField(
         _l("机构简介"),
@@ -117,6 +138,7 @@ class LoginForm(FlaskForm):
             InputRequired(_l("请填写密码。")),
             Length(max=MAX_LENGTH, message=_l("密码太长了。")),
         ],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -124,7 +146,9 @@ class ChangePasswordForm(FlaskForm):
     """Changing a password needs the current one."""
 
     current_password = PasswordField(
-        _l("当前密码"), validators=[InputRequired(_l("请填写当前密码。")), Length(max=MAX_LENGTH)]
+        _l("当前密码"),
+        validators=[InputRequired(_l("请填写当前密码。")), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
     )
     new_password = _new_password(_l("新密码"))
     confirm = _confirm("new_password")

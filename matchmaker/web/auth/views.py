@@ -6,6 +6,7 @@ import logging
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -16,11 +17,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import limiter
-from matchmaker.services.accounts import accounts
+from matchmaker.services.accounts import accounts, email_verification
+from matchmaker.services.accounts.evidence import DocumentUpload
 from matchmaker.services.accounts.users import logout_everywhere
+from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.auth.forms import (
     ChangePasswordForm,
@@ -33,7 +37,13 @@ from matchmaker.web.auth.forms import (
 )
 from matchmaker.web.forms import form_errors
 from matchmaker.web.hooks import start_session
-from matchmaker.web.policy import anonymous_only, is_safe_next, login_required, public
+from matchmaker.web.policy import (
+    accepts_files,
+    anonymous_only,
+    is_safe_next,
+    login_required,
+    public,
+)
 
 bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("matchmaker.security")
@@ -67,30 +77,93 @@ def _log_in(user: accounts.User) -> None:
     start_session(user)
 
 
+def _upload(data: object) -> DocumentUpload | None:
+    if isinstance(data, FileStorage) and data.filename:
+        return DocumentUpload(stream=data.stream, filename=data.filename)
+    return None
+
+
+def _verify_link(token: str) -> str:
+    return url_for("auth.verify_email", token=token, _external=True)
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @anonymous_only
+@accepts_files
 def register() -> Response | str:
-    """Register an organisation and its first member."""
+    """Register an organisation, its first member and its licence / certificate scan."""
+    if set(request.files) - {"document"}:
+        abort(400)  # a file where a text field belongs (only the scan is a file)
     form = RegisterForm()
     form.region.choices = region_choices()
-    if form.validate_on_submit():
+    if form.is_submitted():
+        shape_ok = form.validate()
         org = accounts.OrganisationData(
-            kind=form.kind.data,
-            name=form.org_name.data,
-            region=form.region.data,
+            kind=form.kind.data or "",
+            name=form.org_name.data or "",
+            region=form.region.data or "",
             credit_code=form.credit_code.data,
             website=form.website.data,
             description=form.description.data,
         )
+        person = _person(form, form.email.data or "")
+        document = _upload(form.document.data)
         with form_errors(form) as outcome:
+            if not shape_ok:
+                # Every error at once: the rules' reasons beside the fields the form let through.
+                problems = accounts.registration_problems(
+                    organisation=org, person=person, document=document
+                )
+                raise ValidationFailed(
+                    {k: v for k, v in problems.items() if not getattr(form, k).errors}
+                )
             user = accounts.register_organisation(
-                organisation=org, person=_person(form, form.email.data)
+                organisation=org, person=person, document=document, verify_link_for=_verify_link
             )
         if outcome.ok:
             _log_in(user)
-            flash(_("注册成功。机构通过平台认证后即可发布需求和成果。"), "success")
+            flash(
+                _(
+                    "注册成功。验证邮件已发送到 %(email)s，请打开邮件里的链接验证邮箱；"
+                    "平台核验机构材料后即可发布需求和成果。",
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("main.dashboard"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.get("/verify-email/<token>")
+@public
+def verify_email(token: str) -> Response:
+    """Open the link mailed at sign-up: the address is verified."""
+    user = email_verification.verify_email(token=token)
+    if user is None:
+        flash(_("验证链接无效或已过期。登录后可以重新发送验证邮件。"), "danger")
+    else:
+        flash(_("邮箱 %(email)s 已验证。", email=user.email), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+def _resend_key() -> str:
+    return f"verify-mail:{getattr(current_user, 'id', None) or request.remote_addr}"
+
+
+@bp.post("/verify-email/resend")
+@login_required
+@limiter.limit("1 per minute;5 per day", key_func=_resend_key, scope="verify-mail")
+def resend_verification() -> Response:
+    """Send the verification mail again (rate-limited per account)."""
+    if current_user.is_email_verified:
+        flash(_("你的邮箱已经验证过了。"), "info")
+    elif ConfirmForm().validate_on_submit():
+        email_verification.resend_verification_email(user=current_user, link_for=_verify_link)
+        flash(_("验证邮件已重新发送到 %(email)s。", email=current_user.email), "info")
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])

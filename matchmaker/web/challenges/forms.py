@@ -29,7 +29,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from matchmaker.models import Application
+from matchmaker.models import Application, Challenge
 from matchmaker.models.base import CHINA
 from matchmaker.models.listing import MODE_LABELS
 from matchmaker.services.challenges.applications import ApplicationData
@@ -132,6 +132,28 @@ class PublishForm(FlaskForm):
             has_panel=bool(self.has_panel.data),
             is_government=is_government,
         )
+
+    def fill_from(self, challenge: Challenge) -> None:
+        """Fill the fields from a challenge's terms (one sent back, to edit and resubmit)."""
+        self.bounty_wan.data = challenge.bounty_wan
+        self.deadline.data = challenge.deadline_at.astimezone(CHINA).date()
+        self.success_criteria.data = challenge.success_criteria
+        self.deliverables.data = challenge.deliverables
+        self.ip_ownership.data = str(challenge.ip_ownership)
+        self.ip_licence.data = str(challenge.ip_licence)
+        self.payment_form.data = str(challenge.payment_form)
+        self.visibility.data = str(challenge.visibility)
+        self.has_panel.data = challenge.has_panel
+
+    def carried(self) -> list[tuple[str, str]]:
+        """The submitted values as (name, value) pairs, for the confirmation page to post
+        again (the confirmed post is validated again: nothing here is trusted)."""
+        return [
+            (field.name, value)
+            for field in self
+            if field.name != "csrf_token"
+            for value in (field.raw_data or [])
+        ]
 
 
 class InviteForm(FlaskForm):

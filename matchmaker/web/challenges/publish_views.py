@@ -1,4 +1,5 @@
-"""发榜: publishing a need as a challenge, and the owner's page (invite, close, withdraw)."""
+"""发榜: publishing a need as a challenge (terms, confirmation, resubmission after review), and
+the owner's page (invite, close, withdraw)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from matchmaker.extensions import db
 from matchmaker.models import Challenge, Need, Organisation
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
-from matchmaker.services.challenges import applications, challenges
+from matchmaker.services.challenges import applications, challenge_review, challenges
+from matchmaker.services.challenges.challenge_states import CHALLENGE
+from matchmaker.services.challenges.challenges import ChallengeTerms
 from matchmaker.services.market import listings
 from matchmaker.web.challenges.blueprint import bp
 from matchmaker.web.challenges.forms import ActionForm, InviteForm, PublishForm, ReasonForm
@@ -35,28 +38,71 @@ def _publishable_need(need_id: int) -> tuple[Need, bool]:
 @bp.route("/my/needs/<int:need_id>/challenge", methods=["GET", "POST"])
 @login_required
 def publish_challenge(need_id: int) -> Response | str:
-    """发榜: publish an open need as a challenge with its terms."""
+    """发榜: the terms, then a page showing exactly what will be public, then 确认发布.
+
+    Nothing is stored before 确认发布, whose post carries the values again and is validated
+    again (form and service). A challenge the reviewer sent back is edited here and resubmitted.
+    """
     need, government = _publishable_need(need_id)
+    returned = challenge_review.get_returned_challenge(actor=current_user, need=need)
     existing = challenges.challenge_of(need)
-    if existing is not None:
+    if existing is not None and returned is None:
         return redirect(url_for("challenges.manage_challenge", challenge_id=existing.id))
     form = PublishForm()
+    if returned is not None and not form.is_submitted():
+        form.fill_from(returned)
+    is_government = returned.is_government if returned is not None else government
 
     def page() -> str:
         return render_template(
-            "challenges/publish.html", need=need, form=form, government=government
+            "challenges/publish.html",
+            need=need,
+            form=form,
+            government=is_government,
+            returned=returned,
         )
 
-    if form.validate_on_submit():
-        on_refusal(page)
-        with form_errors(form) as outcome:
-            challenge = challenges.publish_challenge(
-                actor=current_user, need=need, terms=form.to_terms(is_government=government)
-            )
-        if outcome.ok:
-            flash(_("已发榜。截止前可以邀请机构揭榜。"), "success")
-            return redirect(url_for("challenges.manage_challenge", challenge_id=challenge.id))
-    return page()
+    action = request.form.get("action", "preview")
+    if action == "edit" or not form.validate_on_submit():  # 返回修改, or the form's errors
+        return page()
+    terms = form.to_terms(is_government=is_government)
+    on_refusal(page)
+    done: Response | None = None
+    reviewed = True  # a resubmitted challenge is always reviewed
+    with form_errors(form) as outcome:
+        if action == "confirm":
+            done = _confirm(need, returned, terms)
+        elif returned is not None:
+            challenge_review.check_resubmission(actor=current_user, challenge=returned, terms=terms)
+        else:
+            reviewed = challenges.preview_challenge(actor=current_user, need=need, terms=terms)
+    if not outcome.ok:
+        return page()
+    if done is not None:
+        return done
+    return render_template(
+        "challenges/confirm.html",
+        need=need,
+        terms=terms,
+        form=form,
+        carried=form.carried(),
+        reviewed=reviewed,
+        returned=returned,
+    )
+
+
+def _confirm(need: Need, returned: Challenge | None, terms: ChallengeTerms) -> Response:
+    """确认发布: publish (or resubmit) and say whether it is public or waits for review."""
+    if returned is not None:
+        challenge_review.resubmit_challenge(actor=current_user, challenge=returned, terms=terms)
+        challenge = returned
+    else:
+        challenge = challenges.publish_challenge(actor=current_user, need=need, terms=terms)
+    if CHALLENGE.can(need, "approve"):
+        flash(_("榜单已提交平台审核，审核通过后公开，结果会通知你。"), "success")
+    else:
+        flash(_("已发榜。截止前可以邀请机构揭榜。"), "success")
+    return redirect(url_for("challenges.manage_challenge", challenge_id=challenge.id))
 
 
 def _render_manage(challenge: Challenge, reason_form: ReasonForm | None = None) -> str:

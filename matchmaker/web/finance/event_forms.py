@@ -31,7 +31,7 @@ class ChinaTimeField(DateTimeLocalField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError(str(_l("请按“年-月-日 时:分”填写时间。"))) from None
+            raise ValueError(str(_l("请按“2026-12-03 14:05”的格式填写时间。"))) from None
 
 
 def _when(label: object, message: object, description: object = None) -> ChinaTimeField:

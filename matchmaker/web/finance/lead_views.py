@@ -20,6 +20,7 @@ from matchmaker.services.finance import (
     leads,
     loan_products,
 )
+from matchmaker.services.platform.amounts import format_money
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.finance.credit_forms import (
     ActionForm,
@@ -70,7 +71,8 @@ def new_lead(firm_id: int) -> Response | str | tuple[str, int]:
         (p.id, p.name) for p in own if p.status == ProductStatus.PUBLISHED
     ]
     form.financing_need_id.choices = [(0, _("不指定"))] + [
-        (n.id, f"{n.title} · {n.amount_wan:g}") for n in financing_needs.open_needs_of(firm.id)
+        (n.id, f"{n.title} · {format_money(n.amount_wan, negotiable=False)}")
+        for n in financing_needs.open_needs_of(firm.id)
     ]
     if not submitted:
         form.product_id.data = request.args.get("product", 0, type=int)

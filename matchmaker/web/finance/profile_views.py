@@ -72,8 +72,9 @@ def score_radar(breakdown: dict[str, Any]) -> dict[str, Any]:
     points = [at(i, float(row.get("normalised") or 0)) for i, row in enumerate(rows)]
     return {
         "size": RADAR_SIZE,
-        # the labels stick out sideways more than up and down: crop the empty bands
-        "view": f"0 {c - RADAR_RADIUS - 28:.0f} {RADAR_SIZE} {2 * RADAR_RADIUS + 56}",
+        # the labels stick out sideways more than up and down: crop the empty bands; 40 more
+        # units each side hold the 16-unit labels (at least 12 px on a phone: issue 19)
+        "view": f"-40 {c - RADAR_RADIUS - 28:.0f} {RADAR_SIZE + 80} {2 * RADAR_RADIUS + 56}",
         "centre": f"{c:.1f}",
         "rings": rings,
         "axes": axes,

@@ -71,6 +71,7 @@ def _contact_fields(cls: type[T]) -> type[T]:
     form.contact_email = EmailField(
         _l("联系邮箱"),
         validators=[Optional(), Length(max=254), Email(_l("邮箱格式不正确。"))],
+        render_kw={"autocomplete": "email"},  # WCAG 1.3.5
     )
     return cls
 

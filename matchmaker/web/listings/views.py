@@ -56,11 +56,20 @@ def mine() -> str:
     """My organisation's results or needs, with their states."""
     kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
     items = listings.organisation_listings(organisation_id=current_user.organisation_id, kind=kind)
+    found = _challenges(items)
+    status = request.args.get("status", "")
+    if status == "challenge":  # the dashboard's 已发布为榜单 chip
+        items = [item for item in items if item.id in found]
+    elif status in {str(item.status) for item in items}:  # a listing state's chip
+        items = [item for item in items if item.status == status and item.id not in found]
+    else:
+        status = ""
     return render_template(
         "listings/mine.html",
         kind=kind,
         items=items,
-        challenges=_challenges(items),
+        challenges=found,
+        status_filter=status,
         can_submit=can_publish(current_user),
     )
 

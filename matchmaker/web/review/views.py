@@ -1,4 +1,5 @@
-"""The admin review queue: pending listings oldest first, with the diff; approve or reject."""
+"""The admin review queue: pending listings (and challenges: challenge_views.py) oldest first;
+a listing with its diff, approve or reject."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,15 +18,19 @@ from matchmaker.models import Need, Result, listing_model
 from matchmaker.models.listing import PATENT_STATUS_LABELS
 from matchmaker.permissions import Permission
 from matchmaker.services import matching
+from matchmaker.services.challenges import challenge_review
 from matchmaker.services.market import listings, publication
+from matchmaker.services.platform.amounts import format_money
+from matchmaker.services.platform.dates import format_date
 from matchmaker.services.platform.regions import region_label
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
-from matchmaker.web.labels import amount_label, mode_labels, stage_label
+from matchmaker.web.labels import mode_labels, stage_label
 from matchmaker.web.listings.links import link_for
 from matchmaker.web.policy import permission_required
 from matchmaker.web.refusals import on_refusal
 from matchmaker.web.review.forms import RejectListingForm
+from matchmaker.web.review.queue_rows import queue_rows
 
 bp = Blueprint("review", __name__)
 KINDS = {"results": "result", "needs": "need"}
@@ -57,13 +61,13 @@ def _shown(key: str, value: Any) -> str | None:
     if key == "region":
         return region_label(value)
     if key == "amount":
-        return amount_label(value)
+        return format_money(value)
     if key == "trl":
         return stage_label(value)
     if key == "modes":
         return "、".join(mode_labels(value)) or None
     if key == "deadline" and isinstance(value, date):
-        return format_date(value, "long")
+        return format_date(value)
     if key == "patents":
         labels = PATENT_STATUS_LABELS
         lines = [f"{p.get('number', '')} · {labels.get(p.get('status'), '')}" for p in value]
@@ -90,8 +94,9 @@ def _row(change: dict[str, Any]) -> ReviewRow:
 @bp.get("/")
 @permission_required(Permission.LISTING_REVIEW)
 def queue() -> str:
-    """Everything waiting for review, oldest first."""
-    return render_template("review/queue.html", items=listings.review_queue_query())
+    """Everything waiting for review (results, needs, challenges), oldest first."""
+    rows = queue_rows(listings.review_queue_query(), challenge_review.pending_challenges())
+    return render_template("review/queue.html", items=rows)
 
 
 def _render(
