@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.org.views import bp as org_bp
     from matchmaker.web.pipeline import bp as pipeline_bp
     from matchmaker.web.review.views import bp as review_bp
+    from matchmaker.web.talent.views import bp as talent_bp
 
     app.url_map.converters["int"] = IdConverter  # every <int:...> is an id; before any rule
     app.register_blueprint(main_bp)
@@ -142,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(challenges_bp)
     app.register_blueprint(finance_bp, url_prefix="/finance")
     app.register_blueprint(connect_bp, url_prefix="/connect")
+    app.register_blueprint(talent_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -198,7 +198,11 @@ def test_no_unmarked_chinese_string_literals_in_templates() -> None:
             if kind != "string" or not CJK.search(value):
                 continue
             before = [v for _, _, v in tokens[max(0, index - 2) : index]]
-            if not (len(before) == 2 and before[1] == "(" and before[0] in GETTEXT_FUNCTIONS):
+            plural = [v for _, _, v in tokens[max(0, index - 4) : index]]  # ngettext('…', '…'
+            if not (
+                (len(before) == 2 and before[1] == "(" and before[0] in GETTEXT_FUNCTIONS)
+                or (len(plural) == 4 and plural[0] == "ngettext" and plural[1:4:2] == ["(", ","])
+            ):
                 found.append(f"{path.relative_to(ROOT)}:{lineno}: {value.strip()}")
     assert not found, "Chinese string literal outside _() in templates:\n" + "\n".join(found)
 

@@ -65,11 +65,17 @@ def listings_import(file: Path, org_id: int, kind: str | None, as_email: str | N
 @listings_group.command("expire")
 @transactional
 def listings_expire() -> None:
-    """Remind owners 14 days ahead and expire unconfirmed listings (safe to run from cron)."""
+    """Remind owners 14 days ahead and expire unconfirmed listings, and expire expert profiles
+    past their validity (safe to run from cron)."""
     from matchmaker.services.market.listings import expire_listings
+    from matchmaker.services.talent.expert_review import expire_experts
 
     counts = expire_listings()
-    click.echo(f"Reminded {counts['reminded']}, expired {counts['expired']}.")
+    experts = expire_experts()
+    click.echo(
+        f"Reminded {counts['reminded']}, expired {counts['expired']}; "
+        f"expired {experts} expert profiles."
+    )
 
 
 @listings_group.command("review-digest")

@@ -8,11 +8,18 @@ from matchmaker.models import Job
 from matchmaker.services import matching
 from matchmaker.services.market import excel, listings
 from matchmaker.services.platform import jobs, mail, uow
+from matchmaker.services.talent import expert_review
 
 
-@jobs.handler("recommender.rebuild")
-def rebuild_recommender(job: Job) -> dict[str, Any]:
-    """Fit a new index generation (every worker swaps it in on its next check)."""
+@jobs.handler(matching.REBUILD_JOB)
+def rebuild_recommender(job: Job, *, auto: bool = False) -> dict[str, Any]:
+    """Fit a new index generation (every worker swaps it in on its next check).
+
+    An automatic rebuild (queued by matching.queue_rebuild_if_stale) is skipped when another
+    rebuild has made the index fresh since it was queued; an admin's always runs.
+    """
+    if auto and not matching.index_is_stale():
+        return {"skipped": "fresh"}
 
     def progress(done: int, total: int) -> None:
         if total and (done == total or done % 500 == 0):
@@ -39,8 +46,10 @@ def send_mail(
 
 @jobs.handler("listings.expire")
 def expire_listings(job: Job) -> dict[str, Any]:
-    """Remind and expire listings (also run from cron)."""
-    return listings.expire_listings()
+    """Remind and expire listings and expert profiles (also run from cron)."""
+    counts = listings.expire_listings()
+    counts["experts_expired"] = expert_review.expire_experts()
+    return counts
 
 
 @jobs.handler("excel.import")

@@ -58,6 +58,7 @@ from matchmaker.models.enquiry import (
     FunnelStep,
     OrganisationBlock,
 )
+from matchmaker.models.expert import ExpertOffer, ExpertProfile, ExpertStatus
 from matchmaker.models.finance_event import (
     EventMeeting,
     EventRegistration,
@@ -148,6 +149,9 @@ __all__ = [
     "EventMeeting",
     "EventRegistration",
     "EventStatus",
+    "ExpertOffer",
+    "ExpertProfile",
+    "ExpertStatus",
     "FinanceEvent",
     "FinancingNeed",
     "FinancingStatus",

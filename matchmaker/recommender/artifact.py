@@ -8,6 +8,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,13 +16,17 @@ import numpy as np
 
 from matchmaker.recommender.document import Document
 from matchmaker.recommender.index import InvertedIndex
+from matchmaker.recommender.vocab import CodedStrings, StringTable
 
 if TYPE_CHECKING:
     from matchmaker.recommender.model import Recommender
 
 MAGIC = b"MATCHMAKER-RECOMMENDER\n"
 # 2: raw arrays at 64-byte aligned offsets (memory-mapped on load) instead of an npz.
-FORMAT_VERSION = 2
+# 3: the vocabulary and the ids as mapped string tables (vocab.StringTable), fields and regions
+#    as codes; version 2 files still load (their JSON lists are turned into tables on load).
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (2, 3)
 ALIGN = 64
 _ARRAYS: tuple[str, ...] = ("idf", "indptr", "indices", "data", "qptr", "qidx", "qval")
 _ARRAYS += ("kind_codes", "trl", "amount", "updated", "active", "alive")
@@ -34,6 +39,22 @@ class ArtifactError(Exception):
 def _json_array(value: object) -> np.ndarray:
     """Strings travel as UTF-8 JSON inside the npz, so no pickle is ever needed to load."""
     return np.frombuffer(json.dumps(value, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
+
+def _table_arrays(name: str, strings: Sequence[str]) -> dict[str, np.ndarray]:
+    """A string list as the three arrays of a StringTable (reused when it already is one)."""
+    table = strings if isinstance(strings, StringTable) else StringTable.build(strings)
+    return {
+        name + "_blob": table.blob,
+        name + "_offsets": table.offsets,
+        name + "_slots": table.slots,
+    }
+
+
+def _coded_arrays(name: str, column: Sequence[str | None]) -> dict[str, np.ndarray]:
+    """A column of few distinct strings as int32 codes plus its values (JSON)."""
+    coded = column if isinstance(column, CodedStrings) else CodedStrings.build(column)
+    return {name + "_codes": coded.codes, name + "_values": _json_array(coded.values)}
 
 
 def save(model: Recommender, path: Path) -> None:
@@ -52,10 +73,10 @@ def save(model: Recommender, path: Path) -> None:
         "updated": model.updated_,
         "active": model.active_,
         "alive": model.alive_,
-        "terms": _json_array(model.vectorizer_.terms_),
-        "ids": _json_array(model.ids_),
-        "fields": _json_array(model.fields_),
-        "regions": _json_array(model.regions_),
+        **_table_arrays("terms", model.vectorizer_.terms_),
+        **_table_arrays("ids", model.ids_),
+        **_coded_arrays("fields", model.fields_),
+        **_coded_arrays("regions", model.regions_),
         "user_words": _json_array(list(model.user_words_)),
         "side": _json_array([dataclasses.asdict(d) for d, _, _ in model.side_.values()]),
     }
@@ -116,7 +137,7 @@ def _header(handle: io.BufferedIOBase) -> dict:
         header = json.loads(handle.readline())
     except (ValueError, UnicodeDecodeError) as exc:
         raise ArtifactError(f"unreadable artifact header: {exc}") from exc
-    if not isinstance(header, dict) or header.get("format_version") != FORMAT_VERSION:
+    if not isinstance(header, dict) or header.get("format_version") not in READABLE_VERSIONS:
         found = header.get("format_version") if isinstance(header, dict) else None
         raise ArtifactError(f"artifact format {found!r}, this code reads {FORMAT_VERSION}")
     return header
@@ -164,6 +185,21 @@ def _from_json(array: np.ndarray) -> Any:
     return json.loads(bytes(array).decode("utf-8"))
 
 
+def _table(arrays: dict[str, np.ndarray], name: str) -> StringTable:
+    """The mapped StringTable ``name`` (format 3) or one built from its JSON list (format 2)."""
+    if name + "_blob" in arrays:
+        blob, offsets, slots = (arrays[name + part] for part in ("_blob", "_offsets", "_slots"))
+        return StringTable(blob, offsets, slots)
+    return StringTable.build(_from_json(arrays[name]))
+
+
+def _coded(arrays: dict[str, np.ndarray], name: str) -> Sequence[str | None]:
+    """The column ``name`` as mapped codes (format 3) or the JSON list (format 2)."""
+    if name + "_codes" in arrays:
+        return CodedStrings(arrays[name + "_codes"], _from_json(arrays[name + "_values"]))
+    return list(_from_json(arrays[name]))
+
+
 def _restore(model: Recommender, arrays: dict[str, np.ndarray], n_docs: int) -> None:
     """Set the fitted state of ``model`` from the stored arrays."""
     missing = [name for name in _ARRAYS if name not in arrays]
@@ -172,20 +208,23 @@ def _restore(model: Recommender, arrays: dict[str, np.ndarray], n_docs: int) -> 
     model.user_words_ = tuple(_from_json(arrays["user_words"]))
     model.analyzer_ = model._make_analyzer()
     vectorizer = model._make_vectorizer()
-    vectorizer.terms_ = list(_from_json(arrays["terms"]))
-    vectorizer.vocabulary_ = {term: i for i, term in enumerate(vectorizer.terms_)}
+    terms = _table(arrays, "terms")
+    vectorizer.terms_ = terms
+    vectorizer.vocabulary_ = terms.positions()
     vectorizer.idf_ = arrays["idf"].astype(np.float32, copy=False)
     model.vectorizer_ = vectorizer
     model.index_ = InvertedIndex.from_arrays(
         arrays["indptr"], arrays["indices"], arrays["data"], n_docs
     )
-    model.ids_ = list(_from_json(arrays["ids"]))
-    model.row_of_ = {doc_id: row for row, doc_id in enumerate(model.ids_)}
-    model.fields_ = list(_from_json(arrays["fields"]))
-    model.regions_ = list(_from_json(arrays["regions"]))
-    # Small per-document arrays are copied (alive_ changes on remove); the index stays mapped.
-    for name in ("kind_codes", "trl", "amount", "updated", "active", "alive"):
-        setattr(model, name + "_", np.array(arrays[name]))
+    ids = _table(arrays, "ids")
+    model.ids_ = ids
+    model.row_of_ = ids.positions()
+    model.fields_ = _coded(arrays, "fields")
+    model.regions_ = _coded(arrays, "regions")
+    # alive_ changes on add/remove, so it is copied; everything else stays mapped (shared).
+    for name in ("kind_codes", "trl", "amount", "updated", "active"):
+        setattr(model, name + "_", arrays[name])
+    model.alive_ = np.array(arrays["alive"])
     for name in ("qptr", "qidx", "qval"):
         setattr(model, name + "_", arrays[name])
     if not (len(model.ids_) == n_docs == len(model.alive_) == len(model.qptr_) - 1):

@@ -6,7 +6,7 @@ import itertools
 import math
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,9 +20,9 @@ Segments = Sequence[tuple[Sequence[str], float]]
 
 
 def _flush(
-    doc: array,
-    term: array,
-    tf: array,
+    doc: array | np.ndarray,
+    term: array | np.ndarray,
+    tf: array | np.ndarray,
     n_docs: int,
     terms_out: list[np.ndarray],
     tf_out: list[np.ndarray],
@@ -64,6 +64,28 @@ def _normalise_rows(vals: np.ndarray, indptr: np.ndarray, block: int = 8192) -> 
         v /= np.repeat(norms, lengths).astype(np.float32)
 
 
+# One batch of analysed documents: the batch's terms in first-seen order, then per (document,
+# field, distinct term) the document's position in the batch, the term's local id and its
+# field-weighted count (raw bytes of int32, int32, float32 arrays), and the number of documents.
+Batch = tuple[list[str], bytes, bytes, bytes, int]
+
+
+def analyse_batch(docs: Iterable[Segments]) -> Batch:
+    """The flat arrays of consecutive analysed documents (what fit_transform accumulates)."""
+    local: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+    lookup = local.__getitem__
+    doc, term, tf = array("i"), array("i"), array("f")
+    n = 0
+    for segments in docs:
+        for terms, weight in segments:
+            counts = Counter(terms)
+            term.extend(map(lookup, counts))
+            tf.extend(map(float(weight).__mul__, counts.values()))
+            doc.extend(itertools.repeat(n, len(counts)))
+        n += 1
+    return list(local), doc.tobytes(), term.tobytes(), tf.tobytes(), n
+
+
 def term_frequencies(segments: Segments) -> dict[str, float]:
     """Field-weighted term frequencies of one document."""
     tf: dict[str, float] = {}
@@ -88,8 +110,9 @@ class Vectorizer:
         self.min_df = min_df
         self.max_df = max_df
         self.sublinear_tf = sublinear_tf
-        self.vocabulary_: dict[str, int] = {}
-        self.terms_: list[str] = []
+        # A dict and a list after fit; vocab.Positions / StringTable (mapped) after load.
+        self.vocabulary_: Mapping[str, int] = {}
+        self.terms_: Sequence[str] = []
         self.idf_ = np.zeros(0, dtype=np.float32)
 
     def fit_transform(self, docs: Iterable[Segments]) -> sp.csr_matrix:
@@ -132,6 +155,37 @@ class Vectorizer:
         del provisional, lookup
         return self._finish(terms_chunks, tf_chunks, length_chunks, old_terms)
 
+    def fit_transform_batches(self, batches: Iterable[Batch]) -> sp.csr_matrix:
+        """fit_transform over documents analysed elsewhere (worker processes), batch by batch.
+
+        Each batch is ``analyse_batch`` of consecutive documents, in document order. Mapping
+        a batch's local term ids to the running ids in the batch's own first-seen order gives
+        every term the same provisional id as the serial pass, and flushing a batch on its own
+        only moves chunk boundaries between documents, so the matrix is identical to
+        ``fit_transform`` over the same documents (tested).
+        """
+        provisional: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        lookup = provisional.__getitem__
+        terms_chunks: list[np.ndarray] = []
+        tf_chunks: list[np.ndarray] = []
+        length_chunks: list[np.ndarray] = []
+        for local_terms, doc, term, tf, n_docs in batches:
+            count = len(local_terms)
+            to_global = np.fromiter(map(lookup, local_terms), dtype=np.int32, count=count)
+            terms = to_global[np.frombuffer(term, dtype=np.int32)]
+            _flush(
+                np.frombuffer(doc, dtype=np.int32),
+                terms,
+                np.frombuffer(tf, dtype=np.float32),
+                n_docs,
+                terms_chunks,
+                tf_chunks,
+                length_chunks,
+            )
+        old_terms = list(provisional)
+        del provisional, lookup
+        return self._finish(terms_chunks, tf_chunks, length_chunks, old_terms)
+
     def _finish(
         self,
         terms_chunks: list[np.ndarray],
@@ -152,10 +206,11 @@ class Vectorizer:
             keep &= df <= max(self.max_df * n_docs, 1)
         # Sorted vocabulary: term ids do not depend on the order documents arrived in.
         kept = sorted(old_terms[i] for i in np.flatnonzero(keep).tolist())
-        self.vocabulary_ = {term: i for i, term in enumerate(kept)}
+        vocabulary = {term: i for i, term in enumerate(kept)}
+        self.vocabulary_ = vocabulary
         self.terms_ = kept
         remap = np.fromiter(
-            (self.vocabulary_.get(t, -1) for t in old_terms), dtype=np.int32, count=len(old_terms)
+            (vocabulary.get(t, -1) for t in old_terms), dtype=np.int32, count=len(old_terms)
         )
         del old_terms
         kept_df = np.zeros(len(kept), dtype=np.float64)
@@ -205,7 +260,8 @@ class Vectorizer:
 
     def transform(self, tf: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
         """Map one document's term frequencies to (term ids, weights) with the frozen vocabulary."""
-        pairs = [(self.vocabulary_[t], f) for t, f in tf.items() if t in self.vocabulary_]
+        get = self.vocabulary_.get
+        pairs = [(i, f) for t, f in tf.items() if (i := get(t, -1)) is not None and i >= 0]
         idx = np.fromiter((p[0] for p in pairs), dtype=np.int32, count=len(pairs))
         tfs = np.fromiter((p[1] for p in pairs), dtype=np.float32, count=len(pairs))
         return self._weigh(idx, tfs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,10 +61,10 @@ class Retrieval:
     # Fitted state, set by Recommender.fit() or restored by artifact.load().
     vectorizer_: Vectorizer
     index_: InvertedIndex
-    ids_: list[str]
-    row_of_: dict[str, int]
-    fields_: list[str | None]
-    regions_: list[str | None]
+    ids_: Sequence[str]
+    row_of_: Mapping[str, int]
+    fields_: Sequence[str | None]
+    regions_: Sequence[str | None]
     kind_codes_: np.ndarray
     trl_: np.ndarray
     amount_: np.ndarray

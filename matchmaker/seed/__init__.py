@@ -14,6 +14,7 @@ from matchmaker.models import Base, Organisation, User
 from matchmaker.seed.challenges import load_challenges
 from matchmaker.seed.connect import load_connect
 from matchmaker.seed.evidence import demo_scan
+from matchmaker.seed.experts import load_experts
 from matchmaker.seed.finance import load_finance
 from matchmaker.seed.listings import load_listings
 from matchmaker.services.accounts import accounts, email_verification, organisations, users
@@ -107,6 +108,7 @@ def _load_demo(*, echo: Any) -> dict[str, int]:
             )
         echo(f"  {entry['name']} ({entry['kind']}, {entry['status']}): {len(people)}")
     created.update(load_listings(admin=admin, echo=echo))
+    created.update(load_experts(admin=admin, echo=echo))
     created.update(load_challenges(admin=admin, echo=echo))
     created.update(load_connect(admin=admin, echo=echo))  # before finance: it scores last
     finance = load_finance(admin=admin, echo=echo)

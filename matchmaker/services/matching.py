@@ -5,12 +5,16 @@ artifact to the instance folder and bumps `RecommenderState.generation`; workers
 new generation on their next check and swap it in. Between rebuilds, publishing or removing a
 listing appends an `IndexChange`; workers replay the changes they have not seen into the
 engine's side index (frozen vocabulary, no refit), so a new listing is matchable at once.
+Words first seen in those listings are unknown to the vocabulary until the next fit, so
+recording a change queues one rebuild job when enough has been published since the last fit
+(`index_is_stale`: 10 % of the fitted documents, at least one).
 A missing or corrupt artifact falls back to the last good engine, or to an in-process fit.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -26,6 +30,8 @@ from sqlalchemy.orm import selectinload
 from matchmaker.extensions import db
 from matchmaker.models import (
     IndexChange,
+    Job,
+    JobStatus,
     Listing,
     Need,
     Organisation,
@@ -36,6 +42,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.recommender import ArtifactError, Document, Match, Recommender, floor, normalise
+from matchmaker.services.platform import jobs
 
 log = logging.getLogger("matchmaker.matching")
 OTHER_SIDE = {"need": "result", "result": "need"}
@@ -120,8 +127,67 @@ def _visible_publications() -> sa.Select:
 
 # --- the change log -----------------------------------------------------------------------------
 def record_change(kind: str, listing_id: int, op: str) -> None:
-    """Note that a listing entered/changed ('upsert') or left ('remove') the public lists."""
+    """Note that a listing entered/changed ('upsert') or left ('remove') the public lists, and
+    queue a rebuild when the index has grown stale (`index_is_stale`), in the same transaction."""
     db.session.add(IndexChange(kind=kind, listing_id=listing_id, op=op))
+    if op == "upsert":
+        queue_rebuild_if_stale()
+
+
+# --- index freshness ----------------------------------------------------------------------------
+REBUILD_JOB = "recommender.rebuild"
+#: Listings published or changed since the last fit, as a share of the fitted ones, at which
+#: the index is refit: their words are unknown to the frozen vocabulary until then.
+STALE_SHARE = 0.10
+
+
+def rebuild_threshold(fitted: int) -> int:
+    """How many listings published or changed since the last fit make the index stale:
+    10 % of the fitted documents (STALE_SHARE), at least one. So an index fit on an empty
+    platform (or none at all) is refit after the first publication, one of 200 after 20."""
+    return max(1, math.ceil(STALE_SHARE * fitted))
+
+
+def changed_since_fit() -> int:
+    """Distinct listings published or changed since the change the last fit covers."""
+    state = db.session.get(RecommenderState, 1)
+    since = state.change_id if state is not None and state.artifact else 0
+    keys = (
+        sa.select(IndexChange.kind, IndexChange.listing_id)
+        .where(IndexChange.id > since, IndexChange.op == "upsert")
+        .distinct()
+        .subquery()
+    )
+    return db.session.scalar(sa.select(sa.func.count()).select_from(keys)) or 0
+
+
+def index_is_stale() -> bool:
+    """Whether enough has been published since the last fit (rebuild_threshold of the
+    documents it was fit on; 0 without an artifact) to refit the vocabulary."""
+    state = db.session.get(RecommenderState, 1)
+    fitted = state.documents if state is not None and state.artifact else 0
+    return changed_since_fit() >= rebuild_threshold(fitted)
+
+
+def rebuild_pending() -> bool:
+    """Whether a rebuild job is queued or running."""
+    return (
+        db.session.scalar(
+            sa.select(Job.id)
+            .where(Job.name == REBUILD_JOB, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING]))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def queue_rebuild_if_stale() -> Job | None:
+    """Queue one automatic rebuild (never a second while one is queued or running) when the
+    index is stale; the job is written in the caller's transaction. Returns it, or None."""
+    if rebuild_pending() or not index_is_stale():
+        return None
+    log.info("recommender.rebuild_queued", extra={"changed": changed_since_fit()})
+    return jobs.enqueue(REBUILD_JOB, auto=True)
 
 
 # --- artifacts and rebuilds ---------------------------------------------------------------------
@@ -297,6 +363,16 @@ def _points(value: float) -> int:
     return round(100 * value / FULL_MATCH_SCORE)
 
 
+def percent_of(match: Match) -> int:
+    """The 0–100 匹配度 of a match, derived from the parts 为什么推荐 shows: its text points plus
+    each factor's points, each rounded first, so the shown parts add up to the shown total
+    (clamped to 1–100 for a match with a positive score, like match_percent)."""
+    if match.score <= 0:
+        return 0
+    total = _points(match.text_score) + sum(_points(v) for v in match.factors.values() if v)
+    return max(1, min(100, total))
+
+
 def is_relevant(match: Match) -> bool:
     """Whether a match deserves to be shown anywhere: text score at or above the calibrated
     floor and at least one shared term (or English→Chinese pair). Factors (field, region, ...)
@@ -332,6 +408,11 @@ class Explanation:
     bonuses: tuple[Reason, ...]
     penalties: tuple[Reason, ...]
 
+    @property
+    def parts_sum(self) -> int:
+        """The shown parts added up (percent, unless clamped to 1–100)."""
+        return self.text_points + sum(r.points for r in (*self.bonuses, *self.penalties))
+
 
 def explain(match: Match, *, max_terms: int = 8) -> Explanation:
     """The display form of a match: terms without those already shown as a pair's Chinese side,
@@ -340,8 +421,8 @@ def explain(match: Match, *, max_terms: int = 8) -> Explanation:
     terms = tuple(t for t in match.terms if t not in paired)[:max_terms]
     reasons = [Reason(k, _points(v)) for k, v in match.factors.items() if v]
     return Explanation(
-        percent=match_percent(match.score),
-        text_points=min(100, _points(match.text_score)),
+        percent=percent_of(match),
+        text_points=_points(match.text_score),
         terms=terms,
         pairs=tuple(match.pairs)[:max_terms],
         bonuses=tuple(sorted((r for r in reasons if r.points > 0), key=lambda r: -r.points)),
@@ -365,8 +446,8 @@ class Recommendation:
 
     @property
     def percent(self) -> int:
-        """The 0–100 匹配度 (match_percent)."""
-        return match_percent(self.match.score)
+        """The 0–100 匹配度 (percent_of: the sum of the parts 为什么推荐 shows)."""
+        return percent_of(self.match)
 
     @property
     def why(self) -> Explanation:
@@ -492,8 +573,8 @@ class OrgMatch:
 
     @property
     def percent(self) -> int:
-        """The 0–100 匹配度 (match_percent)."""
-        return match_percent(self.match.score)
+        """The 0–100 匹配度 (percent_of: the sum of the parts 为什么推荐 shows)."""
+        return percent_of(self.match)
 
     @property
     def why(self) -> Explanation:
@@ -508,9 +589,15 @@ def rank_organisations(
     side against `listing`: each organisation by its best relevant listing (is_relevant, so an
     organisation with nothing above the floor is absent), with that listing's reasons."""
     model = engine()
-    key = doc_id(listing.KIND, listing.id)
-    query: Document | str = key if key in model else document_for_listing(listing)
-    matches = model.rank(query, target_kind=OTHER_SIDE[listing.KIND], k=ORG_RANK_DEPTH)
+    # Rank by text (not by id): only a query Document gives whole words as shared terms.
+    pub = listing.publication
+    query = document_for_publication(pub) if pub is not None else document_for_listing(listing)
+    matches = model.rank(
+        query,
+        target_kind=OTHER_SIDE[listing.KIND],
+        k=ORG_RANK_DEPTH,
+        exclude_ids=[doc_id(listing.KIND, listing.id)],
+    )
     by_org: dict[int, list[Recommendation]] = {}
     for rec in _hydrate([m for m in matches if is_relevant(m)]):
         org = rec.publication.organisation
@@ -595,8 +682,13 @@ def similar_organisations(
     key = f"firm:{organisation_id}"
     if model is None or key not in model:
         return []
+    # Rank by the firm's own Document (not its id), so the shared terms are whole words.
+    own = [p for p in profiles if p.organisation_id == organisation_id]
+    docs = _org_documents(own)
+    if not docs:
+        return []
     found = []
-    for match in model.rank(key, target_kind="firm", k=2 * k + 5):
+    for match in model.rank(docs[0], target_kind="firm", k=2 * k + 5, exclude_ids=[key]):
         if is_relevant(match):
             found.append((int(match.id.partition(":")[2]), match))
     return found[:k]

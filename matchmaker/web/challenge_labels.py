@@ -7,6 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from matchmaker.models.base import utcnow
 from matchmaker.models.challenge import LICENCE_LABELS as _LICENCE_LABELS
@@ -61,10 +62,10 @@ def countdown(deadline: datetime | None, now: datetime | None = None) -> str:
     if seconds <= 0:
         return _("已截止")
     if left.days >= 1:
-        return _("还剩 %(n)d 天", n=left.days)
+        return ngettext("还剩 %(num)d 天", "还剩 %(num)d 天", left.days)
     hours = int(seconds // 3600)
     if hours >= 1:
-        return _("还剩 %(n)d 小时", n=hours)
+        return ngettext("还剩 %(num)d 小时", "还剩 %(num)d 小时", hours)
     return _("不到 1 小时")
 
 

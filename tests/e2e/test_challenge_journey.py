@@ -108,7 +108,7 @@ def test_challenge_from_publishing_to_the_solved_showcase(
         owner.get_by_role("link", name="发榜 / 管理榜单").click()
         expect(owner.get_by_role("heading", name="发布揭榜挂帅榜单")).to_be_visible()
         form = owner.locator("main form")
-        form.get_by_label("意向金额（万元）").fill("120")
+        form.get_by_label("榜额（万元）").fill("120")
         form.get_by_label("成功标准").fill(CRITERIA)
         form.get_by_label("预期交付成果").fill(DELIVERABLES)
         form.get_by_label("组织评审专家组打分").check()

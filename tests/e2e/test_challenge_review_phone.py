@@ -63,7 +63,7 @@ def test_a_government_challenge_is_confirmed_and_reviewed_on_a_phone(
     page.goto(f"/my/needs/{need_id}/challenge")
     expect(page.get_by_role("heading", name="发布揭榜挂帅榜单")).to_be_visible()
     form = page.locator("main form")
-    form.get_by_label("意向金额（万元）").fill("300")
+    form.get_by_label("榜额（万元）").fill("300")
     form.get_by_label("成功标准").fill(CRITERIA)
     form.get_by_label("预期交付成果").fill(DELIVERABLES)
     form.get_by_role("button", name="预览并确认").click()

@@ -193,3 +193,148 @@ def test_search_highlight_has_no_side_padding(page: Page, browser_errors: Browse
     )
     assert padding == ["0px", "0px"]
     assert browser_errors == []
+
+
+# Re-review 2, items 1 and 2: the admin's finance figures and funnel charts in English.
+
+
+@pytest.fixture
+def _big_finance_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Eight-digit amounts and full funnel bars, as on the demo data."""
+    import dataclasses
+
+    from matchmaker.services.finance import finance_stats
+
+    real = finance_stats.overview
+
+    def big() -> finance_stats.Overview:
+        o = real()
+        funnel = [dataclasses.replace(s, count=1234, share=1.0) for s in o.funnel] or [
+            finance_stats.FunnelStage("requested", 1234, 1.0)
+        ]
+        return dataclasses.replace(
+            o,
+            approved_wan=Decimal(2550),
+            disbursed_wan=Decimal(1450),
+            open_needs_wan=Decimal(6750),
+            funnel=funnel,
+        )
+
+    monkeypatch.setattr(finance_stats, "overview", big)
+
+
+@pytest.mark.usefixtures("_big_finance_figures")
+@pytest.mark.parametrize("path", ["/dashboard", "/finance/stats"])
+def test_admin_money_figures_fit_an_english_phone(
+    phone_page: Page, world: dict, browser_errors: BrowserErrors, path: str
+) -> None:
+    page = phone_page
+    _log_in(page, world["admin"], "en")
+    page.goto(path)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    figures = page.locator(".stat-money")
+    expect(figures.first).to_contain_text("25,500,000")
+    assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways at 390 px in English"
+    for i in range(figures.count()):
+        fits = figures.nth(i).evaluate(
+            "el => el.scrollWidth <= el.clientWidth + 1"
+            " && el.getBoundingClientRect().right <= el.parentElement.getBoundingClientRect().right"
+        )
+        assert fits, figures.nth(i).inner_text()
+        # the digits themselves never break across lines
+        assert "25,500,000" in figures.first.inner_text().replace("\n", " ")
+    assert browser_errors == []
+
+
+def _overlaps(a: dict, b: dict) -> bool:
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.usefixtures("_big_finance_figures")
+def test_admin_funnel_labels_clear_of_bars_in_english(
+    page: Page, world: dict, browser_errors: BrowserErrors
+) -> None:
+    _log_in(page, world["admin"], "en")
+    page.goto("/dashboard")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    charts = page.locator("svg.funnel-chart")
+    assert charts.count() >= 2  # the matchmaking funnel and the lead funnel
+    for c in range(charts.count()):
+        chart = charts.nth(c)
+        expect(chart).to_be_visible()
+        boxes = chart.evaluate(
+            """svg => ({
+              svg: svg.getBoundingClientRect().toJSON(),
+              labels: [...svg.querySelectorAll('text.funnel-label')].map(
+                t => ({text: t.textContent, ...t.getBoundingClientRect().toJSON()})),
+              bars: [...svg.querySelectorAll('rect')].map(r => r.getBoundingClientRect().toJSON()),
+            })"""
+        )
+        assert boxes["labels"] and len(boxes["labels"]) == len(boxes["bars"])
+        for label in boxes["labels"]:
+            for bar in boxes["bars"]:
+                assert not _overlaps(label, bar), (label["text"], label, bar)
+            # never cut by the chart's edge
+            assert label["x"] >= boxes["svg"]["x"] - 0.5
+            assert label["x"] + label["width"] <= boxes["svg"]["x"] + boxes["svg"]["width"] + 0.5
+    amount = page.locator("#panel-needs-amount")
+    expect(amount).to_contain_text("67,500,000")
+    lines = amount.evaluate(
+        "el => el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)"
+    )
+    assert lines < 1.5, "the amount breaks across lines"
+    card = amount.locator("xpath=ancestor::div[contains(@class,'card-body')]").bounding_box()
+    box = amount.bounding_box()
+    assert card is not None and box is not None
+    assert box["x"] + box["width"] <= card["x"] + card["width"] + 0.5
+    assert browser_errors == []
+
+
+# Re-review 2, item 12: the enterprise's "我的技术需求" card is as tall as its content.
+
+
+@pytest.fixture(scope="module")
+def enterprise_with_matches(live_server: LiveServer, world: dict) -> Credentials:
+    from tests.factories import publish_need, publish_result
+
+    with live_server.app_context():
+        admin = make_user("admin", email="admin2@e2e-review.example.com")
+        firm = make_user("enterprise", email="firm@e2e-review.example.com", name="审阅企业")
+        uni = make_user("university", email="uni@e2e-review.example.com")
+        fields = {f.code: f for f in db.session.scalars(sa_select_fields())}
+        text = "光纤激光熔覆修复技术，熔覆层无裂纹，适用于轴类零件表面修复与再制造。"
+        need_text = "需要大功率光纤激光熔覆头，用于轴类零件表面激光熔覆修复。"
+        publish_need(firm, admin, fields, "激光熔覆头", need_text, field="review-cf")
+        for i in range(4):
+            title = f"光纤激光熔覆修复{i}"
+            publish_result(uni, admin, fields, title, text + "方案" * i, field="review-cf")
+        db.session.commit()
+        return Credentials(firm.email, PASSWORD, firm.name)
+
+
+def sa_select_fields():  # noqa: ANN201
+    import sqlalchemy as sa
+
+    return sa.select(TechField)
+
+
+def test_owner_card_is_not_stretched(
+    page: Page, enterprise_with_matches: Credentials, browser_errors: BrowserErrors
+) -> None:
+    _log_in(page, enterprise_with_matches)
+    card = page.locator(".owner-panel")
+    expect(card).to_be_visible()
+    gap = card.evaluate(
+        """card => {
+          const body = card.querySelector('.card-body');
+          const last = [...body.children].filter(el => el.offsetParent !== null).pop();
+          return card.getBoundingClientRect().bottom - last.getBoundingClientRect().bottom;
+        }"""
+    )
+    assert gap < 48, f"{gap}px of blank card under the last line"
+    assert browser_errors == []

@@ -108,7 +108,7 @@ def test_the_product_fit_is_explained(client, bank):
     html = html_of(client.get(f"/finance/firms/{firm.organisation_id}"))
     assert re.search(r"准入条件占 70 分.*文字相似度占 30 分", html)
     score = int(re.search(r"product-fit\">匹配度 (\d+)/100", html).group(1))
-    breakdown = re.search(r"匹配度 (\d+) = 准入条件 ([\d.]+) \+ 文字相似 ([\d.]+)", html)
+    breakdown = re.search(r"匹配度 (\d+)/100 = 准入条件 ([\d.]+) \+ 文字相似 ([\d.]+)", html)
     assert breakdown is not None and int(breakdown.group(1)) == score
     rules, text = float(breakdown.group(2)), float(breakdown.group(3))
     assert abs(rules + text - score) <= 1

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from matchmaker.recommender import ArtifactError, Document, Recommender
-from matchmaker.recommender.artifact import MAGIC, read_header
+from matchmaker.recommender.artifact import FORMAT_VERSION, MAGIC, read_header
 from tests.recommender.conftest import NOW, corpus
 
 
@@ -38,7 +38,7 @@ def test_round_trip_gives_identical_answers(saved: tuple[Recommender, Path]) -> 
 def test_save_leaves_no_temporary_files(saved: tuple[Recommender, Path]) -> None:
     _, path = saved
     assert [p.name for p in path.parent.iterdir()] == [path.name]
-    assert read_header(path)["format_version"] == 2
+    assert read_header(path)["format_version"] == FORMAT_VERSION == 3
 
 
 def test_flipped_byte_is_detected(saved: tuple[Recommender, Path]) -> None:

@@ -26,3 +26,11 @@ def test_run_reports_engine_and_bm25s(capsys: pytest.CaptureFixture[str]) -> Non
         assert result["engine"][key] >= 0
     assert result["engine"]["p95_ms_loaded"] > 0
     assert "p95_ms" in result["bm25s"] or result["bm25s"] == {"available": False}
+    assert result["engine"]["artifact_mib"] > 0 and result["engine"]["fit_jobs"] == 1
+
+
+def test_no_baseline_skips_bm25s(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench.main(["--docs", "200", "--queries", "3", "--json", "--no-baseline"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["bm25s"] == {"available": False}
+    assert result["engine"]["second_process_uss_mib"] is not None

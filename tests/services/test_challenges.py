@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Notification
@@ -17,6 +18,7 @@ from matchmaker.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.platform import notifications
 from tests.factories import make_user
 from tests.services.challenge_helpers import PROPOSAL, apply, challenge_world
 
@@ -90,7 +92,11 @@ def test_pipeline_to_selection_declines_the_other_with_a_visible_reason(world, o
             Notification.user_id == w["uni_b"].id, Notification.kind == "application.declined"
         )
     )
-    assert note.params["reason_label"] == "报价过高"
+    assert note.params["reason_code"] == "price_too_high" and "reason_label" not in note.params
+    with force_locale("zh_Hans_CN"):
+        assert "（报价过高）" in notifications.render(note.kind, note.params)[1]
+    with force_locale("en"):
+        assert "(Price too high)" in notifications.render(note.kind, note.params)[1]
     assert "application.selected" in _kinds(w["uni_a"])
     assert any("报价高于预算" in m.body for m in outbox)
     actions = set(db.session.scalars(sa.select(AuditLog.action)))

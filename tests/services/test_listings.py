@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Mode, Notification, Publication, Result
@@ -20,6 +21,7 @@ from matchmaker.services.errors import (
 )
 from matchmaker.services.market import listings
 from matchmaker.services.market.listings import NeedData, ResultData
+from matchmaker.services.platform import notifications
 from tests.factories import make_user
 
 SENTINEL_PHONE = "13812345678"
@@ -276,7 +278,12 @@ def test_reject_returns_to_draft_with_code_and_reason(fields, kind, outbox):
     entry = last_audit(listing)
     assert entry.action == f"{kind}.reject" and entry.reason == "incomplete: 请补充专利号"
     note = notifications_of(owner, "listing.rejected")[0]
-    assert note.params["reason"] == "请补充专利号" and note.params["reason_label"] == "信息不全"
+    assert note.params["reason"] == "请补充专利号" and note.params["reason_code"] == "incomplete"
+    assert "reason_label" not in note.params  # the code is stored, the label shown when read
+    with force_locale("zh_Hans_CN"):
+        assert "（信息不全）" in notifications.render(note.kind, note.params)[1]
+    with force_locale("en"):
+        assert "(Incomplete information)" in notifications.render(note.kind, note.params)[1]
     assert any("请补充专利号" in m.body and m.recipients == [owner.email] for m in outbox)
 
     # Fixed and resubmitted: the approval clears the reviewer's reason.

@@ -19,6 +19,7 @@ from tests.web import (
     access_finance_credit,
     access_finance_event,
     access_finance_profile,
+    access_talent,
 )
 
 ROLES = ("anon", "enterprise", "university", "bank", "admin")
@@ -247,6 +248,7 @@ for _module in (
     access_finance_credit,
     access_finance_event,
     access_connect,
+    access_talent,
 ):
     EXPECTED.update(_module.EXPECTED)
 
@@ -282,6 +284,8 @@ PLACEHOLDERS = {
     "meeting_id": 999_999,
     "registration_id": 999_999,
     "version": 999_999,
+    "expert_id": 999_999,
+    "action": "submit",
 }
 
 

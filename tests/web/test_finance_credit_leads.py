@@ -111,13 +111,13 @@ def test_request_answer_approve_disburse_and_the_figures_show(client, db):
     stats = client.get("/finance/stats")
     assert stats.status_code == 200
     html = stats.get_data(as_text=True)
-    assert '<div class="stat-number" id="stat-approved">500 万元</div>' in html
-    assert '<div class="stat-number" id="stat-disbursed">400 万元</div>' in html
+    assert '<div class="stat-number stat-money" id="stat-approved">500 万元</div>' in html
+    assert '<div class="stat-number stat-money" id="stat-disbursed">400 万元</div>' in html
     assert '<div class="stat-number" id="stat-first-loans">1</div>' in html
     assert 'data-stage="disbursed" data-count="1"' in html
     assert bank.organisation.name in html
     dashboard = client.get("/dashboard").get_data(as_text=True)
-    assert '<div class="stat-number" id="panel-approved">500 万元</div>' in dashboard
+    assert '<div class="stat-number stat-money" id="panel-approved">500 万元</div>' in dashboard
     assert 'id="panel-consenting">1<' in dashboard
     assert client.get(f"/finance/leads/{lead.id}").status_code == 200  # the bureau may look
 

@@ -31,7 +31,6 @@ from matchmaker.permissions import (
 from matchmaker.services.challenges.challenge_states import (
     APPLICATION,
     CHALLENGE,
-    DECLINE_LABELS,
     members,
 )
 from matchmaker.services.challenges.challenges import IN_RACE, link
@@ -269,9 +268,7 @@ def _decline(
     application.decline_reason_code = code
     application.decline_reason = reason
     application.decided_at = utcnow()
-    _tell_applicant(
-        application, "application.declined", reason_label=str(DECLINE_LABELS[code]), reason=reason
-    )
+    _tell_applicant(application, "application.declined", reason_code=str(code), reason=reason)
 
 
 def _reason(code: str, reason: str) -> tuple[DeclineReason, str]:

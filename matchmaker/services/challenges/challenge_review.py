@@ -23,7 +23,6 @@ from sqlalchemy.orm import selectinload
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, Challenge, Need, NeedStatus, ReviewReason, User
 from matchmaker.models.base import utcnow
-from matchmaker.models.listing import REVIEW_REASON_LABELS
 from matchmaker.permissions import Permission, can_manage_challenge, has_permission
 from matchmaker.services.challenges.challenge_states import CHALLENGE, local_date, members
 from matchmaker.services.challenges.challenges import ChallengeTerms, validate_terms
@@ -159,7 +158,7 @@ def reject_challenge(*, actor: User, challenge: Challenge, code: str, reason: st
         kind="challenge.rejected",
         params={
             "title": need.title,
-            "reason_label": str(REVIEW_REASON_LABELS[parsed]),
+            "reason_code": str(parsed),  # shown as its label in the reader's language
             "reason": reason,
         },
         link=_owner_link(challenge),

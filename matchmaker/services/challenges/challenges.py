@@ -68,6 +68,7 @@ from matchmaker.services.errors import (
 from matchmaker.services.market.listing_states import NEED
 from matchmaker.services.platform.amounts import check_amount
 from matchmaker.services.platform.audit import record_audit
+from matchmaker.services.platform.dates import format_date
 from matchmaker.services.platform.notifications import notify
 
 IN_RACE = (ApplicationStatus.SUBMITTED, ApplicationStatus.SHORTLISTED, ApplicationStatus.FINALIST)
@@ -113,7 +114,12 @@ def validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
     if terms.deadline_at.tzinfo is None or terms.deadline_at <= now:
         errors["deadline_at"] = [_("揭榜截止时间必须晚于现在。")]
     elif need.expires_at is not None and terms.deadline_at > need.expires_at:
-        errors["deadline_at"] = [_("揭榜截止时间不能晚于需求的有效期。")]
+        errors["deadline_at"] = [
+            _(
+                "揭榜截止时间不能晚于需求的有效期（%(date)s）。",
+                date=format_date(need.expires_at),
+            )
+        ]
     if not terms.success_criteria.strip():
         errors["success_criteria"] = [_("请填写成功标准。")]
     elif len(terms.success_criteria.strip()) < MIN_TERMS_TEXT:
@@ -212,7 +218,8 @@ def publish_challenge(
         object_id=challenge.id,
         after={
             "need_id": need.id,
-            "status": str(need.status),
+            # the state it is published into: a challenge to be reviewed is never open first
+            "status": str(NeedStatus.CHALLENGE_REVIEW if reviewed else need.status),
             "deadline_at": terms.deadline_at.isoformat(),
             "visibility": str(terms.visibility),
             "is_government": terms.is_government,

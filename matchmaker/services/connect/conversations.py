@@ -26,7 +26,6 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import utcnow
-from matchmaker.models.enquiry import OUTCOME_LABELS
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services.connect.attachments import (
     Upload,
@@ -237,7 +236,7 @@ def close_conversation(
         params={
             "title": enquiry.listing.title,
             "org": own_org(actor, enquiry).name,
-            "outcome": str(OUTCOME_LABELS[parsed]),
+            "outcome_code": str(parsed),  # shown as its label in the reader's language
         },
         link=link(enquiry),
     )

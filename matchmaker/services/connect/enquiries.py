@@ -32,7 +32,6 @@ from matchmaker.models import (
     User,
 )
 from matchmaker.models.base import CHINA, utcnow
-from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS
 from matchmaker.models.listing import LISTING_MODELS
 from matchmaker.services.connect import funnel
 from matchmaker.services.connect.attachments import Upload, add_message, attach, store_upload
@@ -315,7 +314,7 @@ def decline_enquiry(
         sender_side=True,
         kind="enquiry.declined",
         org=enquiry.owner_org.name,
-        reason_label=str(ENQUIRY_DECLINE_LABELS[parsed]),
+        reason_code=str(parsed),  # shown as its label in the reader's language
     )
 
 

@@ -295,8 +295,8 @@ class SimilarFirm:
 
     @property
     def percent(self) -> int:
-        """The 0–100 匹配度 (matching.match_percent)."""
-        return matching.match_percent(self.match.score)
+        """The 0–100 匹配度 (matching.percent_of: the sum of the shown parts)."""
+        return matching.percent_of(self.match)
 
     @property
     def why(self) -> matching.Explanation:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from matchmaker.extensions import db
 from matchmaker.models import Listing, Need, Notification, Result, ReviewReason, User
 from matchmaker.models.base import CHINA, utcnow
-from matchmaker.models.listing import REVIEW_REASON_LABELS as REASON_LABELS
+from matchmaker.models.listing import REVIEW_REASON_LABELS as REASON_LABELS  # noqa: F401 - re-exported
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.challenges import challenge_review
 from matchmaker.services.errors import PermissionDenied, ValidationFailed
@@ -28,6 +28,7 @@ from matchmaker.services.market.listing_states import (
     validity_end,
 )
 from matchmaker.services.platform.notifications import notify
+from matchmaker.services.talent import expert_review
 
 
 def send_review_digest(*, now: datetime | None = None) -> int:
@@ -42,6 +43,7 @@ def send_review_digest(*, now: datetime | None = None) -> int:
         (c.submitted_at or c.published_at, c.need.title)
         for c in challenge_review.pending_challenges()
     ]
+    waiting += [(e.submitted_at or e.created_at, e.name) for e in expert_review.pending_experts()]
     if not waiting:
         return 0
     now = now or utcnow()
@@ -119,7 +121,7 @@ def reject_listing(
         kind="listing.rejected",
         params={
             "title": listing.title,
-            "reason_label": str(REASON_LABELS[parsed]),
+            "reason_code": str(parsed),  # shown as its label in the reader's language
             "reason": reason,
         },
         link=link_for(listing),
@@ -141,7 +143,7 @@ def review_queue_query() -> list[Listing]:
 
 
 def review_queue_size() -> int:
-    """How many listings and challenges wait for review."""
+    """How many listings, challenges and expert profiles wait for review."""
     listings = sum(
         db.session.scalar(
             sa.select(sa.func.count()).select_from(model).where(model.status == "pending_review")
@@ -149,4 +151,4 @@ def review_queue_size() -> int:
         or 0
         for model in (Result, Need)
     )
-    return listings + challenge_review.pending_count()
+    return listings + challenge_review.pending_count() + expert_review.pending_count()

@@ -110,6 +110,14 @@ OBJECT_LABELS: dict[str, Any] = {
     "score_formula": _l("评分公式"),
 }
 
+#: The kind of ONE record, as the audit log's object column names it ("需求" / "Need", not the
+#: plural of a list heading such as "技术需求" / "Technical needs").
+OBJECT_LABELS_ONE: dict[str, Any] = {
+    **OBJECT_LABELS,
+    "result": _l("成果"),
+    "need": _l("需求"),
+}
+
 #: What was done (the part after the dot), shared by every kind of record.
 VERB_LABELS: dict[str, Any] = {
     "create": _l("创建"),

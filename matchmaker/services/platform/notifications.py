@@ -345,28 +345,37 @@ def set_email_opt_out(*, user: User, groups: Iterable[str]) -> list[str]:
     return user.email_opt_out
 
 
-#: Params that name a coded choice (a reason, an outcome). New notifications store the code
-#: (`outcome_code`: "pay"); older ones stored the Chinese label itself (`outcome`: "付费").
-#: Both are shown in the reader's language when the notification is displayed.
-LABELLED_PARAMS = ("outcome", "reason_label")
+#: Placeholders that show a coded choice (an outcome, a reason) -> the param holding its code.
+#: Notifications store the code (`reason_code`: "duplicate", `outcome_code`: "pay"); older ones
+#: stored the Chinese label itself (`reason_label`: "疑似重复", `outcome`: "付费"), found by a
+#: reverse lookup. Both are shown in the reader's language when the notification is displayed.
+LABELLED_PARAMS = {"outcome": "outcome_code", "reason_label": "reason_code"}
 #: A person's free text that the message follows with its own full stop.
 _TRAILING_STOP = "。.．;；，, "
 
 
-def _label_tables() -> dict[str, Any]:
-    """Every choice label a notification may carry: code -> label, and Chinese label -> label."""
+def _code_tables() -> dict[str, Any]:
+    """kind -> the code table of its coded param: a code is unique only within one table
+    ("other" is in every one)."""
     from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS, OUTCOME_LABELS
     from matchmaker.models.listing import REVIEW_REASON_LABELS
     from matchmaker.services.challenges.challenge_states import DECLINE_LABELS, TRIAL_LABELS
 
+    return {
+        "listing.rejected": REVIEW_REASON_LABELS,
+        "challenge.rejected": REVIEW_REASON_LABELS,
+        "application.declined": DECLINE_LABELS,
+        "enquiry.declined": ENQUIRY_DECLINE_LABELS,
+        "enquiry.closed": OUTCOME_LABELS,
+        "trial.ended": TRIAL_LABELS,
+    }
+
+
+def _label_tables() -> dict[str, Any]:
+    """Every choice label a notification may carry: code -> label, and Chinese label -> label
+    (for rows stored before codes, and kinds without a table of their own)."""
     tables: dict[str, Any] = {}
-    for table in (
-        TRIAL_LABELS,
-        DECLINE_LABELS,
-        OUTCOME_LABELS,
-        ENQUIRY_DECLINE_LABELS,
-        REVIEW_REASON_LABELS,
-    ):
+    for table in _code_tables().values():
         for code, label in table.items():
             tables.setdefault(str(code), label)
             msgid = getattr(label, "_args", (None,))[0]  # a lazy label's Chinese msgid
@@ -375,17 +384,21 @@ def _label_tables() -> dict[str, Any]:
     return tables
 
 
-def display_params(params: dict[str, Any]) -> dict[str, Any]:
+def display_params(params: dict[str, Any], kind: str | None = None) -> dict[str, Any]:
     """A notification's params as the reader sees them: codes and stored Chinese labels in the
     reader's language, amounts in their money format, free-text reasons without a final stop."""
     shown = dict(params)
     tables: dict[str, Any] | None = None
-    for name in LABELLED_PARAMS:
-        value = shown.get(f"{name}_code", shown.get(name))
+    for name, code_param in LABELLED_PARAMS.items():
+        code = shown.get(code_param)
+        own = _code_tables().get(kind or "", {}) if isinstance(code, str) else {}
+        if isinstance(code, str) and code in own:
+            shown[name] = str(own[code])
+            continue
+        value = code if isinstance(code, str) else shown.get(name)
         if isinstance(value, str):
             tables = tables if tables is not None else _label_tables()
-            if value in tables:
-                shown[name] = str(tables[value])
+            shown[name] = str(tables[value]) if value in tables else shown.get(name, value)
     if isinstance(shown.get("reason"), str):
         shown["reason"] = shown["reason"].rstrip(_TRAILING_STOP) or shown["reason"]
     if "amount" in shown:  # stored in 万元, shown in the reader's one money format
@@ -397,7 +410,7 @@ def display_params(params: dict[str, Any]) -> dict[str, Any]:
 def render(kind: str, params: dict[str, Any]) -> tuple[str, str]:
     """The subject and body of a notification in the current locale."""
     subject, body = MESSAGES.get(kind, (kind, ""))
-    params = display_params(params)
+    params = display_params(params, kind)
     return str(subject) % params, str(body) % params
 
 

@@ -182,7 +182,7 @@ def audit_log() -> str:
         page=page,
         records=audit_display.load_records(page.items),
         action_label=audit.action_label,
-        object_labels=audit.OBJECT_LABELS,
+        object_labels=audit.OBJECT_LABELS_ONE,
         entry_changes=audit_display.entry_changes,
         object_shown=audit_display.object_shown,
         reason_text=audit.reason_text,

@@ -69,7 +69,7 @@ class PublishForm(FlaskForm):
     """发榜: the terms fixed before anyone applies."""
 
     bounty_wan = AmountField(
-        _l("意向金额（万元）"),
+        _l("榜额（万元）"),
         places=2,
         default=Decimal(0),
         validators=[InputRequired(_l("请填写金额，面议请填 0。")), Wan(negotiable=True)],

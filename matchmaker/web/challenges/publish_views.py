@@ -18,6 +18,7 @@ from matchmaker.services.challenges import applications, challenge_review, chall
 from matchmaker.services.challenges.challenge_states import CHALLENGE
 from matchmaker.services.challenges.challenges import ChallengeTerms
 from matchmaker.services.market import listings
+from matchmaker.services.platform.dates import format_date
 from matchmaker.web.challenges.blueprint import bp
 from matchmaker.web.challenges.forms import ActionForm, InviteForm, PublishForm, ReasonForm
 from matchmaker.web.forms import form_errors
@@ -49,6 +50,10 @@ def publish_challenge(need_id: int) -> Response | str:
     if existing is not None and returned is None:
         return redirect(url_for("challenges.manage_challenge", challenge_id=existing.id))
     form = PublishForm()
+    if need.expires_at is not None:  # the latest deadline allowed, said before it is refused
+        form.deadline.description = _(
+            "不能晚于需求的有效期（%(date)s）。", date=format_date(need.expires_at)
+        )
     if returned is not None and not form.is_submitted():
         form.fill_from(returned)
     is_government = returned.is_government if returned is not None else government
@@ -107,6 +112,11 @@ def _confirm(need: Need, returned: Challenge | None, terms: ChallengeTerms) -> R
 
 def _render_manage(challenge: Challenge, reason_form: ReasonForm | None = None) -> str:
     q = request.args.get("q", "").strip()[:100]
+    reason_form = reason_form or ReasonForm(formdata=None)
+    if not CHALLENGE.can(challenge.need, "review"):  # not public yet: nobody can have applied
+        reason_form.reason.description = _(
+            "榜单尚未公开，还没有机构揭榜；这个原因记入榜单记录，不会发给任何机构。"
+        )
     return render_template(
         "challenges/manage.html",
         challenge=challenge,
@@ -117,7 +127,7 @@ def _render_manage(challenge: Challenge, reason_form: ReasonForm | None = None) 
         q=q,
         invite_form=InviteForm(formdata=None),
         action_form=ActionForm(formdata=None),
-        reason_form=reason_form or ReasonForm(formdata=None),
+        reason_form=reason_form,
         now=utcnow(),
     )
 

@@ -47,7 +47,7 @@ class FirmFilterForm(FlaskForm):
     need_max = AmountField(
         _l("融资需求不高于（万元）"), places=None, validators=_AMOUNT, message=_AMOUNT_MESSAGE
     )
-    active = BooleanField(_l("近 12 个月有揭榜或技术合同"))
+    active = BooleanField(_l("近 12 个月有揭榜申请、成果承接或技术合同往来"))
     sort = SelectField(_l("排序"), choices=SORT_CHOICES, default="score")
     product = SelectField(
         _l("匹配的产品"),

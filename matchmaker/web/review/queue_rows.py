@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from flask import url_for
 
-from matchmaker.models import Challenge, Listing
+from matchmaker.models import Challenge, ExpertProfile, Listing
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 
@@ -52,7 +52,24 @@ def _challenge_row(challenge: Challenge) -> QueueRow:
     )
 
 
-def queue_rows(listings: list[Listing], challenges: list[Challenge]) -> list[QueueRow]:
-    """Listings and challenges waiting for review in one list, the oldest submission first."""
+def _expert_row(expert: ExpertProfile) -> QueueRow:
+    return QueueRow(
+        kind="expert",
+        title=expert.name,
+        organisation=expert.organisation.name,
+        submitted_at=expert.submitted_at,
+        url=url_for("talent.review_expert", expert_id=expert.id),
+        again=expert.published_at is not None,
+    )
+
+
+def queue_rows(
+    listings: list[Listing],
+    challenges: list[Challenge],
+    experts: list[ExpertProfile] | None = None,
+) -> list[QueueRow]:
+    """Listings, challenges and expert profiles waiting for review in one list, the oldest
+    submission first."""
     rows = [_listing_row(x) for x in listings] + [_challenge_row(c) for c in challenges]
+    rows += [_expert_row(e) for e in experts or []]
     return sorted(rows, key=lambda row: row.submitted_at or _EARLIEST)  # stable: kinds keep order

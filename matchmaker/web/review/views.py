@@ -23,6 +23,7 @@ from matchmaker.services.market import listings, publication
 from matchmaker.services.platform.amounts import format_money
 from matchmaker.services.platform.dates import format_date
 from matchmaker.services.platform.regions import region_label
+from matchmaker.services.talent import expert_review
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
 from matchmaker.web.labels import mode_labels, stage_label
@@ -95,7 +96,11 @@ def _row(change: dict[str, Any]) -> ReviewRow:
 @permission_required(Permission.LISTING_REVIEW)
 def queue() -> str:
     """Everything waiting for review (results, needs, challenges), oldest first."""
-    rows = queue_rows(listings.review_queue_query(), challenge_review.pending_challenges())
+    rows = queue_rows(
+        listings.review_queue_query(),
+        challenge_review.pending_challenges(),
+        expert_review.pending_experts(),
+    )
     return render_template("review/queue.html", items=rows)
 
 

@@ -1,0 +1,1 @@
+"""Talent (人才): expert profiles of universities and institutes, their review and search."""

@@ -1,0 +1,8 @@
+"""Talent (人才): the public expert pages (views.py), the keepers' profiles (my_views.py) and
+their review (review_views.py)."""
+
+from matchmaker.web.talent import (  # noqa: F401  (each module adds its routes to bp)
+    my_views,
+    review_views,
+    views,
+)

@@ -1,0 +1,53 @@
+"""The public 人才 page: published expert profiles, searched and filtered, and one profile."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from matchmaker.models.expert import OFFER_KEYS, OFFER_LABELS
+from matchmaker.services.talent import expert_search, experts
+from matchmaker.web.i18n import select_locale
+from matchmaker.web.policy import public
+
+bp = Blueprint("talent", __name__)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/experts")
+@public
+def list_experts() -> str:
+    """Published profiles: text search, facets by field, offer and organisation, pages."""
+    query = expert_search.ExpertQuery(
+        q=request.args.get("q", "").strip()[:100],
+        field_id=_int_arg("field"),
+        offer=request.args.get("offer", ""),
+        organisation_id=_int_arg("org"),
+        page=_int_arg("page") or 1,
+    )
+    page, facets = expert_search.search_experts(query)
+    return render_template(
+        "talent/list.html",
+        page=page,
+        facets=facets,
+        query=query,
+        offer_labels={key: OFFER_LABELS[bit] for key, bit in OFFER_KEYS.items()},
+        locale=select_locale(),
+    )
+
+
+@bp.get("/experts/<int:expert_id>")
+@public
+def show_expert(expert_id: int) -> str:
+    """A published profile: its results, offers and (staged) contact."""
+    expert = experts.get_public(expert_id)
+    return render_template(
+        "talent/show.html",
+        expert=expert,
+        offers=[OFFER_LABELS[bit] for bit in OFFER_LABELS if expert.offer_flags & bit],
+        results=[r for r in expert.results if r.has_public_version],
+        locale=select_locale(),
+    )
