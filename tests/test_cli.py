@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -20,9 +22,13 @@ def test_fresh_database_has_no_accounts(db):
     assert count(User) == 0
 
 
-def test_seed_demo_loads_every_role_through_the_services(runner):
+def test_seed_demo_loads_every_role_through_the_services(runner, caplog):
+    caplog.set_level(logging.INFO)
     result = runner.invoke(args=["seed", "demo"])
     assert result.exit_code == 0, result.output
+    # One summary, not the index's log lines (queued and rebuilt) in between.
+    assert not [r for r in caplog.records if r.name == "matchmaker.matching"]
+    assert "recommender index generation" in result.output
     roles = set(db.session.scalars(sa.select(User.role).distinct()))
     assert roles == set(Role)
     statuses = set(db.session.scalars(sa.select(Organisation.status).distinct()))

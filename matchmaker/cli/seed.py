@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -59,11 +60,18 @@ def seed_demo(reset: bool, if_empty: bool, force: bool, verbose: bool) -> None:
             return
         raise click.ClickException("The database is not empty: use --reset to replace its data.")
     progress = _Progress(verbose=verbose)
-    counts = seed.load_demo(echo=progress)
-    from matchmaker.services import matching
+    index_log = logging.getLogger("matchmaker.matching")
+    level = index_log.level
+    if not verbose:
+        index_log.setLevel(logging.WARNING)  # the index's queue/rebuild lines: one summary below
+    try:
+        counts = seed.load_demo(echo=progress)
+        from matchmaker.services import matching
 
-    progress("recommender index")
-    state = matching.rebuild_index()
+        progress("recommender index")
+        state = matching.rebuild_index()
+    finally:
+        index_log.setLevel(level)
     progress.done()
     click.echo(
         f"Loaded {counts['organisations']} organisations and {counts['users']} users; "
