@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
-from matchmaker.models import AuditLog, Challenge, Need, NeedStatus, ReviewReason, User
+from matchmaker.models import AuditLog, Challenge, Need, NeedStatus, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, can_manage_challenge, has_permission
 from matchmaker.services.challenges.challenge_states import CHALLENGE, local_date, members
@@ -30,10 +30,10 @@ from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
 )
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
+from matchmaker.services.platform.reviews import parse_rejection
 
 #: Audited edits of a need that do not send it back to its own review (its contacts).
 NEED_EDITS = ("need.update", "need.attachment_add", "need.attachment_remove")
@@ -142,13 +142,7 @@ def reject_challenge(*, actor: User, challenge: Challenge, code: str, reason: st
         raise PermissionDenied
     need = challenge.need
     CHALLENGE.check(need, "reject", _("只有待审核的榜单可以退回。"))
-    try:
-        parsed = ReviewReason(code)
-    except ValueError:
-        raise ValidationFailed({"code": _("请选择驳回原因。")}) from None
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": _("请填写具体的修改意见。")})
+    parsed, reason = parse_rejection(code, reason)
     CHALLENGE.step(need, "reject", **_audit_args(actor, challenge), reason=f"{parsed}: {reason}")
     challenge.reviewed_at = utcnow()
     challenge.review_reason_code = str(parsed)

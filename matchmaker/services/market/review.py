@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
-from matchmaker.models import Listing, Need, Notification, Result, ReviewReason, User
+from matchmaker.models import Listing, Need, Notification, Result, User
 from matchmaker.models.base import CHINA, utcnow
 from matchmaker.models.listing import REVIEW_REASON_LABELS as REASON_LABELS  # noqa: F401 - re-exported
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.challenges import challenge_review
-from matchmaker.services.errors import PermissionDenied, ValidationFailed
+from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.market import listing_states, publication
 from matchmaker.services.market.listing_states import (
     LinkFor,
@@ -28,6 +27,7 @@ from matchmaker.services.market.listing_states import (
     validity_end,
 )
 from matchmaker.services.platform.notifications import notify
+from matchmaker.services.platform.reviews import parse_rejection
 from matchmaker.services.talent import expert_review
 
 
@@ -105,13 +105,7 @@ def reject_listing(
     if not has_permission(actor, Permission.LISTING_REVIEW):
         raise PermissionDenied
     listing_states.check(listing, "reject")
-    try:
-        parsed = ReviewReason(code)
-    except ValueError:
-        raise ValidationFailed({"code": _("请选择驳回原因。")}) from None
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed({"reason": _("请填写具体的修改意见。")})
+    parsed, reason = parse_rejection(code, reason)
     listing_states.step(listing, "reject", actor=actor, reason=f"{parsed}: {reason}")
     listing.reviewed_at = utcnow()
     listing.review_reason_code = str(parsed)

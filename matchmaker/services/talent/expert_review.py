@@ -7,17 +7,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
-from matchmaker.models import ExpertProfile, ExpertStatus, ReviewReason, User
+from matchmaker.models import ExpertProfile, ExpertStatus, User
 from matchmaker.models.base import utcnow
 from matchmaker.models.listing import REVIEW_REASON_LABELS
 from matchmaker.permissions import Permission, has_permission
-from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.errors import NotFound, PermissionDenied
 from matchmaker.services.market.listing_states import local_date
 from matchmaker.services.platform.notifications import notify
+from matchmaker.services.platform.reviews import parse_rejection
 from matchmaker.services.talent import expert_states
 
 #: Link builder the web layer installs (services never call url_for).
@@ -103,16 +103,7 @@ def reject_expert(
     """Send a pending profile back to draft with a reason code and text its keepers see."""
     _require_reviewer(actor)
     expert_states.check(expert, "reject")
-    errors: dict[str, str] = {}
-    try:
-        parsed = ReviewReason(code)
-    except ValueError:
-        errors["code"] = _("请选择驳回原因。")
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = _("请填写具体的修改意见。")
-    if errors:
-        raise ValidationFailed(errors)
+    parsed, reason = parse_rejection(code, reason)
     expert_states.step(expert, "reject", actor=actor, reason=f"{parsed}: {reason}")
     expert.reviewed_at = utcnow()
     expert.review_reason_code = str(parsed)
