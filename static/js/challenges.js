@@ -46,10 +46,21 @@
   }
 
   lastSent = signature(payload());
-  setInterval(save, 30000);
+  // Leaving a field saves a moment later, unless the form is being submitted: clicking 提交 blurs
+  // the field first, and a save racing the submission could answer last and overwrite the
+  // session cookie that carries the submission's confirmation.
+  var pending = null;
+  var submitting = false;
+  setInterval(function () { if (!submitting) { save(); } }, 30000);
   form.addEventListener("blur", function (event) {
-    if (event.target && event.target.name) { save(); }
+    if (!event.target || !event.target.name || submitting) { return; }
+    clearTimeout(pending);
+    pending = setTimeout(save, 400);
   }, true);
+  form.addEventListener("submit", function () {
+    submitting = true;
+    clearTimeout(pending);
+  });
 
   // Repeatable milestones: clone the last row with the next index.
   var add = document.getElementById("add-milestone");
