@@ -1,4 +1,4 @@
-"""Matching engine: TF-IDF over needs, results and firms, re-ranked and explained (no Flask)."""
+"""Matching engine: TF-IDF over needs, results, firms and experts, re-ranked and explained."""
 
 from matchmaker.recommender.artifact import ArtifactError
 from matchmaker.recommender.document import Document, Match

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = ("need", "result", "firm")
+#: Codes are positions (stored in artifacts): append new kinds, never reorder.
+KINDS = ("need", "result", "firm", "expert")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 
 _HAN_WORD = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+_HAN_BLOCK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
 MAX_PHRASE = 12
 MAX_WORD = 8
 #: Words too general to explain a match on their own.
@@ -62,6 +63,57 @@ def whole_words(reference: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
+class _WordIndex:
+    """The whole words of one reference text, cut lazily block by block.
+
+    jieba cuts each of its blocks (runs of Han characters, Latin letters, digits and a few
+    joiners; ``jieba.re_han_default``) on its own, so cutting only the blocks that contain a
+    shared term gives exactly the words the whole text's cut has there; a word can only be
+    shown when it contains a shared term of two characters or more, which then lies in its
+    block. Most of a long query text never needs cutting.
+    """
+
+    def __init__(self, reference: str) -> None:
+        import jieba
+
+        from matchmaker.recommender.text import _default_analyzer
+
+        self._tokenizer = _default_analyzer()._jieba
+        self._blocks = [b for b in jieba.re_han_default.split(reference) if _HAN_BLOCK.search(b)]
+        self._cut: dict[int, tuple[str, ...]] = {}
+        self._containing: dict[str, tuple[str, ...]] = {}
+
+    def _words_of(self, n: int) -> tuple[str, ...]:
+        """The distinct shown-able words of block ``n`` (cut once)."""
+        words = self._cut.get(n)
+        if words is None:
+            seen: dict[str, None] = {}
+            for word in self._tokenizer.cut(self._blocks[n], HMM=False):
+                if len(word) >= 2 and not word.isascii() and _HAN_WORD.fullmatch(word):
+                    seen.setdefault(word)
+            words = self._cut[n] = tuple(seen)
+        return words
+
+    def containing(self, term: str) -> tuple[str, ...]:
+        """The distinct non-generic words of the text that contain ``term`` (two characters+)."""
+        found = self._containing.get(term)
+        if found is None:
+            seen: dict[str, None] = {}
+            for n, block in enumerate(self._blocks):
+                if term in block:
+                    for word in self._words_of(n):
+                        if term in word and word not in GENERIC:
+                            seen.setdefault(word)
+            found = self._containing[term] = tuple(seen)
+        return found
+
+
+@functools.lru_cache(maxsize=128)
+def _word_index(reference: str) -> _WordIndex:
+    """The lazily cut words of a reference text, cached per text (a page asks for k matches)."""
+    return _WordIndex(reference)
+
+
 def word_terms(weight: dict[str, float], reference: str) -> dict[str, float]:
     """Whole words of ``reference`` that the shared terms spell out, with their weight.
 
@@ -70,14 +122,23 @@ def word_terms(weight: dict[str, float], reference: str) -> dict[str, float]:
     from 磷酸 + 铁锂 (+ 酸铁), never the fragments around it. Pieces that straddle two words
     explain nothing on their own and are dropped.
     """
+    index = _word_index(reference)
     han = [t for t in weight if not t.isascii()]
+    # The words that contain a shared piece of two characters or more; only they can count.
+    candidates: dict[str, None] = {}
+    for t in han:
+        if len(t) >= 2:
+            candidates.update(dict.fromkeys(index.containing(t)))
+    if not candidates:
+        return {}
+    # Per word, its pieces in the order of ``weight`` (the sum below adds them in that order).
+    inside_of: dict[str, list[str]] = {}
+    for t in han:
+        words = index.containing(t) if len(t) >= 2 else [w for w in candidates if t in w]
+        for word in words:
+            inside_of.setdefault(word, []).append(t)
     out: dict[str, float] = {}
-    for word in whole_words(reference):
-        if word in GENERIC:
-            continue
-        inside = [t for t in han if t in word]
-        if not any(len(t) >= 2 for t in inside):
-            continue
+    for word, inside in inside_of.items():
         covered: set[int] = set()
         for piece in inside:
             start = word.find(piece)

@@ -9,6 +9,7 @@ import itertools
 import math
 import multiprocessing
 import os
+import threading
 import time
 from array import array
 from collections import deque
@@ -28,9 +29,9 @@ from matchmaker.recommender.index import (
     prune,
     term_frequencies,
 )
-from matchmaker.recommender.rerank import Weights, factors
+from matchmaker.recommender.rerank import Weights, factors_many
 from matchmaker.recommender.retrieval import Predicate, Retrieval, _Candidate, _pruned_rows, _Query
-from matchmaker.recommender.text import Analyzer
+from matchmaker.recommender.text import Analyzer, english_lexicon
 
 
 class Recommender(Retrieval):
@@ -122,6 +123,7 @@ class Recommender(Retrieval):
         del matrix
         self.side_ = {}
         self._side_cache = None
+        self.__dict__.pop("_eligible_cache", None)
         return self
 
     def _parallel_batches(self, docs: Sequence[Document], jobs: int) -> Iterator[Batch]:
@@ -163,6 +165,11 @@ class Recommender(Retrieval):
         finally:
             _FORK_STATE = None
 
+    def _warm_lexicon(self) -> None:
+        """Build the per-process English lexicon the analyser will use (if it uses one)."""
+        if self.lexicon:
+            english_lexicon(self.glossary, True)
+
     def _make_analyzer(self) -> Analyzer:
         """The analyser for these parameters and the fitted domain words."""
         return Analyzer(
@@ -188,7 +195,19 @@ class Recommender(Retrieval):
     def _set_rows(self, docs: Sequence[Document], jobs: int = 1) -> None:
         """First pass: per-row metadata in compact arrays, and the listings' domain words."""
         forked = jobs > 1
-        parts = list(self._fork_map(_scan_range, docs, jobs)) if forked else [_scan_rows(docs)]
+        if forked:
+            scans = self._fork_map(_scan_range, docs, jobs)
+            parts = [next(scans)]  # the workers are forked now: nothing else forks until join
+            # The English lexicon (seconds of Python) is built here while the workers scan, so
+            # that the analysis workers forked next inherit it instead of waiting for it.
+            warm = threading.Thread(target=self._warm_lexicon, daemon=True)
+            warm.start()
+            try:
+                parts += scans
+            finally:
+                warm.join()
+        else:
+            parts = [_scan_rows(docs)]
         ids: list[str] = []
         kinds, trl, amount, updated, active = (
             array("b"),
@@ -271,6 +290,7 @@ class Recommender(Retrieval):
         self._check_fitted()
         if document.id in self.row_of_:
             self.alive_[self.row_of_[document.id]] = False
+            self.__dict__.pop("_eligible_cache", None)
         idx, val = self.vectorizer_.transform(term_frequencies(self._segments(document)))
         self.side_[document.id] = (document, idx, val)
         self._side_cache = None
@@ -285,6 +305,7 @@ class Recommender(Retrieval):
         row = self.row_of_.get(doc_id)
         if row is not None and self.alive_[row]:
             self.alive_[row] = False
+            self.__dict__.pop("_eligible_cache", None)
             found = True
         return found
 
@@ -334,11 +355,13 @@ class Recommender(Retrieval):
         )
         now = time.time() if now is None else now
         scored = []
-        for candidate in candidates:
-            if candidate.text_score < min_text_score:
-                continue
-            meta = self._meta(candidate)
-            parts = factors(query.meta, meta, weights, now) if query.meta else {}
+        candidates = [c for c in candidates if c.text_score >= min_text_score]
+        metas = self._metas(candidates)
+        if query.meta:
+            all_parts = factors_many(query.meta, metas, weights, now)
+        else:
+            all_parts = [{} for _ in metas]
+        for candidate, meta, parts in zip(candidates, metas, all_parts, strict=True):
             final = round(candidate.text_score + sum(parts.values()), 6)
             scored.append((final, candidate, meta, parts))
         scored.sort(key=lambda s: (-s[0], s[1].id))

@@ -89,3 +89,47 @@ def factors(source: Meta, candidate: Meta, weights: Weights, now: float) -> dict
             weights.freshness * _freshness(candidate.updated_at, now, weights.half_life_days), 6
         ),
     }
+
+
+def factors_many(
+    source: Meta, candidates: list[Meta], weights: Weights, now: float
+) -> list[dict[str, float]]:
+    """``factors`` of each candidate, computing each factor once per distinct attribute value.
+
+    A page re-ranks ~100 candidates that share few fields, regions, TRLs and budgets; the
+    values are exactly those of ``factors`` (the same functions, memoised per call).
+    """
+    field: dict[str | None, float] = {}
+    region: dict[str | None, float] = {}
+    maturity: dict[tuple[int | None, int | None], float] = {}
+    budget: dict[tuple[float | None, float | None], float] = {}
+    freshness: dict[float | None, float] = {}
+    out = []
+    for candidate in candidates:
+        need, result = (source, candidate) if source.kind == "need" else (candidate, source)
+        f = field.get(candidate.field)
+        if f is None:
+            f = field[candidate.field] = round(
+                weights.field * _field(source.field, candidate.field), 6
+            )
+        m_key = (need.trl, result.trl)
+        m = maturity.get(m_key)
+        if m is None:
+            m = maturity[m_key] = round(weights.maturity * _maturity(need.trl, result.trl), 6)
+        r = region.get(candidate.region)
+        if r is None:
+            r = region[candidate.region] = round(
+                weights.region * _region(source.region, candidate.region), 6
+            )
+        b_key = (need.amount, result.amount)
+        b = budget.get(b_key)
+        if b is None:
+            b = budget[b_key] = round(weights.budget * _budget(need.amount, result.amount), 6)
+        u = freshness.get(candidate.updated_at)
+        if u is None:
+            u = freshness[candidate.updated_at] = round(
+                weights.freshness * _freshness(candidate.updated_at, now, weights.half_life_days),
+                6,
+            )
+        out.append({"field": f, "maturity": m, "region": r, "budget": b, "freshness": u})
+    return out

@@ -175,15 +175,11 @@ class Retrieval:
         postings = self.index_.gather(q_idx, q_val)
         if len(postings.rows):
             scores = self.index_.scores(postings)
-            touched = np.flatnonzero(scores > 0)
-            ok = self.alive_[touched]
-            if not include_inactive:
-                ok &= self.active_[touched]
-            if kind is not None:
-                ok &= self.kind_codes_[touched] == KINDS.index(kind)
-            touched = touched[ok]
-            for row in _top(touched, scores[touched], depth + len(exclude)).tolist():
-                found.append(_Candidate(self.ids_[row], float(scores[row]), row, None, postings))
+            touched = np.flatnonzero((scores > 0) & self._eligible(kind, include_inactive))
+            rows = _top(touched, scores[touched], depth + len(exclude))
+            ids = self.ids_
+            for row, score in zip(rows.tolist(), scores[rows].tolist(), strict=True):
+                found.append(_Candidate(ids[row], score, row, None, postings))
         if self.side_:
             side_ids, matrix = self._side_matrix()
             side_scores = matrix[:, query.idx] @ query.val
@@ -194,6 +190,24 @@ class Retrieval:
         found = [c for c in found if c.id not in exclude and (predicate is None or predicate(c.id))]
         found.sort(key=lambda c: (-c.text_score, c.id))
         return found[:depth]
+
+    def _eligible(self, kind: str | None, include_inactive: bool) -> np.ndarray:
+        """Main-index rows a query may return: alive, active (unless included) and of ``kind``.
+
+        One boolean per row, cached per (kind, include_inactive) until add() or remove()
+        changes ``alive_`` (they clear the cache); a query then filters with one ``&``.
+        """
+        cache = self.__dict__.setdefault("_eligible_cache", {})
+        key = (kind, include_inactive)
+        mask = cache.get(key)
+        if mask is None or len(mask) != len(self.alive_):
+            mask = self.alive_.copy()
+            if not include_inactive:
+                mask &= np.asarray(self.active_, dtype=bool)
+            if kind is not None:
+                mask &= np.asarray(self.kind_codes_) == KINDS.index(kind)
+            cache[key] = mask
+        return mask
 
     def _budget(self, idx: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Drop the query's lightest long-list terms once ``max_postings`` would be exceeded.
@@ -211,6 +225,38 @@ class Retrieval:
                 keep[i] = True
                 spent += int(lengths[i])
         return idx[keep], val[keep]
+
+    def _metas(self, candidates: Sequence[_Candidate]) -> list[Meta]:
+        """Re-ranking attributes of many candidates: the main rows' arrays read in one go.
+
+        The same values as ``_meta`` per candidate, without a numpy scalar (or memmap slice)
+        per attribute and row.
+        """
+        rows = [c.row for c in candidates if c.row is not None]
+        at = np.array(rows, dtype=np.int64)
+        kinds = self.kind_codes_[at].tolist()
+        trls = self.trl_[at].tolist()
+        amounts = self.amount_[at].tolist()
+        updated = self.updated_[at].tolist()
+        fields, regions = self.fields_, self.regions_
+        main = iter(range(len(rows)))
+        out = []
+        for c in candidates:
+            if c.row is None:
+                out.append(self._meta(c))
+                continue
+            n = next(main)
+            out.append(
+                Meta(
+                    KINDS[kinds[n]],
+                    fields[c.row],
+                    regions[c.row],
+                    trls[n] or None,
+                    amounts[n] or None,
+                    None if math.isnan(updated[n]) else updated[n],
+                )
+            )
+        return out
 
     def _meta(self, candidate: _Candidate) -> Meta:
         """Re-ranking attributes of a candidate from the main or the side index."""
@@ -231,6 +277,9 @@ class Retrieval:
         if len(rows):
             postings = next(c.postings for c in chosen if c.postings is not None)
             shared_main = self._shared_terms(postings, rows)
+        # What the pairs look up per word does not depend on the candidate: once per page.
+        glosses: dict[str, list[tuple[str, list[int] | None]]] = {}
+        query_pairs: dict[str, tuple[str, str] | None] = {}
         out = []
         for c in chosen:
             if c.row is not None:
@@ -239,34 +288,46 @@ class Retrieval:
                 _, idx, val = self.side_[c.id]
                 shared = self._shared(query, idx, val)
             words = readable_terms(shared, query.reference, limit=self.explain_terms)
-            out.append((words, self._pairs(query, words, c)))
+            out.append((words, self._pairs(query, words, c, glosses, query_pairs)))
         return out
 
     def _pairs(
-        self, query: _Query, words: tuple[str, ...], candidate: _Candidate
+        self,
+        query: _Query,
+        words: tuple[str, ...],
+        candidate: _Candidate,
+        glosses: dict[str, list[tuple[str, list[int] | None]]] | None = None,
+        query_pairs: dict[str, tuple[str, str] | None] | None = None,
     ) -> tuple[tuple[str, str], ...]:
         """(english, chinese) behind each shared Chinese word that came through the lexicon.
 
         The English is the query's (its lexicon matches) or else the candidate's: an English
         gloss of the word whose index terms the candidate contains (refractory -> 耐火材料).
+        ``glosses`` and ``query_pairs`` cache the candidate-independent look-ups of one page.
         """
         lexicon = self._english()
         if lexicon is None:
             return ()
+        glosses = {} if glosses is None else glosses
+        query_pairs = {} if query_pairs is None else query_pairs
         pairs: list[tuple[str, str]] = []
         for word in words:
             if word.isascii():
                 continue
-            pair = _query_pair(query.runs or [], word)
+            if word in query_pairs:
+                pair = query_pairs[word]
+            else:
+                pair = query_pairs[word] = _query_pair(query.runs or [], word)
             # The candidate's English for the word, else for its longest part that has one
             # (聚乙烯 shared through "ethylene" -> 乙烯).
             for part in _parts(word) if pair is None else ():
+                options = glosses.get(part)
+                if options is None:
+                    options = glosses[part] = [
+                        (e, self._term_ids(latin_terms(e))) for e in lexicon.english_for(part)[:40]
+                    ]
                 english = next(
-                    (
-                        e
-                        for e in lexicon.english_for(part)[:40]
-                        if self._contains(candidate, latin_terms(e))
-                    ),
+                    (e for e, ids in options if ids is not None and self._has(candidate, ids)),
                     None,
                 )
                 if english is not None:
@@ -276,16 +337,31 @@ class Retrieval:
                 pairs.append(pair)
         return tuple(pairs)
 
+    def _term_ids(self, terms: list[str]) -> list[int] | None:
+        """The vocabulary ids of ``terms``; None when there are none or one is not indexed."""
+        if not terms:
+            return None
+        get = self.vectorizer_.vocabulary_.get
+        ids = []
+        for term in terms:
+            i = get(term)
+            if i is None:
+                return None
+            ids.append(i)
+        return ids
+
     def _contains(self, candidate: _Candidate, terms: list[str]) -> bool:
         """Whether the candidate's vector has every one of ``terms`` (binary search per term)."""
-        vocabulary = self.vectorizer_.vocabulary_
-        if not terms or any(t not in vocabulary for t in terms):
-            return False
-        ids = [vocabulary[t] for t in terms]
+        ids = self._term_ids(terms)
+        return ids is not None and self._has(candidate, ids)
+
+    def _has(self, candidate: _Candidate, ids: list[int]) -> bool:
+        """Whether the candidate's vector has every one of the term ids."""
         if candidate.row is None:
             side_idx = self.side_[candidate.id][1]
             return all(bool(np.isin(t, side_idx)) for t in ids)
-        indptr, indices = self.index_.indptr, self.index_.indices
+        # Plain ndarray views: slicing a np.memmap goes through Python code each time.
+        indptr, indices = np.asarray(self.index_.indptr), np.asarray(self.index_.indices)
         for t in ids:
             lo, hi = int(indptr[t]), int(indptr[t + 1])
             at = lo + int(np.searchsorted(indices[lo:hi], candidate.row))
@@ -297,16 +373,18 @@ class Retrieval:
         self, postings: Postings, rows: np.ndarray
     ) -> dict[int, list[tuple[str, float]]]:
         """Per candidate row, the query terms it contains and what each contributed."""
-        mask = np.isin(postings.rows, rows)
+        chosen = np.zeros(self.index_.n_docs, dtype=bool)
+        chosen[rows] = True
+        mask = chosen[postings.rows]
         terms = self.vectorizer_.terms_
+        term_ids = postings.terms[mask].tolist()
+        # A query has at most max_query_terms distinct terms: decode each once.
+        names = {t: terms[t] for t in set(term_ids)}
         out: dict[int, list[tuple[str, float]]] = {int(r): [] for r in rows}
         for row, term, contrib in zip(
-            postings.rows[mask].tolist(),
-            postings.terms[mask].tolist(),
-            postings.contrib[mask].tolist(),
-            strict=True,
+            postings.rows[mask].tolist(), term_ids, postings.contrib[mask].tolist(), strict=True
         ):
-            out[row].append((terms[term], contrib))
+            out[row].append((names[term], contrib))
         return out
 
     def _shared(self, query: _Query, idx: np.ndarray, val: np.ndarray) -> list[tuple[str, float]]:
@@ -346,7 +424,10 @@ def _query_pair(runs: list[list[tuple[str, str]]], word: str) -> tuple[str, str]
 def _pruned_rows(
     matrix: sp.csr_matrix, max_terms: int, block: int = 8192
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's ``max_terms`` heaviest terms as CSR arrays: the stored query of each document."""
+    """Each row's ``max_terms`` heaviest terms as CSR arrays: the stored query of each document.
+
+    Within a row, heaviest first, ties by term id; the kept terms are stored by term id.
+    """
     lengths = np.diff(matrix.indptr)
     if max_terms <= 0 or len(lengths) == 0 or lengths.max() <= max_terms:
         max_terms = max(int(lengths.max()), 1) if len(lengths) else 1
@@ -354,20 +435,77 @@ def _pruned_rows(
     np.cumsum(np.minimum(lengths, max_terms), out=qptr[1:])
     qidx = np.empty(int(qptr[-1]), dtype=np.int32)
     qval = np.empty(int(qptr[-1]), dtype=np.float32)
+    data = matrix.data
+    packed = (
+        data.dtype == np.float32
+        and matrix.shape[1] <= 1 << _TERM_BITS
+        and not (len(data) and (not np.isfinite(data).all() or data.min() < 0))
+    )
+    block = min(block, 1 << _ROW_BITS) if packed else block
     # A block of rows at a time, so the sort's temporaries stay small.
     for a in range(0, matrix.shape[0], block):
         b = min(matrix.shape[0], a + block)
         lo, hi = int(matrix.indptr[a]), int(matrix.indptr[b])
-        indices, data = matrix.indices[lo:hi], matrix.data[lo:hi]
+        indices, values = matrix.indices[lo:hi], data[lo:hi]
         rows = np.repeat(np.arange(b - a, dtype=np.int32), lengths[a:b])
-        # Within each row, heaviest first (ties by term id), then keep each row's first max_terms.
-        order = np.lexsort((indices, -data, rows))
         rank_in_row = np.arange(hi - lo) - np.repeat(matrix.indptr[a:b] - lo, lengths[a:b])
-        keep = order[rank_in_row < max_terms]
-        keep = keep[np.lexsort((indices[keep], rows[keep]))]  # by row, then term id
-        qidx[qptr[a] : qptr[b]] = indices[keep]
-        qval[qptr[a] : qptr[b]] = data[keep]
+        sort = _packed_prune if packed else _lexsort_prune
+        qidx[qptr[a] : qptr[b]], qval[qptr[a] : qptr[b]] = sort(
+            rows, indices, values, rank_in_row, max_terms
+        )
     return qptr, qidx, qval
+
+
+# _packed_prune: a block's row, term id and weight in one uint64 (weights are non-negative
+# float32, whose bit patterns order like the numbers), so one plain sort replaces a lexsort.
+_ROW_BITS = 13
+_TERM_BITS = 20
+_WEIGHT_BITS = 31
+
+
+def _lexsort_prune(
+    rows: np.ndarray,
+    indices: np.ndarray,
+    values: np.ndarray,
+    rank_in_row: np.ndarray,
+    max_terms: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the ``max_terms`` heaviest (ties by term id), by row then term id."""
+    # Within each row, heaviest first (ties by term id), then keep each row's first max_terms.
+    order = np.lexsort((indices, -values, rows))
+    keep = order[rank_in_row < max_terms]
+    keep = keep[np.lexsort((indices[keep], rows[keep]))]  # by row, then term id
+    return indices[keep], values[keep]
+
+
+def _packed_prune(
+    rows: np.ndarray,
+    indices: np.ndarray,
+    values: np.ndarray,
+    rank_in_row: np.ndarray,
+    max_terms: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """_lexsort_prune for at most 2**_ROW_BITS rows and 2**_TERM_BITS terms: the same result.
+
+    (row, weight descending, term id) and then (row, term id) are each one uint64 key, unique
+    because a row has each term once, sorted with numpy's plain (SIMD) sort and decoded.
+    """
+    u64 = np.uint64
+    weight = values.view(np.uint32).astype(u64)  # < 2**31: non-negative
+    term = indices.astype(u64)
+    key = rows.astype(u64) << u64(_WEIGHT_BITS + _TERM_BITS)
+    key |= (u64(2**_WEIGHT_BITS - 1) - weight) << u64(_TERM_BITS)
+    key |= term
+    key.sort()
+    key = key[rank_in_row < max_terms]
+    row = key >> u64(_WEIGHT_BITS + _TERM_BITS)
+    weight = u64(2**_WEIGHT_BITS - 1) - ((key >> u64(_TERM_BITS)) & u64(2**_WEIGHT_BITS - 1))
+    term = key & u64(2**_TERM_BITS - 1)
+    key = (row << u64(_TERM_BITS + _WEIGHT_BITS)) | (term << u64(_WEIGHT_BITS)) | weight
+    key.sort()
+    kept_terms = ((key >> u64(_WEIGHT_BITS)) & u64(2**_TERM_BITS - 1)).astype(np.int32)
+    kept_values = (key & u64(2**_WEIGHT_BITS - 1)).astype(np.uint32).view(np.float32)
+    return kept_terms, kept_values
 
 
 def _top(rows: np.ndarray, scores: np.ndarray, k: int) -> np.ndarray:

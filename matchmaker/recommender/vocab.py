@@ -73,6 +73,22 @@ class StringTable(Sequence[str]):
                 return int(i)
             h = (h + 1) & mask
 
+    def find_many(self, strings: Iterable[str]) -> list[int]:
+        """Positions of ``strings`` (-1 for a missing one): ``find`` without a call per string."""
+        mask, slots, offsets, blob = self._mask, self._slots, self._offsets, self._blob
+        crc32 = zlib.crc32
+        out = []
+        for s in strings:
+            b = s.encode("utf-8")
+            h = crc32(b) & mask
+            while True:
+                i = slots[h]
+                if i == EMPTY or blob[offsets[i] : offsets[i + 1]] == b:
+                    break
+                h = (h + 1) & mask
+            out.append(i)
+        return out
+
     def __len__(self) -> int:
         return len(self._offsets) - 1
 
@@ -122,6 +138,10 @@ class Positions(Mapping[str, int]):
     def get(self, key: str, default: int | None = None) -> int | None:  # type: ignore[override]
         i = self.table.find(key) if isinstance(key, str) else -1
         return default if i < 0 else i
+
+    def get_many(self, keys: Iterable[str]) -> list[int]:
+        """Positions of ``keys``, -1 for a missing one (one call for a whole document)."""
+        return self.table.find_many(keys)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and self.table.find(key) >= 0
