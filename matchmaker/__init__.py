@@ -111,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.admin.views import bp as admin_bp
     from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
+    from matchmaker.web.brokers import bp as brokers_bp
     from matchmaker.web.challenges import bp as challenges_bp
     from matchmaker.web.connect import bp as connect_bp
     from matchmaker.web.excel.views import bp as excel_bp
@@ -144,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(finance_bp, url_prefix="/finance")
     app.register_blueprint(connect_bp, url_prefix="/connect")
     app.register_blueprint(talent_bp)
+    app.register_blueprint(brokers_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

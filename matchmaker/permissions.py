@@ -31,6 +31,7 @@ class Role(enum.StrEnum):
     UNIVERSITY = "university"  # universities and research institutes (TTOs)
     BANK = "bank"
     ADMIN = "admin"  # the science bureau / platform operator
+    BROKER = "broker"  # 技术经纪人: acts only once the admin verified the licence
 
 
 class Permission(enum.StrEnum):
@@ -61,6 +62,9 @@ class Permission(enum.StrEnum):
     FINANCE_EVENT_MANAGE = "finance_event:manage"  # create 银企对接 events
     FINANCE_EVENT_JOIN = "finance_event:join"  # register one's organisation for an event
     FINANCE_STATS = "finance:stats"  # see the platform's lending figures
+    # 人才 and 技术经纪人
+    BROKER_ACT = "broker:act"  # follow needs and introduce (a verified broker only)
+    BROKER_VERIFY = "broker:verify"  # verify brokers' licences, assign needs to brokers
 
 
 _MEMBER = {
@@ -100,8 +104,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.FINANCE_EVENT_JOIN,
         }
     ),
+    Role.BROKER: frozenset(
+        {
+            Permission.DASHBOARD_VIEW,
+            Permission.ACCOUNT_MANAGE,
+            Permission.NOTIFICATIONS_READ,
+            Permission.BROKER_ACT,
+        }
+    ),
     Role.ADMIN: frozenset(
         {
+            Permission.BROKER_VERIFY,
             Permission.DASHBOARD_VIEW,
             Permission.ACCOUNT_MANAGE,
             Permission.ORG_VERIFY,
@@ -185,8 +198,29 @@ def can_see_contact(user: Any) -> bool:
         return False
     if has_permission(user, Permission.LISTING_REVIEW):
         return True
+    if has_permission(user, Permission.BROKER_ACT):
+        return is_verified_broker(user)  # a verified broker sees what a verified member sees
     org = user.organisation
     return bool(org is not None and org.is_verified)
+
+
+def is_verified_broker(user: Any) -> bool:
+    """Whether `user` is an active 技术经纪人 whose licence the admin verified."""
+    if not has_permission(user, Permission.BROKER_ACT) or not user.is_active:
+        return False
+    import sqlalchemy as sa  # here: models import this module
+
+    from matchmaker.extensions import db
+    from matchmaker.models import BrokerProfile, BrokerStatus
+
+    return (
+        db.session.scalar(
+            sa.select(BrokerProfile.id).where(
+                BrokerProfile.user_id == user.id, BrokerProfile.status == BrokerStatus.VERIFIED
+            )
+        )
+        is not None
+    )
 
 
 # --- 揭榜挂帅 ----------------------------------------------------------------------------------
@@ -346,6 +380,7 @@ TEMPLATE_CHECKS = {
     "can_manage_listing": can_manage_listing,
     "can_view_listing": can_view_listing,
     "can_see_contact": can_see_contact,
+    "is_verified_broker": is_verified_broker,
     "can_manage_challenge": can_manage_challenge,
     "is_panel_member": is_panel_member,
     "can_apply_to_challenge": can_apply_to_challenge,

@@ -90,9 +90,35 @@ def make_user(role: Role | str, *, verified: bool = True, **kwargs: object) -> U
     if role == Role.ADMIN:
         kwargs.setdefault("organisation", None)
         return UserFactory(role=role, **kwargs)
+    if role == Role.BROKER:
+        return make_broker(verified=verified, **kwargs).user
     if "organisation" not in kwargs:
         kwargs["organisation"] = OrganisationFactory(pending=not verified, **ORG_TRAITS[role])
     return UserFactory(role=role, **kwargs)
+
+
+def make_broker(
+    *, verified: bool = True, broker_organisation: Organisation | None = None, **kwargs: object
+):
+    """A 技术经纪人: a user of role broker (a member of no organisation) and its licence profile,
+    verified unless told otherwise; `broker_organisation` is the organisation it works for."""
+    from matchmaker.models import BrokerProfile, BrokerStatus
+
+    kwargs.setdefault("organisation", None)
+    user = UserFactory(role=Role.BROKER, **kwargs)
+    profile = BrokerProfile(
+        user=user,
+        organisation=broker_organisation,
+        licence_number=f"JL-TB-{user.id:06d}",
+        issuing_body="吉林省科学技术厅",
+        fields_text="新材料、装备制造",
+        biography="",
+        status=BrokerStatus.VERIFIED if verified else BrokerStatus.PENDING,
+        verified_at=utcnow() if verified else None,
+    )
+    db.session.add(profile)
+    db.session.flush()
+    return profile
 
 
 def publish_result(

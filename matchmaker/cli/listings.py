@@ -1,4 +1,5 @@
-"""`matchmaker listings`: bulk import of drafts, and expiry."""
+"""`matchmaker listings`: bulk import of drafts (results, needs, `--kind experts` for expert
+profiles), and expiry."""
 
 from __future__ import annotations
 
@@ -21,17 +22,20 @@ def listings_group() -> None:
 @click.option("--org", "org_id", type=int, required=True, help="Owner organisation id.")
 @click.option(
     "--kind",
-    type=click.Choice(["results", "needs"]),
+    type=click.Choice(["results", "needs", "experts"]),
     default=None,
-    help="Listing type (default: results for universities and institutes, needs otherwise).",
+    help="Listing type, or expert profiles (default: results for universities and institutes, "
+    "needs otherwise).",
 )
 @click.option("--as", "as_email", default=None, help="E-mail of the acting member.")
 @transactional
 def listings_import(file: Path, org_id: int, kind: str | None, as_email: str | None) -> None:
-    """Create drafts from a filled template (.xlsx) or CSV: all rows or none."""
+    """Create drafts (results, needs or expert profiles) from a filled template (.xlsx) or CSV:
+    all rows or none."""
     from matchmaker.models import Organisation
-    from matchmaker.services.errors import NotFound
+    from matchmaker.services.errors import NotFound, PermissionDenied
     from matchmaker.services.market import excel
+    from matchmaker.services.talent.experts import require_keeper as expert_keeper
 
     org = db.session.get(Organisation, org_id)
     if org is None:
@@ -47,8 +51,13 @@ def listings_import(file: Path, org_id: int, kind: str | None, as_email: str | N
         table = excel.read_table(kind=singular, filename=file.name, content=content)
     except (NotFound, excel.ImportRefused) as error:
         raise click.ClickException(str(error) or "No member may import this kind.") from error
+    try:
+        checker = excel.checker_for(singular, organisation_id=org_id)
+        if singular == "expert":
+            expert_keeper(actor)
+    except PermissionDenied as error:
+        raise click.ClickException(str(error)) from error
     with click.progressbar(table.rows, label=f"Checking {len(table.rows)} rows") as rows:
-        checker = excel.RowChecker(singular)
         checked = [checker.check(row) for row in rows]
     report = excel.ImportReport(singular, table.columns, checked)
     click.echo(f"Checked {report.checked} rows.")

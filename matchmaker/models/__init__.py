@@ -4,6 +4,13 @@ from matchmaker.models.alert import AlertDelivery, AlertFrequency, Subscription,
 from matchmaker.models.attachment import Attachment
 from matchmaker.models.audit import AuditLog
 from matchmaker.models.base import Base
+from matchmaker.models.broker import (
+    BROKER_STATUS_LABELS,
+    AssignmentSource,
+    BrokerAssignment,
+    BrokerProfile,
+    BrokerStatus,
+)
 from matchmaker.models.challenge import (
     LIVE_APPLICATION_STATES,
     AdoptionRequest,
@@ -105,6 +112,11 @@ from matchmaker.models.taxonomy import TechField
 from matchmaker.models.user import Invitation, User
 
 __all__ = [
+    "BROKER_STATUS_LABELS",
+    "AssignmentSource",
+    "BrokerAssignment",
+    "BrokerProfile",
+    "BrokerStatus",
     "OPEN_ENQUIRY_STATES",
     "ConversationOutcome",
     "Enquiry",

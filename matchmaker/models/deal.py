@@ -16,6 +16,7 @@ from matchmaker.models.listing import MODE_LABELS, Mode
 from matchmaker.models.stored_file import StoredFile
 
 if TYPE_CHECKING:
+    from matchmaker.models.broker import BrokerProfile
     from matchmaker.models.challenge import AdoptionRequest, Application
     from matchmaker.models.enquiry import Enquiry
     from matchmaker.models.organisation import Organisation
@@ -91,6 +92,7 @@ class Deal(Base):
     __tablename__ = "deals"
     __table_args__ = (
         sa.CheckConstraint("amount_wan >= 0", name="amount_not_negative"),
+        sa.CheckConstraint("broker_fee_wan >= 0", name="broker_fee_not_negative"),
         sa.CheckConstraint(
             "(CASE WHEN application_id IS NULL THEN 0 ELSE 1 END)"
             " + (CASE WHEN adoption_request_id IS NULL THEN 0 ELSE 1 END)"
@@ -127,6 +129,11 @@ class Deal(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
+    #: 经纪服务: the broker whose introduction led to the deal, and the broker's fee (万元).
+    broker_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("broker_profiles.id", ondelete="SET NULL"), index=True
+    )
+    broker_fee_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     status: Mapped[DealStatus] = mapped_column(
         enum_column(DealStatus, "deal_status"), default=DealStatus.ACTIVE, index=True
     )
@@ -152,6 +159,7 @@ class Deal(Base):
     adoption_request: Mapped[AdoptionRequest | None] = relationship()
     enquiry: Mapped[Enquiry | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+    broker: Mapped[BrokerProfile | None] = relationship()
     milestones: Mapped[list[Milestone]] = relationship(
         back_populates="deal", cascade="all, delete-orphan", order_by="Milestone.position"
     )

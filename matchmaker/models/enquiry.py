@@ -15,6 +15,8 @@ from matchmaker.models.base import Base, created_at, enum_column, intpk
 from matchmaker.models.stored_file import StoredFile
 
 if TYPE_CHECKING:
+    from matchmaker.models.broker import BrokerProfile
+    from matchmaker.models.expert import ExpertProfile
     from matchmaker.models.listing import Need, Result
     from matchmaker.models.organisation import Organisation
     from matchmaker.models.user import User
@@ -44,6 +46,7 @@ INTENT_LABELS = {
 class EnquiryStatus(enum.StrEnum):
     """Where an enquiry is: waiting, asked for more, accepted (a conversation), or ended."""
 
+    PROPOSED = "proposed"  # a broker's introduction waiting for the need owner's consent
     OPEN = "open"
     INFO_REQUESTED = "info_requested"
     ACCEPTED = "accepted"
@@ -56,6 +59,7 @@ class EnquiryStatus(enum.StrEnum):
 OPEN_ENQUIRY_STATES = (EnquiryStatus.OPEN, EnquiryStatus.INFO_REQUESTED, EnquiryStatus.ACCEPTED)
 
 ENQUIRY_STATUS_LABELS = {
+    EnquiryStatus.PROPOSED: _l("待确认引荐"),
     EnquiryStatus.OPEN: _l("待答复"),
     EnquiryStatus.INFO_REQUESTED: _l("待补充信息"),
     EnquiryStatus.ACCEPTED: _l("洽谈中"),
@@ -107,6 +111,7 @@ class EnquirySource(enum.StrEnum):
     LISTING = "listing"
     RECOMMENDATION = "recommendation"
     CONVERSION = "conversion"
+    INTRODUCTION = "introduction"  # proposed by a broker on the sender's behalf
 
 
 class Enquiry(Base):
@@ -118,7 +123,12 @@ class Enquiry(Base):
 
     __tablename__ = "enquiries"
     __table_args__ = (
-        sa.CheckConstraint("(result_id IS NOT NULL) <> (need_id IS NOT NULL)", name="one_listing"),
+        sa.CheckConstraint(
+            "(CASE WHEN result_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN need_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN expert_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_listing",
+        ),
         sa.CheckConstraint("sender_org_id <> owner_org_id", name="two_parties"),
         sa.CheckConstraint(
             "status != 'declined' OR decline_code IS NOT NULL", name="declined_has_reason"
@@ -141,6 +151,14 @@ class Enquiry(Base):
             sqlite_where=sa.text("status IN ('open', 'info_requested', 'accepted')"),
             postgresql_where=sa.text("status IN ('open', 'info_requested', 'accepted')"),
         ),
+        sa.Index(
+            "uq_enquiries_open_expert",
+            "sender_org_id",
+            "expert_id",
+            unique=True,
+            sqlite_where=sa.text("status IN ('open', 'info_requested', 'accepted')"),
+            postgresql_where=sa.text("status IN ('open', 'info_requested', 'accepted')"),
+        ),
         sa.Index("ix_enquiries_owner_status", "owner_org_id", "status"),
         sa.Index("ix_enquiries_sender_created", "sender_org_id", "created_at"),
     )
@@ -152,9 +170,21 @@ class Enquiry(Base):
     need_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("needs.id", ondelete="RESTRICT"), index=True
     )
+    #: An enquiry to an expert (人才库) instead of a listing.
+    expert_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"), index=True
+    )
     offer_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("conversion_offers.id", ondelete="SET NULL")
     )
+    #: A broker's introduction: the broker, the need it was made for (the sender's) and its note.
+    broker_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("broker_profiles.id", ondelete="SET NULL"), index=True
+    )
+    for_need_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("needs.id", ondelete="SET NULL"), index=True
+    )
+    broker_note: Mapped[str | None] = mapped_column(sa.Text)
     sender_org_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="RESTRICT")
     )
@@ -193,7 +223,10 @@ class Enquiry(Base):
     created_at: Mapped[created_at]
 
     result: Mapped[Result | None] = relationship()
-    need: Mapped[Need | None] = relationship()
+    need: Mapped[Need | None] = relationship(foreign_keys=[need_id])
+    expert: Mapped[ExpertProfile | None] = relationship()
+    broker: Mapped[BrokerProfile | None] = relationship()
+    for_need: Mapped[Need | None] = relationship(foreign_keys=[for_need_id])
     sender_org: Mapped[Organisation] = relationship(foreign_keys=[sender_org_id])
     owner_org: Mapped[Organisation] = relationship(foreign_keys=[owner_org_id])
     sender_user: Mapped[User | None] = relationship(foreign_keys=[sender_user_id])
@@ -206,15 +239,26 @@ class Enquiry(Base):
     )
 
     @property
-    def listing(self) -> Result | Need:
-        """The result or need the enquiry is about."""
-        listing = self.result if self.result_id is not None else self.need
+    def listing(self) -> Result | Need | ExpertProfile:
+        """The result, need or expert profile the enquiry is about."""
+        if self.result_id is not None:
+            listing: Result | Need | ExpertProfile | None = self.result
+        elif self.need_id is not None:
+            listing = self.need
+        else:
+            listing = self.expert
         assert listing is not None
         return listing
 
     @property
     def listing_kind(self) -> str:
-        return "result" if self.result_id is not None else "need"
+        if self.result_id is not None:
+            return "result"
+        return "need" if self.need_id is not None else "expert"
+
+    @property
+    def is_introduction(self) -> bool:
+        return self.source == EnquirySource.INTRODUCTION
 
     @property
     def party_org_ids(self) -> tuple[int, int]:

@@ -122,6 +122,12 @@ class ExpertProfile(Base):
     availability: Mapped[str] = mapped_column(sa.String(200), default="")
     contact_phone: Mapped[str] = mapped_column(sa.String(32), default="", info={"pii": "contact"})
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="", info={"pii": "contact"})
+    #: True: the contact is shown to every signed-in user; False (default): to members of
+    #: verified organisations only (the listings' staged disclosure). Never to visitors.
+    contact_public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: The approved public version while an edit of a published profile waits for review
+    #: (the public never sees unreviewed text); None when the live row is what is public.
+    public_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     created_at: Mapped[created_at]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]

@@ -21,7 +21,10 @@ class User(UserMixin, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role = 'admin' OR organisation_id IS NOT NULL", name="member_has_org"),
+        # a broker (技术经纪人) is no member: BrokerProfile says where it works
+        sa.CheckConstraint(
+            "role IN ('admin', 'broker') OR organisation_id IS NOT NULL", name="member_has_org"
+        ),
         sa.CheckConstraint("session_version >= 1", name="session_version_positive"),
     )
 

@@ -9,6 +9,10 @@ Words first seen in those listings are unknown to the vocabulary until the next 
 recording a change queues one rebuild job when enough has been published since the last fit
 (`index_is_stale`: 10 % of the fitted documents, at least one).
 A missing or corrupt artifact falls back to the last good engine, or to an in-process fit.
+
+Published expert profiles are the third kind of document ("expert", `document_for_expert`):
+a need is matched against results and experts, an expert against needs (and through them the
+open challenges hanging on those needs).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -29,26 +33,33 @@ from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Challenge,
+    ExpertProfile,
+    ExpertStatus,
     IndexChange,
     Job,
     JobStatus,
     Listing,
     Need,
+    NeedStatus,
     Organisation,
     Publication,
     RecommenderState,
     Result,
+    Visibility,
     listing_model,
 )
 from matchmaker.models.base import utcnow
 from matchmaker.recommender import ArtifactError, Document, Match, Recommender, floor, normalise
 from matchmaker.services.platform import jobs
+from matchmaker.services.talent import expert_public
 
 log = logging.getLogger("matchmaker.matching")
 OTHER_SIDE = {"need": "result", "result": "need"}
 KEEP_ARTIFACTS = 2
 REPLAY_BATCH = 5000
 _L = TypeVar("_L", bound="Result | Need")
+_R = TypeVar("_R", "Recommendation", "ExpertRecommendation")
 
 
 def doc_id(kind: str, listing_id: int) -> str:
@@ -212,7 +223,8 @@ def _last_change_id() -> int:
 
 
 def fit_from_database(progress: Any = None) -> tuple[Recommender, int]:
-    """Fit a fresh engine on every visible publication; returns it and the change id it covers."""
+    """Fit a fresh engine on every visible publication and public expert profile; returns it
+    and the change id it covers."""
     change_id = _last_change_id()
     pubs = db.session.scalars(_visible_publications()).all()
     docs = []
@@ -220,6 +232,7 @@ def fit_from_database(progress: Any = None) -> tuple[Recommender, int]:
         docs.append(document_for_publication(pub))
         if progress is not None:
             progress(i, len(pubs))
+    docs += expert_documents(public_experts())
     return Recommender().fit(docs), change_id
 
 
@@ -315,11 +328,16 @@ def _replay(holder: _Holder) -> None:
         latest: dict[tuple[str, int], str] = {}
         for change in changes:
             latest[(change.kind, change.listing_id)] = change.op
-        current = _publications_by_key(list(latest))
+        current = _publications_by_key([k for k in latest if k[0] != EXPERT])
+        experts = _public_experts_by_id([i for kind, i in latest if kind == EXPERT])
         for key, op in latest.items():
-            pub = current.get(key)
-            if op == "upsert" and pub is not None:
-                holder.model.add(document_for_publication(pub))
+            document = None
+            if op == "upsert" and key[0] == EXPERT and key[1] in experts:
+                document = expert_documents([experts[key[1]]])[0]
+            elif op == "upsert" and key in current:
+                document = document_for_publication(current[key])
+            if document is not None:
+                holder.model.add(document)
             else:
                 holder.model.remove(doc_id(*key))
         holder.change_id = changes[-1].id
@@ -495,18 +513,24 @@ def same_item(a: Publication, b: Publication) -> bool:
     return ta == tb or SequenceMatcher(None, ta, tb).ratio() >= SAME_TITLE_RATIO
 
 
-def collapse_near_duplicates(recs: Sequence[Recommendation]) -> list[Recommendation]:
-    """Keep the best of each group of near duplicates (input best first); the others ride along
-    in its `similar` ("+N 相似")."""
-    groups: list[list[Recommendation]] = []
+def _collapse(recs: Sequence[_R], same: Callable[[_R, _R], bool]) -> list[_R]:
+    """Keep the best of each group that `same` puts together (input best first); the others
+    ride along in its `similar` ("+N 相似")."""
+    groups: list[list[_R]] = []
     for rec in recs:
         for group in groups:
-            if same_item(group[0].publication, rec.publication):
+            if same(group[0], rec):
                 group.append(rec)
                 break
         else:
             groups.append([rec])
     return [replace(g[0], similar=tuple(g[0].similar) + tuple(g[1:])) for g in groups]
+
+
+def collapse_near_duplicates(recs: Sequence[Recommendation]) -> list[Recommendation]:
+    """Keep the best of each group of near duplicates (input best first); the others ride along
+    in its `similar` ("+N 相似")."""
+    return _collapse(recs, lambda a, b: same_item(a.publication, b.publication))
 
 
 def recommend_for(listing: Listing, *, k: int = 5) -> list[Recommendation]:
@@ -728,3 +752,248 @@ def index_status() -> dict[str, Any]:
         "worker_generation": holder.generation,
         "worker_documents": len(holder.model) if holder.model is not None else None,
     }
+
+
+# --- experts: the third kind of document ---------------------------------------------------------
+EXPERT = "expert"
+
+
+def public_experts(ids: Sequence[int] | None = None) -> list[ExpertProfile]:
+    """Every profile on the public pages now (expert_public: published, or its approved
+    version kept while an edit waits for review), or those of `ids`, by id."""
+    stmt = (
+        sa.select(ExpertProfile)
+        .where(expert_public.public_condition())
+        .options(selectinload(ExpertProfile.results), selectinload(ExpertProfile.organisation))
+        .order_by(ExpertProfile.id)
+    )
+    if ids is not None:
+        stmt = stmt.where(ExpertProfile.id.in_(list(ids)))
+    return list(db.session.scalars(stmt))
+
+
+def _public_experts_by_id(ids: Sequence[int]) -> dict[int, ExpertProfile]:
+    return {p.id: p for p in public_experts(ids)} if ids else {}
+
+
+def expert_documents(profiles: Sequence[ExpertProfile]) -> list[Document]:
+    """Profiles as the engine sees them, in their public version (`expert_public.public_view`:
+    the approved snapshot while an edit waits for review, never the unreviewed text): research
+    directions as the title, keywords, the biography and the public titles of the results they
+    lead as the body, the field and the organisation's region. The name, 职称 and unit are not
+    matching text."""
+    views = [expert_public.public_view(p) for p in profiles]
+    result_ids = {r.id for v in views for r in v.results}
+    titles: dict[int, str] = {}
+    if result_ids:
+        pubs = _visible_publications().where(Publication.result_id.in_(result_ids))
+        titles = {p.listing_id: p.title for p in db.session.scalars(pubs)}
+    docs = []
+    for profile, view in zip(profiles, views, strict=True):
+        led = [titles[r.id] for r in view.results if r.id in titles]
+        stamp = profile.reviewed_at or profile.published_at or profile.updated_at or utcnow()
+        docs.append(
+            Document(
+                id=doc_id(EXPERT, profile.id),
+                kind=EXPERT,
+                title=view.directions,
+                body="\n".join(part for part in (view.biography, *led) if part),
+                keywords=tuple(view.keyword_list),
+                field=view.field.name if view.field else None,
+                region=profile.organisation.region if profile.organisation else None,
+                updated_at=stamp.timestamp(),
+            )
+        )
+    return docs
+
+
+def document_for_expert(profile: ExpertProfile) -> Document:
+    """One profile as the engine sees it (see expert_documents)."""
+    return expert_documents([profile])[0]
+
+
+def record_expert_change(profile: ExpertProfile) -> None:
+    """Note a step or edit of a profile in the change log: an upsert while it is public
+    (approved, edited while published), else a removal (withdrawn, expired, rejected)."""
+    record_change(EXPERT, profile.id, "upsert" if expert_public.is_public(profile) else "remove")
+
+
+@dataclass(frozen=True)
+class ExpertRecommendation:
+    """A ranked public profile with the engine's explanation (and the same person listed again)."""
+
+    profile: ExpertProfile
+    match: Match
+    similar: tuple[ExpertRecommendation, ...] = ()
+
+    @property
+    def view(self) -> expert_public.PublicExpert:
+        """What the card shows: the public version (name, 职称, unit, organisation)."""
+        return expert_public.public_view(self.profile)
+
+    @property
+    def percent(self) -> int:
+        """The 0–100 匹配度 (percent_of)."""
+        return percent_of(self.match)
+
+    @property
+    def why(self) -> Explanation:
+        """为什么推荐."""
+        return explain(self.match)
+
+
+def same_expert(a: ExpertProfile, b: ExpertProfile) -> bool:
+    """Whether two profiles are one person listed twice: the same name, and the same
+    organisation, a shared result, or near-identical research directions."""
+    va, vb = expert_public.public_view(a), expert_public.public_view(b)
+    if _title_key(va.name) != _title_key(vb.name):
+        return False
+    if a.organisation_id == b.organisation_id or set(va.result_ids) & set(vb.result_ids):
+        return True
+    da, dbb = _title_key(va.directions), _title_key(vb.directions)
+    return bool(da) and SequenceMatcher(None, da, dbb).ratio() >= SAME_TITLE_RATIO
+
+
+def _hydrate_experts(matches: list[Match]) -> list[ExpertRecommendation]:
+    """Attach the public profiles, dropping any no longer public."""
+    ids = [parse_doc_id(m.id)[1] for m in matches if m.kind == EXPERT]
+    profiles = _public_experts_by_id(ids)
+    out = []
+    for match in matches:
+        if match.kind != EXPERT:
+            continue
+        profile = profiles.get(parse_doc_id(match.id)[1])
+        if profile is not None:
+            out.append(ExpertRecommendation(profile, match))
+    return out
+
+
+def recommend_experts_for(need: Need, *, k: int = 5) -> list[ExpertRecommendation]:
+    """推荐专家 for a need (its public version when it has one): public profiles of other
+    organisations, relevant matches only (is_relevant), one person once; may be empty."""
+    pub = need.publication
+    query = document_for_publication(pub) if pub is not None else document_for_listing(need)
+    own = db.session.scalars(
+        sa.select(ExpertProfile.id).where(ExpertProfile.organisation_id == need.organisation_id)
+    ).all()
+    matches = engine().rank(
+        query,
+        target_kind=EXPERT,
+        k=2 * k + 5,
+        exclude_ids=[doc_id(EXPERT, i) for i in own],
+        min_text_score=floor.RELEVANCE_FLOOR,
+    )
+    recs = _hydrate_experts([m for m in matches if is_relevant(m)])
+    return _collapse(recs, lambda a, b: same_expert(a.profile, b.profile))[:k]
+
+
+def recommend_experts_for_organisation(
+    *, organisation_id: int, k: int = 6, per_need: int = 4
+) -> list[tuple[Need, ExpertRecommendation]]:
+    """推荐专家 on an enterprise's dashboard: the best experts for its open needs, best first,
+    each person once, with the need they match (empty when nothing is good enough)."""
+    needs = db.session.scalars(
+        sa.select(Need)
+        .where(Need.organisation_id == organisation_id, Need.status.in_(Need.PUBLIC_STATES))
+        .order_by(Need.updated_at.desc(), Need.id.desc())
+        .limit(10)
+    ).all()
+    seen: dict[str, tuple[Need, ExpertRecommendation]] = {}
+    for need in needs:
+        for rec in recommend_experts_for(need, k=per_need):
+            current = seen.get(rec.match.id)
+            if current is None or rec.match.score > current[1].match.score:
+                seen[rec.match.id] = (need, rec)
+    ranked = sorted(seen.values(), key=lambda pair: (-pair[1].match.score, pair[1].match.id))
+    source_of = {rec.match.id: need for need, rec in ranked}
+    collapsed = _collapse(
+        [rec for _need, rec in ranked], lambda a, b: same_expert(a.profile, b.profile)
+    )
+    return [(source_of[rec.match.id], rec) for rec in collapsed[:k]]
+
+
+@dataclass(frozen=True)
+class ChallengeRecommendation:
+    """An open public challenge recommended through the need it hangs on."""
+
+    challenge: Challenge
+    recommendation: Recommendation
+
+    @property
+    def percent(self) -> int:
+        """The need's 匹配度."""
+        return self.recommendation.percent
+
+    @property
+    def why(self) -> Explanation:
+        """为什么推荐 (the need's shared terms)."""
+        return self.recommendation.why
+
+
+@dataclass(frozen=True)
+class ExpertOpportunities:
+    """What an expert is recommended: public needs, and open public challenges."""
+
+    needs: list[Recommendation] = field(default_factory=list)
+    challenges: list[ChallengeRecommendation] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.needs or self.challenges)
+
+
+def recommend_for_expert(profile: ExpertProfile, *, k: int = 5) -> ExpertOpportunities:
+    """The needs (of other organisations) and the open public challenges on needs that match a
+    profile (its public version, or the working copy of one not public yet): relevant matches
+    only, near duplicates collapsed; each need is listed once, as its challenge when it has one."""
+    own = db.session.scalars(
+        sa.select(Publication.need_id).where(
+            Publication.kind == "need", Publication.organisation_id == profile.organisation_id
+        )
+    ).all()
+    matches = engine().rank(
+        document_for_expert(profile),
+        target_kind="need",
+        k=3 * k + 5,
+        exclude_ids=[doc_id("need", i) for i in own if i is not None],
+        min_text_score=floor.RELEVANCE_FLOOR,
+    )
+    recs = collapse_near_duplicates(_hydrate([m for m in matches if is_relevant(m)]))
+    need_ids = [rec.publication.listing_id for rec in recs]
+    open_challenges = (
+        {
+            c.need_id: c
+            for c in db.session.scalars(
+                sa.select(Challenge)
+                .join(Need, Challenge.need_id == Need.id)
+                .where(
+                    Challenge.need_id.in_(need_ids),
+                    Challenge.visibility == Visibility.PUBLIC,
+                    Need.status == NeedStatus.OPEN,
+                )
+            )
+        }
+        if need_ids
+        else {}
+    )
+    return ExpertOpportunities(
+        needs=[r for r in recs if r.publication.listing_id not in open_challenges][:k],
+        challenges=[
+            ChallengeRecommendation(open_challenges[r.publication.listing_id], r)
+            for r in recs
+            if r.publication.listing_id in open_challenges
+        ][:k],
+    )
+
+
+def recommend_for_researcher(
+    user_id: int, *, k: int = 5
+) -> list[tuple[ExpertProfile, ExpertOpportunities]]:
+    """A researcher's own profiles (those naming their account, `ExpertProfile.user_id`, and
+    not withdrawn), each with the needs and challenges recommended to it."""
+    profiles = db.session.scalars(
+        sa.select(ExpertProfile)
+        .where(ExpertProfile.user_id == user_id, ExpertProfile.status != ExpertStatus.WITHDRAWN)
+        .order_by(ExpertProfile.id)
+        .limit(3)
+    ).all()
+    return [(p, recommend_for_expert(p, k=k)) for p in profiles]

@@ -288,6 +288,6 @@ def test_block_refusals(world):
 
 def test_every_connect_notification_is_in_the_connect_email_group():
     kinds = [k for k in notifications.MESSAGES if k.startswith("enquiry.")]
-    assert len(kinds) == 10
+    assert len(kinds) == 14  # 10 of enquiries and conversations, 4 of brokers' introductions
     assert {notifications.email_group(k) for k in kinds} == {"connect"}
     assert "connect" in notifications.OPTIONAL_GROUPS

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 LOGIN = "login"
 _MEMBERS = ("enterprise", "university", "bank")
-_PARTY_404 = {"anon": LOGIN, "enterprise": 404, "university": 404, "bank": 404, "admin": 404}
+_PARTY_404 = {
+    "anon": LOGIN,
+    "enterprise": 404,
+    "university": 404,
+    "bank": 404,
+    "broker": 404,
+    "admin": 404,
+}
 
 EXPECTED: dict[str, dict[str, int | str]] = {
     # No kind and id in the query string: nothing to send an enquiry on.
@@ -19,6 +26,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": 200,
         "university": 200,
         "bank": 200,
+        "broker": 200,
         "admin": 200,
     },
     "connect.show": _PARTY_404,
@@ -32,7 +40,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "connect.post_message": _PARTY_404,
     "connect.report": _PARTY_404,
     # Organisation 999999 does not exist; an admin belongs to no organisation that could block.
-    "connect.block": {**_PARTY_404, "admin": 403},
+    "connect.block": {**_PARTY_404, "admin": 403, "broker": 403},
     # Nothing is blocked, so there is nothing to lift (409).
-    "connect.unblock": {"anon": LOGIN, **dict.fromkeys(_MEMBERS, 409), "admin": 403},
+    "connect.unblock": {"anon": LOGIN, **dict.fromkeys(_MEMBERS, 409), "admin": 403, "broker": 403},
 }

@@ -7,8 +7,15 @@ consent and other banks' shortlists: tests/web/test_finance_bank*.py.
 
 from __future__ import annotations
 
-_BANK_ONLY = {"anon": "login", "enterprise": 403, "university": 403, "bank": 200, "admin": 403}
-_BANK_404 = {**_BANK_ONLY, "bank": 404}
+_BANK_ONLY = {
+    "anon": "login",
+    "enterprise": 403,
+    "university": 403,
+    "bank": 200,
+    "broker": 403,
+    "admin": 403,
+}
+_BANK_404 = {**_BANK_ONLY, "bank": 404, "broker": 403}
 
 EXPECTED: dict[str, dict[str, int | str]] = {
     "finance.list_firms": _BANK_ONLY,

@@ -7,16 +7,37 @@ tests/web/test_finance_credit*.py.
 
 from __future__ import annotations
 
-ROLES = ("anon", "enterprise", "university", "bank", "admin")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
 LOGIN = "login"
 
 _ALL = dict.fromkeys(ROLES, 200)
 _MISSING = dict.fromkeys(ROLES, 404)
-_BANK = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 200, "admin": 403}
-_BANK_404 = {**_BANK, "bank": 404}
-_FIRM = {"anon": LOGIN, "enterprise": 200, "university": 403, "bank": 403, "admin": 403}
+_BANK = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 200,
+    "broker": 403,
+    "admin": 403,
+}
+_BANK_404 = {**_BANK, "bank": 404, "broker": 403}
+_FIRM = {
+    "anon": LOGIN,
+    "enterprise": 200,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 403,
+}
 _FIRM_404 = {**_FIRM, "enterprise": 404}
-_ADMIN = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 200}
+_ADMIN = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 200,
+}
 
 EXPECTED: dict[str, dict[str, int | str]] = {
     # loan products: the catalogue and product pages are public; the rest is the bank's
@@ -39,6 +60,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": 200,
         "university": 403,
         "bank": 200,
+        "broker": 403,
         "admin": 200,
     },
     "finance.lead": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},

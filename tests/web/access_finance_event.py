@@ -7,12 +7,47 @@ which answers 404. Object-level checks with real events: tests/web/test_finance_
 from __future__ import annotations
 
 LOGIN = "login"
-_ALL = {"anon": 200, "enterprise": 200, "university": 200, "bank": 200, "admin": 200}
-_MISSING = {"anon": 404, "enterprise": 404, "university": 404, "bank": 404, "admin": 404}
-_ORGANISER = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 200, "admin": 200}
-_ORGANISER_404 = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 404, "admin": 404}
-_PARTICIPANT_404 = {"anon": LOGIN, "enterprise": 404, "university": 403, "bank": 404, "admin": 403}
-_MEMBER_404 = {"anon": LOGIN, "enterprise": 404, "university": 404, "bank": 404, "admin": 404}
+_ALL = {"anon": 200, "enterprise": 200, "university": 200, "bank": 200, "broker": 200, "admin": 200}
+_MISSING = {
+    "anon": 404,
+    "enterprise": 404,
+    "university": 404,
+    "bank": 404,
+    "broker": 404,
+    "admin": 404,
+}
+_ORGANISER = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 200,
+    "broker": 403,
+    "admin": 200,
+}
+_ORGANISER_404 = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 404,
+    "broker": 403,
+    "admin": 404,
+}
+_PARTICIPANT_404 = {
+    "anon": LOGIN,
+    "enterprise": 404,
+    "university": 403,
+    "bank": 404,
+    "broker": 403,
+    "admin": 403,
+}
+_MEMBER_404 = {
+    "anon": LOGIN,
+    "enterprise": 404,
+    "university": 404,
+    "bank": 404,
+    "broker": 404,  # login only: the meeting 999999 is nobody's
+    "admin": 404,
+}
 
 EXPECTED: dict[str, dict[str, int | str]] = {
     "finance.list_events": _ALL,

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 LOGIN = "login"
-_FIRM = {"anon": LOGIN, "enterprise": 200, "university": 403, "bank": 403, "admin": 403}
-_ADMIN = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 200}
+_FIRM = {
+    "anon": LOGIN,
+    "enterprise": 200,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 403,
+}
+_ADMIN = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 200,
+}
 
 EXPECTED: dict[str, dict[str, int | str]] = {
     "finance.profile": _FIRM,
@@ -17,7 +31,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     # an empty POST by a firm without a profile: nothing to recompute
     "finance.recompute_score": {**_FIRM, "enterprise": 404},
     "finance.score_formula_explained": dict.fromkeys(
-        ("anon", "enterprise", "university", "bank", "admin"), 200
+        ("anon", "enterprise", "university", "bank", "admin", "broker"), 200
     ),
     "finance.score_formulas": _ADMIN,
     "finance.new_score_formula": _ADMIN,

@@ -14,15 +14,18 @@ from matchmaker.services.accounts import accounts
 from matchmaker.web.policy import public
 from tests.factories import OrganisationFactory, UserFactory, make_user
 from tests.web import (
+    access_brokers,
     access_connect,
     access_finance_bank,
     access_finance_credit,
     access_finance_event,
     access_finance_profile,
+    access_introductions,
     access_talent,
 )
 
-ROLES = ("anon", "enterprise", "university", "bank", "admin")
+# "broker": a verified 技术经纪人 without organisation (tests/factories.py make_broker).
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
 
 # GET for routes that answer GET, POST (empty form, CSRF off) for POST-only routes.
 # anon on a protected route is a redirect to the login page; anonymous-only routes send
@@ -39,6 +42,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": 200,
         "university": 200,
         "bank": 200,
+        "broker": 200,
         "admin": 200,
     },
     "auth.register": {
@@ -46,14 +50,23 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": HOME,
         "university": HOME,
         "bank": HOME,
+        "broker": HOME,
         "admin": HOME,
     },
-    "auth.join": {"anon": 200, "enterprise": HOME, "university": HOME, "bank": HOME, "admin": HOME},
+    "auth.join": {
+        "anon": 200,
+        "enterprise": HOME,
+        "university": HOME,
+        "bank": HOME,
+        "broker": HOME,
+        "admin": HOME,
+    },
     "auth.login": {
         "anon": 200,
         "enterprise": HOME,
         "university": HOME,
         "bank": HOME,
+        "broker": HOME,
         "admin": HOME,
     },
     "auth.logout": {
@@ -61,6 +74,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": HOME,
         "university": HOME,
         "bank": HOME,
+        "broker": HOME,
         "admin": HOME,
     },
     "auth.change_password": {
@@ -68,6 +82,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": 200,
         "university": 200,
         "bank": 200,
+        "broker": 200,
         "admin": 200,
     },
     "auth.forgot_password": {
@@ -75,6 +90,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": HOME,
         "university": HOME,
         "bank": HOME,
+        "broker": HOME,
         "admin": HOME,
     },
     "auth.reset_password": {
@@ -82,25 +98,48 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "enterprise": HOME,
         "university": HOME,
         "bank": HOME,
+        "broker": HOME,
         "admin": HOME,
     },
     "auth.terms": dict.fromkeys(ROLES, 200),
     # An unknown token: back to the login page, or to the dashboard when logged in.
     "auth.verify_email": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
     "auth.resend_verification": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
-    "org.mine": {"anon": LOGIN, "enterprise": 200, "university": 200, "bank": 200, "admin": 403},
+    "org.mine": {
+        "anon": LOGIN,
+        "enterprise": 200,
+        "university": 200,
+        "bank": 200,
+        "broker": 403,
+        "admin": 403,
+    },
     # An empty upload form comes back with its error; the scan of org 999999 is nobody's.
     "org.upload_document": {
         "anon": LOGIN,
         "enterprise": 400,
         "university": 400,
         "bank": 400,
+        "broker": 403,
         "admin": 403,
     },
     "org.document": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
 }
-_ADMIN_ONLY_GET = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 200}
-_ADMIN_ONLY_POST = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": HOME}
+_ADMIN_ONLY_GET = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 200,
+}
+_ADMIN_ONLY_POST = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": HOME,
+}
 for _endpoint in (
     "admin.list_organisations",
     "admin.show_organisation",
@@ -127,8 +166,22 @@ EXPECTED["admin.retry_job"] = {**_ADMIN_ONLY_POST, "admin": 404}
 # with real listings of another organisation belong to the listing tests.
 _ALL = dict.fromkeys(ROLES, 200)
 _MISSING = dict.fromkeys(ROLES, 404)
-_RESULT_OWNER = {"anon": LOGIN, "enterprise": 403, "university": 404, "bank": 403, "admin": 403}
-_REVIEWER = {"anon": LOGIN, "enterprise": 403, "university": 403, "bank": 403, "admin": 404}
+_RESULT_OWNER = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 404,
+    "bank": 403,
+    "broker": 403,
+    "admin": 403,
+}
+_REVIEWER = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 404,
+}
 EXPECTED.update(
     {
         "market.results": _ALL,
@@ -143,6 +196,7 @@ EXPECTED.update(
             "enterprise": 200,
             "university": 200,
             "bank": 403,
+            "broker": 403,
             "admin": 403,
         },
         "listings.new": {**_RESULT_OWNER, "university": 200},
@@ -185,8 +239,22 @@ EXPECTED.update(
 )
 # 揭榜挂帅 routes with ids that do not exist: the role gate only (object checks live in
 # tests/web/test_challenges_web.py).
-_APPLICANT = {"anon": LOGIN, "enterprise": 403, "university": 404, "bank": 403, "admin": 403}
-_ADOPTER = {"anon": LOGIN, "enterprise": 404, "university": 403, "bank": 403, "admin": 403}
+_APPLICANT = {
+    "anon": LOGIN,
+    "enterprise": 403,
+    "university": 404,
+    "bank": 403,
+    "broker": 403,
+    "admin": 403,
+}
+_ADOPTER = {
+    "anon": LOGIN,
+    "enterprise": 404,
+    "university": 403,
+    "bank": 403,
+    "broker": 403,
+    "admin": 403,
+}
 _MEMBER_404 = {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)}
 EXPECTED.update(
     {
@@ -204,7 +272,12 @@ EXPECTED.update(
         "challenges.adopt_offer": _ADOPTER,
         "challenges.list_adoptions": {**_ADOPTER, "enterprise": 200},
         "challenges.withdraw_adoption": _ADOPTER,
-        "challenges.publish_challenge": {**_MEMBER_404, "university": 403, "bank": 403},
+        "challenges.publish_challenge": {
+            **_MEMBER_404,
+            "university": 403,
+            "bank": 403,
+            "broker": 403,
+        },
         "challenges.my_challenges": {**_ADOPTER, "enterprise": 200},
         "challenges.manage_challenge": _MEMBER_404,
         "challenges.invite_organisations": _MEMBER_404,
@@ -249,6 +322,8 @@ for _module in (
     access_finance_event,
     access_connect,
     access_talent,
+    access_brokers,
+    access_introductions,
 ):
     EXPECTED.update(_module.EXPECTED)
 
@@ -285,6 +360,8 @@ PLACEHOLDERS = {
     "registration_id": 999_999,
     "version": 999_999,
     "expert_id": 999_999,
+    "broker_id": 999_999,
+    "assignment_id": 999_999,
     "action": "submit",
 }
 

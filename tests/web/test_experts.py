@@ -84,7 +84,7 @@ def test_create_submit_approve_publish(client, fields):
     assert expert.expires_at is not None and expert.reviewed_at is not None
     assert db.session.scalar(
         sa.select(Notification).where(
-            Notification.user_id == owner.id, Notification.kind == "listing.approved"
+            Notification.user_id == owner.id, Notification.kind == "expert.approved"
         )
     )
 

@@ -28,6 +28,8 @@ def test_page_shows_every_group_checked_by_default(client, login_as):
     html = client.get("/account/notifications").get_data(as_text=True)
     assert _checked(html) == {
         "listings": True,
+        "experts": True,
+        "brokers": True,
         "challenges": True,
         "deals": True,
         "finance": True,
@@ -43,7 +45,15 @@ def test_saving_stores_and_shows_the_choice(client, login_as):
 
     response = client.post(
         "/account/notifications",
-        data={"listings": "y", "challenges": "y", "deals": "y", "finance": "y", "connect": "y"},
+        data={
+            "listings": "y",
+            "experts": "y",
+            "brokers": "y",
+            "challenges": "y",
+            "deals": "y",
+            "finance": "y",
+            "connect": "y",
+        },
         follow_redirects=True,
     )
 
@@ -61,6 +71,8 @@ def test_unchecking_everything_keeps_account_mails(client, login_as):
     db.session.expire_all()
     assert db.session.get(User, user.id).email_opt_out == [
         "listings",
+        "experts",
+        "brokers",
         "challenges",
         "deals",
         "finance",

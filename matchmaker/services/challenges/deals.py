@@ -25,6 +25,7 @@ from matchmaker.models import (
     DealMode,
     DealStatus,
     Enquiry,
+    ExpertProfile,
     Milestone,
     MilestoneEvidence,
     MilestoneStatus,
@@ -54,6 +55,7 @@ from matchmaker.services.challenges.challenge_states import (
 )
 from matchmaker.services.connect import funnel
 from matchmaker.services.connect.enquiry_states import ENQUIRY, REFUSALS, require_party
+from matchmaker.services.connect.targets import subject_title
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -80,6 +82,8 @@ class DealTerms:
     signed_on: date | None = None
     trial_start: date | None = None
     trial_end: date | None = None
+    #: 经纪服务费 (万元): only for a deal from a broker's introduction; None when not given.
+    broker_fee_wan: Decimal | None = None
 
 
 def title_of(deal: Deal) -> str:
@@ -87,13 +91,14 @@ def title_of(deal: Deal) -> str:
     if deal.application is not None:
         return deal.application.challenge.need.title
     if deal.enquiry is not None:
-        return deal.enquiry.listing.title
+        return subject_title(deal.enquiry)
     assert deal.adoption_request is not None
     return deal.adoption_request.offer.result.title
 
 
-def listing_of(deal: Deal) -> Listing:
-    """The listing a deal came from: the challenge's need, the adopted result or the enquiry's."""
+def listing_of(deal: Deal) -> Listing | ExpertProfile:
+    """The listing a deal came from: the challenge's need, the adopted result or the enquiry's
+    (an expert profile for a deal from an enquiry to an expert)."""
     if deal.application is not None:
         return deal.application.challenge.need
     if deal.enquiry is not None:
@@ -117,8 +122,13 @@ def notify_parties(deal: Deal, kind: str, **params: object) -> None:
     )
 
 
-def _validate(terms: DealTerms) -> dict[str, list[str]]:
+def _validate(terms: DealTerms, *, brokered: bool = False) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
+    if terms.broker_fee_wan is not None:
+        if brokered:
+            check_amount(errors, "broker_fee_wan", terms.broker_fee_wan)
+        else:
+            errors["broker_fee_wan"] = [_("这项合作不是经纪人引荐的，不能填写经纪服务费。")]
     if terms.mode not in set(DealMode):
         errors["mode"] = [_("请选择有效的选项。")]
     if terms.payment_form not in set(PaymentForm):
@@ -139,10 +149,10 @@ def _validate(terms: DealTerms) -> dict[str, list[str]]:
 def enquiry_parties(enquiry: Enquiry) -> tuple[Organisation, Organisation]:
     """(provider, client) of a deal from a conversation.
 
-    The provider is whoever offers the technology: the result's owner, or for a need the
-    sender (who answered the need with its solution); the client is the other side.
+    The provider is whoever offers the technology: the result's or the expert's owner, or for
+    a need the sender (who answered the need with its solution); the client is the other side.
     """
-    if enquiry.result_id is not None:
+    if enquiry.need_id is None:
         return enquiry.owner_org, enquiry.sender_org
     return enquiry.sender_org, enquiry.owner_org
 
@@ -189,7 +199,8 @@ def record_deal(
         recorded = sa.select(Deal.id).where(Deal.adoption_request_id == adoption.id)
     if db.session.scalar(recorded):
         raise InvalidTransition(_("这项合作已经登记过合同。"))
-    errors = _validate(terms)
+    broker_id = enquiry.broker_id if enquiry is not None else None
+    errors = _validate(terms, brokered=broker_id is not None)
     if errors:
         raise ValidationFailed(errors)
     trial = terms.payment_form == PaymentForm.USE_FIRST_PAY_LATER
@@ -208,6 +219,8 @@ def record_deal(
         signed_on=terms.signed_on,
         trial_start=terms.trial_start if trial else None,
         trial_end=terms.trial_end if trial else None,
+        broker_id=broker_id,  # 经纪服务: the broker whose introduction led to the deal
+        broker_fee_wan=terms.broker_fee_wan if broker_id is not None else None,
     )
     db.session.add(deal)
     db.session.flush()
@@ -227,6 +240,8 @@ def record_deal(
             "application_id": deal.application_id,
             "adoption_request_id": deal.adoption_request_id,
             "enquiry_id": deal.enquiry_id,
+            "broker_id": deal.broker_id,
+            "broker_fee_wan": None if deal.broker_fee_wan is None else str(deal.broker_fee_wan),
         },
     )
     funnel.record(

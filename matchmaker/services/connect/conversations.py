@@ -50,6 +50,7 @@ from matchmaker.services.connect.enquiry_states import (
     require_party,
     step,
 )
+from matchmaker.services.connect.targets import subject_title
 from matchmaker.services.errors import (
     InvalidTransition,
     NotFound,
@@ -119,7 +120,7 @@ def post_message(
     notify(
         users=members(other_org(actor, enquiry)),
         kind="enquiry.message",
-        params={"title": enquiry.listing.title, "org": own_org(actor, enquiry).name},
+        params={"title": subject_title(enquiry), "org": own_org(actor, enquiry).name},
         link=link(enquiry),
     )
     return message
@@ -234,7 +235,7 @@ def close_conversation(
         users=members(other_org(actor, enquiry)),
         kind="enquiry.closed",
         params={
-            "title": enquiry.listing.title,
+            "title": subject_title(enquiry),
             "org": own_org(actor, enquiry).name,
             "outcome_code": str(parsed),  # shown as its label in the reader's language
         },
@@ -269,7 +270,7 @@ def report_message(
     notify(
         users=admins,
         kind="enquiry.reported",
-        params={"title": enquiry.listing.title, "org": own_org(actor, enquiry).name},
+        params={"title": subject_title(enquiry), "org": own_org(actor, enquiry).name},
     )
     db.session.flush()
 

@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 
 from matchmaker.extensions import db
 from matchmaker.models import (
-    OPEN_ENQUIRY_STATES,
     ConversionOffer,
     Enquiry,
     EnquiryDecline,
@@ -26,22 +25,18 @@ from matchmaker.models import (
     EnquirySource,
     EnquiryStatus,
     FunnelStep,
-    Listing,
-    Need,
-    Result,
     User,
 )
 from matchmaker.models.base import CHINA, utcnow
-from matchmaker.models.listing import LISTING_MODELS
-from matchmaker.services.connect import funnel
+from matchmaker.services.connect import funnel, targets
 from matchmaker.services.connect.attachments import Upload, add_message, attach, store_upload
-from matchmaker.services.connect.blocks import is_blocked
 from matchmaker.services.connect.enquiry_states import (
     ENQUIRY,
     REFUSALS,
     clean_text,
     link,
     members,
+    never_sent_clause,
     require_owner,
     require_sender,
     step,
@@ -52,13 +47,11 @@ from matchmaker.services.connect.responsiveness import (
     remind_unanswered,
     response_stats,
 )
+from matchmaker.services.connect.targets import Target
 from matchmaker.services.errors import (
-    InvalidTransition,
-    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from matchmaker.services.market.publication import public_publication
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -88,46 +81,14 @@ class EnquiryData:
     intent: str
     message: str
     nda_requested: bool = False
-    source: str = "listing"  # listing | recommendation | conversion
+    source: str = "listing"  # listing | recommendation | conversion (introduction: brokers')
     offer_id: int | None = None  # the conversion-list entry it came from
-
-
-def _kind_label(kind: str) -> str:
-    return _("成果") if kind == "result" else _("需求")
-
-
-def _listing(kind: str, listing_id: int) -> Listing:
-    if kind not in LISTING_MODELS or not 0 < listing_id < 2**31:
-        raise NotFound
-    listing: Listing | None = (
-        db.session.get(Result, listing_id) if kind == "result" else db.session.get(Need, listing_id)
-    )
-    if listing is None:
-        raise NotFound
-    return listing
 
 
 def _check_sender(actor: User) -> None:
     org = actor.organisation
     if not actor.is_active or org is None or not org.is_verified:
         raise PermissionDenied(_("只有已认证机构的成员可以发起对接。"))
-
-
-def _check_listing(actor: User, listing: Listing, now: datetime) -> None:
-    kind = _kind_label(listing.KIND)
-    if listing.organisation_id == actor.organisation_id:
-        raise InvalidTransition(_("不能向本机构发布的%(kind)s发起对接。", kind=kind))
-    if public_publication(listing.KIND, listing.id, now=now) is None:
-        if listing.published_at is None:  # never public: the sender may not know it exists
-            raise NotFound
-        raise InvalidTransition(_("这条%(kind)s已下架或已过期，不能再发起对接。", kind=kind))
-    owner = listing.organisation
-    if not owner.is_verified or not members(owner):
-        raise InvalidTransition(_("对方机构未通过认证或已停用，暂时不能接收对接请求。"))
-    if is_blocked(owner.id, actor.organisation_id):
-        raise PermissionDenied(_("对方机构暂不接受你的机构发起的对接。"))
-    if is_blocked(actor.organisation_id, owner.id):
-        raise PermissionDenied(_("你的机构已屏蔽对方机构，请先解除屏蔽。"))
 
 
 def _parse(data: EnquiryData) -> tuple[EnquiryIntent, str, EnquirySource]:
@@ -147,13 +108,19 @@ def _parse(data: EnquiryData) -> tuple[EnquiryIntent, str, EnquirySource]:
     return intent, message, source or EnquirySource.LISTING
 
 
-def _check_cap(org_id: int, now: datetime) -> None:
+def check_cap(org_id: int, now: datetime) -> None:
+    """At most ENQUIRY_DAILY_CAP enquiries sent per China day by one organisation."""
     cap = int(current_app.config.get("ENQUIRY_DAILY_CAP", 20))
     day_start = datetime.combine(now.astimezone(CHINA).date(), time.min, CHINA)
+    # A broker's introduction counts once the organisation consented to it (sent), not before.
     sent = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Enquiry)
-        .where(Enquiry.sender_org_id == org_id, Enquiry.created_at >= day_start)
+        .where(
+            Enquiry.sender_org_id == org_id,
+            Enquiry.created_at >= day_start,
+            sa.not_(never_sent_clause()),
+        )
     )
     if (sent or 0) >= cap:
         raise ValidationFailed(
@@ -161,27 +128,11 @@ def _check_cap(org_id: int, now: datetime) -> None:
         )
 
 
-def _open_enquiry(org_id: int, listing: Listing) -> Enquiry | None:
-    column = Enquiry.result_id if listing.KIND == "result" else Enquiry.need_id
-    return db.session.scalar(
-        sa.select(Enquiry).where(
-            Enquiry.sender_org_id == org_id,
-            column == listing.id,
-            Enquiry.status.in_(OPEN_ENQUIRY_STATES),
-        )
-    )
+#: The organisation's open enquiry on a target (a name of its own: tests stand in for it).
+_open_enquiry = targets.open_enquiry
 
 
-def _duplicate(listing: Listing) -> InvalidTransition:
-    return InvalidTransition(
-        _(
-            "你的机构已就这条%(kind)s发起过对接，请在对接记录中继续。",
-            kind=_kind_label(listing.KIND),
-        )
-    )
-
-
-def _offer_id(listing: Listing, offer_id: int | None) -> int | None:
+def _offer_id(listing: Target, offer_id: int | None) -> int | None:
     """The conversion-list entry, only if it really is this result's (else dropped)."""
     if offer_id is None or listing.KIND != "result":
         return None
@@ -198,21 +149,24 @@ def create_enquiry(
     upload: Upload | None = None,
     now: datetime | None = None,
 ) -> Enquiry:
-    """Send an enquiry to the owner of a public result or need.
+    """Send an enquiry to the owner of a public result, need or expert profile (kind "result",
+    "need" or "expert").
 
-    One open enquiry per (organisation, listing), also under concurrent requests (a partial
+    One open enquiry per (organisation, target), also under concurrent requests (a partial
     unique index backs it); at most ENQUIRY_DAILY_CAP a China day per organisation.
     """
     now = now or utcnow()
     _check_sender(actor)
-    listing = _listing(kind, listing_id)
-    _check_listing(actor, listing, now)
+    listing = targets.load_target(kind, listing_id)
+    targets.check_target(actor.organisation_id, listing, now)
     intent, message, source = _parse(data)
+    if source == EnquirySource.INTRODUCTION:  # only a broker's proposal has that source
+        source = EnquirySource.LISTING
     org_id = actor.organisation_id
     assert org_id is not None
     if _open_enquiry(org_id, listing) is not None:
-        raise _duplicate(listing)
-    _check_cap(org_id, now)
+        raise targets.duplicate(listing)
+    check_cap(org_id, now)
     stored = store_upload(upload)
     enquiry = Enquiry(
         sender_org_id=org_id,
@@ -226,15 +180,12 @@ def create_enquiry(
         status=EnquiryStatus.OPEN,
         created_at=now,
     )
-    if listing.KIND == "result":
-        enquiry.result_id = listing.id
-    else:
-        enquiry.need_id = listing.id
+    targets.set_target(enquiry, listing)
     try:
         with db.session.begin_nested():
             db.session.add(enquiry)
     except sa.exc.IntegrityError:  # a concurrent request sent the same enquiry first
-        raise _duplicate(listing) from None
+        raise targets.duplicate(listing) from None
     if stored is not None:
         attach(enquiry, stored, actor=actor)
     record_audit(
@@ -253,9 +204,9 @@ def create_enquiry(
         FunnelStep.ENQUIRY, listing, key=f"enquiry:{enquiry.id}", actor_org_id=org_id, now=now
     )
     notify(
-        users=members(listing.organisation),
+        users=targets.keepers(listing),
         kind="enquiry.received",
-        params={"title": listing.title, "org": enquiry.sender_org.name},
+        params={"title": targets.title_of(listing), "org": enquiry.sender_org.name},
         link=link(enquiry),
     )
     return enquiry
@@ -269,11 +220,11 @@ def _answered(actor: User, enquiry: Enquiry, now: datetime) -> None:
 
 
 def _tell(enquiry: Enquiry, *, sender_side: bool, kind: str, **params: Any) -> None:
-    org = enquiry.sender_org if sender_side else enquiry.owner_org
+    users = members(enquiry.sender_org) if sender_side else targets.keepers(enquiry.listing)
     notify(
-        users=members(org),
+        users=users,
         kind=kind,
-        params={"title": enquiry.listing.title, **params},
+        params={"title": targets.subject_title(enquiry), **params},
         link=link(enquiry),
     )
 

@@ -2,21 +2,30 @@
 
     open ⇄ info_requested → accepted (the conversation) → closed (with an outcome)
          ↘ declined | withdrawn
+    proposed (a broker's introduction) → open (the need owner consents) | withdrawn (refuses)
 
 The privacy rule lives here too: an enquiry, its messages and its attachments exist only for
-the members of its two organisations (`is_party`); everyone else, a bank or an admin included,
-gets NotFound. Admins see a message's body only once a party has reported it
-(`can_read_message`).
+the members of its two organisations (`is_party`); everyone else, a bank, a broker or an admin
+included, gets NotFound; an introduction waiting for consent exists for the sender's side
+only. Admins see a message's body only once a party has reported it (`can_read_message`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.models import Enquiry, EnquiryMessage, EnquiryStatus, Organisation, User
+from matchmaker.models import (
+    Enquiry,
+    EnquiryMessage,
+    EnquirySource,
+    EnquiryStatus,
+    Organisation,
+    User,
+)
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matchmaker.services.platform.states import StateMachine
@@ -31,6 +40,9 @@ ENQUIRY = StateMachine(
         "decline": ([S.OPEN, S.INFO_REQUESTED], S.DECLINED),
         "withdraw": ([S.OPEN, S.INFO_REQUESTED], S.WITHDRAWN),
         "close": ([S.ACCEPTED], S.CLOSED),
+        # a broker's introduction: the need owner consents (it is sent) or refuses
+        "consent": ([S.PROPOSED], S.OPEN),
+        "refuse": ([S.PROPOSED], S.WITHDRAWN),
         # keep the state:
         "message": ([S.ACCEPTED], None),
         "record_deal": ([S.ACCEPTED], None),
@@ -47,6 +59,8 @@ REFUSALS = {
     "withdraw": _l("对接请求已被处理，不能再撤回。"),
     "close": _l("只有洽谈中的对接可以结束。"),
     "record_deal": _l("只有洽谈中的对接可以登记合同。"),
+    "consent": _l("这条引荐已经处理过了。"),
+    "refuse": _l("这条引荐已经处理过了。"),
 }
 
 #: Longest message, question, answer or reason (characters).
@@ -69,8 +83,33 @@ def is_member(user: Any, organisation_id: int | None) -> bool:
     )
 
 
+def never_sent(enquiry: Enquiry) -> bool:
+    """A broker's introduction the need owner has not (yet) consented to: waiting, or refused.
+    The other side never received it."""
+    return enquiry.status == EnquiryStatus.PROPOSED or (
+        enquiry.source == EnquirySource.INTRODUCTION
+        and enquiry.status == EnquiryStatus.WITHDRAWN
+        and enquiry.decline_reason is not None
+    )
+
+
+def never_sent_clause() -> sa.ColumnElement[bool]:
+    """`never_sent` as a query condition."""
+    return sa.or_(
+        Enquiry.status == EnquiryStatus.PROPOSED,
+        sa.and_(
+            Enquiry.source == EnquirySource.INTRODUCTION,
+            Enquiry.status == EnquiryStatus.WITHDRAWN,
+            Enquiry.decline_reason.is_not(None),
+        ),
+    )
+
+
 def is_party(user: Any, enquiry: Enquiry) -> bool:
-    """Privacy rule: only members of the two organisations see an enquiry and its thread."""
+    """Privacy rule: only members of the two organisations see an enquiry and its thread (an
+    introduction never sent: the sender's side only)."""
+    if never_sent(enquiry):
+        return is_member(user, enquiry.sender_org_id)
     return any(is_member(user, org_id) for org_id in enquiry.party_org_ids)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from matchmaker.extensions import db
 from matchmaker.models.base import CHINA, utcnow
 from matchmaker.models.enquiry import FunnelEvent, FunnelStep
+from matchmaker.models.expert import ExpertProfile
 from matchmaker.models.listing import Listing
 from matchmaker.models.publication import Publication
 from matchmaker.models.taxonomy import TechField
@@ -49,8 +50,9 @@ def china_day(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(CHINA).date()
 
 
-def _target(listing: Listing | Publication) -> dict[str, object]:
-    """The listing columns of an event, from a listing or its public version."""
+def _target(listing: Listing | ExpertProfile | Publication) -> dict[str, object]:
+    """The listing columns of an event, from a listing (or an expert profile: the steps from
+    enquiry on) or a listing's public version."""
     if isinstance(listing, Publication):
         return {
             "listing_kind": listing.kind,
@@ -68,7 +70,7 @@ def _target(listing: Listing | Publication) -> dict[str, object]:
 
 def record(
     step: FunnelStep,
-    listing: Listing | Publication,
+    listing: Listing | ExpertProfile | Publication,
     *,
     key: str,
     actor_org_id: int | None = None,

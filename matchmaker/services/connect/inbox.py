@@ -11,7 +11,11 @@ from sqlalchemy.orm import selectinload
 from matchmaker.extensions import db
 from matchmaker.models import Enquiry, EnquiryStatus, User
 from matchmaker.permissions import Permission, has_permission
-from matchmaker.services.connect.enquiry_states import is_member, require_party
+from matchmaker.services.connect.enquiry_states import (
+    is_member,
+    never_sent_clause,
+    require_party,
+)
 from matchmaker.services.errors import NotFound, PermissionDenied
 
 
@@ -52,17 +56,26 @@ BOXES = ("received", "sent")
 
 
 def inbox(*, actor: User, box: str = "received", status: str | None = None) -> list[Enquiry]:
-    """The enquiries the actor's organisation received (or sent), newest first."""
+    """The enquiries the actor's organisation received (or sent), newest first.
+
+    "sent" includes brokers' introductions made for the organisation (waiting for its consent,
+    or sent with it); "received" never shows an introduction the other side has not consented to.
+    """
     org_id = actor.organisation_id
     if org_id is None or not is_member(actor, org_id):
         return []
-    column = Enquiry.sender_org_id if box == "sent" else Enquiry.owner_org_id
+    if box == "sent":
+        where = Enquiry.sender_org_id == org_id
+    else:
+        where = sa.and_(Enquiry.owner_org_id == org_id, sa.not_(never_sent_clause()))
     stmt = (
         sa.select(Enquiry)
-        .where(column == org_id)
+        .where(where)
         .options(
             selectinload(Enquiry.result),
             selectinload(Enquiry.need),
+            selectinload(Enquiry.expert),
+            selectinload(Enquiry.broker),
             selectinload(Enquiry.sender_org),
             selectinload(Enquiry.owner_org),
         )
@@ -74,13 +87,16 @@ def inbox(*, actor: User, box: str = "received", status: str | None = None) -> l
 
 def waiting_count(actor: Any) -> int:
     """Enquiries waiting for the actor's organisation: received ones to answer, questions to
-    answer on sent ones (the navbar badge)."""
+    answer on sent ones, brokers' introductions to consent to (the navbar badge)."""
     org_id = getattr(actor, "organisation_id", None)
     if org_id is None or not is_member(actor, org_id):
         return 0
     waiting = sa.or_(
         sa.and_(Enquiry.owner_org_id == org_id, Enquiry.status == EnquiryStatus.OPEN),
-        sa.and_(Enquiry.sender_org_id == org_id, Enquiry.status == EnquiryStatus.INFO_REQUESTED),
+        sa.and_(
+            Enquiry.sender_org_id == org_id,
+            Enquiry.status.in_((EnquiryStatus.INFO_REQUESTED, EnquiryStatus.PROPOSED)),
+        ),
     )
     return db.session.scalar(sa.select(sa.func.count()).select_from(Enquiry).where(waiting)) or 0
 

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import Enquiry, EnquiryStatus
 from matchmaker.models.base import CHINA, utcnow
-from matchmaker.services.connect.enquiry_states import link, members
+from matchmaker.services.connect.enquiry_states import link, members, never_sent_clause
+from matchmaker.services.connect.targets import subject_title
 from matchmaker.services.platform.notifications import notify
 
 #: Working days an enquiry may wait unanswered before each reminder (one reminder each).
@@ -74,7 +75,7 @@ def remind_unanswered(*, now: datetime | None = None) -> int:
             users=members(enquiry.owner_org),
             kind="enquiry.reminder",
             params={
-                "title": enquiry.listing.title,
+                "title": subject_title(enquiry),
                 "org": enquiry.sender_org.name,
                 "days": REMIND_AFTER[due - 1],
             },
@@ -109,7 +110,8 @@ def response_stats(organisation_id: int, *, now: datetime | None = None) -> Resp
     now = now or utcnow()
     rows = db.session.execute(
         sa.select(Enquiry.created_at, Enquiry.answered_at, Enquiry.status).where(
-            Enquiry.owner_org_id == organisation_id
+            Enquiry.owner_org_id == organisation_id,
+            sa.not_(never_sent_clause()),  # introductions the owner never received
         )
     ).all()
     if not rows or min(r.created_at for r in rows) > now - ACTIVITY_BEFORE_STATS:

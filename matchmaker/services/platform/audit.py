@@ -237,6 +237,15 @@ def _reason_codes() -> dict[str, Any]:
 ACTION_LABELS: dict[str, Any] = {
     "organisation.register": _l("机构 · 注册"),
     "organisation.document_upload": _l("机构 · 上传证明材料"),
+    "broker.register": _l("技术经纪人 · 注册"),
+    "broker.verify": _l("技术经纪人 · 证书核验通过"),
+    "broker.reject": _l("技术经纪人 · 证书未通过核验"),
+    "broker.suspend": _l("技术经纪人 · 暂停资格"),
+    "broker.reinstate": _l("技术经纪人 · 恢复资格"),
+    "broker.claim": _l("技术经纪人 · 认领需求"),
+    "broker.release": _l("技术经纪人 · 不再跟进需求"),
+    "broker.assign": _l("技术经纪人 · 分配需求"),
+    "broker.unassign": _l("技术经纪人 · 结束需求跟进"),
 }
 
 

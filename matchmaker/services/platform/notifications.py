@@ -45,6 +45,24 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("已到期下架：%(title)s"),
         _l("“%(title)s”未在到期前确认，已从公开列表下架。你可以修改后重新提交。"),
     ),
+    "expert.approved": (
+        _l("专家档案审核通过：%(title)s"),
+        _l("专家档案“%(title)s”已通过审核并在人才页面公开展示，有效期至 %(expires)s。"),
+    ),
+    "expert.rejected": (
+        _l("专家档案需要修改：%(title)s"),
+        _l(
+            "专家档案“%(title)s”未通过审核（%(reason_label)s），请按审核意见修改后重新提交。审核意见：%(reason)s。"
+        ),
+    ),
+    "expert.expiring": (
+        _l("专家档案即将到期：%(title)s"),
+        _l("专家档案“%(title)s”将于 %(expires)s 到期下架。如需继续展示，请更新后重新提交审核。"),
+    ),
+    "expert.expired": (
+        _l("专家档案已到期下架：%(title)s"),
+        _l("专家档案“%(title)s”已到期，已从人才页面下架。你可以更新后重新提交审核。"),
+    ),
     "listing.review_needed": (
         _l("新的待审核内容：%(title)s"),
         _l("%(org)s 提交了“%(title)s”，请在审核队列中处理。"),
@@ -257,6 +275,54 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("洽谈消息被举报：%(title)s"),
         _l("%(org)s 举报了“%(title)s”洽谈中的一条消息，请在管理后台处理。"),
     ),
+    # 技术经纪人的引荐 (params: title, need, org, broker)
+    "enquiry.introduced": (
+        _l("经纪人引荐：%(title)s"),
+        _l(
+            "技术经纪人 %(broker)s 为贵机构的需求“%(need)s”引荐了“%(title)s”，"
+            "请在平台上确认发起对接或谢绝。"
+        ),
+    ),
+    "enquiry.introduction_received": (
+        _l("经纪人引荐的对接请求：%(title)s"),
+        _l(
+            "%(org)s 经技术经纪人 %(broker)s 引荐，就“%(title)s”向贵机构发起对接请求，"
+            "请在平台上接受、婉拒或要求补充信息。"
+        ),
+    ),
+    "enquiry.introduction_consented": (
+        _l("引荐已被确认：%(title)s"),
+        _l("%(org)s 确认了你为需求“%(need)s”引荐的“%(title)s”，对接请求已发给对方。"),
+    ),
+    "enquiry.introduction_refused": (
+        _l("引荐未被接受：%(title)s"),
+        _l("%(org)s 谢绝了你为需求“%(need)s”引荐的“%(title)s”，原因请在“我的引荐”中查看。"),
+    ),
+    # 技术经纪人 (params: reason, title)
+    "broker.verified": (
+        _l("技术经纪人证书已核验"),
+        _l("管理员已核验你的技术经纪人证书，现在可以认领需求并进行引荐。"),
+    ),
+    "broker.rejected": (
+        _l("技术经纪人证书未通过核验"),
+        _l("你的技术经纪人证书未通过核验：%(reason)s。如有疑问，请联系平台管理员。"),
+    ),
+    "broker.suspended": (
+        _l("技术经纪人资格已暂停"),
+        _l("你的技术经纪人资格已被暂停：%(reason)s。暂停期间不能认领需求或引荐。"),
+    ),
+    "broker.reinstated": (
+        _l("技术经纪人资格已恢复"),
+        _l("你的技术经纪人资格已恢复，可以继续跟进需求和引荐。"),
+    ),
+    "broker.assigned": (
+        _l("新的跟进需求：%(title)s"),
+        _l("管理员请你跟进需求“%(title)s”，请在工作台查看。"),
+    ),
+    "broker.unassigned": (
+        _l("需求跟进已结束：%(title)s"),
+        _l("管理员结束了你对需求“%(title)s”的跟进。"),
+    ),
 }
 
 
@@ -281,6 +347,18 @@ EMAIL_GROUPS: tuple[EmailGroup, ...] = (
         ("listing.",),
         _l("成果与需求发布"),
         _l("提交审核、审核结果、到期提醒和下架。"),
+    ),
+    EmailGroup(
+        "experts",
+        ("expert.",),
+        _l("专家档案"),
+        _l("专家档案的审核结果、到期提醒和下架。"),
+    ),
+    EmailGroup(
+        "brokers",
+        ("broker.",),
+        _l("技术经纪人"),
+        _l("技术经纪人证书的核验结果、资格暂停与恢复、管理员分派和结束的需求跟进。"),
     ),
     EmailGroup(
         "challenges",
@@ -363,6 +441,7 @@ def _code_tables() -> dict[str, Any]:
 
     return {
         "listing.rejected": REVIEW_REASON_LABELS,
+        "expert.rejected": REVIEW_REASON_LABELS,
         "challenge.rejected": REVIEW_REASON_LABELS,
         "application.declined": DECLINE_LABELS,
         "enquiry.declined": ENQUIRY_DECLINE_LABELS,

@@ -1,4 +1,8 @@
-"""The public 人才 page: published profiles searched by text, filtered by facets."""
+"""The public 人才 page: public profiles searched by text, filtered by facets.
+
+A profile whose edit waits for review is public in its approved version (`public_snapshot`):
+the text, field and offers matched and counted here are that version's (expert_public.py).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
-from matchmaker.models import ExpertProfile, ExpertStatus, Organisation, TechField
-from matchmaker.models.base import utcnow
+from matchmaker.models import ExpertProfile, Organisation, TechField
 from matchmaker.models.expert import OFFER_KEYS
+from matchmaker.services.talent.expert_public import (
+    public_condition,
+    public_view,
+    shown_int,
+    shown_text,
+)
 
 PER_PAGE = 12
 
@@ -29,18 +38,11 @@ class ExpertQuery:
 
 @dataclass
 class Facets:
-    """Counts of the published profiles matching the text, by field, offer and organisation."""
+    """Counts of the public profiles matching the text, by field, offer and organisation."""
 
     fields: list[tuple[TechField, int]] = field(default_factory=list)
     offers: list[tuple[str, int]] = field(default_factory=list)
     organisations: list[tuple[Organisation, int]] = field(default_factory=list)
-
-
-def _public() -> sa.ColumnElement[bool]:
-    return sa.and_(
-        ExpertProfile.status == ExpertStatus.PUBLISHED,
-        sa.or_(ExpertProfile.expires_at.is_(None), ExpertProfile.expires_at > utcnow()),
-    )
 
 
 def _text(q: str) -> list[sa.ColumnElement[bool]]:
@@ -48,24 +50,22 @@ def _text(q: str) -> list[sa.ColumnElement[bool]]:
     for word in q.split()[:8]:
         like = f"%{word.replace('%', '').replace('_', '')}%"
         conditions.append(
-            sa.or_(
-                ExpertProfile.name.ilike(like),
-                ExpertProfile.directions.ilike(like),
-                ExpertProfile.keywords.ilike(like),
-                ExpertProfile.unit.ilike(like),
-            )
+            sa.or_(*(shown_text(name).ilike(like) for name in _SEARCHED)),
         )
     return conditions
 
 
+_SEARCHED = ("name", "directions", "keywords", "unit")
+
+
 def search_experts(query: ExpertQuery) -> tuple[Any, Facets]:
-    """A page of published profiles and the facet counts."""
-    base = [_public(), *_text(query.q)]
+    """A page of public profiles (their public versions, `public_view`) and the facet counts."""
+    base = [public_condition(), *_text(query.q)]
     where = list(base)
     if query.field_id:
-        where.append(ExpertProfile.field_id == query.field_id)
+        where.append(shown_int("field_id") == query.field_id)
     if query.offer in OFFER_KEYS:
-        where.append(ExpertProfile.offers.op("&")(int(OFFER_KEYS[query.offer])) != 0)
+        where.append(shown_int("offers").op("&")(int(OFFER_KEYS[query.offer])) != 0)
     if query.organisation_id:
         where.append(ExpertProfile.organisation_id == query.organisation_id)
     statement = (
@@ -75,6 +75,7 @@ def search_experts(query: ExpertQuery) -> tuple[Any, Facets]:
         .order_by(ExpertProfile.published_at.desc(), ExpertProfile.id.desc())
     )
     page = db.paginate(statement, page=max(query.page, 1), per_page=PER_PAGE, error_out=False)
+    page.items = [public_view(expert) for expert in page.items]
     return page, _facets(base)
 
 
@@ -82,7 +83,7 @@ def _facets(base: list[sa.ColumnElement[bool]]) -> Facets:
     facets = Facets()
     rows = db.session.execute(
         sa.select(TechField, sa.func.count(ExpertProfile.id))
-        .join(ExpertProfile, ExpertProfile.field_id == TechField.id)
+        .join(ExpertProfile, shown_int("field_id") == TechField.id)
         .where(*base)
         .group_by(TechField.id)
         .order_by(TechField.position, TechField.id)
@@ -100,7 +101,7 @@ def _facets(base: list[sa.ColumnElement[bool]]) -> Facets:
         count = db.session.scalar(
             sa.select(sa.func.count())
             .select_from(ExpertProfile)
-            .where(*base, ExpertProfile.offers.op("&")(int(bit)) != 0)
+            .where(*base, shown_int("offers").op("&")(int(bit)) != 0)
         )
         facets.offers.append((key, count or 0))
     return facets

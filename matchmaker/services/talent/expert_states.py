@@ -3,6 +3,9 @@
     draft → pending_review → published → expired | withdrawn
             ↖ reject / retract ↙    ↘ revise (an edit of substance) → pending_review
 
+While a revised profile is reviewed (or returned to draft), its approved version stays public
+(`public_snapshot`, see expert_public.py), so it can still be withdrawn or expire from there.
+
 Services change a profile's status only through `step()`; pages ask
 `can_step("expert", expert, action)`, so a button shows exactly when the step is legal.
 """
@@ -20,6 +23,12 @@ from matchmaker.services.platform.states import StateMachine
 #: A published profile is shown for a year, like a result, then asks to be confirmed.
 EXPERT_VALIDITY = timedelta(days=365)
 
+
+def _has_public_side(expert: ExpertProfile) -> bool:
+    # 撤下 takes a profile off the public page: a plain draft has nothing there
+    return expert.status != S.DRAFT or expert.public_snapshot is not None
+
+
 EXPERT = StateMachine(
     "expert",
     {
@@ -28,12 +37,14 @@ EXPERT = StateMachine(
         "approve": ([S.PENDING_REVIEW], S.PUBLISHED),
         "reject": ([S.PENDING_REVIEW], S.DRAFT),
         "revise": ([S.PUBLISHED], S.PENDING_REVIEW),  # its substance edited: reviewed again
-        "withdraw": ([S.PENDING_REVIEW, S.PUBLISHED], S.WITHDRAWN),
+        # a draft only when its approved version is still public
+        "withdraw": ([S.DRAFT, S.PENDING_REVIEW, S.PUBLISHED], S.WITHDRAWN),
         "expire": ([S.PUBLISHED], S.EXPIRED),
         # keep the state:
         "edit": ([S.DRAFT, S.PENDING_REVIEW, S.PUBLISHED, S.WITHDRAWN, S.EXPIRED], None),
     },
     refusal=_l("专家档案当前状态下不能进行此操作。"),
+    guards={"withdraw": _has_public_side},
 )
 
 #: The refusal of each action, as the owner and the reviewer read it.

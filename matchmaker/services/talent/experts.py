@@ -2,7 +2,9 @@
 
 Only members of the profile's organisation (a verified university or institute) keep it; anyone
 else gets NotFound. Validation reports every problem at once; the same person (organisation,
-name and unit) is listed once.
+name and unit, or the same researcher's account) is listed once, and a linked account must be a
+member of the profile's organisation. What the public sees (the approved version kept while an
+edit waits for review, the staged contact) is in expert_public.py, re-exported here.
 """
 
 from __future__ import annotations
@@ -25,10 +27,27 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, can_publish, has_permission, publish_refusal
+from matchmaker.services import matching
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matchmaker.services.market.listings import keyword_errors, normalise_keywords
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.talent import expert_states
+from matchmaker.services.talent.expert_public import (
+    PublicExpert,
+    can_see_expert_contact,
+    is_public,
+    public_view,
+    take_snapshot,
+    visible_contact,
+)
+
+__all__ = [
+    "PublicExpert",
+    "can_see_expert_contact",
+    "is_public",
+    "public_view",
+    "visible_contact",
+]
 
 #: Organisations whose researchers may be listed.
 EXPERT_ORG_KINDS = frozenset({OrgKind.UNIVERSITY, OrgKind.INSTITUTE})
@@ -36,7 +55,9 @@ MAX_PATENTS = 50
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^[0-9+\-() ]{5,32}$")
 #: Changing these keeps a published profile public (everything else is reviewed again).
-SUBSTANCE_EXCLUDED = frozenset({"contact_phone", "contact_email", "availability", "user_id"})
+SUBSTANCE_EXCLUDED = frozenset(
+    {"contact_phone", "contact_email", "contact_public", "availability", "user_id"}
+)
 
 
 @dataclass
@@ -55,6 +76,8 @@ class ExpertData:
     availability: str = ""
     contact_phone: str = ""
     contact_email: str = ""
+    #: True: any signed-in user sees the contact; False: members of verified organisations.
+    contact_public: bool = False
     result_ids: list[int] = field(default_factory=list)
     #: The researcher's own account (the actor, when the profile is their own).
     user_id: int | None = None
@@ -69,7 +92,8 @@ def can_manage_expert(user: Any, expert: ExpertProfile) -> bool:
     )
 
 
-def _require_keeper(actor: User) -> None:
+def require_keeper(actor: User) -> None:
+    """Refuse anyone but a member of a university or institute who creates results."""
     org = actor.organisation
     if not has_permission(actor, Permission.RESULT_CREATE) or org is None:
         raise PermissionDenied(_("只有高校和科研院所的成员可以维护专家档案。"))
@@ -86,9 +110,9 @@ def get_owned(*, actor: User, expert_id: int) -> ExpertProfile:
 
 
 def get_public(expert_id: int) -> ExpertProfile:
-    """A published profile (anything else is NotFound)."""
+    """A profile on the public pages (anything else is NotFound); show it via public_view."""
     expert = db.session.get(ExpertProfile, expert_id)
-    if expert is None or not expert.is_public:
+    if expert is None or not is_public(expert):
         raise NotFound
     return expert
 
@@ -183,7 +207,24 @@ def _errors(
         )
         if duplicate is not None:
             add("name", _("本机构同一院系已有这位专家的档案，请修改已有的档案。"))
+    if data.user_id is not None:
+        member = db.session.get(User, data.user_id)
+        if member is None or member.organisation_id != organisation_id:
+            add("user_id", _("该研究人员不是本机构成员。"))
+        elif db.session.scalar(
+            sa.select(ExpertProfile.id).where(
+                ExpertProfile.user_id == data.user_id, ExpertProfile.id != (exclude_id or 0)
+            )
+        ):
+            add("user_id", _("这位研究人员已有专家档案，请修改已有的档案。"))
     return errors
+
+
+def check_expert(
+    data: ExpertData, *, organisation_id: int, exclude_id: int | None = None
+) -> dict[str, list[str]]:
+    """Clean `data` in place and return every problem with it (the bulk import's row check)."""
+    return _errors(_clean(data), organisation_id=organisation_id, exclude_id=exclude_id)
 
 
 def _submit_errors(expert: ExpertProfile) -> dict[str, list[str]]:
@@ -216,6 +257,7 @@ def _apply(expert: ExpertProfile, data: ExpertData) -> dict[str, Any]:
         "availability",
         "contact_phone",
         "contact_email",
+        "contact_public",
         "user_id",
     ):
         value = getattr(data, name)
@@ -233,19 +275,11 @@ def _apply(expert: ExpertProfile, data: ExpertData) -> dict[str, Any]:
     return changed
 
 
-def _check_user(actor: User, data: ExpertData) -> None:
-    if data.user_id is not None and data.user_id != actor.id:
-        user = db.session.get(User, data.user_id)
-        if user is None or user.organisation_id != actor.organisation_id:
-            raise ValidationFailed({"user_id": _("只能关联本机构成员的账号。")})
-
-
 def create_expert(*, actor: User, data: ExpertData) -> ExpertProfile:
     """Create a draft profile for a researcher of the actor's organisation."""
-    _require_keeper(actor)
+    require_keeper(actor)
     assert actor.organisation_id is not None  # noqa: S101  (a keeper belongs to one)
     data = _clean(data)
-    _check_user(actor, data)
     errors = _errors(data, organisation_id=actor.organisation_id, exclude_id=None)
     if errors:
         raise ValidationFailed(errors)
@@ -276,10 +310,10 @@ def update_expert(*, actor: User, expert: ExpertProfile, data: ExpertData) -> Ex
         raise NotFound
     expert_states.check(expert, "edit")
     data = _clean(data)
-    _check_user(actor, data)
     errors = _errors(data, organisation_id=expert.organisation_id, exclude_id=expert.id)
     if errors:
         raise ValidationFailed(errors)
+    approved = take_snapshot(expert) if expert.status == ExpertStatus.PUBLISHED else None
     changed = _apply(expert, data)
     if not changed:
         return expert
@@ -292,10 +326,13 @@ def update_expert(*, actor: User, expert: ExpertProfile, data: ExpertData) -> Ex
         before={"fields": sorted(changed), **{k: str(v) for k, v in before.items()}},
         after={"status": str(expert.status)},
     )
-    if expert.status == ExpertStatus.PUBLISHED and set(changed) - SUBSTANCE_EXCLUDED:
+    if approved is not None and set(changed) - SUBSTANCE_EXCLUDED:
         _require_publisher(actor)
+        # like a listing's Publication: the approved version stays public during the review
+        expert.public_snapshot = approved
         expert_states.step(expert, "revise", actor=actor)
         expert.submitted_at = utcnow()
+    matching.record_expert_change(expert)
     db.session.flush()
     return expert
 
@@ -328,7 +365,11 @@ def retract_expert(*, actor: User, expert: ExpertProfile) -> None:
 
 
 def withdraw_expert(*, actor: User, expert: ExpertProfile) -> None:
-    """Take a profile off the public page (it can be submitted again)."""
+    """Take a profile off the public page, its kept approved version too (it can be submitted
+    again)."""
     if not can_manage_expert(actor, expert):
         raise NotFound
     expert_states.step(expert, "withdraw", actor=actor)
+    expert.public_snapshot = None
+    matching.record_expert_change(expert)
+    db.session.flush()

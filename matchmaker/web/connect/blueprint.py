@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, url_for
 from flask.blueprints import BlueprintSetupState
 
 from matchmaker.models.enquiry import (
@@ -13,14 +13,18 @@ from matchmaker.models.enquiry import (
     ENQUIRY_STATUS_LABELS,
     INTENT_LABELS,
     OUTCOME_LABELS,
+    Enquiry,
     EnquiryStatus,
 )
+from matchmaker.models.listing import Need
 from matchmaker.permissions import can_publish
+from matchmaker.services.connect import introductions, targets
 
 bp = Blueprint("connect", __name__)
 
 #: Badge colour of each enquiry state.
 ENQUIRY_STATUS_STYLES = {
+    EnquiryStatus.PROPOSED: "primary",
     EnquiryStatus.OPEN: "warning",
     EnquiryStatus.INFO_REQUESTED: "info",
     EnquiryStatus.ACCEPTED: "success",
@@ -53,3 +57,25 @@ def can_enquire(user: Any, owner_org_id: int | None) -> bool:
     return bool(
         can_publish(user) and owner_org_id is not None and user.organisation_id != owner_org_id
     )
+
+
+@bp.app_template_global("can_introduce")
+def can_introduce(user: Any, need: Need | None) -> bool:
+    """Whether to offer "由经纪人引荐" on a need's page: a verified broker following it."""
+    if need is None or user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return introductions.can_introduce(user, need)
+
+
+@bp.app_template_global("enquiry_title")
+def enquiry_title(enquiry: Enquiry) -> str:
+    """What an enquiry is about: a listing's title or an expert's name."""
+    return targets.subject_title(enquiry)
+
+
+@bp.app_template_global("subject_url")
+def subject_url(kind: str, target_id: int) -> str:
+    """The public page of a result, need or expert."""
+    if kind == "expert":
+        return url_for("talent.show_expert", expert_id=target_id)
+    return url_for(f"market.{kind}", listing_id=target_id)

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS, INTENT_LABELS, OUTCOME_LABELS
 from matchmaker.services.platform.files import ACCEPT
@@ -112,3 +119,48 @@ class BlockForm(FlaskForm):
 
     reason = TextAreaField(_l("原因（选填）"), validators=_optional_text(1000))
     next = HiddenField()
+
+
+class RefuseIntroductionForm(FlaskForm):
+    """The need owner declines a broker's introduction: the reason the broker reads."""
+
+    reason = TextAreaField(
+        _l("不接受引荐的原因"),
+        validators=_text(_l("请填写不接受引荐的原因，经纪人会看到。"), 2000),
+        description=_l("经纪人会看到这段说明，被引荐的一方不会看到。"),
+    )
+
+
+class IntroduceForm(FlaskForm):
+    """由经纪人引荐: a recommended result or expert (or one by its number), intent and note."""
+
+    target = SelectField(_l("推荐的成果或专家"), choices=[], validate_choice=False)
+    other_kind = SelectField(
+        _l("或按编号引荐"),
+        choices=[("result", _l("成果")), ("expert", _l("专家"))],
+        validators=[Optional()],
+        validate_choice=False,  # any other kind: the service says what to choose
+    )
+    other_id = StringField(
+        _l("编号"),
+        validators=[Optional(), Regexp(r"^[1-9][0-9]{0,9}$", message=_l("请填写有效的编号。"))],
+        description=_l("成果或专家页面地址中的数字，例如 /results/12 中的 12。"),
+    )
+    intent = RadioField(
+        _l("合作意向"),
+        choices=[(str(value), label) for value, label in INTENT_LABELS.items()],
+        validators=[InputRequired(_l("请选择合作意向。"))],
+    )
+    note = TextAreaField(
+        _l("引荐说明"),
+        validators=_text(_l("请填写引荐说明，双方都会看到。"), 2000),
+        description=_l("说明为什么推荐双方合作。需求方和被引荐方都会看到这段说明。"),
+    )
+
+    def chosen(self) -> tuple[str, int | None]:
+        """(kind, id) of the target: the typed number when given, else the chosen option."""
+        typed = (self.other_id.data or "").strip()
+        if typed:
+            return self.other_kind.data or "result", int(typed)
+        kind, _sep, number = (self.target.data or "").partition(":")
+        return kind, int(number) if number.isdigit() and len(number) < 11 else None

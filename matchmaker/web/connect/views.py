@@ -4,6 +4,7 @@ and its attachments."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,15 +14,14 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
-from matchmaker.models import Enquiry
+from matchmaker.models import Enquiry, Organisation
 from matchmaker.models.base import utcnow
 from matchmaker.models.enquiry import ENQUIRY_STATUS_LABELS, EnquirySource, EnquiryStatus
-from matchmaker.models.publication import Publication
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.challenges import challenges
-from matchmaker.services.connect import conversations, enquiries
+from matchmaker.services.connect import conversations, enquiries, targets
 from matchmaker.services.market import publication
-from matchmaker.web.connect.blueprint import bp, can_enquire
+from matchmaker.web.connect.blueprint import bp, can_enquire, subject_url
 from matchmaker.web.connect.forms import (
     MESSAGE_MAX,
     ActionForm,
@@ -32,13 +32,14 @@ from matchmaker.web.connect.forms import (
     DeclineForm,
     EnquiryForm,
     MessageForm,
+    RefuseIntroductionForm,
 )
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import accepts_files, login_required
 from matchmaker.web.refusals import on_refusal
 
-KINDS = ("result", "need")
+KINDS = ("result", "need", "expert")
 BOXES = ("received", "sent")
 
 
@@ -57,7 +58,7 @@ def _target() -> tuple[str, int, str, int | None]:
     if kind not in KINDS or not listing_id or listing_id <= 0:
         abort(404)
     source = request.args.get("source", EnquirySource.LISTING.value)
-    if source not in {s.value for s in EnquirySource}:
+    if source not in {s.value for s in EnquirySource} or source == EnquirySource.INTRODUCTION:
         source = EnquirySource.LISTING.value
     offer_id = request.args.get("offer", type=int)
     return kind, listing_id, source, offer_id if offer_id and offer_id > 0 else None
@@ -76,9 +77,40 @@ def _sent_on(kind: str, listing_id: int) -> Enquiry | None:
     return None
 
 
-def _render_new(pub: Publication | None, form: EnquiryForm, notice: str = "") -> str:
-    """The form (`pub` is None once the listing left the public lists: the reason is flashed)."""
-    existing = _sent_on(pub.kind, pub.listing_id) if pub is not None and not notice else None
+@dataclass(frozen=True)
+class Subject:
+    """What the form is about, as the page shows it: a public listing or expert profile."""
+
+    kind: str
+    id: int
+    title: str
+    organisation: Organisation
+
+    @property
+    def organisation_id(self) -> int:
+        return self.organisation.id
+
+    @property
+    def url(self) -> str:
+        return subject_url(self.kind, self.id)
+
+
+def _subject(kind: str, target_id: int) -> Subject | None:
+    """The public listing or expert the form is about (None when not public now)."""
+    if kind == "expert":
+        expert = targets.public_expert(target_id)
+        if expert is None:
+            return None
+        return Subject(kind, expert.id, targets.expert_name(expert), expert.organisation)
+    pub = publication.public_publication(kind, target_id)
+    if pub is None:
+        return None
+    return Subject(kind, pub.listing_id, pub.title, pub.organisation)
+
+
+def _render_new(pub: Subject | None, form: EnquiryForm, notice: str = "") -> str:
+    """The form (`pub` is None once the target left the public lists: the reason is flashed)."""
+    existing = _sent_on(pub.kind, pub.id) if pub is not None and not notice else None
     return render_template(
         "connect/new.html",
         pub=pub,
@@ -102,10 +134,10 @@ def _notice(owner_org_id: int) -> str:
 @login_required
 @accepts_files
 def new_enquiry() -> Response | str | tuple[str, int]:
-    """发起对接 on a public result or need (from its page, a recommendation or the conversion
-    list): intent, message, optional file and NDA request."""
+    """发起对接 on a public result, need or expert (from its page, a recommendation or the
+    conversion list): intent, message, optional file and NDA request."""
     kind, listing_id, source, offer_id = _target()
-    pub = publication.public_publication(kind, listing_id)
+    pub = _subject(kind, listing_id)
     if pub is None and request.method != "POST":
         abort(404)
     form = EnquiryForm()
@@ -182,6 +214,8 @@ def render_enquiry(enquiry: Enquiry, **bound: Any) -> str:
         "connect/show.html",
         enquiry=enquiry,
         listing=enquiry.listing,
+        title=targets.subject_title(enquiry),
+        refuse_form=bound.get("refuse_form") or RefuseIntroductionForm(formdata=None),
         is_owner=is_owner,
         other_org=other_org,
         contacts=enquiries.contacts(enquiry),

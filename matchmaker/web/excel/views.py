@@ -16,7 +16,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -26,15 +25,14 @@ from matchmaker.models import Job, JobStatus
 from matchmaker.permissions import LISTING_PERMISSION, has_permission
 from matchmaker.services.market import excel
 from matchmaker.services.market.browsing import BrowseFilter
-from matchmaker.services.platform import jobs, uow
 from matchmaker.web.excel.forms import ImportForm
+from matchmaker.web.excel.uploads import IMPORT_JOB, queue_import
 from matchmaker.web.policy import accepts_files, login_required, public
 
 bp = Blueprint("excel", __name__)
 KINDS = {"results": "result", "needs": "need"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MIMETYPES = {"xlsx": XLSX, "csv": "text/csv; charset=utf-8"}
-IMPORT_JOB = "excel.import"
 
 
 def _kind(kinds: str) -> str:
@@ -66,11 +64,19 @@ def _job_message(job: Job) -> str:
     return ""
 
 
-def _my_listings() -> str:
+def _my_listings(kind: str) -> str:
     # The listings blueprint may not be registered yet; fall back to the dashboard.
+    if kind == "expert":
+        return url_for("talent.my_experts")
     if "listings.mine" in current_app.view_functions:
         return url_for("listings.mine")
     return url_for("main.dashboard")
+
+
+def _upload_again(kind: str) -> str:
+    if kind == "expert":
+        return url_for("talent.import_experts")
+    return url_for("excel.import_listings", kinds=f"{kind}s")
 
 
 @bp.get("/<any(results, needs):kinds>/template.xlsx")
@@ -96,32 +102,14 @@ def import_listings(kinds: str) -> Response | str:
     kind = _kind(kinds)
     form = ImportForm()
     if form.validate_on_submit():
-        upload = form.file.data
-        filename = (upload.filename or "")[:200]
-        content = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
-        try:
-            path = excel.store_upload(user_id=current_user.id, filename=filename, content=content)
-        except excel.ImportRefused as refused:
-            form.file.errors.append(refused.message)
-        else:
-            # The stored file is the job's input: without the job (a rollback) it goes too.
-            uow.on_rollback(lambda: excel.remove_upload(path))
-            job = jobs.enqueue(
-                IMPORT_JOB,
-                actor=current_user,
-                max_attempts=2,
-                user_id=current_user.id,
-                kind=kind,
-                path=path,
-                filename=filename,
-                locale=str(get_locale() or ""),
-            )
+        job = queue_import(form, kind=kind)
+        if job is not None:
             return redirect(url_for("excel.import_status", job_id=job.id))
     return render_template(
         "excel/import.html",
         form=form,
         kind=kind,
-        kinds=kinds,
+        template_url=url_for("excel.template", kinds=kinds),
         max_mb=f"{current_app.config['IMPORT_MAX_BYTES'] / 1024 / 1024:g}",
         max_rows=current_app.config["IMPORT_MAX_ROWS"],
     )
@@ -137,11 +125,11 @@ def import_status(job_id: int) -> str:
         "excel/status.html",
         job=job,
         kind=kind,
-        kinds="results" if kind == "result" else "needs",
+        upload_again=_upload_again(kind),
         filename=(job.args or {}).get("filename", ""),
         result=(job.result or {}) if job.status == JobStatus.DONE else {},
         message=_job_message(job),
-        my_listings=_my_listings(),
+        my_listings=_my_listings(kind),
     )
 
 

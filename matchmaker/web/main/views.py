@@ -14,9 +14,11 @@ from matchmaker.services.challenges import overview
 from matchmaker.services.connect import inbox
 from matchmaker.services.market import feedback, listings, publication
 from matchmaker.services.platform import stats
+from matchmaker.web.brokers.panels import admin_broker_panel, broker_dashboard
 from matchmaker.web.finance.panels import finance_panel
 from matchmaker.web.funnel_panels import admin_funnel
 from matchmaker.web.main.forms import LanguageForm
+from matchmaker.web.matching.experts import expert_panel
 from matchmaker.web.policy import is_safe_next, permission_required, public
 from matchmaker.web.tracking import record_impressions
 
@@ -27,6 +29,7 @@ DASHBOARD_TEMPLATES = {
     Role.UNIVERSITY: "main/dashboard_university.html",
     Role.BANK: "main/dashboard_bank.html",
     Role.ADMIN: "main/dashboard_admin.html",
+    Role.BROKER: "main/dashboard_broker.html",
 }
 
 
@@ -82,6 +85,9 @@ def dashboard() -> str:
         context["feedback"] = feedback.feedback_counts()
         context["deal_stats"] = stats.deal_statistics()
         context["platform_funnel"] = admin_funnel(request.args)
+        context["broker_activity"] = admin_broker_panel()
+    elif current_user.role == Role.BROKER:
+        context.update(broker_dashboard(current_user))
     elif has_permission(current_user, Permission.LISTING_MANAGE):
         kind = "result" if has_permission(current_user, Permission.RESULT_CREATE) else "need"
         context["mine"] = listings.owner_overview(
@@ -98,6 +104,7 @@ def dashboard() -> str:
     if has_permission(current_user, Permission.CHALLENGE_APPLY):
         context["my_applications"] = overview.applicant_summary(actor=current_user)
     context["finance"] = finance_panel(current_user)
+    context.update(expert_panel(current_user))  # 推荐专家 / an expert's needs and challenges
     return render_template(DASHBOARD_TEMPLATES[current_user.role], **context)
 
 

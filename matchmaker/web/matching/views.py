@@ -14,10 +14,12 @@ from matchmaker.services import matching
 from matchmaker.services.market import feedback as recommendation_feedback
 from matchmaker.services.platform import jobs
 from matchmaker.web.auth.forms import ConfirmForm
+from matchmaker.web.matching import experts as expert_recs
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import is_safe_next, login_required, permission_required
 
 bp = Blueprint("matching", __name__)
+expert_recs.register(bp)  # 推荐专家 and an expert's recommendations, for their partials
 REBUILD = "recommender.rebuild"
 
 

@@ -148,6 +148,13 @@ class DealForm(FlaskForm):
         _l("试用开始日期"), validators=[Optional()], description=_l("仅先使用后付费需要填写。")
     )
     trial_end = DateField(_l("试用结束日期"), validators=[Optional()])
+    #: Shown only for a deal from a broker's introduction (经纪服务).
+    broker_fee_wan = AmountField(
+        _l("经纪服务费（万元）"),
+        places=2,
+        validators=[Optional(), Wan()],
+        description=_l("选填。引荐这项合作的技术经纪人收取的服务费。"),
+    )
 
     def to_terms(self) -> DealTerms:
         """The form's values as the service's input."""
@@ -159,6 +166,7 @@ class DealForm(FlaskForm):
             signed_on=self.signed_on.data,
             trial_start=self.trial_start.data,
             trial_end=self.trial_end.data,
+            broker_fee_wan=self.broker_fee_wan.data,
         )
 
 

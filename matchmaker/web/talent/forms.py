@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     EmailField,
+    RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -59,6 +61,15 @@ class ExpertForm(FlaskForm):
     )
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=32)])
     contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Length(max=254)])
+    contact_visibility = RadioField(
+        _l("联系方式公开范围"),
+        choices=[
+            ("members", _l("仅已认证机构成员可见")),
+            ("signed_in", _l("登录用户可见")),
+        ],
+        default="members",  # also when a client leaves it out
+        description=_l("未登录的访客始终看不到联系方式。修改公开范围不需要重新审核。"),
+    )
 
     def to_data(self, *, actor_id: int, user_id: int | None) -> ExpertData:
         """The form's values for the service."""
@@ -78,9 +89,25 @@ class ExpertForm(FlaskForm):
             availability=self.availability.data or "",
             contact_phone=self.contact_phone.data or "",
             contact_email=self.contact_email.data or "",
+            contact_public=self.contact_visibility.data == "signed_in",
             result_ids=list(self.result_ids.data or []),
             user_id=actor_id if self.is_self.data else user_id,
         )
+
+
+class ExpertImportForm(FlaskForm):
+    """A filled expert template (.xlsx) or a CSV file with the same columns."""
+
+    file = FileField(
+        _l("文件"),
+        validators=[
+            FileRequired(_l("请选择文件。")),
+            FileAllowed(["xlsx", "csv"], _l("请上传 .xlsx 或 .csv 文件。")),
+        ],
+        description=_l(
+            "使用下载的专家模板填写，每行一位专家；全部行都正确才会导入，导入后为草稿。"
+        ),
+    )
 
 
 class ExpertActionForm(FlaskForm):

@@ -62,7 +62,7 @@ def new_expert() -> Response | str:
         if outcome.ok:
             flash(_("专家档案已保存为草稿。"), "success")
             return redirect(url_for("talent.show_mine", expert_id=expert.id))
-    return render_template("talent/edit.html", form=form, expert=None)
+    return render_template("talent/edit.html", form=form, expert=None, is_public=False)
 
 
 @bp.route("/my/experts/<int:expert_id>/edit", methods=["GET", "POST"])
@@ -77,6 +77,7 @@ def edit_expert(expert_id: int) -> Response | str:
         form.offers.data = [str(int(bit)) for bit in OFFER_LABELS if expert.offer_flags & bit]
         form.is_self.data = expert.user_id == current_user.id
         form.field_id.data = expert.field_id or 0
+        form.contact_visibility.data = "signed_in" if expert.contact_public else "members"
     if form.validate_on_submit():
         other = expert.user_id if expert.user_id != current_user.id else None
         with form_errors(form) as outcome:
@@ -88,7 +89,9 @@ def edit_expert(expert_id: int) -> Response | str:
         if outcome.ok:
             flash(_("专家档案已保存。"), "success")
             return redirect(url_for("talent.show_mine", expert_id=expert.id))
-    return render_template("talent/edit.html", form=form, expert=expert)
+    return render_template(
+        "talent/edit.html", form=form, expert=expert, is_public=experts.is_public(expert)
+    )
 
 
 @bp.get("/my/experts/<int:expert_id>")
@@ -106,6 +109,7 @@ def _render_mine(expert: ExpertProfile) -> str:
         status_labels=EXPERT_STATUS_LABELS,
         offers=[OFFER_LABELS[bit] for bit in OFFER_LABELS if expert.offer_flags & bit],
         can_submit=can_publish(current_user),
+        is_public=experts.is_public(expert),
     )
 
 

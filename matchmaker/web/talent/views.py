@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_login import current_user
 
 from matchmaker.models.expert import OFFER_KEYS, OFFER_LABELS
 from matchmaker.services.talent import expert_search, experts
@@ -28,7 +29,7 @@ def list_experts() -> str:
         organisation_id=_int_arg("org"),
         page=_int_arg("page") or 1,
     )
-    page, facets = expert_search.search_experts(query)
+    page, facets = expert_search.search_experts(query)  # page.items: public versions
     return render_template(
         "talent/list.html",
         page=page,
@@ -42,11 +43,18 @@ def list_experts() -> str:
 @bp.get("/experts/<int:expert_id>")
 @public
 def show_expert(expert_id: int) -> str:
-    """A published profile: its results, offers and (staged) contact."""
-    expert = experts.get_public(expert_id)
+    """A public profile (its approved version): results, offers and the staged contact.
+
+    The contact reaches the page only for whom experts.can_see_expert_contact allows: a
+    visitor's HTML never holds it.
+    """
+    profile = experts.get_public(expert_id)
+    expert = experts.public_view(profile)
     return render_template(
         "talent/show.html",
         expert=expert,
+        contact=experts.visible_contact(current_user, profile),
+        contact_public=profile.contact_public,
         offers=[OFFER_LABELS[bit] for bit in OFFER_LABELS if expert.offer_flags & bit],
         results=[r for r in expert.results if r.has_public_version],
         locale=select_locale(),

@@ -1,5 +1,8 @@
 """Excel in and out: templates, bulk import of drafts (all or nothing), annotated reports, exports.
 
+Expert profiles import through the same machinery (kind "expert", rows checked by
+expert_rows.py against the importing organisation).
+
 columns (the template columns, cell helpers) → reading (hostile files refused, raw rows) →
 checking (every row checked) → importing (drafts, the "excel.import" job); storage keeps
 uploads and reports in the instance folder; workbooks writes templates and error reports;
@@ -13,9 +16,11 @@ from matchmaker.services.market.excel.checking import (
     Problem,
     RowChecker,
     check_table,
+    checker_for,
 )
 from matchmaker.services.market.excel.columns import (
     COLUMNS,
+    EXPERT_COLUMNS,
     KINDS,
     MAX_CELL_CHARS,
     NEED_COLUMNS,
@@ -59,6 +64,7 @@ from matchmaker.services.market.excel.workbooks import annotated_workbook, build
 
 __all__ = [
     "COLUMNS",
+    "EXPERT_COLUMNS",
     "EXPORT_MAX_ROWS",
     "KINDS",
     "MAX_CELL_CHARS",
@@ -80,6 +86,7 @@ __all__ = [
     "annotated_workbook",
     "build_template",
     "check_table",
+    "checker_for",
     "check_upload",
     "create_drafts",
     "export_csv",

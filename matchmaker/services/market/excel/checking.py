@@ -12,7 +12,6 @@ from typing import Any, TypedDict
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from matchmaker.models import Listing
 from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.market import listings
 from matchmaker.services.market.excel.columns import (
@@ -53,7 +52,7 @@ class CheckedRow:
 
     number: int
     values: dict[str, str]
-    data: ResultData | NeedData | None
+    data: Any  # ResultData | NeedData | ExpertData (services/talent/experts.py) | None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -73,7 +72,7 @@ class ImportReport:
     kind: str
     columns: tuple[Column, ...]
     rows: list[CheckedRow]
-    created: list[Listing] = field(default_factory=list)
+    created: list[Any] = field(default_factory=list)  # listings, or expert profiles
 
     @property
     def checked(self) -> int:
@@ -295,17 +294,29 @@ def _date(cell: Any, text: str) -> date | None:
     raise ValueError(_("日期格式应为 2026-12-31。"))
 
 
+def checker_for(kind: str, *, organisation_id: int | None = None) -> RowChecker:
+    """The row checker of a kind (expert profiles are checked against their organisation)."""
+    if kind == "expert":
+        from matchmaker.services.market.excel.expert_rows import ExpertRowChecker
+
+        if organisation_id is None:
+            raise ValueError("an expert import needs its organisation")
+        return ExpertRowChecker(organisation_id)
+    return RowChecker(kind)
+
+
 def check_table(
     table: Table,
     *,
     progress: Callable[[int, int], None] | None = None,
     every: int = PROGRESS_EVERY,
+    organisation_id: int | None = None,
 ) -> ImportReport:
     """Check every row (never stopping at the first bad one).
 
     `progress(done, total)` is called every `every` rows and after the last one.
     """
-    checker = RowChecker(table.kind)
+    checker = checker_for(table.kind, organisation_id=organisation_id)
     checked = []
     total = len(table.rows)
     for done, raw in enumerate(table.rows, start=1):

@@ -1,4 +1,5 @@
-"""The template columns of both listing types and the cell helpers every part of excel/ shares."""
+"""The template columns of both listing types and of expert profiles, and the cell helpers every
+part of excel/ shares."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from matchmaker.models import Mode
+from matchmaker.models.expert import OFFER_KEYS, OFFER_LABELS
 from matchmaker.models.listing import MODE_LABELS, PATENT_STATUS_LABELS
 from matchmaker.services.errors import DomainError
 
@@ -52,7 +54,8 @@ class Column:
 
     key: str
     label: Any  # a lazy string
-    type: str = "text"  # text | field | region | trl | flag | amount | date | phone | email
+    #: text | field | region | trl | flag | amount | date | phone | email | list | results
+    type: str = "text"
     required: bool = False
     max_length: int = 2000
     width: int = 16
@@ -92,7 +95,27 @@ NEED_COLUMNS: tuple[Column, ...] = (
     Column("region", _l("所在地区"), "region", required=True),
     *_CONTACT,
 )
-COLUMNS = {"result": RESULT_COLUMNS, "need": NEED_COLUMNS}
+#: (template column, offer, label) of each expert offer, in the order of OFFER_LABELS.
+OFFER_COLUMNS = tuple((f"offer_{key}", bit, OFFER_LABELS[bit]) for key, bit in OFFER_KEYS.items())
+#: Expert profiles (人才库): a university or institute lists its researchers in one go.
+EXPERT_COLUMNS: tuple[Column, ...] = (
+    Column("name", _l("姓名"), required=True, max_length=100, width=12),
+    Column("title", _l("职称"), max_length=100, width=12),
+    Column("unit", _l("院系"), required=True, max_length=200, width=24),
+    Column("field", _l("技术领域"), "field", width=20),
+    Column("directions", _l("研究方向"), max_length=4000, width=36),
+    Column("keywords", _l("关键词"), max_length=500, width=24),
+    Column("biography", _l("简介"), max_length=4000, width=36),
+    *(Column(key, label, "flag", width=12) for key, _bit, label in OFFER_COLUMNS),
+    Column("availability", _l("可合作时间"), max_length=200, width=20),
+    Column("results", _l("主持的成果"), "results", max_length=4000, width=32),
+    Column("patents", _l("专利"), "list", max_length=10000, width=32),
+    Column("account_email", _l("本人账号邮箱"), "email", max_length=254, width=24),
+    Column("contact_phone", _l("联系电话"), "phone", max_length=32, contact=True),
+    Column("contact_email", _l("联系邮箱"), "email", max_length=254, width=24, contact=True),
+    Column("contact_public", _l("联系方式登录用户可见"), "flag", width=14, contact=True),
+)
+COLUMNS = {"result": RESULT_COLUMNS, "need": NEED_COLUMNS, "expert": EXPERT_COLUMNS}
 
 
 # --- cell helpers -----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Importing drafts: all rows or none, in a command, a request or the "excel.import" job."""
+"""Importing drafts (results, needs or expert profiles): all rows or none, in a command, a
+request or the "excel.import" job."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from matchmaker.extensions import db
-from matchmaker.models import Listing, Organisation, User
-from matchmaker.permissions import LISTING_PERMISSION, ROLE_PERMISSIONS, has_permission
+from matchmaker.models import Organisation, User
+from matchmaker.permissions import LISTING_PERMISSION, ROLE_PERMISSIONS, Permission, has_permission
 from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matchmaker.services.market import listings
 from matchmaker.services.market.excel.checking import ImportReport, check_table
@@ -19,10 +20,12 @@ from matchmaker.services.market.excel.columns import COLUMNS, ImportRefused, loc
 from matchmaker.services.market.excel.reading import read_table
 from matchmaker.services.market.excel.storage import save_report, stored_upload
 from matchmaker.services.market.excel.workbooks import annotated_workbook
+from matchmaker.services.talent import experts
 
 
-def create_drafts(*, actor: User, report: ImportReport) -> list[Listing]:
-    """Create one draft per row, all or nothing: refuses unless every row is valid.
+def create_drafts(*, actor: User, report: ImportReport) -> list[Any]:
+    """Create one draft per row (a listing, or an expert profile), all or nothing: refuses
+    unless every row is valid. Drafts, as from the forms: their keepers submit them for review.
 
     The caller commits; if anything raises part-way, the caller's rollback removes every row.
     """
@@ -31,10 +34,13 @@ def create_drafts(*, actor: User, report: ImportReport) -> list[Listing]:
         raise ValidationFailed(
             {"file": [_("有 %(n)d 行存在错误，未导入任何内容。", n=len(report.bad_rows))]}
         )
-    created = []
+    created: list[Any] = []
     for row in report.rows:
         assert row.data is not None
-        created.append(listings.create_listing(actor=actor, data=row.data))
+        if report.kind == "expert":
+            created.append(experts.create_expert(actor=actor, data=row.data))
+        else:
+            created.append(listings.create_listing(actor=actor, data=row.data))
     report.created = created
     return created
 
@@ -50,16 +56,25 @@ def import_file(
     """Read, check every row, and create drafts only when every row is valid (ImportRefused)."""
     _check_actor(actor, kind)
     report = check_table(
-        read_table(kind=kind, filename=filename, content=content), progress=progress
+        read_table(kind=kind, filename=filename, content=content),
+        progress=progress,
+        organisation_id=actor.organisation_id,
     )
     if report.ok:
         create_drafts(actor=actor, report=report)
     return report
 
 
+def _permission(kind: str) -> Permission:
+    # expert profiles are kept by the members who create results
+    return Permission.RESULT_CREATE if kind == "expert" else LISTING_PERMISSION[kind]
+
+
 def _check_actor(actor: User, kind: str) -> None:
-    if not has_permission(actor, LISTING_PERMISSION[kind]) or actor.organisation_id is None:
+    if not has_permission(actor, _permission(kind)) or actor.organisation_id is None:
         raise PermissionDenied
+    if kind == "expert":
+        experts.require_keeper(actor)  # a university or institute
 
 
 def importing_member(*, organisation_id: int, kind: str, email: str | None = None) -> User:
@@ -72,7 +87,7 @@ def importing_member(*, organisation_id: int, kind: str, email: str | None = Non
         m
         for m in org.members
         if m.is_active
-        and LISTING_PERMISSION[kind] in ROLE_PERMISSIONS.get(m.role, frozenset())
+        and _permission(kind) in ROLE_PERMISSIONS.get(m.role, frozenset())
         and (not wanted or m.email.casefold() == wanted)
     ]
     if not members:
@@ -131,7 +146,7 @@ def import_upload(
                 0.95 * done / total, _("已检查 %(done)d / %(total)d 行", done=done, total=total)
             )
 
-        report = check_table(table, progress=checked)
+        report = check_table(table, progress=checked, organisation_id=actor.organisation_id)
         if not report.ok:
             token = save_report(user_id=user_id, content=annotated_workbook(report))
             return {

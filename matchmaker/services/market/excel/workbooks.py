@@ -26,8 +26,13 @@ def workbook_bytes(workbook: Any) -> bytes:
     return buffer.getvalue()
 
 
-def build_template(kind: str) -> bytes:
-    """An empty workbook for one listing type, with dropdowns on every coded column."""
+def _sheet_title(kind: str) -> str:
+    return {"result": _("成果"), "need": _("需求"), "expert": _("专家")}[kind]
+
+
+def build_template(kind: str, *, organisation_id: int | None = None) -> bytes:
+    """An empty workbook for one listing type or expert profiles, with dropdowns on every coded
+    column (an expert template also lists the organisation's results, to link by title or id)."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Font, PatternFill
@@ -38,7 +43,7 @@ def build_template(kind: str) -> bytes:
     locale = current_locale()
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = _("成果") if kind == "result" else _("需求")
+    sheet.title = _sheet_title(kind)
     options = workbook.create_sheet("lists")
     options.sheet_state = "hidden"
     field_labels = [f.label(locale) for f in taxonomy.active_fields()]
@@ -62,6 +67,16 @@ def build_template(kind: str) -> bytes:
         "flag": _("提供这种交易方式填“是”。"),
         "amount": _("单位：万元；留空或填“面议”表示面议。"),
         "date": _("格式：2026-12-31。"),
+        "results": _("填写本机构成果的完整标题或编号（见“本机构成果”工作表），多项用逗号分隔。"),
+        "list": _("多项用逗号分隔。"),
+    }
+    if kind == "expert":
+        hints["flag"] = _("提供这项服务填“是”。")
+    key_hints = {
+        "contact_public": _(
+            "填“是”：登录用户都能看到联系方式；填“否”或留空：仅已认证机构成员可见。"
+        ),
+        "account_email": _("研究人员本人在平台的账号邮箱（须为本机构成员），没有可留空。"),
     }
     bold, required_fill = Font(bold=True), PatternFill("solid", fgColor="FFF2CC")
     for index, column in enumerate(columns, start=1):
@@ -70,8 +85,9 @@ def build_template(kind: str) -> bytes:
         cell.font = bold
         if column.required:
             cell.fill = required_fill
-        if column.type in hints:
-            cell.comment = Comment(hints[column.type], "matchmaker")
+        hint = key_hints.get(column.key) or hints.get(column.type)
+        if hint:
+            cell.comment = Comment(hint, "matchmaker")
         sheet.column_dimensions[letter].width = column.width
         cells = f"{letter}2:{letter}{last}"
         if column.type in lists:
@@ -99,7 +115,30 @@ def build_template(kind: str) -> bytes:
         validation.add(cells)
         sheet.add_data_validation(validation)
     sheet.freeze_panes = "A2"
+    if kind == "expert" and organisation_id is not None:
+        _results_sheet(workbook, organisation_id)
     return workbook_bytes(workbook)
+
+
+def _results_sheet(workbook: Any, organisation_id: int) -> None:
+    """A sheet of the organisation's results (id, title) that expert rows link to."""
+    import sqlalchemy as sa
+    from openpyxl.styles import Font
+
+    from matchmaker.extensions import db
+    from matchmaker.models import Result
+
+    sheet = workbook.create_sheet(_("本机构成果"))
+    sheet.append([_("编号"), _("标题")])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["B"].width = 48
+    for result_id, title in db.session.execute(
+        sa.select(Result.id, Result.title)
+        .where(Result.organisation_id == organisation_id)
+        .order_by(Result.id)
+    ):
+        sheet.append([result_id, neutralise(title)])
 
 
 def annotated_workbook(report: ImportReport) -> bytes:

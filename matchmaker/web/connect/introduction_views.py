@@ -1,0 +1,105 @@
+"""技术经纪人的引荐: the broker's form on a need it follows, the need owner's consent or
+refusal, and the broker's "我的引荐" page (metadata only)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from matchmaker.models import BrokerProfile, Need
+from matchmaker.models.enquiry import ENQUIRY_STATUS_LABELS
+from matchmaker.services.connect import introductions
+from matchmaker.web.connect.blueprint import bp
+from matchmaker.web.connect.forms import ActionForm, IntroduceForm, RefuseIntroductionForm
+from matchmaker.web.connect.views import answer, party_enquiry, render_enquiry
+from matchmaker.web.forms import form_errors
+from matchmaker.web.policy import login_required
+from matchmaker.web.refusals import on_refusal
+
+
+def _render_introduce(broker: BrokerProfile, need: Need, form: IntroduceForm) -> str:
+    return render_template(
+        "connect/introduce.html", need=need, form=form, message_max=introductions.MAX_NOTE
+    )
+
+
+def _choices(broker: BrokerProfile, need: Need) -> list[tuple[str, str]]:
+    options = [("", _("请选择"))]
+    for candidate in introductions.candidates(broker=broker, need=need):
+        kind = _("成果") if candidate.kind == "result" else _("专家")
+        label = f"{kind} · {candidate.title} · {candidate.organisation}"
+        if candidate.percent is not None:
+            label += " · " + _("匹配度 %(n)d%%", n=candidate.percent)
+        options.append((candidate.value, label))
+    return options
+
+
+@bp.route("/needs/<int:need_id>/introduce", methods=["GET", "POST"])
+@login_required
+def introduce(need_id: int) -> Response | str | tuple[str, int]:
+    """由经纪人引荐: a verified broker following the need introduces a result or expert."""
+    broker, need = introductions.get_need(actor=current_user, need_id=need_id)
+    form = IntroduceForm()
+    form.target.choices = _choices(broker, need)
+    if not form.validate_on_submit():
+        return _render_introduce(broker, need, form), 400 if form.is_submitted() else 200
+    kind, target_id = form.chosen()
+    on_refusal(lambda: _render_introduce(broker, need, form))
+    with form_errors(form) as outcome:
+        introductions.propose_introduction(
+            actor=current_user,
+            need=need,
+            data=introductions.IntroductionData(
+                target_kind=kind,
+                target_id=target_id,
+                intent=form.intent.data or "",
+                note=form.note.data or "",
+            ),
+        )
+    if not outcome.ok:
+        return _render_introduce(broker, need, form), 400
+    flash(_("引荐已提交，需求方确认后才会发给对方。"), "success")
+    return redirect(url_for("connect.my_introductions"))
+
+
+@bp.post("/<int:enquiry_id>/consent")
+@login_required
+def consent_introduction(enquiry_id: int) -> Response:
+    """The need owner agrees: the introduction is sent to the other side as its enquiry."""
+    enquiry = party_enquiry(enquiry_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    on_refusal(lambda: render_enquiry(enquiry))
+    introductions.consent_introduction(actor=current_user, enquiry=enquiry)
+    flash(_("已确认引荐，对接请求已发给对方。"), "success")
+    return redirect(url_for("connect.show", enquiry_id=enquiry.id))
+
+
+@bp.post("/<int:enquiry_id>/refuse")
+@login_required
+def refuse_introduction(enquiry_id: int) -> Response | tuple[str, int]:
+    """The need owner declines the introduction, with the reason the broker reads."""
+    return answer(
+        enquiry_id,
+        RefuseIntroductionForm(),
+        "refuse_form",
+        lambda enquiry, form: introductions.refuse_introduction(
+            actor=current_user, enquiry=enquiry, reason=form.reason.data or ""
+        ),
+        _("已谢绝这条引荐，经纪人会看到你的说明。"),
+    )
+
+
+@bp.get("/my/introductions")
+@login_required
+def my_introductions() -> str:
+    """我的引荐: the broker's introductions and the enquiries on the needs it follows
+    (states, dates, organisations: never messages or files)."""
+    return render_template(
+        "connect/introductions.html",
+        rows=introductions.broker_introductions(actor=current_user),
+        followed=introductions.followed_needs(actor=current_user),
+        statuses=ENQUIRY_STATUS_LABELS,
+    )
