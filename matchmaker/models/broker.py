@@ -55,9 +55,7 @@ class BrokerProfile(Base):
     __tablename__ = "broker_profiles"
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     #: The organisation the broker works for; None for an independent broker.
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True

@@ -18,13 +18,14 @@ from matchmaker.models import (
     FunnelStep,
     Notification,
 )
+from matchmaker.services import matching
 from matchmaker.services.challenges import deals
 from matchmaker.services.connect import enquiries
 from matchmaker.services.errors import InvalidTransition, NotFound, PermissionDenied
 from matchmaker.services.talent import expert_review, experts
 from tests.conftest import log_in
 from tests.connect.helpers import DATA, count
-from tests.factories import make_user
+from tests.factories import make_user, publish_need
 
 
 def publish_expert(owner, admin, fields, name="李敏", **overrides) -> ExpertProfile:
@@ -209,3 +210,26 @@ def test_web_own_organisation_sees_why(client, world):
     response = client.get(f"/connect/new?kind=expert&id={world['expert'].id}")
     assert response.status_code == 403
     assert "不能向自己发起对接" in response.get_data(as_text=True)
+
+
+def test_web_recommended_expert_cards_offer_an_enquiry(client, world, fields):
+    w = world
+    need = publish_need(
+        w["firm"], w["admin"], fields, "功能高分子材料改性", "需要功能高分子材料的改性方案" * 2
+    )
+    matching.rebuild_index()
+    button = f"/connect/new?kind=expert&amp;id={w['expert'].id}&amp;source=recommendation"
+    log_in(client, w["firm"])
+    page = client.get(f"/my/needs/{need.id}").get_data(as_text=True)
+    assert f'data-expert="{w["expert"].id}"' in page  # the engine recommends the expert here
+    assert button in page
+    page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert button in page
+    # the expert's own organisation and visitors without an account see the card, no button
+    log_in(client, w["uni"])
+    page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert f'data-expert="{w["expert"].id}"' in page and button not in page
+    with client.session_transaction() as session:
+        session.clear()
+    page = client.get(f"/needs/{need.id}").get_data(as_text=True)
+    assert "/logout" not in page and button not in page

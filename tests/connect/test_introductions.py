@@ -19,6 +19,7 @@ from matchmaker.models import (
     FunnelEvent,
     FunnelStep,
 )
+from matchmaker.services import matching
 from matchmaker.services.challenges import deals
 from matchmaker.services.connect import conversations, enquiries, introductions
 from matchmaker.services.errors import (
@@ -27,6 +28,7 @@ from matchmaker.services.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from matchmaker.services.talent import broker_assignments
 from tests.connect.helpers import DATA, count, kinds_for
 from tests.connect.test_expert_enquiries import publish_expert
 from tests.factories import make_broker, make_user, publish_need, publish_result
@@ -318,8 +320,73 @@ def test_followed_needs_show_enquiry_metadata_only(world):
     db.session.commit()
     followed = introductions.followed_needs(actor=w["broker"].user)
     assert [f.need_id for f in followed] == [w["need"].id]
-    assert followed[0].counts == {"open": 1}
-    assert followed[0].enquiries[0].sender_org == w["uni"].organisation.name
+    assert followed[0].counts == {"open": 1} and followed[0].total == 1
+    assert followed[0].last_activity is not None
     assert "我们的成果" not in repr(followed)
+    # an introduction made for the need counts too, exactly as on the broker's dashboard
+    propose(w, "expert")
+    followed = introductions.followed_needs(actor=w["broker"].user)
+    assert followed[0].counts == {"open": 1, "proposed": 1}
+    activity = broker_assignments.need_activity([w["need"].id])[w["need"].id]
+    assert followed[0].counts == activity.by_status
+    assert followed[0].last_activity == activity.last_activity
     with pytest.raises(PermissionDenied):
         introductions.followed_needs(actor=w["firm"])
+
+
+def test_introductions_waiting_for_consent_are_the_need_owners_only(world):
+    w = world
+    assert introductions.awaiting_consent(actor=w["firm"]) == []
+    enquiry = propose(w)
+    assert introductions.awaiting_consent(actor=w["firm"]) == [enquiry]
+    assert introductions.pending_for_need(actor=w["firm"], need=w["need"]) == [enquiry]
+    for other in (w["uni"], w["third"], w["broker"].user, w["admin"]):
+        assert introductions.awaiting_consent(actor=other) == []
+    introductions.consent_introduction(actor=w["firm"], enquiry=enquiry)
+    db.session.commit()
+    assert introductions.awaiting_consent(actor=w["firm"]) == []
+
+
+def test_need_brokers_lists_the_verified_brokers_following_now(world):
+    w = world
+    assert introductions.need_brokers(w["need"]) == [w["broker"]]
+    unverified = make_broker(verified=False)
+    db.session.commit()
+    follow(unverified, w["need"])
+    assert introductions.need_brokers(w["need"]) == [w["broker"]]
+    broker_assignments.release_need(actor=w["broker"].user, need_id=w["need"].id)
+    db.session.commit()
+    assert introductions.need_brokers(w["need"]) == []
+
+
+def test_candidates_are_the_engines_and_leave_out_what_is_already_going(world, fields):
+    w = world
+    broker, need = w["broker"], w["need"]
+    fibre = publish_expert(
+        w["uni"],
+        w["admin"],
+        fields,
+        name="王强",
+        directions="高强度碳纤维原丝工艺，提升原丝强度一致性",
+        keywords="碳纤维，原丝",
+    )
+    matching.rebuild_index()
+    experts = [r.profile.id for r in matching.recommend_experts_for(need, k=8)]
+    results = [
+        r.publication.listing_id
+        for r in matching.recommend_for(need, k=8)
+        if r.publication.kind == "result"
+    ]
+    assert fibre.id in experts and w["result"].id in results
+    found = introductions.candidates(broker=broker, need=need)
+    assert [c.id for c in found if c.kind == "expert"] == experts
+    assert [c.id for c in found if c.kind == "result"] == results
+    assert all(c.percent is not None for c in found)
+    propose(w, "expert", fibre)  # introduced for this need: not offered again
+    enquiries.create_enquiry(  # the need's organisation already enquires about the result
+        actor=w["firm"], kind="result", listing_id=w["result"].id, data=DATA
+    )
+    db.session.commit()
+    values = {c.value for c in introductions.candidates(broker=broker, need=need)}
+    assert f"expert:{fibre.id}" not in values
+    assert f"result:{w['result'].id}" not in values

@@ -1,6 +1,6 @@
 """技术经纪人 pages on a 390 px phone: registration, the public list and page, the broker's
-dashboard and 认领需求 fit the screen and load cleanly (the autouse axe check runs on every
-page visited)."""
+dashboard and 认领需求, and the admin's queue, broker page and dashboard panel in English fit
+the screen and load cleanly (the autouse axe check runs on every page visited)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,18 @@ if TYPE_CHECKING:
 
 expect = sync_api().expect
 HORIZONTAL_OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
+#: a broker table that scrolls inside its box hides columns off-screen too
+SCROLLING_TABLES = (
+    "[...document.querySelectorAll('#broker-list, #broker-queue, #broker-activity table')]"
+    ".filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1).length"
+)
 
 
 def _fits(page: Page, path: str) -> None:
     response = page.goto(path)
     assert response is not None and response.status == 200, path
     assert page.evaluate(HORIZONTAL_OVERFLOW) <= 0, f"{path} scrolls sideways on a phone"
+    assert page.evaluate(SCROLLING_TABLES) == 0, f"{path} has a table scrolling sideways"
 
 
 def test_broker_pages_fit_a_phone(
@@ -47,8 +53,10 @@ def test_broker_pages_fit_a_phone(
         )
         broker = make_broker(email="broker@e2e-broker-phone.example.com")
         broker_assignments.assign_need(actor=admin, broker=broker, need_id=need.id)
+        make_broker(verified=False, email="pending@e2e-broker-phone.example.com")
         db.session.commit()
         broker_id, email = broker.id, broker.user.email
+        admin_email = admin.email
 
     page = phone_page
     for path in ("/brokers/register", "/brokers", f"/brokers/{broker_id}"):
@@ -62,5 +70,21 @@ def test_broker_pages_fit_a_phone(
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(page.locator("#followed-needs")).to_contain_text("手机端经纪人页面测试需求")
     for path in ("/dashboard", "/brokers/needs", f"/brokers/{broker_id}"):
+        _fits(page, path)
+
+    # the admin in English: the longer words must stack, not scroll sideways
+    page.context.clear_cookies()
+    page.goto("/")
+    page.get_by_role("button", name="展开菜单").click()
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.goto("/auth/login")
+    form = page.locator("main form")
+    form.get_by_label("E-mail").fill(admin_email)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    expect(page.locator("#broker-activity")).to_be_visible()
+    for path in ("/dashboard", "/admin/brokers", f"/admin/brokers/{broker_id}", "/brokers"):
         _fits(page, path)
     assert browser_errors == []

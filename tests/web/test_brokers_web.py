@@ -142,23 +142,39 @@ def test_public_page_figures_come_from_the_rows(client, fields):
             broker, world.need, owner=world.uni, admin=world.admin, fields=fields, status=status
         )
 
-    record_deal(made(EnquiryStatus.ACCEPTED), amount=150, fee=5)
-    made(EnquiryStatus.DECLINED)
-    made(EnquiryStatus.DECLINED)
-    made(EnquiryStatus.PROPOSED)
+    accepted = made(EnquiryStatus.ACCEPTED)
+    record_deal(accepted, amount=150, fee=5)
+    declined = [made(EnquiryStatus.DECLINED), made(EnquiryStatus.DECLINED)]
+    proposed = made(EnquiryStatus.PROPOSED)
+    withdrawn = made(EnquiryStatus.WITHDRAWN)
     db.session.commit()
     page = _text(client.get(f"/brokers/{broker.id}"))
-    assert re.search(r'id="stat-introductions">4<', page)
+    assert re.search(r'id="stat-introductions">5<', page)
     assert re.search(r'id="stat-accepted">1<', page)
     assert re.search(r'id="stat-rate">\s*33%', page)  # 1 of 3 decided
     assert re.search(r'id="stat-deals">1<', page)
-    assert "150 万元" in page
     assert broker.licence_number in page
     assert world.need.title in page
     assert "独立经纪人" in page
     assert broker.user.email not in page  # contact only for signed-in users
+    # privacy: no contract amount or fee, and only introductions both sides went ahead with
+    assert "150 万元" not in page and "万元" not in page
+    assert "合同金额" not in page and "经纪费" not in page
+    recent = re.search(r'<ul class="list-group" id="recent-introductions">(.*?)</ul>', page, re.S)
+    assert recent is not None
+    assert accepted.result.title in recent.group(1)
+    for hidden in [*declined, proposed, withdrawn]:
+        assert hidden.result.title not in page
+    # the broker itself and the admin see the amounts and fees
+    log_in(client, broker.user)
+    dashboard = _text(client.get("/dashboard"))
+    assert re.search(r'id="dash-amounts">.*150 万元.*5 万元', dashboard, re.S)
+    log_in(client, world.admin)
+    assert "5 万元" in _text(client.get("/dashboard"))
     log_in(client, make_user("enterprise"))
-    assert broker.user.email in _text(client.get(f"/brokers/{broker.id}"))
+    signed_in = _text(client.get(f"/brokers/{broker.id}"))
+    assert broker.user.email in signed_in
+    assert "150 万元" not in signed_in
 
 
 @pytest.mark.parametrize("status", ["pending", "rejected", "suspended"])
@@ -247,3 +263,87 @@ def test_broker_pages_at_phone_width_have_no_fixed_widths(client, fields):
         page = _text(client.get(url))
         assert 'style="width' not in page
     assert db.session.get(BrokerProfile, broker.id) is not None
+
+
+def test_broker_reaches_its_introductions_and_not_the_party_pages(client, fields):
+    world = make_world(fields)
+    # a broker user in a verified organisation would otherwise get the members' 对接 inbox
+    broker = make_broker(organisation=world.ent.organisation)
+    db.session.commit()
+    log_in(client, broker.user)
+    dashboard = _text(client.get("/dashboard"))
+    nav = dashboard.split("</nav>")[0]
+    assert 'href="/connect/my/introductions"' in nav  # 我的引荐 in the nav
+    assert 'href="/connect/inbox"' not in nav  # never a party: no 对接 inbox
+    assert 'href="/my/deals"' not in nav
+    link = re.search(r'<a [^>]*id="dash-introductions-link"[^>]*>', dashboard)
+    assert link is not None and 'href="/connect/my/introductions"' in link.group(0)
+    assert "引荐成果或专家" not in dashboard  # no followed need yet: no introduce button
+    deals = _text(client.get("/my/deals"))
+    assert "还没有技术合同。" in deals and 'href="/connect/my/introductions"' in deals
+
+
+def test_broker_directory_is_linked_for_everyone(client):
+    for url in ("/experts", "/"):
+        assert 'href="/brokers"' in _text(client.get(url)), url
+    assert 'id="broker-directory-link"' in _text(client.get("/experts"))
+
+
+def test_english_introduce_button_is_a_verb(client, fields):
+    world = make_world(fields)
+    broker = make_broker()
+    db.session.commit()
+    log_in(client, broker.user)
+    client.post(f"/brokers/needs/{world.need.id}/claim")
+    dashboard = _text(client.get("/dashboard"))
+    assert "引荐成果或专家" in dashboard
+    assert re.search(r'id="dash-introductions-link"[^>]*>.*?引荐<', dashboard, re.S)
+
+
+def test_admin_broker_page_has_a_heading_per_action(client):
+    admin = make_user("admin")
+    pending = make_broker(verified=False)
+    verified = make_broker()
+    db.session.commit()
+    log_in(client, admin)
+    page = _text(client.get(f"/admin/brokers/{pending.id}"))
+    assert 'id="verify-title"' in page and 'id="reject-title"' in page
+    assert 'id="suspend-title"' not in page
+    page = _text(client.get(f"/admin/brokers/{verified.id}"))
+    assert 'id="suspend-title"' in page and 'id="assign-title"' in page
+    assert 'id="verify-title"' not in page
+
+
+def test_no_pending_broker_is_plain_text_on_the_admin_panel(client):
+    admin = make_user("admin")
+    db.session.commit()
+    log_in(client, admin)
+    page = _text(client.get("/dashboard"))
+    assert 'id="broker-pending-link"' not in page
+    assert 'id="broker-pending-none"' in page and "待核验证书 0" in page
+    make_broker(verified=False)
+    db.session.commit()
+    page = _text(client.get("/dashboard"))
+    assert 'id="broker-pending-link"' in page and "待核验证书 1" in page
+
+
+def test_broker_tables_stack_on_phones(client):
+    admin = make_user("admin")
+    make_broker()
+    db.session.commit()
+    assert 'class="table align-middle table-stack" id="broker-list"' in _text(
+        client.get("/brokers")
+    )
+    log_in(client, admin)
+    assert "table-stack" in _text(client.get("/admin/brokers"))
+    panel = _text(client.get("/dashboard")).split('id="broker-activity"')[1]
+    assert "table-stack" in panel and 'data-label="' in panel
+
+
+def test_expert_template_download_has_an_ascii_filename(client, login_as):
+    login_as("university")
+    response = client.get("/my/experts/template.xlsx")
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert "filename=expert-profiles-template.xlsx" in disposition
+    assert "filename*=UTF-8''" in disposition and "filename=.xlsx" not in disposition

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import Deal, Enquiry, EnquiryStatus
+from matchmaker.services import matching
 from matchmaker.services.connect import conversations, enquiries, introductions
 from tests.conftest import log_in
 from tests.connect.helpers import count
@@ -172,7 +175,8 @@ def test_need_owner_consents_and_the_other_side_sees_the_broker(client, world):
 
     log_in(client, w["uni"])
     page = client.get(f"/connect/{enquiry.id}").get_data(as_text=True)
-    assert "技术经纪人 赵经纪 引荐" in page and NOTE in page
+    link = f'<a href="/brokers/{w["broker"].id}">赵经纪</a>'
+    assert f"技术经纪人 {link} 引荐" in page and NOTE in page
     assert "接受对接" in page
 
 
@@ -238,6 +242,20 @@ def test_broker_sees_metadata_never_messages_and_the_deal_names_the_broker(clien
     page = client.get(f"/my/deals/{deal.id}").get_data(as_text=True)
     assert "经纪服务" in page and "赵经纪" in page
     assert w["broker"].licence_number in page and "3.5 万元" in page
+    # the deal and the conversation link to each other; the broker's name to its public page
+    assert f'href="/connect/{enquiry.id}"' in page
+    assert f'href="/brokers/{w["broker"].id}">赵经纪</a>' in page
+    shown = client.get(f"/connect/{enquiry.id}").get_data(as_text=True)
+    assert f'href="/my/deals/{deal.id}"' in shown
+    assert f'href="/brokers/{w["broker"].id}">赵经纪</a>' in shown
+    log_in(client, w["uni"])
+    assert f'href="/my/deals/{deal.id}"' in client.get(f"/connect/{enquiry.id}").get_data(
+        as_text=True
+    )
+    # an admin sees the deal but not the conversation: no link to it
+    log_in(client, w["admin"])
+    page = client.get(f"/my/deals/{deal.id}").get_data(as_text=True)
+    assert "赵经纪" in page and f'href="/connect/{enquiry.id}"' not in page
 
 
 def test_deal_form_has_no_fee_without_a_broker(client, world):
@@ -254,3 +272,60 @@ def test_deal_form_has_no_fee_without_a_broker(client, world):
     assert "经纪服务费" not in client.get(f"/my/deals/new/enquiry/{enquiry.id}").get_data(
         as_text=True
     )
+
+
+def test_need_owner_finds_the_introduction_where_the_badges_lead(client, world):
+    w = world
+    enquiry = _propose(client, w)
+    log_in(client, w["firm"])
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert "1 条对接等待你处理" in dashboard
+    assert 'href="/connect/inbox?box=received" id="enquiries-waiting"' in dashboard
+    for url in ("/connect/inbox", "/connect/inbox?box=received", "/connect/inbox?status=proposed"):
+        page = client.get(url).get_data(as_text=True)
+        assert "待你确认的经纪人引荐" in page, url
+        assert f'href="/connect/{enquiry.id}"' in page and "赵经纪" in page
+    assert "待你确认的经纪人引荐" not in client.get("/connect/inbox?status=open").get_data(
+        as_text=True
+    )
+    # the owner's need page names the broker (linked) and the introduction to confirm
+    page = client.get(f"/my/needs/{w['need'].id}").get_data(as_text=True)
+    assert f'href="/brokers/{w["broker"].id}">赵经纪</a>' in page
+    assert f'href="/connect/{enquiry.id}"' in page
+    # the other side never sees the proposal
+    log_in(client, w["uni"])
+    page = client.get("/connect/inbox").get_data(as_text=True)
+    assert "待你确认的经纪人引荐" not in page and f"/connect/{enquiry.id}" not in page
+    # once consented it is no longer waiting
+    log_in(client, w["firm"])
+    assert client.post(f"/connect/{enquiry.id}/consent").status_code == 302
+    assert "待你确认的经纪人引荐" not in client.get("/connect/inbox").get_data(as_text=True)
+    page = client.get(f"/my/needs/{w['need'].id}").get_data(as_text=True)
+    assert "赵经纪" in page and f'href="/connect/{enquiry.id}"' not in page
+
+
+def test_introduce_form_offers_the_engines_candidates_scored_out_of_100(client, world):
+    w = world
+    matching.rebuild_index()
+    log_in(client, w["broker"].user)
+    page = client.get(f"/needs/{w['need'].id}").get_data(as_text=True)
+    assert "引荐成果或专家" in page and "由经纪人引荐" not in page
+    form = client.get(f"/connect/needs/{w['need'].id}/introduce").get_data(as_text=True)
+    assert f'value="result:{w["result"].id}"' in form
+    assert re.search(r"匹配度 \d+/100", form) and "%" not in re.sub(r"<[^>]*>", "", form)
+    assert "由经纪人引荐" not in form
+
+
+def test_followed_needs_page_counts_what_the_dashboard_counts(client, world):
+    w = world
+    enquiries.create_enquiry(
+        actor=w["uni"],
+        kind="need",
+        listing_id=w["need"].id,
+        data=enquiries.EnquiryData(intent="transfer", message="我们的成果可以解决这个需求。"),
+    )
+    db.session.commit()
+    log_in(client, w["broker"].user)
+    page = client.get("/connect/my/introductions").get_data(as_text=True)
+    assert "这条需求还没有收到对接请求" not in page
+    assert "对接请求 1 条" in page and "我们的成果" not in page

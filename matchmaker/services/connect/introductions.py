@@ -22,17 +22,18 @@ from matchmaker.extensions import db
 from matchmaker.models import (
     BrokerAssignment,
     BrokerProfile,
+    BrokerStatus,
     Deal,
     Enquiry,
     EnquiryIntent,
     EnquirySource,
     EnquiryStatus,
-    ExpertProfile,
     FunnelStep,
     Need,
     User,
 )
 from matchmaker.models.base import CHINA, utcnow
+from matchmaker.models.enquiry import OPEN_ENQUIRY_STATES
 from matchmaker.services import matching
 from matchmaker.services.connect import funnel, targets
 from matchmaker.services.connect.blocks import is_blocked
@@ -40,6 +41,7 @@ from matchmaker.services.connect.enquiries import check_cap
 from matchmaker.services.connect.enquiry_states import (
     ENQUIRY,
     REFUSALS,
+    is_member,
     link,
     members,
     require_sender,
@@ -54,7 +56,7 @@ from matchmaker.services.errors import (
 from matchmaker.services.market.publication import public_publication
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
-from matchmaker.services.talent import expert_public
+from matchmaker.services.talent.broker_assignments import live_assignments, need_activity
 from matchmaker.services.talent.brokers import (
     acting_broker,
     broker_of,
@@ -108,7 +110,7 @@ def get_need(*, actor: User, need_id: int) -> tuple[BrokerProfile, Need]:
 
 
 def can_introduce(user: object, need: Need) -> bool:
-    """Whether to offer "由经纪人引荐" on a need's page (the service decides)."""
+    """Whether to offer "引荐成果或专家" on a need's page (the service decides)."""
     broker = broker_of(user)
     return bool(
         broker is not None
@@ -344,54 +346,74 @@ def broker_introductions(*, actor: User) -> list[IntroductionRow]:
     return [_row(enquiry, deal) for enquiry, deal in rows]
 
 
-@dataclass(frozen=True)
-class EnquiryMeta:
-    """One enquiry on a followed need: who sent it, when, where it is (no message)."""
-
-    sender_org: str
-    created_at: datetime
-    status: str
-    answered_at: datetime | None
-
-
 @dataclass
 class FollowedNeed:
-    """A need the broker follows, with the enquiries it received (counts and metadata)."""
+    """A need the broker follows, with its enquiries in numbers (no message, no sender)."""
 
     need_id: int
     title: str
     since: datetime
     counts: dict[str, int] = field(default_factory=dict)
-    enquiries: list[EnquiryMeta] = field(default_factory=list)
+    last_activity: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
 
 
 def followed_needs(*, actor: User) -> list[FollowedNeed]:
-    """The needs the acting broker follows and the metadata of the enquiries on each."""
+    """The needs the acting broker follows and their enquiries by state: the same figures as
+    the broker's dashboard (broker_assignments.need_activity, the one rule)."""
     broker = acting_broker(actor)
-    assignments = db.session.scalars(
-        sa.select(BrokerAssignment)
-        .where(BrokerAssignment.broker_id == broker.id, BrokerAssignment.ended_at.is_(None))
-        .order_by(BrokerAssignment.created_at.desc(), BrokerAssignment.id.desc())
-    ).all()
-    out = []
-    for assignment in assignments:
-        need = assignment.need
-        item = FollowedNeed(need.id, need.title, assignment.created_at)
-        received = db.session.scalars(
+    assignments = live_assignments(broker)
+    activity = need_activity([a.need_id for a in assignments])
+    return [
+        FollowedNeed(
+            a.need_id,
+            a.need.title,
+            a.created_at,
+            dict(activity[a.need_id].by_status),
+            activity[a.need_id].last_activity,
+        )
+        for a in assignments
+    ]
+
+
+# --- what the need owner sees ------------------------------------------------------------------
+def awaiting_consent(*, actor: User) -> list[Enquiry]:
+    """Brokers' introductions waiting for the actor's organisation to consent, newest first."""
+    org_id = getattr(actor, "organisation_id", None)
+    if org_id is None or not is_member(actor, org_id):
+        return []
+    return list(
+        db.session.scalars(
             sa.select(Enquiry)
-            .where(Enquiry.need_id == need.id)
+            .where(Enquiry.sender_org_id == org_id, Enquiry.status == EnquiryStatus.PROPOSED)
             .order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
-        ).all()
-        for enquiry in received:
-            status = str(enquiry.status)
-            item.counts[status] = item.counts.get(status, 0) + 1
-            item.enquiries.append(
-                EnquiryMeta(
-                    enquiry.sender_org.name, enquiry.created_at, status, enquiry.answered_at
-                )
+        )
+    )
+
+
+def pending_for_need(*, actor: User, need: Need) -> list[Enquiry]:
+    """The introductions made for one of the actor's organisation's needs still waiting for
+    its consent (for the owner's need page)."""
+    return [e for e in awaiting_consent(actor=actor) if e.for_need_id == need.id]
+
+
+def need_brokers(need: Need) -> list[BrokerProfile]:
+    """The verified brokers following a need now (what its owner may know: who, not more)."""
+    return list(
+        db.session.scalars(
+            sa.select(BrokerProfile)
+            .join(BrokerAssignment, BrokerAssignment.broker_id == BrokerProfile.id)
+            .where(
+                BrokerAssignment.need_id == need.id,
+                BrokerAssignment.ended_at.is_(None),
+                BrokerProfile.status == BrokerStatus.VERIFIED,
             )
-        out.append(item)
-    return out
+            .order_by(BrokerAssignment.created_at, BrokerProfile.id)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -410,10 +432,34 @@ class Candidate:
         return f"{self.kind}:{self.id}"
 
 
+def _taken(need: Need) -> set[tuple[str, int]]:
+    """(kind, id) of targets already introduced for the need, or in an open enquiry from the
+    need's organisation: not offered again."""
+    rows = db.session.execute(
+        sa.select(Enquiry.result_id, Enquiry.need_id, Enquiry.expert_id).where(
+            sa.or_(
+                Enquiry.for_need_id == need.id,
+                sa.and_(
+                    Enquiry.sender_org_id == need.organisation_id,
+                    Enquiry.status.in_((*OPEN_ENQUIRY_STATES, EnquiryStatus.PROPOSED)),
+                ),
+            )
+        )
+    ).all()
+    taken = set()
+    for result_id, need_id, expert_id in rows:
+        for kind, target_id in (("result", result_id), ("need", need_id), ("expert", expert_id)):
+            if target_id is not None:
+                taken.add((kind, target_id))
+    return taken
+
+
 def candidates(*, broker: BrokerProfile, need: Need, k: int = 8) -> list[Candidate]:
-    """Engine-recommended public results for the need and public experts of its field, less
-    those of the need's and the broker's organisations."""
+    """The engine's recommendations for the need (the results of matching.recommend_for, the
+    experts of matching.recommend_experts_for, as on the need's page), less those of the
+    need's and the broker's organisations and those already introduced or enquired about."""
     excluded = {need.organisation_id, broker.organisation_id}
+    taken = _taken(need)
     out = [
         Candidate(
             "result",
@@ -423,20 +469,21 @@ def candidates(*, broker: BrokerProfile, need: Need, k: int = 8) -> list[Candida
             rec.percent,
         )
         for rec in matching.recommend_for(need, k=k)
-        if rec.publication.kind == "result" and rec.publication.organisation_id not in excluded
+        if rec.publication.kind == "result"
+        and rec.publication.organisation_id not in excluded
+        and ("result", rec.publication.listing_id) not in taken
     ]
-    if need.field_id is not None:
-        experts = db.session.scalars(
-            sa.select(ExpertProfile)
-            .where(
-                expert_public.public_condition(),
-                expert_public.shown_int("field_id") == need.field_id,
-                ExpertProfile.organisation_id.not_in([o for o in excluded if o is not None]),
+    for expert_rec in matching.recommend_experts_for(need, k=k):
+        profile = expert_rec.profile
+        if profile.organisation_id in excluded or ("expert", profile.id) in taken:
+            continue
+        out.append(
+            Candidate(
+                "expert",
+                profile.id,
+                targets.expert_name(profile),
+                expert_rec.view.organisation.name,
+                expert_rec.percent,
             )
-            .order_by(ExpertProfile.published_at.desc(), ExpertProfile.id.desc())
-            .limit(k)
         )
-        out += [
-            Candidate("expert", e.id, targets.expert_name(e), e.organisation.name) for e in experts
-        ]
     return out

@@ -5,6 +5,10 @@ introductions the other side accepted (state accepted, or closed, which only fol
 divided by introductions that were confirmed or decided (every introduction except those still
 waiting for the need owner's confirmation and those withdrawn). Deals count the live ones
 (active or completed) that record the broker.
+
+What the public sees (the broker's page and the directory): counts only, and recent
+introductions only where both sides went ahead (`PUBLIC_STATES`); never contract amounts or
+fees, which only the broker itself and the admins see.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from matchmaker.models import (
 ACCEPTED_STATES = frozenset({EnquiryStatus.ACCEPTED.value, EnquiryStatus.CLOSED.value})
 #: Not counted in the rate's denominator: still waiting for consent, or taken back.
 UNDECIDED_STATES = frozenset({EnquiryStatus.PROPOSED.value, EnquiryStatus.WITHDRAWN.value})
+#: The only introductions the public page names: both sides went ahead (closed follows accepted).
+PUBLIC_STATES = ACCEPTED_STATES
 LIVE_DEAL_STATES = ("active", "completed")
 RECENT = 10
 
@@ -102,7 +108,8 @@ def broker_stats(broker: BrokerProfile) -> BrokerStats:
 
 @dataclass(frozen=True)
 class IntroductionLine:
-    """A recent introduction as the public sees it: the need and what was introduced."""
+    """A recent introduction as the public sees it: the need and what was introduced (only
+    introductions both sides went ahead with)."""
 
     need_title: str
     target_title: str
@@ -111,10 +118,15 @@ class IntroductionLine:
 
 
 def recent_introductions(broker: BrokerProfile, *, limit: int = RECENT) -> list[IntroductionLine]:
-    """The broker's latest introductions (titles only: no parties, no messages)."""
+    """The broker's latest introductions that both sides went ahead with (titles only: no
+    parties, no messages, no amounts). Pending, declined and withdrawn ones stay private."""
     rows = db.session.scalars(
         sa.select(Enquiry)
-        .where(Enquiry.broker_id == broker.id, Enquiry.source == EnquirySource.INTRODUCTION)
+        .where(
+            Enquiry.broker_id == broker.id,
+            Enquiry.source == EnquirySource.INTRODUCTION,
+            Enquiry.status.in_([EnquiryStatus(s) for s in sorted(PUBLIC_STATES)]),
+        )
         .options(
             selectinload(Enquiry.for_need),
             selectinload(Enquiry.result),

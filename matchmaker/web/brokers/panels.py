@@ -23,6 +23,7 @@ def broker_dashboard(user: Any) -> dict[str, Any]:
         "stats": broker_stats.broker_stats(broker),
         # the 引荐 page belongs to the 对接 area; link to it only where it exists
         "can_introduce": "connect.introduce" in current_app.view_functions,
+        "has_introductions_page": "connect.my_introductions" in current_app.view_functions,
     }
 
 

@@ -89,7 +89,7 @@ class AnswerForm(FlaskForm):
 class MessageForm(FlaskForm):
     """One message of the conversation."""
 
-    body = TextAreaField(_l("消息"), validators=_text(_l("请填写消息内容。"), MESSAGE_MAX))
+    body = TextAreaField(_l("消息内容"), validators=_text(_l("请填写消息内容。"), MESSAGE_MAX))
     file = FileField(_l("附件"), description=_FILE_HELP, render_kw={"accept": ACCEPT})
 
 

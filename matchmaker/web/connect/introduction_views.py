@@ -3,20 +3,50 @@ refusal, and the broker's "我的引荐" page (metadata only)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.models import BrokerProfile, Need
+from matchmaker.models import BrokerProfile, Enquiry, Need
 from matchmaker.models.enquiry import ENQUIRY_STATUS_LABELS
 from matchmaker.services.connect import introductions
-from matchmaker.web.connect.blueprint import bp
+from matchmaker.services.connect.enquiry_states import is_party
+from matchmaker.web.connect.blueprint import bp, can_enquire
 from matchmaker.web.connect.forms import ActionForm, IntroduceForm, RefuseIntroductionForm
 from matchmaker.web.connect.views import answer, party_enquiry, render_enquiry
 from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import login_required
 from matchmaker.web.refusals import on_refusal
+
+
+@bp.app_template_global("need_brokers")
+def need_brokers(need: Need | None) -> list[BrokerProfile]:
+    """The verified brokers following a need (its owner's page says who)."""
+    return introductions.need_brokers(need) if need is not None else []
+
+
+@bp.app_template_global("pending_introductions")
+def pending_introductions(need: Need | None) -> list[Enquiry]:
+    """Introductions for one of my organisation's needs waiting for its consent."""
+    if need is None or not getattr(current_user, "is_authenticated", False):
+        return []
+    return introductions.pending_for_need(actor=current_user, need=need)
+
+
+@bp.app_template_global("may_enquire_expert")
+def may_enquire_expert(profile: Any) -> bool:
+    """Whether to show 发起对接 on a 推荐专家 card (the rule of the result cards' button;
+    a global because the card macros are imported without the request's context)."""
+    return profile is not None and can_enquire(current_user, profile.organisation_id)
+
+
+@bp.app_template_global("may_open_enquiry")
+def may_open_enquiry(enquiry: Any) -> bool:
+    """Whether the current user may open the enquiry's page (a deal links back to it)."""
+    return enquiry is not None and is_party(current_user, enquiry)
 
 
 def _render_introduce(broker: BrokerProfile, need: Need, form: IntroduceForm) -> str:
@@ -31,7 +61,7 @@ def _choices(broker: BrokerProfile, need: Need) -> list[tuple[str, str]]:
         kind = _("成果") if candidate.kind == "result" else _("专家")
         label = f"{kind} · {candidate.title} · {candidate.organisation}"
         if candidate.percent is not None:
-            label += " · " + _("匹配度 %(n)d%%", n=candidate.percent)
+            label += " · " + _("匹配度 %(score)s/100", score=candidate.percent)
         options.append((candidate.value, label))
     return options
 
@@ -39,7 +69,7 @@ def _choices(broker: BrokerProfile, need: Need) -> list[tuple[str, str]]:
 @bp.route("/needs/<int:need_id>/introduce", methods=["GET", "POST"])
 @login_required
 def introduce(need_id: int) -> Response | str | tuple[str, int]:
-    """由经纪人引荐: a verified broker following the need introduces a result or expert."""
+    """引荐成果或专家: a verified broker following the need introduces a result or expert."""
     broker, need = introductions.get_need(actor=current_user, need_id=need_id)
     form = IntroduceForm()
     form.target.choices = _choices(broker, need)

@@ -17,9 +17,10 @@ from werkzeug.wrappers import Response
 from matchmaker.models import Enquiry, Organisation
 from matchmaker.models.base import utcnow
 from matchmaker.models.enquiry import ENQUIRY_STATUS_LABELS, EnquirySource, EnquiryStatus
-from matchmaker.permissions import Permission, has_permission
+from matchmaker.permissions import Permission, can_view_deal, has_permission
 from matchmaker.services.challenges import challenges
-from matchmaker.services.connect import conversations, enquiries, targets
+from matchmaker.services.challenges.deals import deal_of_enquiry
+from matchmaker.services.connect import conversations, enquiries, introductions, targets
 from matchmaker.services.market import publication
 from matchmaker.web.connect.blueprint import bp, can_enquire, subject_url
 from matchmaker.web.connect.forms import (
@@ -179,6 +180,8 @@ def inbox() -> str:
     status = request.args.get("status", "")
     status = status if status in {s.value for s in EnquiryStatus} else ""
     items = enquiries.inbox(actor=current_user, box=box, status=status or None)
+    # Brokers' introductions waiting for my consent lead the default tab (where badges lead).
+    show_proposed = box == "received" and status in ("", EnquiryStatus.PROPOSED.value)
     return render_template(
         "connect/inbox.html",
         items=items,
@@ -187,6 +190,7 @@ def inbox() -> str:
         statuses=ENQUIRY_STATUS_LABELS,
         waiting=enquiries.waiting_count(current_user),
         unread=conversations.unread_enquiry_ids(current_user),
+        proposed=introductions.awaiting_consent(actor=current_user) if show_proposed else [],
     )
 
 
@@ -203,6 +207,7 @@ def render_enquiry(enquiry: Enquiry, **bound: Any) -> str:
         and challenge.is_accepting(utcnow())
         and has_permission(current_user, Permission.CHALLENGE_APPLY)
     )
+    deal = deal_of_enquiry(enquiry)
     forms = {
         "decline_form": DeclineForm,
         "ask_form": AskForm,
@@ -224,6 +229,7 @@ def render_enquiry(enquiry: Enquiry, **bound: Any) -> str:
         blocked=conversations.is_blocked(my_org, other_org.id),
         challenge=challenge if can_apply else None,
         my_results=challenges.listed_results(organisation_id=my_org) if can_apply else [],
+        deal=deal if deal is not None and can_view_deal(current_user, deal) else None,
         action_form=ActionForm(formdata=None),
         block_form=BlockForm(formdata=None, next=request.path),
         message_max=MESSAGE_MAX,

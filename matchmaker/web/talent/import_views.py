@@ -4,6 +4,7 @@ upload; the rows are checked by the "excel.import" job and its progress shown by
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 from flask import current_app, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
@@ -27,13 +28,19 @@ def expert_template() -> Response:
     """The expert import template, with a sheet of the organisation's results to link."""
     experts.require_keeper(current_user)
     content = excel.build_template("expert", organisation_id=current_user.organisation_id)
-    return send_file(
+    response = send_file(
         io.BytesIO(content),
         mimetype=XLSX,
         as_attachment=True,
-        download_name=f"{_('专家档案导入模板')}.xlsx",
         max_age=0,
+        download_name="expert-profiles-template.xlsx",
     )
+    # an ASCII name for old clients, the translated one (RFC 5987) for the rest
+    name = quote(f"{_('专家档案导入模板')}.xlsx", safe="")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=expert-profiles-template.xlsx; filename*=UTF-8''{name}"
+    )
+    return response
 
 
 @bp.route("/my/experts/import", methods=["GET", "POST"])
