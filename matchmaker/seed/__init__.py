@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import Base, Organisation, User
+from matchmaker.seed.brokers import load_brokers
 from matchmaker.seed.challenges import load_challenges
 from matchmaker.seed.connect import load_connect
 from matchmaker.seed.evidence import demo_scan
@@ -111,6 +112,8 @@ def _load_demo(*, echo: Any) -> dict[str, int]:
     created.update(load_experts(admin=admin, echo=echo))
     created.update(load_challenges(admin=admin, echo=echo))
     created.update(load_connect(admin=admin, echo=echo))  # before finance: it scores last
+    created.update(load_brokers(admin=admin, password=password, echo=echo))
+    created["users"] += created["brokers"]
     finance = load_finance(admin=admin, echo=echo)
     created["organisations"] += finance.get("firms_registered", 0)
     created["users"] += finance.get("firms_registered", 0)

@@ -27,8 +27,9 @@ from matchmaker.seed.deals import CONTRACT_REGION
 from matchmaker.services.challenges import deals
 from matchmaker.services.connect import conversations, enquiries, funnel
 
-#: Every state a demo enquiry may end in (each one appears in connect.json).
-ENQUIRY_STATES = tuple(str(s) for s in EnquiryStatus)
+#: Every state a demo enquiry may end in (each one appears in connect.json); `proposed` is a
+#: broker's introduction waiting for consent, seeded with the brokers (seed/brokers.py).
+ENQUIRY_STATES = tuple(str(s) for s in EnquiryStatus if s != EnquiryStatus.PROPOSED)
 
 
 def connect_data() -> dict[str, Any]:
