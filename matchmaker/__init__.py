@@ -147,6 +147,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(talent_bp)
     app.register_blueprint(brokers_bp)
 
+    from matchmaker.api import init_api
+
+    init_api(app)  # JSON API v1 at /api/v1 (flask-smorest)
+
 
 def register_errorhandlers(app: Flask) -> None:
     """HTML error pages in the user's language; no tracebacks."""

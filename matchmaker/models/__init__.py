@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and create_all() see every table."""
 
 from matchmaker.models.alert import AlertDelivery, AlertFrequency, Subscription, SubscriptionKind
+from matchmaker.models.api_token import ApiToken
 from matchmaker.models.attachment import Attachment
 from matchmaker.models.audit import AuditLog
 from matchmaker.models.base import Base
@@ -112,6 +113,7 @@ from matchmaker.models.taxonomy import TechField
 from matchmaker.models.user import Invitation, User
 
 __all__ = [
+    "ApiToken",
     "BROKER_STATUS_LABELS",
     "AssignmentSource",
     "BrokerAssignment",

@@ -31,6 +31,10 @@ def wants_json() -> bool:
 
 def render_error(code: int, message: object | None = None) -> tuple[Response | str, int]:
     """The error page (or JSON body) for an HTTP status code."""
+    if request.path.startswith("/api/v1/"):  # an unknown API path or method: the API's shape
+        from matchmaker.api.errors import error_response
+
+        return error_response(code, message), code
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
     text = str(message or default)
     if wants_json():

@@ -115,7 +115,9 @@ def register(app: Flask) -> None:
         if policy is None:
             security_log.error("policy.missing", extra={"endpoint": request.endpoint})
             abort(403)
-        if current_user.is_authenticated and _session_expired(app):
+        # The JSON API ignores the session (bearer tokens only): no login redirect there.
+        api_call = request.path.startswith("/api/")
+        if current_user.is_authenticated and not api_call and _session_expired(app):
             logout_user()
             session.clear()
             flash(_l("你已较长时间未操作，请重新登录。"), "warning")

@@ -14,6 +14,7 @@ from matchmaker.services.accounts import accounts
 from matchmaker.web.policy import public
 from tests.factories import OrganisationFactory, UserFactory, make_user
 from tests.web import (
+    access_api,
     access_brokers,
     access_connect,
     access_finance_bank,
@@ -324,6 +325,7 @@ for _module in (
     access_talent,
     access_brokers,
     access_introductions,
+    access_api,
 ):
     EXPECTED.update(_module.EXPECTED)
 
@@ -363,6 +365,7 @@ PLACEHOLDERS = {
     "broker_id": 999_999,
     "assignment_id": 999_999,
     "action": "submit",
+    "token_id": 999_999,
 }
 
 
@@ -411,6 +414,16 @@ def url_values(endpoint: str, arguments: set[str]) -> dict[str, object]:
     return {name: values.get(name, PLACEHOLDERS.get(name)) for name in arguments}
 
 
+def _api_token(user) -> str:  # noqa: ANN001
+    """A bearer secret with every scope the user's role allows (committed)."""
+    from matchmaker.services.accounts import api_tokens
+
+    scopes = list(api_tokens.allowed_scopes(user))
+    secret = api_tokens.create_token(user=user, name="matrix", scopes=scopes).secret
+    _db.session.commit()
+    return secret
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_access(app, client, login_as, endpoint, role):
@@ -421,10 +434,13 @@ def test_access(app, client, login_as, endpoint, role):
         values = url_values(endpoint, rule.arguments)
         _db.session.commit()
         url = url_for(endpoint, **values)
+    headers = {}
     if role != "anon":
-        login_as(role)
+        user = login_as(role)
+        if endpoint.startswith("api."):  # the JSON API: a bearer token, the cookie is ignored
+            headers = {"Authorization": f"Bearer {_api_token(user)}"}
     method = "get" if "GET" in rule.methods else "post"
-    response = getattr(client, method)(url)
+    response = getattr(client, method)(url, headers=headers)
     response.close()
     expected = EXPECTED[endpoint][role]
     location = response.headers.get("Location", "")

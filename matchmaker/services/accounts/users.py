@@ -10,6 +10,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Organisation, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Role, can_manage_user
+from matchmaker.services.accounts import api_tokens
 from matchmaker.services.accounts.accounts import find_user_by_email, normalise_email
 from matchmaker.services.accounts.passwords import hash_password, password_problem
 from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
@@ -52,6 +53,7 @@ def set_user_active(*, actor: User, user: User, active: bool, reason: str | None
     user.is_active = active
     if not active:
         user.end_sessions()
+        api_tokens.revoke_all(user=user)  # tokens end with the account, for good
     record_audit(
         actor=actor,
         action="user.activate" if active else "user.deactivate",
@@ -68,6 +70,7 @@ def terminate_sessions(*, actor: User, user: User) -> None:
     if not can_manage_user(actor, user):
         raise PermissionDenied
     user.end_sessions()
+    api_tokens.revoke_all(user=user)
     record_audit(
         actor=actor, action="user.terminate_sessions", object_type="user", object_id=user.id
     )

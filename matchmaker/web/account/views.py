@@ -1,5 +1,5 @@
 """My account settings: which notification e-mails I receive, 大字模式 (larger text), and the
-keep-alive that the session-timeout warning calls (issue 19)."""
+keep-alive that the session-timeout warning calls (issue 19), and my API tokens (issue 15)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matchmaker.models.base import utcnow
+from matchmaker.services.accounts import api_tokens
 from matchmaker.services.accounts.accounts import set_large_text
 from matchmaker.services.platform import notifications
 from matchmaker.web.accessibility import TEXT_SIZE_COOKIE
-from matchmaker.web.account.forms import NotificationSettingsForm, TextSizeForm
+from matchmaker.web.account.forms import (
+    ApiTokenForm,
+    NotificationSettingsForm,
+    RevokeTokenForm,
+    TextSizeForm,
+)
+from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import is_safe_next, login_required, public
 
 bp = Blueprint("account", __name__)
@@ -67,3 +75,49 @@ def keep_alive() -> Response:
     """Stay signed in: any request restarts the idle timer (web/hooks.py); this one does only
     that, for the warning shown before the session ends (static/js/session.js)."""
     return Response(status=204)
+
+
+# --- API 令牌 (personal access tokens of the JSON API, issue 15) --------------------------------
+def _tokens_page(form: ApiTokenForm, new_secret: str | None = None) -> str:
+    return render_template(
+        "account/tokens.html",
+        form=form,
+        tokens=api_tokens.list_tokens(user=current_user),
+        revoke_form=RevokeTokenForm(formdata=None),
+        new_secret=new_secret,
+        now=utcnow(),
+    )
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def api_tokens_page() -> str:
+    """List my API tokens and create one; a new token's secret is shown on this answer only
+    (never redirected through the session cookie, which is signed but readable)."""
+    form = ApiTokenForm()
+    if api_tokens.allowed_scopes(current_user) != api_tokens.SCOPES:
+        form.scope.choices = [c for c in form.scope.choices if c[0] == "read"]
+    if form.validate_on_submit():
+        scopes = ["read", "write"] if form.scope.data == "write" else ["read"]
+        with form_errors(form) as outcome:
+            made = api_tokens.create_token(
+                user=current_user,
+                name=form.name.data,
+                scopes=scopes,
+                expires_in_days=form.expires_in_days.data,
+            )
+        if outcome.ok:
+            fresh = ApiTokenForm(formdata=None)
+            fresh.scope.choices = form.scope.choices
+            return _tokens_page(fresh, new_secret=made.secret)
+    return _tokens_page(form)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int) -> Response:
+    """Revoke one of my tokens (another user's token: 404)."""
+    if RevokeTokenForm().validate_on_submit():
+        api_tokens.revoke_token(user=current_user, token_id=token_id)
+        flash(_("令牌已撤销，使用它的程序将无法再访问。"), "success")
+    return redirect(url_for("account.api_tokens_page"))

@@ -1,0 +1,149 @@
+"""API errors: JSON `{code, message, fields}` in the caller's language.
+
+Domain errors keep the one mapping of web/refusals.py (NotFound 404, PermissionDenied 403,
+InvalidTransition 409), except that a ValidationFailed is a 422 naming its fields, as are the
+schema errors of a request.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from matchmaker.services.errors import DomainError, ValidationFailed
+from matchmaker.services.platform import uow
+from matchmaker.web.errors import MESSAGES
+from matchmaker.web.refusals import messages_of, status_of
+
+log = logging.getLogger("matchmaker.errors")
+security_log = logging.getLogger("matchmaker.security")
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "invalid_transition",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "server_error",
+}
+
+
+class ApiError(Exception):
+    """An answer the API gives on purpose (401 without a token, 403 for a missing scope)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields = fields or {}
+
+
+def error_response(
+    status: int, message: object | None = None, *, code: str = "", fields: Any = None
+) -> Response:
+    """The JSON body of an error; the unit of work is rolled back (status >= 400)."""
+    _title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    response = jsonify(
+        {
+            "code": code or CODES.get(status, "error"),
+            "message": str(message or default),
+            "fields": fields or {},
+        }
+    )
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="matchmaker"'
+    return response
+
+
+def _schema_message(text: str) -> str:
+    """A marshmallow message in the caller's language (its own English, else ours)."""
+    if str(get_locale() or "").startswith("en"):
+        return text
+    known = {
+        "Missing data for required field.": _("此项必填。"),
+        "Unknown field.": _("不认识这个字段。"),
+        "Not a valid integer.": _("须为整数。"),
+        "Not a valid string.": _("须为文字。"),
+        "Not a valid list.": _("须为列表。"),
+    }
+    return known.get(text, _("此项的值无效。"))
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{location: {field: [messages]}} (possibly nested) → {"field.sub": [messages]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                out[name] = [_schema_message(v) for v in value]
+            else:
+                out.update(_flatten(value, name))
+    elif isinstance(messages, list):
+        out[prefix or "_schema"] = [_schema_message(str(v)) for v in messages]
+    return out
+
+
+def schema_fields(error: HTTPException) -> dict[str, list[str]]:
+    """The field errors webargs attached to a 422 (the location level dropped)."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages", {}) if isinstance(data, dict) else {}
+    fields: dict[str, list[str]] = {}
+    for _location, by_field in (messages or {}).items():
+        fields.update(_flatten(by_field))
+    return fields
+
+
+def register(bp: Blueprint) -> None:
+    """Install the JSON error handlers on the API blueprint."""
+
+    @bp.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error.status, error.message, code=error.code, fields=error.fields)
+
+    @bp.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Response:
+        uow.discard()
+        if isinstance(error, ValidationFailed):
+            return error_response(
+                422, _("请求内容有误。"), fields=error.errors, code="validation_failed"
+            )
+        status = status_of(error)
+        if status == 404:
+            return error_response(404)  # never says more: it may be something not to know of
+        return error_response(status, " ".join(messages_of(error)))
+
+    @bp.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        if status == 422:
+            return error_response(422, _("请求内容有误。"), fields=schema_fields(error))
+        if status == 429:
+            security_log.warning(
+                "rate_limit.hit", extra={"ip": request.remote_addr, "path": request.path}
+            )
+        response = error_response(status)
+        for name, value in error.get_headers() or []:
+            if name.lower() in ("allow", "retry-after"):
+                response.headers[name] = value
+        return response
+
+    @bp.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        log.exception("unhandled exception on %s", request.path)
+        return error_response(500)

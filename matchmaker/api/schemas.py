@@ -1,0 +1,203 @@
+"""Marshmallow schemas: they validate what the API reads and describe what it answers (the
+OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from matchmaker.services.accounts import api_tokens
+from matchmaker.services.market import browsing
+
+#: The largest page a list answers (browsing.browse_page caps its pages at this size too).
+MAX_PAGE_SIZE = 50
+DEFAULT_PAGE_SIZE = 20
+
+
+class ErrorSchema(ma.Schema):  # "ApiError" in the OpenAPI document
+    """Every error: a stable code, a message in the caller's language, and field errors."""
+
+    class Meta:
+        register = True
+
+    code = fields.Str(required=True, metadata={"description": "Machine-readable error code."})
+    message = fields.Str(required=True, metadata={"description": "In the caller's language."})
+    fields_ = fields.Dict(
+        data_key="fields",
+        keys=fields.Str(),
+        values=fields.List(fields.Str()),
+        required=True,
+        metadata={"description": "Messages per request field (422); empty otherwise."},
+    )
+
+
+# --- tokens -------------------------------------------------------------------------------------
+class TokenRequestSchema(ma.Schema):
+    """Credentials for a new token (the second factor will join when accounts have one)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
+    name = fields.Str(load_default="API", validate=validate.Length(min=1, max=100))
+    scopes = fields.List(
+        fields.Str(validate=validate.OneOf(api_tokens.SCOPES)),
+        load_default=lambda: ["read"],
+        validate=validate.Length(min=1, max=2),
+    )
+    expires_in_days = fields.Int(
+        load_default=api_tokens.DEFAULT_DAYS,
+        validate=validate.Range(min=1, max=api_tokens.MAX_DAYS),
+    )
+
+
+class TokenSchema(ma.Schema):
+    """A new token: the secret is in this answer and nowhere else, ever."""
+
+    token = fields.Str(required=True)
+    expires_at = fields.DateTime(required=True)
+    scopes = fields.List(fields.Str(), required=True)
+
+
+# --- lists --------------------------------------------------------------------------------------
+class ListQuerySchema(ma.Schema):
+    """The filters of the web list pages, plus the page."""
+
+    q = fields.Str(load_default="", validate=validate.Length(max=200))
+    field = fields.Str(load_default="", validate=validate.Length(max=32))
+    stage = fields.Str(load_default="", validate=validate.Length(max=32))
+    mode = fields.Str(load_default="", validate=validate.Length(max=32))
+    price = fields.Str(load_default="", validate=validate.Length(max=32))
+    region = fields.Str(load_default="", validate=validate.Length(max=32))
+    org = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    sort = fields.Str(load_default="", validate=validate.OneOf(("", *browsing.SORTS)))
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Int(
+        load_default=DEFAULT_PAGE_SIZE,
+        metadata={"description": f"Items per page; larger values are capped at {MAX_PAGE_SIZE}."},
+        validate=validate.Range(min=1, max=10_000),
+    )
+
+
+class FieldSchema(ma.Schema):
+    """A technology field of the taxonomy."""
+
+    code = fields.Str(required=True)
+    name = fields.Str(required=True)
+
+
+class OrganisationRefSchema(ma.Schema):
+    """The organisation a listing belongs to (its public name only)."""
+
+    id = fields.Int(required=True)
+    name = fields.Str(required=True)
+
+
+class ListingSummarySchema(ma.Schema):
+    """A listing as the public lists show it (its approved, public version)."""
+
+    id = fields.Int(required=True)
+    kind = fields.Str(required=True, metadata={"description": "result or need"})
+    title = fields.Str(required=True)
+    summary = fields.Str(required=True)
+    keywords = fields.List(fields.Str(), required=True)
+    region = fields.Str(required=True)
+    field = fields.Nested(FieldSchema, allow_none=True, required=True)
+    organisation = fields.Nested(OrganisationRefSchema, required=True)
+    trl = fields.Int(allow_none=True, required=True)
+    amount_wan = fields.Decimal(
+        as_string=True,
+        allow_none=True,
+        required=True,
+        metadata={"description": "Price (results) or budget (needs) in 万元; null: negotiable."},
+    )
+    deadline = fields.Date(allow_none=True, required=True)
+    published_at = fields.DateTime(required=True)
+    approved_at = fields.DateTime(required=True)
+    url = fields.Str(required=True, metadata={"description": "The public web page."})
+
+
+class ListingDetailSchema(ListingSummarySchema):
+    """A listing's public version in full (never its contact details)."""
+
+    description = fields.Str(allow_none=True, required=True)
+    details = fields.Dict(
+        keys=fields.Str(),
+        required=True,
+        metadata={"description": "The other approved public fields of this kind."},
+    )
+
+
+class ListingPageSchema(ma.Schema):
+    """One page of a list."""
+
+    items = fields.List(fields.Nested(ListingSummarySchema), required=True)
+    page = fields.Int(required=True)
+    page_size = fields.Int(required=True)
+    total = fields.Int(required=True)
+    next = fields.Str(allow_none=True, required=True, metadata={"description": "Next page URL."})
+
+
+# --- matches ------------------------------------------------------------------------------------
+class ReasonSchema(ma.Schema):
+    """A re-ranking factor in points of the 0–100 scale (negative: a penalty)."""
+
+    factor = fields.Str(required=True)
+    points = fields.Int(required=True)
+
+
+class MatchSchema(ma.Schema):
+    """A recommended listing of the other side, with its score and why."""
+
+    listing = fields.Nested(ListingSummarySchema, required=True)
+    score = fields.Int(required=True, metadata={"description": "匹配度, 0–100."})
+    text_points = fields.Int(required=True)
+    terms = fields.List(fields.Str(), required=True, metadata={"description": "Shared terms."})
+    pairs = fields.List(
+        fields.List(fields.Str()),
+        required=True,
+        metadata={"description": "English→Chinese term pairs that matched."},
+    )
+    factors = fields.List(fields.Nested(ReasonSchema), required=True)
+
+
+class MatchListSchema(ma.Schema):
+    """The ranked matches of a listing (best first; may be empty)."""
+
+    items = fields.List(fields.Nested(MatchSchema), required=True)
+
+
+class MatchQuerySchema(ma.Schema):
+    """How many matches to return."""
+
+    limit = fields.Int(load_default=10, validate=validate.Range(min=1, max=20))
+
+
+# --- statistics ---------------------------------------------------------------------------------
+class StatsSchema(ma.Schema):
+    """The public statistics of the platform (the figures of the home page)."""
+
+    organisations = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        required=True,
+        metadata={"description": "Verified organisations by kind."},
+    )
+    listings = fields.Dict(
+        keys=fields.Str(),
+        values=fields.Int(),
+        required=True,
+        metadata={"description": "Public listings by kind (result, need)."},
+    )
+
+
+class MeSchema(ma.Schema):
+    """Who the token belongs to."""
+
+    id = fields.Int(required=True)
+    name = fields.Str(required=True)
+    role = fields.Str(required=True)
+    organisation_id = fields.Int(allow_none=True, required=True)
+    scopes = fields.List(fields.Str(), required=True)
+    token_expires_at = fields.DateTime(required=True)

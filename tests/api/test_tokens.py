@@ -1,0 +1,233 @@
+"""Personal access tokens: created on the account page and through POST /api/v1/tokens, shown
+once, stored hashed, ended by revocation, expiry, a password change or a disabled account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from matchmaker.extensions import db
+from matchmaker.models import ApiToken, AuditLog
+from matchmaker.models.base import utcnow
+from matchmaker.services.accounts import accounts, api_tokens, users
+from tests.factories import PASSWORD, make_user
+
+
+def _me(client, secret):
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+
+
+def test_the_secret_is_shown_once_and_only_its_hash_is_stored(client, login_as):
+    user = login_as("enterprise")
+    page = client.post(
+        "/account/tokens", data={"name": "成果库同步", "scope": "read", "expires_in_days": "30"}
+    )
+    assert page.status_code == 200
+    token = db.session.scalars(sa.select(ApiToken)).one()
+    html = page.get_data(as_text=True)
+    secret = html.split('id="new-token" type="text" readonly value="')[1].split('"')[0]
+    assert secret.startswith(api_tokens.SECRET_PREFIX) and len(secret) > 30
+    assert token.token_hash == api_tokens.hash_secret(secret)
+    assert token.prefix == secret[:8]
+    assert token.scopes == ["read"]
+    assert timedelta(days=29) < token.expires_at - utcnow() <= timedelta(days=30)
+    # the secret is in no column of any row, and the list page no longer shows it
+    dumped = db.session.execute(sa.select(ApiToken.__table__)).one()
+    assert all(secret not in str(value) for value in dumped)
+    listing = client.get("/account/tokens").get_data(as_text=True)
+    assert secret not in listing and token.prefix in listing and "成果库同步" in listing
+    assert _me(client, secret).get_json()["id"] == user.id
+
+
+def test_a_role_without_publishing_rights_cannot_make_a_write_token(client, login_as):
+    login_as("enterprise", verified=False)  # organisation not yet verified
+    page = client.post(
+        "/account/tokens", data={"name": "x", "scope": "write", "expires_in_days": "30"}
+    )
+    assert page.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+    assert 'value="write"' not in page.get_data(as_text=True)
+
+
+def test_bad_expiry_is_refused_next_to_the_field(client, login_as):
+    login_as("university")
+    page = client.post(
+        "/account/tokens", data={"name": "x", "scope": "read", "expires_in_days": "400"}
+    )
+    assert page.status_code == 200
+    assert 'aria-invalid="true"' in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+
+
+def test_revoke_on_the_account_page_ends_the_token(client, login_as, token_for):
+    user = login_as("enterprise")
+    secret = token_for(user)
+    token = db.session.scalars(sa.select(ApiToken)).one()
+    assert _me(client, secret).status_code == 200
+    answer = client.post(f"/account/tokens/{token.id}/revoke")
+    assert answer.status_code == 302
+    assert _me(client, secret).status_code == 401
+    assert (
+        db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "api_token.revoke"))
+        is not None
+    )
+    assert "已撤销" in client.get("/account/tokens").get_data(as_text=True)
+
+
+def test_another_users_token_cannot_be_revoked(client, login_as, token_for):
+    other = make_user("enterprise")
+    secret = token_for(other)
+    token = db.session.scalars(sa.select(ApiToken)).one()
+    login_as("enterprise")
+    assert client.post(f"/account/tokens/{token.id}/revoke").status_code == 404
+    assert _me(client, secret).status_code == 200
+
+
+def test_expired_token_is_refused(client, token_for):
+    user = make_user("enterprise")
+    secret = token_for(user, expires_in_days=1)
+    token = db.session.scalars(sa.select(ApiToken)).one()
+    token.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    answer = _me(client, secret)
+    assert answer.status_code == 401
+    assert answer.get_json()["code"] == "invalid_token"
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_password_change_ends_tokens_made_before_it(client, token_for):
+    user = make_user("enterprise")
+    old = token_for(user)
+    assert _me(client, old).status_code == 200
+    accounts.change_password(user=user, current=PASSWORD, new="a-new-long-passphrase-42")
+    db.session.commit()
+    assert _me(client, old).status_code == 401
+    new = token_for(user)  # made after the change: works
+    assert _me(client, new).status_code == 200
+
+
+def test_disabled_user_loses_its_tokens_for_good(client, token_for):
+    admin = make_user("admin")
+    user = make_user("enterprise")
+    secret = token_for(user)
+    users.set_user_active(actor=admin, user=user, active=False)
+    db.session.commit()
+    assert _me(client, secret).status_code == 401
+    users.set_user_active(actor=admin, user=user, active=True)
+    db.session.commit()
+    assert _me(client, secret).status_code == 401  # reactivation does not revive it
+
+
+def test_admin_ending_sessions_ends_tokens(client, token_for):
+    admin = make_user("admin")
+    user = make_user("university")
+    secret = token_for(user)
+    users.terminate_sessions(actor=admin, user=user)
+    db.session.commit()
+    assert _me(client, secret).status_code == 401
+
+
+def test_last_used_is_recorded(client, token_for):
+    user = make_user("bank")
+    secret = token_for(user)
+    assert db.session.scalars(sa.select(ApiToken)).one().last_used_at is None
+    assert _me(client, secret).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalars(sa.select(ApiToken)).one().last_used_at is not None
+
+
+# --- POST /api/v1/tokens ------------------------------------------------------------------------
+def test_post_tokens_returns_a_working_token(client):
+    user = make_user("university")
+    db.session.commit()
+    answer = client.post(
+        "/api/v1/tokens",
+        json={
+            "email": user.email,
+            "password": PASSWORD,
+            "name": "TTO",
+            "scopes": ["read", "write"],
+        },
+    )
+    assert answer.status_code == 201
+    body = answer.get_json()
+    assert body["scopes"] == ["read", "write"]
+    assert _me(client, body["token"]).get_json()["scopes"] == ["read", "write"]
+    assert db.session.scalars(sa.select(ApiToken)).one().name == "TTO"
+
+
+def test_post_tokens_with_a_wrong_password_is_401_json(client):
+    user = make_user("enterprise")
+    db.session.commit()
+    answer = client.post("/api/v1/tokens", json={"email": user.email, "password": "wrong"})
+    assert answer.status_code == 401
+    assert answer.get_json()["code"] == "invalid_credentials"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+
+
+def test_post_tokens_refuses_a_scope_wider_than_the_role(client):
+    user = make_user("enterprise", verified=False)
+    db.session.commit()
+    answer = client.post(
+        "/api/v1/tokens", json={"email": user.email, "password": PASSWORD, "scopes": ["write"]}
+    )
+    assert answer.status_code == 422
+    assert "scopes" in answer.get_json()["fields"]
+
+
+def test_post_tokens_field_errors_are_422(client):
+    answer = client.post("/api/v1/tokens", json={"password": "x", "expires_in_days": 9999})
+    assert answer.status_code == 422
+    fields = answer.get_json()["fields"]
+    assert set(fields) >= {"email", "expires_in_days"}
+
+
+def test_post_tokens_is_rate_limited_like_the_login_form(app, client):
+    user = make_user("enterprise")
+    db.session.commit()
+    per_account = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(per_account):
+        wrong = client.post("/api/v1/tokens", json={"email": user.email, "password": "nope"})
+        assert wrong.status_code == 401
+    limited = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD})
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.get_json()["code"] == "rate_limited"
+    # the account's count is shared with the login form
+    assert (
+        client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code
+        == 429
+    )
+
+
+def test_a_session_cookie_does_not_authenticate_the_api(client, login_as):
+    login_as("admin")
+    answer = client.get("/api/v1/me")
+    assert answer.status_code == 401
+    assert answer.get_json()["code"] == "unauthenticated"
+
+
+def test_a_malformed_authorization_header_is_401(client):
+    for header in ("Basic abc", "Bearer ", "Bearer mm_notatoken"):
+        answer = client.get("/api/v1/stats", headers={"Authorization": header})
+        assert answer.status_code == 401
+
+
+def test_service_refuses_unknown_scope():
+    import pytest
+
+    from matchmaker.services.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        api_tokens.create_token(user=make_user("admin"), name="x", scopes=["admin"])
+
+
+def test_failed_web_logins_count_against_post_tokens(app, client):
+    user = make_user("bank")
+    db.session.commit()
+    per_account = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for _ in range(per_account):
+        client.post("/auth/login", data={"email": user.email, "password": "nope"})
+    answer = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD})
+    assert answer.status_code == 429
