@@ -19,7 +19,7 @@ KIND_CHOICES = [
 ]
 
 
-def _email() -> EmailField:
+def email_field() -> EmailField:
     return EmailField(
         _l("邮箱"),
         validators=[
@@ -121,7 +121,7 @@ class RegisterForm(PersonFields):
         _l("机构简介"),
         validators=[Optional(), Length(max=2000, message=_l("简介不能超过 %(max)d 个字符。"))],
     )
-    email = _email()
+    email = email_field()
 
 
 class JoinForm(PersonFields):
@@ -131,7 +131,7 @@ class JoinForm(PersonFields):
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = _email()
+    email = email_field()
     password = PasswordField(
         _l("密码"),
         validators=[
@@ -157,7 +157,7 @@ class ChangePasswordForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     """Ask for a reset link."""
 
-    email = _email()
+    email = email_field()
 
 
 class ResetPasswordForm(FlaskForm):

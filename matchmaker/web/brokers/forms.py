@@ -4,32 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, Regexp
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from matchmaker.services.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from matchmaker.web.auth.forms import PersonFields, email_field
 
 
-class BrokerRegisterForm(FlaskForm):
-    """An individual broker: the person, the licence and where the broker works."""
+class BrokerRegisterForm(PersonFields):
+    """An individual broker: the person (the same fields as every sign-up, with the phone
+    required: need owners call their broker), the licence and where the broker works."""
 
-    name = StringField(
-        _l("姓名"),
-        validators=[
-            InputRequired(_l("请填写姓名。")),
-            Length(max=100, message=_l("姓名不能超过 %(max)d 个字符。")),
-        ],
-        render_kw={"autocomplete": "name"},
-    )
-    email = EmailField(
-        _l("邮箱"),
-        validators=[
-            InputRequired(_l("请填写邮箱。")),
-            Length(max=254, message=_l("邮箱太长了。")),
-            Email(_l("邮箱格式不正确。")),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
+    email = email_field()
     phone = StringField(
         _l("手机号"),
         validators=[
@@ -38,27 +23,6 @@ class BrokerRegisterForm(FlaskForm):
         ],
         description=_l("仅向登录用户展示，方便需求方联系你。"),
         render_kw={"autocomplete": "tel"},
-    )
-    password = PasswordField(
-        _l("密码"),
-        validators=[
-            InputRequired(_l("请填写密码。")),
-            Length(
-                min=MIN_LENGTH,
-                max=MAX_LENGTH,
-                message=_l("密码长度应为 %(min)d 到 %(max)d 个字符。"),
-            ),
-        ],
-        description=_l("至少 8 个字符；可以用一句话作密码，不要求特殊字符。"),
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("再次输入密码"),
-        validators=[
-            InputRequired(_l("请再次输入密码。")),
-            EqualTo("password", _l("两次输入的密码不一致。")),
-        ],
-        render_kw={"autocomplete": "new-password"},
     )
     licence_number = StringField(
         _l("证书编号"),
