@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -139,6 +139,28 @@ class _Common(TypedDict):
     contact_email: str
 
 
+def parse_cells(
+    columns: Sequence[Column], raw: RawRow, parse: Callable[[Column, Any], Any]
+) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, str]]:
+    """Parse every cell of a row with `parse`: the values, the errors keyed by column (an
+    over-long cell is refused before parsing) and the cells as shown back to the user."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    shown = {c.key: display(raw.cells.get(c.key)) for c in columns}
+    for column in columns:
+        cell = raw.cells.get(column.key)
+        if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
+            errors[column.key] = [
+                _("单元格内容过长（超过 %(max)d 个字符），已拒绝。", max=MAX_CELL_CHARS)
+            ]
+            continue
+        try:
+            values[column.key] = parse(column, cell)
+        except ValueError as error:
+            errors[column.key] = [str(error)]
+    return values, errors, shown
+
+
 class RowChecker:
     """Checks rows of one table: shape per cell, then the listings service's own validation."""
 
@@ -149,20 +171,7 @@ class RowChecker:
 
     def check(self, raw: RawRow) -> CheckedRow:
         """Parse and validate one row; errors are keyed by column."""
-        values: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        shown = {c.key: display(raw.cells.get(c.key)) for c in self.columns}
-        for column in self.columns:
-            cell = raw.cells.get(column.key)
-            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                errors[column.key] = [
-                    _("单元格内容过长（超过 %(max)d 个字符），已拒绝。", max=MAX_CELL_CHARS)
-                ]
-                continue
-            try:
-                values[column.key] = self._parse(column, cell)
-            except ValueError as error:
-                errors[column.key] = [str(error)]
+        values, errors, shown = parse_cells(self.columns, raw, self._parse)
         data = self._data(values)
         try:
             listings._validate(self.kind, data)  # the exact validation create_listing runs

@@ -9,15 +9,14 @@ named by its e-mail (it must be a member of the organisation). The same person t
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from matchmaker.extensions import db
 from matchmaker.models import Result, User
-from matchmaker.services.market.excel.checking import CheckedRow, RowChecker
-from matchmaker.services.market.excel.columns import MAX_CELL_CHARS, OFFER_COLUMNS, display
+from matchmaker.services.market.excel.checking import CheckedRow, RowChecker, parse_cells
+from matchmaker.services.market.excel.columns import OFFER_COLUMNS
 from matchmaker.services.market.excel.reading import RawRow
 from matchmaker.services.talent import experts
 
@@ -50,20 +49,7 @@ class ExpertRowChecker(RowChecker):
 
     def check(self, raw: RawRow) -> CheckedRow:
         """Parse and validate one row; errors are keyed by column."""
-        values: dict[str, Any] = {}
-        errors: dict[str, list[str]] = {}
-        shown = {c.key: display(raw.cells.get(c.key)) for c in self.columns}
-        for column in self.columns:
-            cell = raw.cells.get(column.key)
-            if isinstance(cell, str) and len(cell) > MAX_CELL_CHARS:
-                errors[column.key] = [
-                    _("单元格内容过长（超过 %(max)d 个字符），已拒绝。", max=MAX_CELL_CHARS)
-                ]
-                continue
-            try:
-                values[column.key] = self._parse(column, cell)
-            except ValueError as error:
-                errors[column.key] = [str(error)]
+        values, errors, shown = parse_cells(self.columns, raw, self._parse)
         result_ids = self._results(values.get("results") or "", errors)
         user_id = self._account(values.get("account_email") or "", errors)
         data = experts.ExpertData(
