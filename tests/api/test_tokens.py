@@ -231,3 +231,15 @@ def test_failed_web_logins_count_against_post_tokens(app, client):
         client.post("/auth/login", data={"email": user.email, "password": "nope"})
     answer = client.post("/api/v1/tokens", json={"email": user.email, "password": PASSWORD})
     assert answer.status_code == 429
+
+
+def test_the_token_list_stacks_on_phones(client, login_as):
+    """Seven columns do not fit 390 px: the list uses the cards layout (.table-stack), which
+    needs a label on every cell."""
+    login_as("enterprise")
+    client.post("/account/tokens", data={"name": "同步", "scope": "read", "expires_in_days": "30"})
+    html = client.get("/account/tokens").get_data(as_text=True)
+    table = html.split('id="token-list"')[1].split("</table>")[0]
+    assert 'class="table table-sm align-middle table-stack"' in html
+    cells = table.split("<tbody>")[1].count("<td")
+    assert cells == 7 and table.count("<td data-label=") == cells
