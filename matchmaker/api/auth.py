@@ -19,11 +19,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
-def _mark(scope: str | None) -> Callable[[F], F]:
+def _mark(action: str | None, area: str | None = None) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         # The app-wide policy hook lets API routes through; `authenticate_request` decides.
         view._access_policy = PUBLIC  # type: ignore[attr-defined]
-        view._api_scope = scope  # type: ignore[attr-defined]
+        view._api_scope = (action, area) if action else None  # type: ignore[attr-defined]
         return view
 
     return decorate
@@ -34,9 +34,13 @@ def anyone(view: F) -> F:
     return _mark(None)(view)
 
 
-def token_required(scope: str) -> Callable[[F], F]:
-    """A valid bearer token carrying `scope` ("read" or "write")."""
-    return _mark(scope)
+def token_required(action: str, area: str | None = None) -> Callable[[F], F]:
+    """A valid bearer token whose scopes grant `action` ("read" or "write") in `area` (one of
+    api_tokens.AREAS; None: any area, for operations about the caller itself). The role's
+    permissions are still checked by the services, as on the web."""
+    if area is not None and area not in api_tokens.AREAS:
+        raise ValueError(f"unknown API area {area!r}")
+    return _mark(action, area)
 
 
 def caller() -> User | None:
@@ -61,5 +65,5 @@ def authenticate_request() -> None:
     token: ApiToken | None = g.api_token
     if token is None:
         raise ApiError(401, "unauthenticated", _("请使用 API 令牌（Authorization: Bearer）。"))
-    if scope not in token.scopes:
+    if not api_tokens.grants(token.scopes, *scope):
         raise ApiError(403, "insufficient_scope", _("这个令牌没有所需的权限范围。"))

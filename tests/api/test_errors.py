@@ -8,7 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from matchmaker.api import views
+from matchmaker.api import meta as views
 from matchmaker.models import ApiToken
 from matchmaker.services.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from tests.factories import PASSWORD, make_user

@@ -15,6 +15,11 @@ from matchmaker.web.policy import public
 from tests.factories import OrganisationFactory, UserFactory, make_user
 from tests.web import (
     access_api,
+    access_api_challenges,
+    access_api_connect,
+    access_api_deals,
+    access_api_directory,
+    access_api_finance,
     access_brokers,
     access_connect,
     access_finance_bank,
@@ -326,6 +331,11 @@ for _module in (
     access_brokers,
     access_introductions,
     access_api,
+    access_api_challenges,
+    access_api_deals,
+    access_api_connect,
+    access_api_directory,
+    access_api_finance,
 ):
     EXPECTED.update(_module.EXPECTED)
 

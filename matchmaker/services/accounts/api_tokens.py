@@ -24,6 +24,11 @@ from matchmaker.services.errors import NotFound, ValidationFailed
 from matchmaker.services.platform.audit import record_audit
 
 SCOPES = ("read", "write")
+#: The areas a token may be limited to ("read:deals", "write:market"): an operation belongs to
+#: one area, and a token works for it with the bare action ("read") or the action on that area.
+AREAS = ("market", "challenges", "deals", "connect", "directory", "finance")
+#: Roles whose users have something in the finance area (firm profiles, loans, leads).
+FINANCE_ROLES = (Role.BANK, Role.ENTERPRISE, Role.ADMIN)
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 #: Every secret starts with this, so a leaked one is recognisable (secret scanners, logs).
@@ -46,11 +51,42 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def may_write(user: User) -> bool:
+    """Write scopes only for those who may change things (members of verified organisations,
+    admins, brokers)."""
+    return user.role in (Role.ADMIN, Role.BROKER) or can_publish(user)
+
+
+def allowed_areas(user: User) -> tuple[str, ...]:
+    """The areas this user's role has anything in (finance: banks, enterprises, admins)."""
+    return tuple(a for a in AREAS if a != "finance" or user.role in FINANCE_ROLES)
+
+
 def allowed_scopes(user: User) -> tuple[str, ...]:
-    """The widest scopes this user may give a token: write only for those who may change things."""
-    if user.role in (Role.ADMIN, Role.BROKER) or can_publish(user):
-        return SCOPES
-    return ("read",)
+    """Every scope this user may give a token: never wider than the role."""
+    actions = SCOPES if may_write(user) else ("read",)
+    return (*actions, *(f"{a}:{area}" for a in actions for area in allowed_areas(user)))
+
+
+def all_scopes() -> tuple[str, ...]:
+    """Every scope that exists (read, write, and each per area)."""
+    return (*SCOPES, *(f"{a}:{area}" for a in SCOPES for area in AREAS))
+
+
+def grants(scopes: list[str], action: str, area: str | None) -> bool:
+    """Whether a token with `scopes` may do `action` ("read", "write") in `area`.
+
+    The bare action covers every area; "write" (on an area) includes "read" (on it); an
+    operation without an area (`/me`) needs any scope of that action."""
+    held = set(scopes)
+    for act in ("read", "write") if action == "read" else ("write",):
+        if act in held:
+            return True
+        if area is None and any(s.startswith(act + ":") for s in held):
+            return True
+        if area is not None and f"{act}:{area}" in held:
+            return True
+    return False
 
 
 def create_token(
@@ -63,11 +99,16 @@ def create_token(
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = [_("请填写令牌名称。")]
-    unknown = [s for s in wanted if s not in SCOPES]
+    unknown = [s for s in wanted if s not in all_scopes()]
     if unknown or not wanted:
-        errors["scopes"] = [_("权限范围只能是 read 或 write。")]
-    elif any(s not in allowed_scopes(user) for s in wanted):
+        errors["scopes"] = [
+            _("权限范围只能是 read、write，或 read:领域、write:领域（领域：%(areas)s）。")
+            % {"areas": ", ".join(AREAS)}
+        ]
+    elif any(s.startswith("write") for s in wanted) and not may_write(user):
         errors["scopes"] = [_("你的账号不能创建有写入权限的令牌。")]
+    elif any(s not in allowed_scopes(user) for s in wanted):
+        errors["scopes"] = [_("你的账号在这个领域没有可用的权限。")]
     if not 1 <= days <= MAX_DAYS:
         errors["expires_in_days"] = [_("有效期须为 1 到 365 天。")]
     if errors:
@@ -79,7 +120,7 @@ def create_token(
         name=name,
         token_hash=hash_secret(secret),
         prefix=secret[:PREFIX_LENGTH],
-        scopes=[s for s in SCOPES if s in wanted],
+        scopes=[s for s in all_scopes() if s in wanted],
         created_at=now,
         expires_at=now + timedelta(days=days),
     )

@@ -95,7 +95,7 @@ def api_tokens_page() -> str:
     """List my API tokens and create one; a new token's secret is shown on this answer only
     (never redirected through the session cookie, which is signed but readable)."""
     form = ApiTokenForm()
-    if api_tokens.allowed_scopes(current_user) != api_tokens.SCOPES:
+    if not api_tokens.may_write(current_user):
         form.scope.choices = [c for c in form.scope.choices if c[0] == "read"]
     if form.validate_on_submit():
         scopes = ["read", "write"] if form.scope.data == "write" else ["read"]

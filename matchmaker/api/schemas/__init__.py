@@ -42,9 +42,14 @@ class TokenRequestSchema(ma.Schema):
     password = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
     name = fields.Str(load_default="API", validate=validate.Length(min=1, max=100))
     scopes = fields.List(
-        fields.Str(validate=validate.OneOf(api_tokens.SCOPES)),
+        fields.Str(validate=validate.OneOf(api_tokens.all_scopes())),
         load_default=lambda: ["read"],
-        validate=validate.Length(min=1, max=2),
+        validate=validate.Length(min=1, max=len(api_tokens.all_scopes())),
+        metadata={
+            "description": "read, write (every area), or read:AREA / write:AREA with AREA one of "
+            + ", ".join(api_tokens.AREAS)
+            + "; write includes read. Never wider than the account's role."
+        },
     )
     expires_in_days = fields.Int(
         load_default=api_tokens.DEFAULT_DAYS,
@@ -58,6 +63,38 @@ class TokenSchema(ma.Schema):
     token = fields.Str(required=True)
     expires_at = fields.DateTime(required=True)
     scopes = fields.List(fields.Str(), required=True)
+
+
+# --- pages (every list) -------------------------------------------------------------------------
+class PageQuerySchema(ma.Schema):
+    """The page of a list: subclass it and add the list's filters and `sort`."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = fields.Int(
+        load_default=DEFAULT_PAGE_SIZE,
+        metadata={"description": f"Items per page; larger values are capped at {MAX_PAGE_SIZE}."},
+        validate=validate.Range(min=1, max=10_000),
+    )
+
+
+class PageSchema(ma.Schema):
+    """One page of a list: subclass it and add `items = fields.List(fields.Nested(...))`."""
+
+    page = fields.Int(required=True)
+    page_size = fields.Int(required=True)
+    total = fields.Int(required=True)
+    next = fields.Str(allow_none=True, required=True, metadata={"description": "Next page URL."})
+
+
+class WriteSchema(ma.Schema):
+    """The body of a create or update: unknown fields (owner, status, organisation, amounts the
+    server sets...) are refused with 422, never ignored (mass assignment protection)."""
+
+    class Meta:
+        unknown = ma.RAISE
 
 
 # --- lists --------------------------------------------------------------------------------------
