@@ -33,7 +33,7 @@ from tests.web import (
 # "broker": a verified 技术经纪人 without organisation (tests/factories.py make_broker).
 ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
 
-# GET for routes that answer GET, POST (empty form, CSRF off) for POST-only routes.
+# GET for routes that answer GET, else the write method (empty form or body, CSRF off).
 # anon on a protected route is a redirect to the login page; anonymous-only routes send
 # logged-in users to their dashboard (302); a role without the permission gets 403.
 LOGIN = "login"  # 302 to the login page
@@ -449,7 +449,9 @@ def test_access(app, client, login_as, endpoint, role):
         user = login_as(role)
         if endpoint.startswith("api."):  # the JSON API: a bearer token, the cookie is ignored
             headers = {"Authorization": f"Bearer {_api_token(user)}"}
-    method = "get" if "GET" in rule.methods else "post"
+    # GET when the route answers it, else its write method (POST, PATCH, PUT, DELETE)
+    method = next(m for m in ("GET", "POST", "PATCH", "PUT", "DELETE") if m in rule.methods)
+    method = method.lower()
     response = getattr(client, method)(url, headers=headers)
     response.close()
     expected = EXPECTED[endpoint][role]
