@@ -54,7 +54,7 @@ test: $(TSTAMP) $(NSTAMP)
 serve: $(STAMP)
 	MATCHMAKER_ENV=production $(BIN)/matchmaker db upgrade
 	MATCHMAKER_ENV=production $(BIN)/matchmaker jobs work & \
-	MATCHMAKER_ENV=production $(BIN)/gunicorn --workers $${WORKERS:-2} --bind 127.0.0.1:$(PORT) wsgi:app; \
+	MATCHMAKER_ENV=production $(BIN)/gunicorn -c python:matchmaker.gunicorn_conf --bind 127.0.0.1:$(PORT) wsgi:app; \
 	status=$$?; kill $$! 2>/dev/null; exit $$status
 
 ## lint: ruff (rules and formatting) over the code and tests, mypy over matchmaker/ (zero errors)

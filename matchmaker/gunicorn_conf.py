@@ -1,0 +1,46 @@
+"""gunicorn settings of `make serve` (`gunicorn -c python:matchmaker.gunicorn_conf wsgi:app`).
+
+The app is loaded once in the master (`preload_app`), which also builds the matching engine's
+fixed tables (the English lexicon, the explanations' jieba dictionary: about 170 MiB of Python
+objects) and then freezes the garbage collector's view of them (`gc.freeze()`), so that the
+forked workers share those pages copy-on-write instead of each building its own copy: the
+collector would otherwise write to every object's header on its first full collection and
+un-share them. Each worker then drops the database connections it inherited (a connection
+must never be used by two processes). Figures: docs/recommender.md, "Workers share the fixed
+tables".
+
+Settings from the environment: WORKERS (default 2), MATCHMAKER_PRELOAD=0 turns the preloading
+off (to measure the difference).
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from typing import Any
+
+workers = int(os.environ.get("WORKERS", "2"))
+preload_app = os.environ.get("MATCHMAKER_PRELOAD", "1") != "0"
+
+
+def when_ready(server: Any) -> None:
+    """In the master, after the app was loaded and before the first fork: build and freeze."""
+    if not preload_app:
+        return
+    from matchmaker.recommender import preload
+
+    preload()
+    gc.collect()
+    gc.freeze()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """In each new worker: forget the master's database connections (never close them: they
+    belong to the master) so that this worker opens its own."""
+    if not preload_app:
+        return
+    from matchmaker.extensions import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        db.engine.dispose(close=False)

@@ -1,0 +1,61 @@
+"""The gunicorn settings of `make serve`: the app and the matching tables are loaded once in
+the master and frozen for the garbage collector; each worker drops the inherited database
+connections. (The memory it saves is measured by benchmarks/worker_memory.py.)"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask
+
+from matchmaker.extensions import db
+
+
+@pytest.fixture
+def conf(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    monkeypatch.delenv("MATCHMAKER_PRELOAD", raising=False)
+    monkeypatch.setenv("WORKERS", "3")
+    import matchmaker.gunicorn_conf as module
+
+    yield importlib.reload(module)
+    gc.unfreeze()
+
+
+def test_preloads_and_freezes_in_the_master(conf):  # noqa: ANN001
+    from matchmaker.recommender.explain import whole_words
+    from matchmaker.recommender.text import english_lexicon
+
+    english_lexicon.cache_clear()
+    whole_words.cache_clear()
+    assert conf.preload_app is True and conf.workers == 3
+    conf.when_ready(SimpleNamespace())
+    assert english_lexicon.cache_info().currsize == 1  # built in the master
+    assert whole_words.cache_info().currsize == 1
+    assert gc.get_freeze_count() > 0
+
+
+def test_a_worker_forgets_the_masters_connections(conf, app: Flask):  # noqa: ANN001
+    with app.app_context():
+        db.session.execute(db.text("select 1"))
+        before = db.engine.pool
+    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
+    conf.post_fork(server, SimpleNamespace())
+    with app.app_context():
+        assert db.engine.pool is not before  # a new pool: nothing shared with the master
+
+
+def test_preloading_can_be_turned_off(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MATCHMAKER_PRELOAD", "0")
+    import matchmaker.gunicorn_conf as module
+
+    module = importlib.reload(module)
+    try:
+        assert module.preload_app is False
+        module.when_ready(SimpleNamespace())
+        assert gc.get_freeze_count() == 0
+    finally:
+        monkeypatch.delenv("MATCHMAKER_PRELOAD")
+        importlib.reload(module)
