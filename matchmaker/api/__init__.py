@@ -20,7 +20,8 @@ def init_api(app: Flask) -> None:
     import flask_smorest
 
     from matchmaker import __version__
-    from matchmaker.api.schemas import ErrorSchema
+    from matchmaker.api.errors import MalformedRequests
+    from matchmaker.api.schemas import ErrorSchema, decimal_as_string
     from matchmaker.api.views import bp
     from matchmaker.extensions import csrf
 
@@ -51,7 +52,8 @@ def init_api(app: Flask) -> None:
             "servers": [{"url": "/"}],
         },
     )
-    api: Any = Api(app)
+    api: Any = Api(app, spec_kwargs={"extra_plugins": [MalformedRequests()]})
+    api.ma_plugin.converter.add_attribute_function(decimal_as_string)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "A personal access token."}
     )

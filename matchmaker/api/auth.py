@@ -48,6 +48,15 @@ def caller() -> User | None:
     return g.get("api_user")
 
 
+def signed_caller() -> User:
+    """The token's user, in an operation behind `token_required` (which lets no anonymous call
+    through; should one arrive anyway, it is refused as unauthenticated, never served)."""
+    user = caller()
+    if user is None:
+        raise ApiError(401, "unauthenticated", _("请使用 API 令牌（Authorization: Bearer）。"))
+    return user
+
+
 def authenticate_request() -> None:
     """Blueprint hook: resolve the bearer token and enforce the view's scope."""
     g.api_user, g.api_token = None, None

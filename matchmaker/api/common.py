@@ -23,7 +23,9 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.wrappers import Response
 
 from matchmaker.api import errors
@@ -40,6 +42,50 @@ bp = Blueprint(
 )
 bp.before_request(authenticate_request)
 errors.register(bp)
+
+
+class _StrictParser(FlaskParser):
+    """Unknown query parameters and file fields are refused (422) like unknown body fields:
+    every schema decides (marshmallow's default is RAISE), not webargs' EXCLUDE."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+        "files": None,
+    }
+
+
+bp.ARGUMENTS_PARSER = _StrictParser()
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where a JSON value holds a NUL character (in a key or a string), as "field.sub" paths."""
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            found += [name] if "\x00" in str(key) else _nul_paths(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _nul_paths(item, f"{path}.{index}" if path else str(index))
+    return found
+
+
+@bp.before_request
+def refuse_nul_characters() -> None:
+    """Text with NUL characters is refused before any schema reads it (PostgreSQL cannot store
+    them, and no person types one): 422 naming the fields."""
+    if not request.is_json or request.method not in ("POST", "PATCH", "PUT"):
+        return
+    paths = _nul_paths(request.get_json(silent=True))
+    if paths:
+        message = _("不能包含 NUL 控制字符。")
+        raise errors.ApiError(
+            422, "validation_failed", _("请求内容有误。"), {p: [message] for p in paths}
+        )
 
 
 @bp.after_request
@@ -103,7 +149,12 @@ def next_link(query: dict[str, Any], has_next: bool, page: int, size: int) -> st
     """The URL of the following page (the same filters), or None on the last page."""
     if not has_next:
         return None
-    args: dict[str, Any] = {**request.args.to_dict(), "page": page + 1, "page_size": size}
+    args: dict[str, Any] = {
+        **(request.view_args or {}),  # the path's ids (/enquiries/{id}/messages)
+        **request.args.to_dict(),
+        "page": page + 1,
+        "page_size": size,
+    }
     return url_for(request.endpoint or "api.list_results", _external=True, **args)
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Blueprint, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
-from matchmaker.services.errors import DomainError, ValidationFailed
+from matchmaker.api import URL_PREFIX
+from matchmaker.services.errors import DomainError, LimitReached, ValidationFailed
 from matchmaker.services.platform import uow
 from matchmaker.web.errors import MESSAGES
 from matchmaker.web.refusals import messages_of, status_of
@@ -37,6 +39,27 @@ CODES = {
     429: "rate_limited",
     500: "server_error",
 }
+
+
+class MalformedRequests(BasePlugin):
+    """apispec plugin: every operation may answer 400. The app refuses, before any view runs,
+    NUL characters in the query or a form and uploads where none is expected (web/hooks.py),
+    and webargs answers 400 to a body that is not JSON at all."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        for operation in (operations or {}).values():
+            operation.setdefault("responses", {}).setdefault(
+                "400",
+                {
+                    "description": "Malformed request (NUL characters, an unexpected upload, "
+                    "a body that is not JSON).",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+            )
 
 
 class ApiError(Exception):
@@ -110,6 +133,19 @@ def schema_fields(error: HTTPException) -> dict[str, list[str]]:
 def register(bp: Blueprint) -> None:
     """Install the JSON error handlers on the API blueprint."""
 
+    @bp.after_app_request
+    def allow_header(response: Response) -> Response:
+        """A 405 names the methods the address has (RFC 9110): routing fails before the
+        blueprint is known, so the app's handler answered and the header is added here."""
+        error = request.routing_exception
+        if (
+            isinstance(error, MethodNotAllowed)
+            and error.valid_methods
+            and request.path.startswith(URL_PREFIX + "/")
+        ):
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response
+
     @bp.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
         return error_response(error.status, error.message, code=error.code, fields=error.fields)
@@ -117,6 +153,15 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Response:
         uow.discard()
+        if isinstance(error, LimitReached):  # a quota used up (a daily cap): try again later
+            response = error_response(
+                429,
+                " ".join(m for ms in error.errors.values() for m in ms),
+                fields=error.errors,
+                code="limit_reached",
+            )
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         if isinstance(error, ValidationFailed):
             return error_response(
                 422, _("请求内容有误。"), fields=error.errors, code="validation_failed"

@@ -113,6 +113,14 @@ def openapi_json() -> Response:
 
 @bp.route("/docs", methods=["GET"])
 @anyone
+@bp.doc(
+    responses={
+        "200": {
+            "description": "An HTML page.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    }
+)
 def docs() -> str:
     """The documentation page (Swagger UI served from static/vendor, no CDN)."""
     return render_template("api/docs.html")

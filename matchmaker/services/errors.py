@@ -15,6 +15,15 @@ class ValidationFailed(DomainError):
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in self.errors.items()))
 
 
+class LimitReached(ValidationFailed):
+    """A quota is used up for now (a daily cap): a ValidationFailed for the forms, a 429 with
+    Retry-After (`retry_after`, seconds until it frees up) for the JSON API."""
+
+    def __init__(self, errors: dict[str, list[str]] | dict[str, str], *, retry_after: int) -> None:
+        super().__init__(errors)
+        self.retry_after = max(1, int(retry_after))
+
+
 class PermissionDenied(DomainError):
     """The actor may not do this."""
 

@@ -146,6 +146,8 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def refuse_malformed_input() -> None:
+        if request.routing_exception is not None:
+            return  # no view will run: the 404 / 405 answers, whatever the body holds
         # Text fields would receive a FileStorage, and PostgreSQL cannot store NUL characters.
         view = app.view_functions.get(request.endpoint or "")
         if request.files and not getattr(view, "_accepts_files", False):

@@ -83,3 +83,16 @@ def test_an_expired_browser_session_does_not_redirect_an_api_call(client, login_
     answer = client.get("/api/v1/stats")
     assert answer.status_code == 200
     assert answer.is_json
+
+
+def test_nul_characters_in_a_json_body_are_refused_before_any_schema(client, bearer):  # noqa: ANN001
+    answer = client.post(
+        "/api/v1/tokens",
+        json={"email": "a\x00@example.com", "password": "x", "scopes": ["read", "wr\x00ite"]},
+    )
+    assert answer.status_code == 422
+    assert set(answer.get_json()["fields"]) == {"email", "scopes.1"}
+    english = client.post(
+        "/api/v1/tokens", json={"name\x00": "x"}, headers={"Accept-Language": "en"}
+    ).get_json()
+    assert english["fields"] == {"name\x00": ["Must not contain NUL control characters."]}

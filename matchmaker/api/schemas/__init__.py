@@ -3,11 +3,43 @@ OpenAPI document is generated from them)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from matchmaker.services.accounts import api_tokens
 from matchmaker.services.market import browsing
+
+#: A decimal as Python's Decimal reads it from a string (sign, digits with single underscores,
+#: fraction, exponent, surrounding blanks); NaN and Infinity are not numbers here.
+DECIMAL_PATTERN = (
+    r"^\s*[+-]?(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)"
+    r"(?:[eE][+-]?[0-9](?:_?[0-9])*)?\s*$"
+)
+
+
+def decimal_as_string(self: Any, field: ma.fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function for `fields.Decimal`: with as_string=True it answers a JSON
+    string (the generated document said "number"; requests may send the string or a number),
+    and the bounds of its Range are JSON numbers (apispec wrote them as the field dumps them)."""
+    if not isinstance(field, fields.Decimal):
+        return {}
+    ret = kwargs.get("ret", {})
+    out: dict[str, Any] = {}
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if isinstance(ret.get(key), (Decimal, str)):  # serialised by the field: "0.00"
+            bound = Decimal(ret[key])
+            out[key] = int(bound) if bound == bound.to_integral_value() else float(bound)
+    if field.as_string and "type" not in field.metadata:
+        kinds = ["string", "number"]
+        held = ret.get("type")
+        if field.allow_none or (isinstance(held, list) and "null" in held):
+            kinds.append("null")
+        out.update(type=kinds, pattern=DECIMAL_PATTERN)
+    return out
+
 
 #: The largest page a list answers (browsing.browse_page caps its pages at this size too).
 MAX_PAGE_SIZE = 50

@@ -102,7 +102,7 @@ def create_token(
     unknown = [s for s in wanted if s not in all_scopes()]
     if unknown or not wanted:
         errors["scopes"] = [
-            _("权限范围只能是 read、write，或 read:领域、write:领域（领域：%(areas)s）。")
+            _("权限范围只能是 read、write、read:AREA 或 write:AREA（AREA 为 %(areas)s 之一）。")
             % {"areas": ", ".join(AREAS)}
         ]
     elif any(s.startswith("write") for s in wanted) and not may_write(user):

@@ -7,8 +7,9 @@ never go into the audit log or a notification (admins read both), only ids and c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +50,7 @@ from matchmaker.services.connect.responsiveness import (
 )
 from matchmaker.services.connect.targets import Target
 from matchmaker.services.errors import (
+    LimitReached,
     PermissionDenied,
     ValidationFailed,
 )
@@ -123,8 +125,10 @@ def check_cap(org_id: int, now: datetime) -> None:
         )
     )
     if (sent or 0) >= cap:
-        raise ValidationFailed(
-            {"cap": _("你的机构今天已发起 %(n)d 条对接请求，已达每日上限，请明天再试。", n=cap)}
+        tomorrow = day_start + timedelta(days=1)
+        raise LimitReached(
+            {"cap": _("你的机构今天已发起 %(n)d 条对接请求，已达每日上限，请明天再试。", n=cap)},
+            retry_after=math.ceil((tomorrow - now.astimezone(CHINA)).total_seconds()),
         )
 
 
