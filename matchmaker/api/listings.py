@@ -1,25 +1,37 @@
-"""Results and needs: the public lists and details, and their matches."""
+"""Results and needs: the public lists and details and their matches, and the site search
+(results, needs, expert profiles). The owners' working copies, writes and steps and the admins'
+review are in `listing_writes.py`."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
 from matchmaker.api import schemas as s
 from matchmaker.api.auth import anyone
-from matchmaker.api.common import bp, conditional, documented_errors, next_link, page_size_of
+from matchmaker.api.common import (
+    bp,
+    conditional,
+    documented_errors,
+    next_link,
+    page_size_of,
+    paged,
+)
+from matchmaker.api.schemas import listings as ls
 from matchmaker.extensions import db
-from matchmaker.models import Need, Publication, Result
+from matchmaker.models import Need, Publication, Result, TechField
 from matchmaker.services import matching
 from matchmaker.services.errors import NotFound
 from matchmaker.services.market import browsing, publication
+from matchmaker.services.talent import expert_search
 
 
 # --- results and needs --------------------------------------------------------------------------
-def _summary(pub: Publication) -> dict[str, Any]:
+def summary(pub: Publication) -> dict[str, Any]:
     locale = str(get_locale() or "")
     return {
         "id": pub.listing_id,
@@ -48,7 +60,7 @@ def _list(kind: str, query: dict[str, Any]) -> dict[str, Any]:
     page = browsing.browse_page(criteria, page=query["page"], per_page=size)
     following = next_link(query, page.has_next, page.page, size)
     return {
-        "items": [_summary(p) for p in page.items],
+        "items": [summary(p) for p in page.items],
         "page": page.page,
         "page_size": size,
         "total": page.total,
@@ -88,7 +100,7 @@ def _detail(kind: str, listing_id: int) -> Response:
     data = dict(pub.data or {})
     data.pop("attachment_ids", None)
     data.pop("keywords", None)
-    payload = {**_summary(pub), "description": data.pop("description", None), "details": data}
+    payload = {**summary(pub), "description": data.pop("description", None), "details": data}
     return conditional(s.ListingDetailSchema().dump(payload))
 
 
@@ -120,7 +132,7 @@ def _matches(kind: str, model: type[Result] | type[Need], listing_id: int, limit
         why = rec.why
         items.append(
             {
-                "listing": _summary(rec.publication),
+                "listing": summary(rec.publication),
                 "score": rec.percent,
                 "text_points": why.text_points,
                 "terms": list(why.terms),
@@ -151,3 +163,77 @@ def result_matches(query: dict[str, Any], listing_id: int) -> Any:
 def need_matches(query: dict[str, Any], listing_id: int) -> Any:
     """The results that match a public need, best first, with score and explanation."""
     return _matches("need", Need, listing_id, query["limit"])
+
+
+def field(tech_field: TechField | None) -> dict[str, str] | None:
+    if tech_field is None:
+        return None
+    return {"code": tech_field.code, "name": tech_field.label(str(get_locale() or ""))}
+
+
+# --- search -------------------------------------------------------------------------------------
+#: At most this many hits of each kind (the best ones) make up a search's answer.
+SEARCH_LIMIT = 200
+
+
+def _listing_hits(kind: str, q: str) -> list[dict[str, Any]]:
+    criteria = browsing.BrowseFilter(kind=kind, q=q).cleaned()
+    if not criteria.terms:  # nothing searchable in q: no hits (never the whole list)
+        return []
+    page = browsing.browse_page(criteria, page=1, per_page=SEARCH_LIMIT)
+    return [
+        {
+            "kind": kind,
+            "id": pub.listing_id,
+            "title": pub.title,
+            "summary": pub.summary,
+            "organisation": {"id": pub.organisation.id, "name": pub.organisation.name},
+            "field": field(pub.field),
+            "url": url_for(f"market.{kind}", listing_id=pub.listing_id, _external=True),
+            "api_url": url_for(f"api.get_{kind}", listing_id=pub.listing_id, _external=True),
+        }
+        for pub in page.items
+    ]
+
+
+def expert_api_url(expert_id: int) -> str | None:
+    """The API detail of a public expert profile (the directory area's, when it is there)."""
+    if "api.get_expert" not in current_app.view_functions:
+        return None
+    return url_for("api.get_expert", expert_id=expert_id, _external=True)
+
+
+def _expert_hits(q: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "expert",
+            "id": expert.id,
+            "title": expert.name,
+            "summary": " · ".join(x for x in (expert.title, expert.unit, expert.directions) if x)[
+                :200
+            ],
+            "organisation": {"id": expert.organisation.id, "name": expert.organisation.name},
+            "field": field(expert.field),
+            "url": url_for("talent.show_expert", expert_id=expert.id, _external=True),
+            "api_url": expert_api_url(expert.id),
+        }
+        for expert in expert_search.matching_experts(q, limit=SEARCH_LIMIT)
+    ]
+
+
+@bp.route("/search", methods=["GET"])
+@anyone
+@bp.arguments(ls.SearchQuerySchema, location="query")
+@bp.response(200, ls.SearchPageSchema)
+@documented_errors(422)
+def site_search(query: dict[str, Any]) -> dict[str, Any]:
+    """Search the public results, needs and expert profiles (or one `kind`), best first.
+
+    Every word must occur (as on the web lists). The kinds are interleaved: the best result,
+    the best need, the best expert, then the second of each... At most 200 hits per kind."""
+    kinds = [query["kind"]] if query["kind"] else list(ls.SEARCH_KINDS)
+    lists = [
+        _expert_hits(query["q"]) if k == "expert" else _listing_hits(k, query["q"]) for k in kinds
+    ]
+    merged = [hit for row in itertools.zip_longest(*lists) for hit in row if hit is not None]
+    return paged(merged, query).as_dict()

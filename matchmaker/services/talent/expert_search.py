@@ -16,6 +16,7 @@ from matchmaker.extensions import db
 from matchmaker.models import ExpertProfile, Organisation, TechField
 from matchmaker.models.expert import OFFER_KEYS
 from matchmaker.services.talent.expert_public import (
+    PublicExpert,
     public_condition,
     public_view,
     shown_int,
@@ -34,6 +35,7 @@ class ExpertQuery:
     offer: str = ""
     organisation_id: int | None = None
     page: int = 1
+    per_page: int = PER_PAGE  # the API asks for its own page size (capped there)
 
 
 @dataclass
@@ -74,9 +76,24 @@ def search_experts(query: ExpertQuery) -> tuple[Any, Facets]:
         .options(selectinload(ExpertProfile.organisation), selectinload(ExpertProfile.field))
         .order_by(ExpertProfile.published_at.desc(), ExpertProfile.id.desc())
     )
-    page = db.paginate(statement, page=max(query.page, 1), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(
+        statement, page=max(query.page, 1), per_page=max(query.per_page, 1), error_out=False
+    )
     page.items = [public_view(expert) for expert in page.items]
     return page, _facets(base)
+
+
+def matching_experts(q: str, *, limit: int) -> list[PublicExpert]:
+    """Public profiles (their public versions) matching the text as on the 人才 page, newest
+    first, at most `limit` (the API's site search)."""
+    statement = (
+        sa.select(ExpertProfile)
+        .where(public_condition(), *_text(q))
+        .options(selectinload(ExpertProfile.organisation), selectinload(ExpertProfile.field))
+        .order_by(ExpertProfile.published_at.desc(), ExpertProfile.id.desc())
+        .limit(limit)
+    )
+    return [public_view(expert) for expert in db.session.scalars(statement)]
 
 
 def _facets(base: list[sa.ColumnElement[bool]]) -> Facets:
