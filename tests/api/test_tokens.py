@@ -243,3 +243,121 @@ def test_the_token_list_stacks_on_phones(client, login_as):
     assert 'class="table table-sm align-middle table-stack"' in html
     cells = table.split("<tbody>")[1].count("<td")
     assert cells == 7 and table.count("<td data-label=") == cells
+
+
+# --- per-area scopes ----------------------------------------------------------------------------
+def test_grants_write_includes_read_and_bare_covers_every_area():
+    grants = api_tokens.grants
+    assert grants(["read"], "read", "deals") and not grants(["read"], "write", "deals")
+    assert grants(["write"], "read", "finance") and grants(["write"], "write", "market")
+    assert grants(["write:deals"], "read", "deals") and grants(["write:deals"], "write", "deals")
+    assert not grants(["read:deals"], "write", "deals")
+    assert not grants(["read:deals"], "read", "market")
+    assert not grants(["write:deals"], "write", "market")
+    # an operation about the caller (no area) takes any scope of its action
+    assert grants(["read:connect"], "read", None) and grants(["write:connect"], "read", None)
+    assert not grants(["read:connect"], "write", None)
+
+
+def _area_route(app, action, area):
+    """A GET /api/v1 route without path arguments that needs `action` in `area`."""
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if (
+            rule.rule.startswith("/api/v1/")
+            and "GET" in rule.methods
+            and not rule.arguments
+            and getattr(view, "_api_scope", None) == (action, area)
+        ):
+            return rule.rule
+    raise AssertionError(f"no GET operation needs {action} on {area}")
+
+
+def test_an_area_token_is_refused_on_another_area(app, client, bearer):
+    user = make_user("university")  # has results (/my/results) and deals
+    market, deals = _area_route(app, "read", "market"), _area_route(app, "read", "deals")
+    only_deals = bearer(user, scopes=["read:deals"])
+    refused = client.get(market, headers=only_deals)
+    assert refused.status_code == 403
+    assert refused.get_json()["code"] == "insufficient_scope"
+    assert client.get(deals, headers=only_deals).status_code == 200
+    assert client.get(market, headers=bearer(user, scopes=["write:market"])).status_code == 200
+    assert client.get(market, headers=bearer(user, scopes=["read"])).status_code == 200
+
+
+def test_a_bank_may_have_finance_a_university_may_not(client):
+    bank, university = make_user("bank"), make_user("university")
+    db.session.commit()
+    assert "finance" in api_tokens.allowed_areas(bank)
+    assert "finance" not in api_tokens.allowed_areas(university)
+    ask = {"password": PASSWORD, "scopes": ["read:finance"]}
+    ok = client.post("/api/v1/tokens", json={"email": bank.email, **ask})
+    assert ok.status_code == 201 and ok.get_json()["scopes"] == ["read:finance"]
+    refused = client.post("/api/v1/tokens", json={"email": university.email, **ask})
+    assert refused.status_code == 422
+    assert "scopes" in refused.get_json()["fields"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
+
+
+def test_the_account_page_makes_an_area_token(client, login_as):
+    login_as("enterprise")
+    page = client.post(
+        "/account/tokens",
+        data={
+            "name": "对接同步",
+            "scope": "write",
+            "area_mode": "some",
+            "areas": ["connect", "deals"],
+            "expires_in_days": "30",
+        },
+    )
+    assert page.status_code == 200
+    token = db.session.scalars(sa.select(ApiToken)).one()
+    assert token.scopes == ["read:deals", "read:connect", "write:deals", "write:connect"]
+    html = page.get_data(as_text=True)
+    assert "读写：成交与里程碑、对接" in html  # the list names the areas
+    # the areas are checkboxes in a fieldset with a legend, each with its label
+    group = html.split('id="areas"')[1].split("</ul>")[0]
+    assert group.count('type="checkbox"') == len(api_tokens.AREAS)
+    assert html.count("<legend") >= 2 and 'for="areas-0"' in html
+
+
+def test_the_account_page_makes_an_all_areas_token_by_default(client, login_as):
+    login_as("university")
+    page = client.post(
+        "/account/tokens",
+        data={"name": "x", "scope": "read", "areas": ["market"], "expires_in_days": "30"},
+    )
+    assert page.status_code == 200
+    assert db.session.scalars(sa.select(ApiToken)).one().scopes == ["read"]
+    assert "只读 · 所有领域" in page.get_data(as_text=True)
+
+
+def test_the_account_page_offers_only_the_roles_areas(client, login_as):
+    login_as("university")
+    html = client.get("/account/tokens").get_data(as_text=True)
+    assert 'value="market"' in html and 'value="finance"' not in html
+    page = client.post(
+        "/account/tokens",
+        data={
+            "name": "x",
+            "scope": "read",
+            "area_mode": "some",
+            "areas": ["finance"],
+            "expires_in_days": "30",
+        },
+    )
+    assert page.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+    assert 'id="areas-errors"' in page.get_data(as_text=True)
+
+
+def test_chosen_areas_need_at_least_one(client, login_as):
+    login_as("bank")
+    page = client.post(
+        "/account/tokens",
+        data={"name": "x", "scope": "read", "area_mode": "some", "expires_in_days": "30"},
+    )
+    assert page.status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+    assert "请至少选择一个领域" in page.get_data(as_text=True)

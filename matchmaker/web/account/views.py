@@ -18,6 +18,7 @@ from matchmaker.web.account.forms import (
     NotificationSettingsForm,
     RevokeTokenForm,
     TextSizeForm,
+    describe_scopes,
 )
 from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import is_safe_next, login_required, public
@@ -86,30 +87,36 @@ def _tokens_page(form: ApiTokenForm, new_secret: str | None = None) -> str:
         revoke_form=RevokeTokenForm(formdata=None),
         new_secret=new_secret,
         now=utcnow(),
+        describe_scopes=describe_scopes,
     )
+
+
+def _token_form(**kwargs: object) -> ApiTokenForm:
+    form = ApiTokenForm(**kwargs)
+    form.limit_to(
+        may_write=api_tokens.may_write(current_user),
+        areas=api_tokens.allowed_areas(current_user),
+    )
+    return form
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @login_required
 def api_tokens_page() -> str:
-    """List my API tokens and create one; a new token's secret is shown on this answer only
-    (never redirected through the session cookie, which is signed but readable)."""
-    form = ApiTokenForm()
-    if not api_tokens.may_write(current_user):
-        form.scope.choices = [c for c in form.scope.choices if c[0] == "read"]
+    """List my API tokens and create one (read or read+write, for all areas or the chosen
+    ones); a new token's secret is shown on this answer only (never redirected through the
+    session cookie, which is signed but readable)."""
+    form = _token_form()
     if form.validate_on_submit():
-        scopes = ["read", "write"] if form.scope.data == "write" else ["read"]
         with form_errors(form) as outcome:
             made = api_tokens.create_token(
                 user=current_user,
                 name=form.name.data,
-                scopes=scopes,
+                scopes=form.scopes(),
                 expires_in_days=form.expires_in_days.data,
             )
         if outcome.ok:
-            fresh = ApiTokenForm(formdata=None)
-            fresh.scope.choices = form.scope.choices
-            return _tokens_page(fresh, new_secret=made.secret)
+            return _tokens_page(_token_form(formdata=None), new_secret=made.secret)
     return _tokens_page(form)
 
 
