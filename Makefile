@@ -15,7 +15,7 @@ COVERAGE_FLOOR ?= 94
 COVERAGE ?= --cov=matchmaker --cov-branch --cov-report=term-missing:skip-covered \
 	--cov-fail-under=$(COVERAGE_FLOOR)
 
-.PHONY: run test serve install lint translations clean bench evaluate
+.PHONY: run test serve install lint translations clean bench evaluate fuzz
 
 $(BIN)/python:
 	@$(PYTHON) -c "import sys; assert sys.version_info >= (3, 11), sys.version" || { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
@@ -49,6 +49,11 @@ run: $(STAMP)
 ## and fail under the branch-coverage floor
 test: $(TSTAMP) $(NSTAMP)
 	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
+
+## fuzz: schemathesis against every /api/v1 operation of a live app (demo data, a token per
+## role; tests/fuzz/run_api_fuzz.py); FUZZ_ARGS="--roles bank --keep" for one role, kept files
+fuzz: $(TSTAMP)
+	$(BIN)/python -m tests.fuzz.run_api_fuzz $(FUZZ_ARGS)
 
 ## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
 serve: $(STAMP)
