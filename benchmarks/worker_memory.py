@@ -9,6 +9,8 @@ matches) so that every worker has served matches, and reads each process's
 /proc/<pid>/smaps_rollup: USS (pages only this process holds), PSS (shared pages divided among
 the processes that map them) and RSS. With preloading the fixed tables live in the master and
 the workers share them, so each worker's USS drops; the total PSS is what the server costs.
+`first_request_ms` is the wait of the first request on the fresh server (a listing page that
+ranks and explains): without preloading, that worker first builds its tables.
 Loopback only; bounded in requests and time.
 """
 
@@ -131,6 +133,10 @@ def measure(
             time.sleep(0.5)
         else:
             raise RuntimeError("gunicorn did not start")
+        # The first page that ranks and explains, on a fresh server: what its first visitor waits.
+        started = time.monotonic()
+        _get(base + paths[0])
+        first_ms = round((time.monotonic() - started) * 1000, 1)
         statuses: dict[int, int] = {}
         for _round in range(3):  # enough requests that every worker serves matches
             for path in paths:
@@ -141,6 +147,7 @@ def measure(
         per_worker = [_smaps(pid) for pid in _children(server.pid)]
         return {
             "preload": preload,
+            "first_request_ms": first_ms,
             "requests": sum(statuses.values()),
             "statuses": {str(k): v for k, v in sorted(statuses.items())},
             "master": master,
@@ -179,7 +186,8 @@ def main() -> None:
     for run in runs:
         label = "preloaded" if run["preload"] else "per worker"
         print(
-            f"{label:>10}: worker USS mean {run['worker_uss_mib_mean']} MiB, "
+            f"{label:>10}: first request {run['first_request_ms']} ms, "
+            f"worker USS mean {run['worker_uss_mib_mean']} MiB, "
             f"total PSS {run['total_pss_mib']} MiB, statuses {run['statuses']}"
         )
 

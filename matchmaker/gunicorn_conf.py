@@ -2,12 +2,14 @@
 
 The app is loaded once in the master (`preload_app`), which also builds the matching engine's
 fixed tables (the English lexicon, the explanations' jieba dictionary: about 170 MiB of Python
-objects) and then freezes the garbage collector's view of them (`gc.freeze()`), so that the
-forked workers share those pages copy-on-write instead of each building its own copy: the
-collector would otherwise write to every object's header on its first full collection and
-un-share them. Each worker then drops the database connections it inherited (a connection
-must never be used by two processes). Figures: docs/recommender.md, "Workers share the fixed
-tables".
+objects), loads the current index (memory-mapped) with its analyser warmed, and then freezes
+the garbage collector's view of them (`gc.freeze()`), so that the forked workers share those
+pages copy-on-write instead of each building its own copy (the collector would otherwise write
+to every object's header on its first full collection and un-share them), and a worker's first
+search or match does not wait seconds for them. Each worker then drops the database
+connections it inherited (a connection must never be used by two processes). A later index
+generation is loaded by each worker as before. Figures: docs/recommender.md, "Workers share
+the fixed tables".
 
 Settings from the environment: WORKERS (default 2), MATCHMAKER_PRELOAD=0 turns the preloading
 off (to measure the difference).
@@ -16,8 +18,11 @@ off (to measure the difference).
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from typing import Any
+
+log = logging.getLogger("matchmaker.serving")
 
 workers = int(os.environ.get("WORKERS", "2"))
 preload_app = os.environ.get("MATCHMAKER_PRELOAD", "1") != "0"
@@ -30,8 +35,26 @@ def when_ready(server: Any) -> None:
     from matchmaker.recommender import preload
 
     preload()
+    _load_index(server)
     gc.collect()
     gc.freeze()
+
+
+def _load_index(server: Any) -> None:
+    """The current index generation, loaded and its analyser warmed in the master. Without a
+    database to read (not upgraded yet, not reachable), the workers load it themselves later."""
+    from matchmaker.extensions import db
+    from matchmaker.services import matching
+
+    app = server.app.wsgi()
+    with app.app_context():
+        try:
+            matching.engine().analyzer_("预热 warm up: heat exchanger 换热器")
+        except Exception as error:  # noqa: BLE001 - serving must start; workers retry
+            log.warning("serving.index_not_preloaded", extra={"error": str(error)})
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def post_fork(server: Any, worker: Any) -> None:

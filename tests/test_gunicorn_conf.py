@@ -24,16 +24,34 @@ def conf(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     gc.unfreeze()
 
 
-def test_preloads_and_freezes_in_the_master(conf):  # noqa: ANN001
+def _server(app: Flask) -> SimpleNamespace:
+    return SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
+
+
+def test_preloads_and_freezes_in_the_master(conf, app: Flask, db):  # noqa: ANN001
     from matchmaker.recommender.explain import whole_words
     from matchmaker.recommender.text import english_lexicon
 
     english_lexicon.cache_clear()
     whole_words.cache_clear()
+    app.extensions.pop("matchmaker_engine", None)
     assert conf.preload_app is True and conf.workers == 3
-    conf.when_ready(SimpleNamespace())
+    conf.when_ready(_server(app))
     assert english_lexicon.cache_info().currsize == 1  # built in the master
     assert whole_words.cache_info().currsize == 1
+    assert app.extensions["matchmaker_engine"].model is not None  # the index, loaded
+    assert gc.get_freeze_count() > 0
+
+
+def test_the_master_starts_without_a_database(conf, app: Flask, monkeypatch, caplog):  # noqa: ANN001
+    from matchmaker.services import matching
+
+    def unreachable() -> None:
+        raise RuntimeError("no database")
+
+    monkeypatch.setattr(matching, "engine", unreachable)
+    conf.when_ready(_server(app))  # does not raise: the workers will load the index
+    assert "serving.index_not_preloaded" in caplog.text
     assert gc.get_freeze_count() > 0
 
 
@@ -41,8 +59,7 @@ def test_a_worker_forgets_the_masters_connections(conf, app: Flask):  # noqa: AN
     with app.app_context():
         db.session.execute(db.text("select 1"))
         before = db.engine.pool
-    server = SimpleNamespace(app=SimpleNamespace(wsgi=lambda: app))
-    conf.post_fork(server, SimpleNamespace())
+    conf.post_fork(_server(app), SimpleNamespace())
     with app.app_context():
         assert db.engine.pool is not before  # a new pool: nothing shared with the master
 

@@ -143,6 +143,8 @@ def _serve(env: dict[str, str], port: int, workers: int, log: Path) -> subproces
         server = subprocess.Popen(  # noqa: S603 - our own console script
             [
                 _tool("gunicorn"),
+                "-c",
+                "python:matchmaker.gunicorn_conf",  # as `make serve`: preloaded, shared index
                 "--workers",
                 str(workers),
                 "--timeout",
