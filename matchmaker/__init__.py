@@ -112,8 +112,10 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.alerts.views import bp as alerts_bp
     from matchmaker.web.auth.views import bp as auth_bp
     from matchmaker.web.brokers import bp as brokers_bp
+    from matchmaker.web.bureau import bp as bureau_bp
     from matchmaker.web.challenges import bp as challenges_bp
     from matchmaker.web.connect import bp as connect_bp
+    from matchmaker.web.events import bp as events_bp
     from matchmaker.web.excel.views import bp as excel_bp
     from matchmaker.web.finance import bp as finance_bp
     from matchmaker.web.ids import IdConverter
@@ -122,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.market.views import bp as market_bp
     from matchmaker.web.matching.views import bp as matching_bp
     from matchmaker.web.notifications.views import bp as notifications_bp
+    from matchmaker.web.open_data import bp as open_data_bp
     from matchmaker.web.org.views import bp as org_bp
     from matchmaker.web.pipeline import bp as pipeline_bp
     from matchmaker.web.review.views import bp as review_bp
@@ -146,6 +149,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(connect_bp, url_prefix="/connect")
     app.register_blueprint(talent_bp)
     app.register_blueprint(brokers_bp)
+    app.register_blueprint(bureau_bp, url_prefix="/bureau")
+    app.register_blueprint(events_bp, url_prefix="/events")
+    app.register_blueprint(open_data_bp, url_prefix="/open-data")
 
     from matchmaker.api import init_api
 

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
         Challenge,
         ConversionOffer,
         Deal,
-        FinanceEvent,
+        Event,
         FinancingNeed,
         Lead,
         Listing,
@@ -32,6 +32,7 @@ class Role(enum.StrEnum):
     BANK = "bank"
     ADMIN = "admin"  # the science bureau / platform operator
     BROKER = "broker"  # 技术经纪人: acts only once the admin verified the licence
+    BUREAU = "bureau"  # 科技局 reader: the bureau's dashboard, reports and events, read-only
 
 
 class Permission(enum.StrEnum):
@@ -65,6 +66,12 @@ class Permission(enum.StrEnum):
     # 人才 and 技术经纪人
     BROKER_ACT = "broker:act"  # follow needs and introduce (a verified broker only)
     BROKER_VERIFY = "broker:verify"  # verify brokers' licences, assign needs to brokers
+    # the bureau's view (科技局)
+    STATS_VIEW = "stats:view"  # the bureau's dashboard, drill-downs, downloads, monthly report
+    TARGETS_EDIT = "targets:edit"  # edit the city's targets
+    EVENT_MANAGE = "event:manage"  # create and run events of every kind (check-in, outcomes)
+    EVENT_JOIN = "event:join"  # register one's organisation for an event
+    SCENARIO_PUBLISH = "scenario:publish"  # publish a 场景 on behalf of its owner
 
 
 _MEMBER = {
@@ -72,6 +79,7 @@ _MEMBER = {
     Permission.ACCOUNT_MANAGE,
     Permission.ORG_INVITE,
     Permission.NOTIFICATIONS_READ,
+    Permission.EVENT_JOIN,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -112,8 +120,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.BROKER_ACT,
         }
     ),
+    Role.BUREAU: frozenset(
+        {
+            Permission.DASHBOARD_VIEW,
+            Permission.ACCOUNT_MANAGE,
+            Permission.NOTIFICATIONS_READ,
+            Permission.STATS_VIEW,
+        }
+    ),
     Role.ADMIN: frozenset(
         {
+            Permission.STATS_VIEW,
+            Permission.TARGETS_EDIT,
+            Permission.EVENT_MANAGE,
+            Permission.SCENARIO_PUBLISH,
             Permission.BROKER_VERIFY,
             Permission.DASHBOARD_VIEW,
             Permission.ACCOUNT_MANAGE,
@@ -359,7 +379,7 @@ def can_view_lead(user: Any, lead: Lead) -> bool:
     )
 
 
-def can_manage_event(user: Any, event: FinanceEvent) -> bool:
+def can_manage_event(user: Any, event: Event) -> bool:
     """The organising bank's members, and every government admin."""
     if has_permission(user, Permission.FINANCE_EVENT_MANAGE) and has_permission(
         user, Permission.FINANCE_STATS

@@ -87,7 +87,7 @@ ORG_TRAITS = {
 def make_user(role: Role | str, *, verified: bool = True, **kwargs: object) -> User:
     """A user of the given role in a fresh organisation of the matching kind."""
     role = Role(role)
-    if role == Role.ADMIN:
+    if role in (Role.ADMIN, Role.BUREAU):  # a 科技局 reader is a member of no organisation
         kwargs.setdefault("organisation", None)
         return UserFactory(role=role, **kwargs)
     if role == Role.BROKER:

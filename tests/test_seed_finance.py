@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import (
     ConsentScope,
+    Event,
     EventMeeting,
-    FinanceEvent,
     FinancingNeed,
     FirmProfile,
     Lead,
@@ -57,7 +57,7 @@ def test_demo_finance_data_covers_the_bank_side(runner):
     # the firms see each bank's contact request in their view log, and nothing else
     assert {v.action for v in _all(ProfileView)} == {"lead"}
 
-    events = {e.status: e for e in _all(FinanceEvent)}
+    events = {e.status: e for e in _all(Event)}
     assert set(events) == {"draft", "open", "finished"}
     meetings = _all(EventMeeting)
     assert meetings and all(m.event_id == events["finished"].id for m in meetings)

@@ -21,6 +21,7 @@ from matchmaker.models.challenge import (
     ApplicationStatus,
     Challenge,
     ChallengeInvitation,
+    ChallengeKind,
     ConversionOffer,
     DeclineReason,
     IpOwnership,
@@ -66,15 +67,19 @@ from matchmaker.models.enquiry import (
     FunnelStep,
     OrganisationBlock,
 )
-from matchmaker.models.expert import ExpertOffer, ExpertProfile, ExpertStatus
-from matchmaker.models.finance_event import (
+from matchmaker.models.event import (
+    Event,
+    EventFeature,
+    EventKind,
     EventMeeting,
+    EventOutcome,
     EventRegistration,
     EventStatus,
-    FinanceEvent,
     MeetingOutcome,
     MeetingStatus,
+    OutcomeKind,
 )
+from matchmaker.models.expert import ExpertOffer, ExpertProfile, ExpertStatus
 from matchmaker.models.firm import (
     ALL_SCOPES,
     ConsentGrant,
@@ -109,6 +114,7 @@ from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, O
 from matchmaker.models.organisation_document import OrganisationDocument
 from matchmaker.models.panel import PanelMember, Score
 from matchmaker.models.publication import Publication
+from matchmaker.models.target import CityTarget
 from matchmaker.models.taxonomy import TechField
 from matchmaker.models.user import Invitation, User
 
@@ -160,13 +166,19 @@ __all__ = [
     "DealMode",
     "DealStatus",
     "DeclineReason",
+    "EventFeature",
+    "EventKind",
     "EventMeeting",
+    "EventOutcome",
+    "OutcomeKind",
+    "CityTarget",
+    "ChallengeKind",
     "EventRegistration",
     "EventStatus",
     "ExpertOffer",
     "ExpertProfile",
     "ExpertStatus",
-    "FinanceEvent",
+    "Event",
     "FinancingNeed",
     "FinancingStatus",
     "FirmFinancialYear",

@@ -114,6 +114,14 @@ class AdoptionStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class ChallengeKind(enum.StrEnum):
+    """A 榜单 (a need put up for solvers) or a 场景 (an application scenario: a real site offered
+    to try a technology on, published by a government admin for the scenario's owner)."""
+
+    CHALLENGE = "challenge"
+    SCENARIO = "scenario"
+
+
 class Challenge(Base):
     """A challenge (榜) published on an open need, with its terms fixed up front."""
 
@@ -148,7 +156,12 @@ class Challenge(Base):
         enum_column(Visibility, "challenge_visibility"), default=Visibility.PUBLIC
     )
     has_panel: Mapped[bool] = mapped_column(default=False)
-    is_government: Mapped[bool] = mapped_column(default=False)  # 政府榜
+    is_government: Mapped[bool] = mapped_column(default=False)  # 政府榜 (every 场景 is one)
+    kind: Mapped[ChallengeKind] = mapped_column(
+        enum_column(ChallengeKind, "challenge_kind"), default=ChallengeKind.CHALLENGE, index=True
+    )
+    scenario_owner: Mapped[str] = mapped_column(sa.String(200), default="")  # 场景方 (a hospital)
+    scenario_site: Mapped[str] = mapped_column(sa.String(200), default="")  # where the site is
     weight_feasibility: Mapped[int] = mapped_column(default=30)
     weight_maturity: Mapped[int] = mapped_column(default=25)
     weight_price: Mapped[int] = mapped_column(default=20)

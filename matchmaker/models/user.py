@@ -21,9 +21,11 @@ class User(UserMixin, Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        # a broker (技术经纪人) is no member: BrokerProfile says where it works
+        # a broker (技术经纪人) is no member: BrokerProfile says where it works; a 科技局
+        # reader (bureau) is a government officer with no organisation on the platform
         sa.CheckConstraint(
-            "role IN ('admin', 'broker') OR organisation_id IS NOT NULL", name="member_has_org"
+            "role IN ('admin', 'broker', 'bureau') OR organisation_id IS NOT NULL",
+            name="member_has_org",
         ),
         sa.CheckConstraint("session_version >= 1", name="session_version_positive"),
     )

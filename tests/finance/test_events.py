@@ -14,10 +14,10 @@ from matchmaker.extensions import db
 from matchmaker.models import (
     AuditLog,
     Collateral,
+    Event,
     EventMeeting,
     EventRegistration,
     EventStatus,
-    FinanceEvent,
     Lead,
     MeetingOutcome,
     MeetingStatus,
@@ -151,7 +151,7 @@ def test_bad_event_details_are_refused_and_nothing_is_stored(db, overrides, fiel
     with pytest.raises(ValidationFailed) as caught:
         events.create_event(actor=bank, data=event_data(**overrides))
     assert field in caught.value.errors
-    assert db.session.scalar(sa.select(sa.func.count(FinanceEvent.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0
 
 
 def test_times_must_be_in_order(db):

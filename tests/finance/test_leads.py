@@ -13,8 +13,8 @@ from matchmaker.extensions import db
 from matchmaker.models import (
     AuditLog,
     CreditRejection,
+    Event,
     EventMeeting,
-    FinanceEvent,
     FinancingStatus,
     Lead,
     LeadStatus,
@@ -175,7 +175,7 @@ def test_bad_product_need_or_message_is_refused(pair):
 
 def _meeting(bank, firm, *, status=MeetingStatus.HELD) -> EventMeeting:
     start = utcnow() + timedelta(days=3)
-    event = FinanceEvent(
+    event = Event(
         organiser_org_id=bank.organisation_id,
         title="银企对接会",
         starts_at=start,

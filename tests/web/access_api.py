@@ -10,7 +10,7 @@ body is a 422 (field errors). Object-level checks (drafts, another user's token)
 from __future__ import annotations
 
 LOGIN = "login"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 _ALL = dict.fromkeys(ROLES, 200)
 _MISSING = dict.fromkeys(ROLES, 404)
 _TOKEN = {**_ALL, "anon": 401}

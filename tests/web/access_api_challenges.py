@@ -11,7 +11,7 @@ test_applications.py.
 from __future__ import annotations
 
 LOGIN = "login"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 _ALL = dict.fromkeys(ROLES, 200)
 _TOKEN = {**_ALL, "anon": 401}
 _MISSING = {**dict.fromkeys(ROLES, 404), "anon": 401}

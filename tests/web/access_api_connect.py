@@ -11,7 +11,7 @@ Object-level checks with real enquiries of other organisations: tests/api/test_e
 from __future__ import annotations
 
 LOGIN = "login"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 
 
 def _all(status: int) -> dict[str, int | str]:
@@ -35,5 +35,5 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "api.report_enquiry_message": _all(422),
     "api.list_conversations": _all(200),
     "api.get_conversation": _all(404),
-    "api.list_introductions": {**_all(403), "broker": 200},
+    "api.list_introductions": {**_all(403), "broker": 200, "bureau": 200},
 }

@@ -9,7 +9,7 @@ Object-level checks (another organisation's deal) are in tests/api/test_deals.py
 from __future__ import annotations
 
 LOGIN = "login"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 _ALL = {**dict.fromkeys(ROLES, 200), "anon": 401}
 _MISSING = {**dict.fromkeys(ROLES, 404), "anon": 401}
 _NO_BODY = {**dict.fromkeys(ROLES, 422), "anon": 401}

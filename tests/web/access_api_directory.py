@@ -12,7 +12,7 @@ Object-level checks (another organisation's profile, drafts, pending organisatio
 from __future__ import annotations
 
 LOGIN = "login"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 _ALL = dict.fromkeys(ROLES, 200)
 _MISSING = dict.fromkeys(ROLES, 404)
 _TOKEN_MISSING = {**_MISSING, "anon": 401}

@@ -12,7 +12,7 @@ checks with real records: tests/api/test_finance.py.
 from __future__ import annotations
 
 LOGIN = "login"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 
 
 def _only(role: str, status: int, others: int = 403) -> dict[str, int | str]:
@@ -39,6 +39,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "bank": 200,
         "admin": 200,
         "broker": 403,
+        "bureau": 403,
     },
     "api.get_lead": _EVERY_TOKEN_404,  # the web's lead page: login only, the lead decides
     "api.create_lead": _only("bank", 422),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 LOGIN = "login"
 HOME = "home"
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 _ALL = dict.fromkeys(ROLES, 200)
 _MISSING = dict.fromkeys(ROLES, 404)
 _BROKER = {**dict.fromkeys(ROLES, 403), "anon": LOGIN, "broker": 200}
@@ -21,8 +21,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "brokers.list_brokers": _ALL,
     "brokers.show_broker": _MISSING,
     "brokers.claimable_needs": _BROKER,
-    "brokers.claim_need": {**_BROKER, "broker": 404},
-    "brokers.release_need": {**_BROKER, "broker": 404},
+    "brokers.claim_need": {**_BROKER, "broker": 404, "bureau": 404},
+    "brokers.release_need": {**_BROKER, "broker": 404, "bureau": 404},
     "brokers.admin_list": _ADMIN,
     "brokers.admin_show": {**_ADMIN, "admin": 404},
     "brokers.verify_broker": {**_ADMIN, "admin": 404},

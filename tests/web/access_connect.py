@@ -15,6 +15,7 @@ _PARTY_404 = {
     "university": 404,
     "bank": 404,
     "broker": 404,
+    "bureau": 404,
     "admin": 404,
 }
 
@@ -27,6 +28,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": 200,
         "bank": 200,
         "broker": 200,
+        "bureau": 200,
         "admin": 200,
     },
     "connect.show": _PARTY_404,
@@ -40,7 +42,13 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "connect.post_message": _PARTY_404,
     "connect.report": _PARTY_404,
     # Organisation 999999 does not exist; an admin belongs to no organisation that could block.
-    "connect.block": {**_PARTY_404, "admin": 403, "broker": 403},
+    "connect.block": {**_PARTY_404, "admin": 403, "broker": 403, "bureau": 403},
     # Nothing is blocked, so there is nothing to lift (409).
-    "connect.unblock": {"anon": LOGIN, **dict.fromkeys(_MEMBERS, 409), "admin": 403, "broker": 403},
+    "connect.unblock": {
+        "anon": LOGIN,
+        **dict.fromkeys(_MEMBERS, 409),
+        "admin": 403,
+        "broker": 403,
+        "bureau": 403,
+    },
 }

@@ -13,6 +13,7 @@ _BANK_ONLY = {
     "university": 403,
     "bank": 200,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _BANK_404 = {**_BANK_ONLY, "bank": 404, "broker": 403}

@@ -7,7 +7,7 @@ tests/web/test_finance_credit*.py.
 
 from __future__ import annotations
 
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 LOGIN = "login"
 
 _ALL = dict.fromkeys(ROLES, 200)
@@ -18,6 +18,7 @@ _BANK = {
     "university": 403,
     "bank": 200,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _BANK_404 = {**_BANK, "bank": 404, "broker": 403}
@@ -27,6 +28,7 @@ _FIRM = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _FIRM_404 = {**_FIRM, "enterprise": 404}
@@ -36,6 +38,7 @@ _ADMIN = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 200,
 }
 
@@ -61,6 +64,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": 403,
         "bank": 200,
         "broker": 403,
+        "bureau": 403,
         "admin": 200,
     },
     "finance.lead": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},

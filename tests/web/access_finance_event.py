@@ -7,13 +7,22 @@ which answers 404. Object-level checks with real events: tests/web/test_finance_
 from __future__ import annotations
 
 LOGIN = "login"
-_ALL = {"anon": 200, "enterprise": 200, "university": 200, "bank": 200, "broker": 200, "admin": 200}
+_ALL = {
+    "anon": 200,
+    "enterprise": 200,
+    "university": 200,
+    "bank": 200,
+    "broker": 200,
+    "bureau": 200,
+    "admin": 200,
+}
 _MISSING = {
     "anon": 404,
     "enterprise": 404,
     "university": 404,
     "bank": 404,
     "broker": 404,
+    "bureau": 404,
     "admin": 404,
 }
 _ORGANISER = {
@@ -22,6 +31,7 @@ _ORGANISER = {
     "university": 403,
     "bank": 200,
     "broker": 403,
+    "bureau": 403,
     "admin": 200,
 }
 _ORGANISER_404 = {
@@ -30,6 +40,7 @@ _ORGANISER_404 = {
     "university": 403,
     "bank": 404,
     "broker": 403,
+    "bureau": 403,
     "admin": 404,
 }
 _PARTICIPANT_404 = {
@@ -38,6 +49,7 @@ _PARTICIPANT_404 = {
     "university": 403,
     "bank": 404,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _MEMBER_404 = {
@@ -45,7 +57,8 @@ _MEMBER_404 = {
     "enterprise": 404,
     "university": 404,
     "bank": 404,
-    "broker": 404,  # login only: the meeting 999999 is nobody's
+    "broker": 404,
+    "bureau": 404,  # login only: the meeting 999999 is nobody's
     "admin": 404,
 }
 

@@ -9,6 +9,7 @@ _FIRM = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _ADMIN = {
@@ -17,6 +18,7 @@ _ADMIN = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 200,
 }
 
@@ -31,7 +33,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     # an empty POST by a firm without a profile: nothing to recompute
     "finance.recompute_score": {**_FIRM, "enterprise": 404},
     "finance.score_formula_explained": dict.fromkeys(
-        ("anon", "enterprise", "university", "bank", "admin", "broker"), 200
+        ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau"), 200
     ),
     "finance.score_formulas": _ADMIN,
     "finance.new_score_formula": _ADMIN,

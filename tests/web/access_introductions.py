@@ -18,11 +18,12 @@ _PARTY_404 = {
     "bank": 404,
     "admin": 404,
     "broker": 404,
+    "bureau": 404,
 }
 
 EXPECTED: dict[str, dict[str, int | str]] = {
-    "connect.introduce": {"anon": LOGIN, **_NOT_BROKER, "broker": 404},
+    "connect.introduce": {"anon": LOGIN, **_NOT_BROKER, "broker": 404, "bureau": 404},
     "connect.consent_introduction": _PARTY_404,
     "connect.refuse_introduction": _PARTY_404,
-    "connect.my_introductions": {"anon": LOGIN, **_NOT_BROKER, "broker": 200},
+    "connect.my_introductions": {"anon": LOGIN, **_NOT_BROKER, "broker": 200, "bureau": 200},
 }

@@ -7,13 +7,14 @@ with real profiles of another organisation: tests/web/test_experts.py.
 from __future__ import annotations
 
 LOGIN = "login"
-_ALL = dict.fromkeys(("anon", "enterprise", "university", "bank", "admin", "broker"), 200)
+_ALL = dict.fromkeys(("anon", "enterprise", "university", "bank", "admin", "broker", "bureau"), 200)
 _KEEPER = {
     "anon": LOGIN,
     "enterprise": 403,
     "university": 404,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _REVIEWER = {
@@ -22,6 +23,7 @@ _REVIEWER = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 404,
 }
 

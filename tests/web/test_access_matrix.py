@@ -21,6 +21,7 @@ from tests.web import (
     access_api_directory,
     access_api_finance,
     access_brokers,
+    access_bureau,
     access_connect,
     access_finance_bank,
     access_finance_credit,
@@ -31,7 +32,7 @@ from tests.web import (
 )
 
 # "broker": a verified 技术经纪人 without organisation (tests/factories.py make_broker).
-ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker")
+ROLES = ("anon", "enterprise", "university", "bank", "admin", "broker", "bureau")
 
 # GET for routes that answer GET, else the write method (empty form or body, CSRF off).
 # anon on a protected route is a redirect to the login page; anonymous-only routes send
@@ -49,6 +50,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": 200,
         "bank": 200,
         "broker": 200,
+        "bureau": 200,
         "admin": 200,
     },
     "auth.register": {
@@ -57,6 +59,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": HOME,
         "bank": HOME,
         "broker": HOME,
+        "bureau": HOME,
         "admin": HOME,
     },
     "auth.join": {
@@ -65,6 +68,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": HOME,
         "bank": HOME,
         "broker": HOME,
+        "bureau": HOME,
         "admin": HOME,
     },
     "auth.login": {
@@ -73,6 +77,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": HOME,
         "bank": HOME,
         "broker": HOME,
+        "bureau": HOME,
         "admin": HOME,
     },
     "auth.logout": {
@@ -81,6 +86,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": HOME,
         "bank": HOME,
         "broker": HOME,
+        "bureau": HOME,
         "admin": HOME,
     },
     "auth.change_password": {
@@ -89,6 +95,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": 200,
         "bank": 200,
         "broker": 200,
+        "bureau": 200,
         "admin": 200,
     },
     "auth.forgot_password": {
@@ -97,6 +104,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": HOME,
         "bank": HOME,
         "broker": HOME,
+        "bureau": HOME,
         "admin": HOME,
     },
     "auth.reset_password": {
@@ -105,6 +113,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": HOME,
         "bank": HOME,
         "broker": HOME,
+        "bureau": HOME,
         "admin": HOME,
     },
     "auth.terms": dict.fromkeys(ROLES, 200),
@@ -117,6 +126,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": 200,
         "bank": 200,
         "broker": 403,
+        "bureau": 403,
         "admin": 403,
     },
     # An empty upload form comes back with its error; the scan of org 999999 is nobody's.
@@ -126,6 +136,7 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "university": 400,
         "bank": 400,
         "broker": 403,
+        "bureau": 403,
         "admin": 403,
     },
     "org.document": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
@@ -136,6 +147,7 @@ _ADMIN_ONLY_GET = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 200,
 }
 _ADMIN_ONLY_POST = {
@@ -144,6 +156,7 @@ _ADMIN_ONLY_POST = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": HOME,
 }
 for _endpoint in (
@@ -178,6 +191,7 @@ _RESULT_OWNER = {
     "university": 404,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _REVIEWER = {
@@ -186,6 +200,7 @@ _REVIEWER = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 404,
 }
 EXPECTED.update(
@@ -203,6 +218,7 @@ EXPECTED.update(
             "university": 200,
             "bank": 403,
             "broker": 403,
+            "bureau": 403,
             "admin": 403,
         },
         "listings.new": {**_RESULT_OWNER, "university": 200},
@@ -251,6 +267,7 @@ _APPLICANT = {
     "university": 404,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _ADOPTER = {
@@ -259,6 +276,7 @@ _ADOPTER = {
     "university": 403,
     "bank": 403,
     "broker": 403,
+    "bureau": 403,
     "admin": 403,
 }
 _MEMBER_404 = {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)}
@@ -283,6 +301,7 @@ EXPECTED.update(
             "university": 403,
             "bank": 403,
             "broker": 403,
+            "bureau": 403,
         },
         "challenges.my_challenges": {**_ADOPTER, "enterprise": 200},
         "challenges.manage_challenge": _MEMBER_404,
@@ -329,6 +348,7 @@ for _module in (
     access_connect,
     access_talent,
     access_brokers,
+    access_bureau,
     access_introductions,
     access_api,
     access_api_challenges,
@@ -338,6 +358,74 @@ for _module in (
     access_api_finance,
 ):
     EXPECTED.update(_module.EXPECTED)
+
+# A 科技局 reader (bureau) holds no write scope and no member's or broker's permission: where a
+# broker passes the gate (and meets a 404 or a 422 behind it), the reader is refused at it.
+BUREAU_REFUSED = (
+    "api.accept_deal_milestone",
+    "api.accept_enquiry",
+    "api.add_deal_milestone",
+    "api.answer_enquiry_question",
+    "api.apply_to_challenge",
+    "api.approve_challenge",
+    "api.approve_need",
+    "api.approve_result",
+    "api.ask_enquiry_information",
+    "api.close_challenge",
+    "api.close_enquiry",
+    "api.confirm_need",
+    "api.confirm_result",
+    "api.consent_introduction",
+    "api.create_challenge",
+    "api.create_deal",
+    "api.create_enquiry",
+    "api.create_expert",
+    "api.create_need",
+    "api.create_result",
+    "api.decline_application",
+    "api.decline_enquiry",
+    "api.end_deal_trial",
+    "api.finalist_application",
+    "api.invite_to_challenge",
+    "api.list_introductions",
+    "api.post_enquiry_message",
+    "api.refuse_introduction",
+    "api.reject_challenge",
+    "api.reject_expert",
+    "api.reject_need",
+    "api.reject_result",
+    "api.report_enquiry_message",
+    "api.retract_expert",
+    "api.retract_need",
+    "api.retract_result",
+    "api.rework_deal_milestone",
+    "api.select_application",
+    "api.shortlist_application",
+    "api.submit_application",
+    "api.submit_deal_evidence",
+    "api.submit_expert",
+    "api.submit_need",
+    "api.submit_result",
+    "api.terminate_deal",
+    "api.transfer_result",
+    "api.update_application",
+    "api.update_challenge",
+    "api.update_expert",
+    "api.update_need",
+    "api.update_result",
+    "api.withdraw_application",
+    "api.withdraw_challenge",
+    "api.withdraw_enquiry",
+    "api.withdraw_expert",
+    "api.withdraw_need",
+    "api.withdraw_result",
+    "brokers.claim_need",
+    "brokers.release_need",
+    "connect.introduce",
+    "connect.my_introductions",
+)
+for _endpoint in BUREAU_REFUSED:
+    EXPECTED[_endpoint] = {**EXPECTED[_endpoint], "bureau": 403}
 
 #: Values for URL parameters that the matrix does not create as real rows.
 PLACEHOLDERS = {

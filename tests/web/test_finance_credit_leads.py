@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Event,
     EventMeeting,
-    FinanceEvent,
     Lead,
     LeadStatus,
     MeetingStatus,
@@ -178,7 +178,7 @@ def test_a_meeting_opens_the_request_page_without_consent(client, db):
     bank = make_user("bank")
     firm = make_firm(scopes=None)
     start = utcnow() + timedelta(days=2)
-    event = FinanceEvent(
+    event = Event(
         organiser_org_id=bank.organisation_id,
         title="银企对接会",
         starts_at=start,

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Event,
     EventMeeting,
     EventRegistration,
     EventStatus,
-    FinanceEvent,
     Lead,
     MeetingOutcome,
     MeetingStatus,
@@ -51,7 +51,7 @@ def _schedule(w) -> None:
     db.session.commit()
 
 
-def _into_the_past(event: FinanceEvent) -> None:
+def _into_the_past(event: Event) -> None:
     """Move the event (and its meetings) so that it began half an hour ago."""
     delta = event.starts_at - (utcnow() - timedelta(minutes=30))
     event.starts_at -= delta
@@ -97,7 +97,7 @@ def test_a_bank_creates_an_event_with_times_in_china_time(client, login_as):
     bank = login_as("bank")
     response = client.post("/finance/events/new", data=FORM)
     assert response.status_code == 302
-    event = db.session.scalar(sa.select(FinanceEvent))
+    event = db.session.scalar(sa.select(Event))
     assert response.headers["Location"].endswith(f"/finance/events/{event.id}/manage")
     assert event.organiser_org_id == bank.organisation_id
     assert event.starts_at == datetime(2030, 6, 1, 1, 0, tzinfo=UTC)
@@ -124,7 +124,7 @@ def test_bad_event_input_is_explained_and_nothing_is_stored(client, login_as, ch
     response = client.post("/finance/events/new", data={**FORM, **changes})
     assert response.status_code == 400
     assert message in _page(response)
-    assert db.session.scalar(sa.select(sa.func.count(FinanceEvent.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0
 
 
 def test_an_admin_without_an_organisation_is_told_why(client, login_as):
@@ -132,7 +132,7 @@ def test_an_admin_without_an_organisation_is_told_why(client, login_as):
     assert "没有所属机构" in _page(client.get("/finance/events/new"))
     response = client.post("/finance/events/new", data=FORM)
     assert response.status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count(FinanceEvent.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0
 
 
 def test_publish_then_manage_page_lists_registrants(client, login_as):
@@ -141,7 +141,7 @@ def test_publish_then_manage_page_lists_registrants(client, login_as):
     db.session.commit()
     response = client.post(f"/finance/events/{event.id}/publish")
     assert response.status_code == 302
-    assert db.session.get(FinanceEvent, event.id).status == EventStatus.OPEN
+    assert db.session.get(Event, event.id).status == EventStatus.OPEN
     firm = make_firm()
     events.register(actor=firm, event=event, note="希望了解科创贷")
     db.session.commit()
@@ -169,7 +169,7 @@ def test_non_organisers_get_404_on_management_routes(client, world):
     assert world["event"].title not in _page(client.get("/finance/events/manage"))
     log_in(client, world["firm_a"])
     assert client.get(f"/finance/events/{event_id}/manage").status_code == 403
-    assert db.session.get(FinanceEvent, event_id).status == EventStatus.SCHEDULED
+    assert db.session.get(Event, event_id).status == EventStatus.SCHEDULED
 
 
 def test_a_government_admin_manages_any_event(client, world):
@@ -362,13 +362,13 @@ def test_odd_event_input_never_fails_and_stores_nothing(client, login_as, name, 
     response = client.post("/finance/events/new", data={**FORM, name: value})
     if response.status_code == 302:  # a short title is a title, whatever it says
         assert name == "title" and 0 < len(value) <= 200
-        event = db.session.scalar(sa.select(FinanceEvent))
+        event = db.session.scalar(sa.select(Event))
         assert event.title == value
         page = _page(client.get(f"/finance/events/{event.id}/manage"))
         assert "<script>alert(1)</script>" not in page
         return
     assert response.status_code == 400
-    assert db.session.scalar(sa.select(sa.func.count(FinanceEvent.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 0
 
 
 @pytest.mark.parametrize("value", ODD + ["abc"])

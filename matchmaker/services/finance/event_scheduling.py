@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Event,
     EventMeeting,
-    FinanceEvent,
     FinancingNeed,
     FinancingStatus,
     FirmProfile,
@@ -51,11 +51,11 @@ from matchmaker.services.platform.notifications import notify
 
 
 # --- the database wrapper ----------------------------------------------------------------------
-def _registered(event: FinanceEvent, kind: OrgKind) -> list[int]:
+def _registered(event: Event, kind: OrgKind) -> list[int]:
     return [r.organisation_id for r in event.registrations if r.organisation.kind == kind]
 
 
-def candidates_for(event: FinanceEvent, *, today: date | None = None) -> list[Candidate]:
+def candidates_for(event: Event, *, today: date | None = None) -> list[Candidate]:
     """Every published product of a registered bank against every open need of a registered
     firm, judged by the eligibility rules (pairs with no fit at all are left out)."""
     banks, firms = _registered(event, OrgKind.BANK), _registered(event, OrgKind.ENTERPRISE)
@@ -101,13 +101,13 @@ def candidates_for(event: FinanceEvent, *, today: date | None = None) -> list[Ca
     return out
 
 
-def table_numbers(event: FinanceEvent) -> dict[int, int]:
+def table_numbers(event: Event) -> dict[int, int]:
     """A table per registered bank, numbered in the order the banks registered."""
     return {bank: n for n, bank in enumerate(_registered(event, OrgKind.BANK), start=1)}
 
 
 def generate_schedule(
-    *, actor: User, event: FinanceEvent, cap: int | None = None, now: datetime | None = None
+    *, actor: User, event: Event, cap: int | None = None, now: datetime | None = None
 ) -> list[EventMeeting]:
     """Propose meetings for the registrants (open → scheduled); re-running replaces only the
     proposed meetings that have not begun, never confirmed, held or cancelled ones. Returns the
@@ -176,7 +176,7 @@ def generate_schedule(
     return created
 
 
-def open_need_counts(event: FinanceEvent) -> dict[int, int]:
+def open_need_counts(event: Event) -> dict[int, int]:
     """Open financing needs per registered firm (a firm with none gets no meeting)."""
     firms = _registered(event, OrgKind.ENTERPRISE)
     if not firms:
@@ -328,7 +328,7 @@ def record_outcome(
     return lead
 
 
-def organisation_meetings(event: FinanceEvent, organisation_id: int | None) -> list[EventMeeting]:
+def organisation_meetings(event: Event, organisation_id: int | None) -> list[EventMeeting]:
     """The meetings one organisation has at the event (its own schedule, cancelled ones too)."""
     if organisation_id is None:
         return []
@@ -348,7 +348,7 @@ class EventSummary:
     leads: int
 
 
-def summarize(event: FinanceEvent) -> EventSummary:
+def summarize(event: Event) -> EventSummary:
     """Registrations, meetings held, outcomes by kind and leads created at the event."""
     split = registrants(event)
     live = [m for m in event.meetings if m.status != MeetingStatus.CANCELLED]

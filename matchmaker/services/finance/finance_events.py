@@ -17,9 +17,9 @@ from flask_babel import gettext as _
 
 from matchmaker.extensions import db
 from matchmaker.models import (
+    Event,
     EventRegistration,
     EventStatus,
-    FinanceEvent,
     FirmProfile,
     Organisation,
     OrgKind,
@@ -51,7 +51,7 @@ PUBLIC_STATUSES = (E.OPEN, E.SCHEDULED, E.FINISHED)
 MAX_HOURS = 24
 
 
-def link(event: FinanceEvent) -> str:
+def link(event: Event) -> str:
     """The public path of an event (services never call url_for)."""
     return f"/finance/events/{event.id}"
 
@@ -75,7 +75,7 @@ class EventData:
     slot_minutes: int = 20
 
 
-def _validate(data: EventData, now: datetime, current: FinanceEvent | None = None) -> EventData:
+def _validate(data: EventData, now: datetime, current: Event | None = None) -> EventData:
     """Clean the input; a time left as it was may lie in the past (fixing a typo in the location
     after registration closed is fine), a changed one may not."""
     errors: dict[str, str] = {}
@@ -125,7 +125,7 @@ def _validate(data: EventData, now: datetime, current: FinanceEvent | None = Non
     )
 
 
-def _snapshot(event: FinanceEvent) -> dict[str, Any]:
+def _snapshot(event: Event) -> dict[str, Any]:
     return {
         "title": event.title,
         "location": event.location,
@@ -136,7 +136,7 @@ def _snapshot(event: FinanceEvent) -> dict[str, Any]:
     }
 
 
-def _apply(event: FinanceEvent, data: EventData) -> None:
+def _apply(event: Event, data: EventData) -> None:
     event.title = data.title
     event.description = data.description
     event.location = data.location
@@ -146,7 +146,7 @@ def _apply(event: FinanceEvent, data: EventData) -> None:
     event.slot_minutes = data.slot_minutes
 
 
-def create_event(*, actor: User, data: EventData, now: datetime | None = None) -> FinanceEvent:
+def create_event(*, actor: User, data: EventData, now: datetime | None = None) -> Event:
     """A draft event organised by the actor's bank or government body."""
     if not has_permission(actor, Permission.FINANCE_EVENT_MANAGE):
         raise PermissionDenied
@@ -155,7 +155,7 @@ def create_event(*, actor: User, data: EventData, now: datetime | None = None) -
     if not actor.organisation.is_verified:
         raise PermissionDenied(_("机构通过平台认证后才能组织对接会。"))
     clean = _validate(data, now or utcnow())
-    event = FinanceEvent(organiser_org_id=actor.organisation_id, created_by_id=actor.id)
+    event = Event(organiser_org_id=actor.organisation_id, created_by_id=actor.id)
     _apply(event, clean)
     db.session.add(event)
     db.session.flush()
@@ -170,7 +170,7 @@ def create_event(*, actor: User, data: EventData, now: datetime | None = None) -
 
 
 def update_event(
-    *, actor: User, event: FinanceEvent, data: EventData, now: datetime | None = None
+    *, actor: User, event: Event, data: EventData, now: datetime | None = None
 ) -> None:
     """Change an event's details while it is a draft or open for registration."""
     _require_manager(actor, event)
@@ -188,7 +188,7 @@ def update_event(
     )
 
 
-def _require_manager(actor: User, event: FinanceEvent) -> None:
+def _require_manager(actor: User, event: Event) -> None:
     if not can_manage_event(actor, event):
         raise NotFound
 
@@ -212,7 +212,7 @@ def announcement_recipients() -> list[User]:
     return list(db.session.scalars(stmt))
 
 
-def publish_event(*, actor: User, event: FinanceEvent, now: datetime | None = None) -> None:
+def publish_event(*, actor: User, event: Event, now: datetime | None = None) -> None:
     """Open registration (draft → open) and announce the event to banks and firms."""
     _require_manager(actor, event)
     now = now or utcnow()
@@ -227,12 +227,12 @@ def publish_event(*, actor: User, event: FinanceEvent, now: datetime | None = No
     )
 
 
-def registrant_members(event: FinanceEvent) -> list[User]:
+def registrant_members(event: Event) -> list[User]:
     """The people of every registered organisation."""
     return members(*(r.organisation for r in event.registrations))
 
 
-def cancel_event(*, actor: User, event: FinanceEvent, reason: str = "") -> None:
+def cancel_event(*, actor: User, event: Event, reason: str = "") -> None:
     """Call the event off; its open meetings are cancelled and the registrants told."""
     _require_manager(actor, event)
     EVENT.step(event, "cancel", actor=actor)
@@ -255,7 +255,7 @@ def cancel_event(*, actor: User, event: FinanceEvent, reason: str = "") -> None:
     )
 
 
-def finish_event(*, actor: User, event: FinanceEvent, now: datetime | None = None) -> None:
+def finish_event(*, actor: User, event: Event, now: datetime | None = None) -> None:
     """Close the event once it has begun (scheduled → finished); outcomes may still follow."""
     _require_manager(actor, event)
     if event.status == E.SCHEDULED and (now or utcnow()) < event.starts_at:
@@ -263,17 +263,17 @@ def finish_event(*, actor: User, event: FinanceEvent, now: datetime | None = Non
     EVENT.step(event, "finish", actor=actor)
 
 
-def get_managed_event(*, actor: User, event_id: int) -> FinanceEvent:
+def get_managed_event(*, actor: User, event_id: int) -> Event:
     """An event the actor organises (or any, for a government admin), else NotFound."""
-    event = db.session.get(FinanceEvent, event_id)
+    event = db.session.get(Event, event_id)
     if event is None or not can_manage_event(actor, event):
         raise NotFound
     return event
 
 
-def get_event(*, actor: Any, event_id: int) -> FinanceEvent:
+def get_event(*, actor: Any, event_id: int) -> Event:
     """A published event, or an unpublished one for its organisers; else NotFound."""
-    event = db.session.get(FinanceEvent, event_id)
+    event = db.session.get(Event, event_id)
     if event is None:
         raise NotFound
     if event.status not in PUBLIC_STATUSES and not can_manage_event(actor, event):
@@ -281,43 +281,43 @@ def get_event(*, actor: Any, event_id: int) -> FinanceEvent:
     return event
 
 
-def public_events(*, past: bool = False) -> list[FinanceEvent]:
+def public_events(*, past: bool = False) -> list[Event]:
     """Events for the public list: upcoming (open, scheduled; soonest first) or finished."""
-    stmt = sa.select(FinanceEvent)
+    stmt = sa.select(Event)
     if past:
-        stmt = stmt.where(FinanceEvent.status == E.FINISHED).order_by(
-            FinanceEvent.starts_at.desc(), FinanceEvent.id.desc()
+        stmt = stmt.where(Event.status == E.FINISHED).order_by(
+            Event.starts_at.desc(), Event.id.desc()
         )
     else:
-        stmt = stmt.where(FinanceEvent.status.in_([E.OPEN, E.SCHEDULED])).order_by(
-            FinanceEvent.starts_at, FinanceEvent.id
+        stmt = stmt.where(Event.status.in_([E.OPEN, E.SCHEDULED])).order_by(
+            Event.starts_at, Event.id
         )
     return list(db.session.scalars(stmt.limit(200)))
 
 
-def managed_events(*, actor: User) -> list[FinanceEvent]:
+def managed_events(*, actor: User) -> list[Event]:
     """Every event the actor may manage, newest first."""
-    stmt = sa.select(FinanceEvent).order_by(FinanceEvent.starts_at.desc(), FinanceEvent.id.desc())
+    stmt = sa.select(Event).order_by(Event.starts_at.desc(), Event.id.desc())
     if not has_permission(actor, Permission.FINANCE_STATS):
-        stmt = stmt.where(FinanceEvent.organiser_org_id == actor.organisation_id)
+        stmt = stmt.where(Event.organiser_org_id == actor.organisation_id)
     return [e for e in db.session.scalars(stmt.limit(500)) if can_manage_event(actor, e)]
 
 
 # --- registration ------------------------------------------------------------------------------
-def registration_of(event: FinanceEvent, organisation_id: int | None) -> EventRegistration | None:
+def registration_of(event: Event, organisation_id: int | None) -> EventRegistration | None:
     """The organisation's registration for the event, if any."""
     if organisation_id is None:
         return None
     return next((r for r in event.registrations if r.organisation_id == organisation_id), None)
 
 
-def registration_open(event: FinanceEvent, now: datetime | None = None) -> bool:
+def registration_open(event: Event, now: datetime | None = None) -> bool:
     """Whether the event takes registrations now."""
     return EVENT.can(event, "register") and (now or utcnow()) < event.registration_closes_at
 
 
 def register(
-    *, actor: User, event: FinanceEvent, note: str = "", now: datetime | None = None
+    *, actor: User, event: Event, note: str = "", now: datetime | None = None
 ) -> EventRegistration:
     """Register the actor's verified enterprise or bank until registration closes."""
     if not has_permission(actor, Permission.FINANCE_EVENT_JOIN):
@@ -354,7 +354,7 @@ def register(
     return registration
 
 
-def withdraw_registration(*, actor: User, event: FinanceEvent) -> None:
+def withdraw_registration(*, actor: User, event: Event) -> None:
     """Take the actor's organisation off the event, before meetings are scheduled."""
     if not has_permission(actor, Permission.FINANCE_EVENT_JOIN):
         raise PermissionDenied
@@ -373,7 +373,7 @@ def withdraw_registration(*, actor: User, event: FinanceEvent) -> None:
     db.session.flush()
 
 
-def registrants(event: FinanceEvent) -> dict[str, list[EventRegistration]]:
+def registrants(event: Event) -> dict[str, list[EventRegistration]]:
     """The event's registrations split into banks and firms (for the organiser)."""
     banks = [r for r in event.registrations if r.organisation.kind == OrgKind.BANK]
     firms = [r for r in event.registrations if r.organisation.kind == OrgKind.ENTERPRISE]

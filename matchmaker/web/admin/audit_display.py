@@ -28,8 +28,8 @@ from matchmaker.models import (
     ConversionOffer,
     Deal,
     Enquiry,
+    Event,
     EventMeeting,
-    FinanceEvent,
     FinancingNeed,
     Lead,
     LoanProduct,
@@ -257,7 +257,7 @@ _RECORDS: dict[str, tuple[Any, Callable[[Any], str], Callable[[Any], str] | None
         lambda r: url_for("finance.show_event", event_id=r.event_id),
     ),
     "finance_event": (
-        FinanceEvent,
+        Event,
         lambda r: r.title,
         lambda r: url_for("finance.show_event", event_id=r.id),
     ),

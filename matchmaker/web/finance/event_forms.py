@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from matchmaker.models import FinanceEvent
+from matchmaker.models import Event
 from matchmaker.models.base import CHINA
 from matchmaker.services.finance.finance_events import EventData
 from matchmaker.web.finance_labels import MEETING_OUTCOME_LABELS
@@ -84,7 +84,7 @@ class EventForm(FlaskForm):
         ],
     )
 
-    def fill(self, event: FinanceEvent) -> None:
+    def fill(self, event: Event) -> None:
         """Show an event's stored values (times in China)."""
         self.title.data = event.title
         self.description.data = event.description

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.models import FinanceEvent
+from matchmaker.models import Event
 from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.finance import event_scheduling as meetings
 from matchmaker.services.finance import finance_events as events
@@ -33,12 +33,12 @@ MANAGE = Permission.FINANCE_EVENT_MANAGE
 JOIN = Permission.FINANCE_EVENT_JOIN
 
 
-def managed_event(event_id: int) -> FinanceEvent:
+def managed_event(event_id: int) -> Event:
     """An event the user organises (NotFound otherwise)."""
     return events.get_managed_event(actor=current_user, event_id=event_id)
 
 
-def visible_event(event_id: int) -> FinanceEvent:
+def visible_event(event_id: int) -> Event:
     """An event the user may see (NotFound otherwise)."""
     return events.get_event(actor=current_user, event_id=event_id)
 
@@ -71,7 +71,7 @@ def show_event(event_id: int) -> str:
     return _render_event(visible_event(event_id))
 
 
-def _render_event(event: FinanceEvent, register_form: RegisterForm | None = None) -> str:
+def _render_event(event: Event, register_form: RegisterForm | None = None) -> str:
     org_id = (
         getattr(current_user, "organisation_id", None) if current_user.is_authenticated else None
     )
@@ -130,7 +130,7 @@ def managed_events() -> str:
     )
 
 
-def _render_form(form: EventForm, event: FinanceEvent | None = None) -> str:
+def _render_form(form: EventForm, event: Event | None = None) -> str:
     return render_template(
         "finance/event_form.html",
         form=form,
@@ -172,7 +172,7 @@ def edit_event(event_id: int) -> Response | tuple[str, int]:
     return _render_form(form, event), 400 if request.method == "POST" else 200
 
 
-def render_manage(event: FinanceEvent, **bound: Any) -> str:
+def render_manage(event: Event, **bound: Any) -> str:
     """The organiser's page of the event (`bound`: a schedule or cancel form shown again)."""
     return render_template(
         "finance/event_manage.html",
@@ -194,7 +194,7 @@ def manage_event(event_id: int) -> str:
     return render_manage(managed_event(event_id))
 
 
-def _step(event_id: int, step: Callable[[FinanceEvent], object], message: str) -> Response:
+def _step(event_id: int, step: Callable[[Event], object], message: str) -> Response:
     event = managed_event(event_id)
     if not ActionForm().validate_on_submit():
         abort(400)

@@ -30,6 +30,7 @@ DASHBOARD_TEMPLATES = {
     Role.BANK: "main/dashboard_bank.html",
     Role.ADMIN: "main/dashboard_admin.html",
     Role.BROKER: "main/dashboard_broker.html",
+    Role.BUREAU: "main/dashboard_bureau.html",
 }
 
 

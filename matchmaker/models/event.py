@@ -1,9 +1,12 @@
-"""银企对接 events: registration of firms and banks, one-on-one meetings and their outcomes."""
+"""Events of every kind (对接会, 路演, 银企对接, 科学家企业家沙龙, 人才活动): registration of
+organisations from both sides, check-in, featured listings and outcomes; for 银企对接 events also
+the one-on-one bank-firm meetings (the table keeps its first name, ``finance_events``)."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -13,8 +16,20 @@ from matchmaker.models.base import Base, created_at, enum_column, intpk
 
 if TYPE_CHECKING:
     from matchmaker.models.credit import FinancingNeed, LoanProduct
+    from matchmaker.models.deal import Deal
+    from matchmaker.models.listing import Need, Result
     from matchmaker.models.organisation import Organisation
     from matchmaker.models.user import User
+
+
+class EventKind(enum.StrEnum):
+    """What kind of event; decides who it is for and what its page shows."""
+
+    MATCHMAKING = "matchmaking"  # 对接会
+    ROADSHOW = "roadshow"  # 路演: featured results, each with its matched needs
+    BANK_ENTERPRISE = "bank_enterprise"  # 银企对接: with one-on-one meeting scheduling
+    SALON = "salon"  # 科学家企业家沙龙
+    TALENT = "talent"  # 人才活动 (counted against the city's talent-event target)
 
 
 class EventStatus(enum.StrEnum):
@@ -27,22 +42,29 @@ class EventStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-class FinanceEvent(Base):
-    """A 银企对接会 created by a bank or a government admin."""
+class Event(Base):
+    """An event of any kind, created by a government admin (or a bank, for 银企对接)."""
 
     __tablename__ = "finance_events"
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint("slot_minutes BETWEEN 5 AND 120", name="slot_minutes"),
+        sa.CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
     )
 
     id: Mapped[intpk]
     organiser_org_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
     )
+    kind: Mapped[EventKind] = mapped_column(
+        enum_column(EventKind, "event_kind"), default=EventKind.BANK_ENTERPRISE, index=True
+    )
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     location: Mapped[str] = mapped_column(sa.String(200), default="")
+    online_url: Mapped[str] = mapped_column(sa.String(500), default="")  # an online event's link
+    capacity: Mapped[int | None]  # organisations that may register; None = no limit
+    outcome_summary: Mapped[str] = mapped_column(sa.Text, default="")  # shown once finished
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
     registration_closes_at: Mapped[datetime]
@@ -62,9 +84,15 @@ class FinanceEvent(Base):
     meetings: Mapped[list[EventMeeting]] = relationship(
         back_populates="event", cascade="all, delete-orphan", order_by="EventMeeting.starts_at"
     )
+    features: Mapped[list[EventFeature]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventFeature.position"
+    )
+    outcomes: Mapped[list[EventOutcome]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", order_by="EventOutcome.id"
+    )
 
     def __repr__(self) -> str:
-        return f"<FinanceEvent {self.id} {self.status}>"
+        return f"<Event {self.id} {self.kind} {self.status}>"
 
 
 class EventRegistration(Base):
@@ -83,10 +111,14 @@ class EventRegistration(Base):
     )
     note: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[created_at]
+    checked_in_at: Mapped[datetime | None]  # attendance, recorded by the organiser
+    checked_in_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
 
-    event: Mapped[FinanceEvent] = relationship(back_populates="registrations")
+    event: Mapped[Event] = relationship(back_populates="registrations")
     organisation: Mapped[Organisation] = relationship()
-    registered_by: Mapped[User | None] = relationship()
+    registered_by: Mapped[User | None] = relationship(foreign_keys=[registered_by_id])
 
     def __repr__(self) -> str:
         return f"<EventRegistration event={self.event_id} org={self.organisation_id}>"
@@ -153,7 +185,7 @@ class EventMeeting(Base):
     )
     created_at: Mapped[created_at]
 
-    event: Mapped[FinanceEvent] = relationship(back_populates="meetings")
+    event: Mapped[Event] = relationship(back_populates="meetings")
     bank: Mapped[Organisation] = relationship(foreign_keys=[bank_org_id])
     firm: Mapped[Organisation] = relationship(foreign_keys=[firm_org_id])
     product: Mapped[LoanProduct | None] = relationship()
@@ -161,3 +193,77 @@ class EventMeeting(Base):
 
     def __repr__(self) -> str:
         return f"<EventMeeting {self.id} {self.status}>"
+
+
+class EventFeature(Base):
+    """A listing featured at an event (a roadshow's results, a 对接会's needs)."""
+
+    __tablename__ = "event_features"
+    __table_args__ = (
+        sa.CheckConstraint("(result_id IS NOT NULL) <> (need_id IS NOT NULL)", name="one_listing"),
+        sa.UniqueConstraint("event_id", "result_id", name="uq_event_features_result"),
+        sa.UniqueConstraint("event_id", "need_id", name="uq_event_features_need"),
+    )
+
+    id: Mapped[intpk]
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("finance_events.id", ondelete="CASCADE"), index=True
+    )
+    result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("results.id", ondelete="CASCADE"))
+    need_id: Mapped[int | None] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[created_at]
+
+    event: Mapped[Event] = relationship(back_populates="features")
+    result: Mapped[Result | None] = relationship()
+    need: Mapped[Need | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EventFeature event={self.event_id} result={self.result_id} need={self.need_id}>"
+
+
+class OutcomeKind(enum.StrEnum):
+    """What came of an event between two organisations."""
+
+    CONTACT = "contact"  # 建立联系
+    INTENTION = "intention"  # 签订意向
+    DEAL = "deal"  # 达成交易: linked to the deal record
+
+
+class EventOutcome(Base):
+    """An outcome of an event: a contact made, an intention signed or a deal that followed."""
+
+    __tablename__ = "event_outcomes"
+    __table_args__ = (
+        sa.CheckConstraint("kind != 'deal' OR deal_id IS NOT NULL", name="deal_has_record"),
+        sa.CheckConstraint(
+            "intention_wan IS NULL OR intention_wan >= 0", name="intention_not_negative"
+        ),
+    )
+
+    id: Mapped[intpk]
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("finance_events.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[OutcomeKind] = mapped_column(enum_column(OutcomeKind, "event_outcome_kind"))
+    first_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    second_org_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    deal_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("deals.id", ondelete="SET NULL"), index=True
+    )
+    intention_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 意向金额
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[created_at]
+
+    event: Mapped[Event] = relationship(back_populates="outcomes")
+    first_org: Mapped[Organisation] = relationship(foreign_keys=[first_org_id])
+    second_org: Mapped[Organisation | None] = relationship(foreign_keys=[second_org_id])
+    deal: Mapped[Deal | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EventOutcome {self.id} {self.kind} event={self.event_id}>"
