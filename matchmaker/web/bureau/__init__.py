@@ -2,7 +2,7 @@
 downloads (`views.py`), the city's targets (`target_views.py`) and the monthly report
 (`report_views.py`)."""
 
-from matchmaker.web.bureau import views  # noqa: F401  (each adds its routes to bp)
+from matchmaker.web.bureau import report_views, target_views, views  # noqa: F401  (each adds its routes to bp)
 from matchmaker.web.bureau.blueprint import bp
 
 __all__ = ["bp"]
