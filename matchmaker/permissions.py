@@ -52,7 +52,7 @@ class Permission(enum.StrEnum):
     LISTING_MANAGE = "listing:manage"
     NOTIFICATIONS_READ = "notifications:read"
     CHALLENGE_PUBLISH = "challenge:publish"  # publish a challenge on one's own open need
-    CHALLENGE_APPLY = "challenge:apply"  # 揭榜: apply to solve a challenge
+    CHALLENGE_APPLY = "challenge:apply"  # 揭榜: apply to a challenge of the kinds in APPLY_KINDS
     CHALLENGE_GOVERNMENT = "challenge:government"  # publish a 政府榜
     OFFER_PUBLISH = "offer:publish"  # put one's listed result on the conversion list
     ADOPTION_REQUEST = "adoption:request"  # apply to adopt a result from the conversion list
@@ -89,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.NEED_CREATE,
             Permission.LISTING_MANAGE,
             Permission.CHALLENGE_PUBLISH,
+            Permission.CHALLENGE_APPLY,  # 场景 only (APPLY_KINDS)
             Permission.ADOPTION_REQUEST,
             Permission.FIRM_PROFILE,
             Permission.FINANCE_EVENT_JOIN,
@@ -269,10 +270,23 @@ def is_panel_member(user: Any, challenge: Challenge) -> bool:
     return uid is not None and any(m.user_id == uid for m in challenge.panel_members)
 
 
+#: The kinds of challenge (ChallengeKind values) each role holding CHALLENGE_APPLY may 揭榜:
+#: universities and institutes every 榜 and 场景; firms the 场景 (application scenarios) only,
+#: since on the 企业技术需求榜 the solvers are the universities and institutes (a firm's side of
+#: 揭榜 is adopting a result from the conversion list). Opening the 榜 to firms is one entry here.
+APPLY_KINDS: dict[Role, frozenset[str]] = {
+    Role.UNIVERSITY: frozenset({"challenge", "scenario"}),
+    Role.ENTERPRISE: frozenset({"scenario"}),
+}
+
+
 def can_apply_to_challenge(user: Any, challenge: Challenge) -> bool:
-    """Members of verified organisations that may 揭榜, other than the owner; invited ones only
-    when the challenge is invite-only."""
+    """The one rule of who may 揭榜 a challenge: members of verified organisations whose role
+    applies to its kind (APPLY_KINDS), never the owner organisation; invited ones only when
+    the challenge is invite-only."""
     if not has_permission(user, Permission.CHALLENGE_APPLY) or not can_publish(user):
+        return False
+    if challenge.kind not in APPLY_KINDS.get(user.role, frozenset()):
         return False
     if user.organisation_id == challenge.organisation_id:
         return False

@@ -63,6 +63,9 @@ def _summary(challenge: Challenge) -> dict[str, Any]:
         "deadline_at": challenge.deadline_at,
         "visibility": str(challenge.visibility),
         "is_government": challenge.is_government,
+        "kind": str(challenge.kind),
+        "scenario_owner": challenge.scenario_owner,
+        "scenario_site": challenge.scenario_site,
         "accepting": challenge.is_accepting(utcnow()),
         "published_at": challenge.published_at,
         "url": url_for("challenges.show_challenge", challenge_id=challenge.id, _external=True),
@@ -111,6 +114,7 @@ def list_challenges(query: dict[str, Any]) -> dict[str, Any]:
         region=query["region"],
         band=query["band"],
         status=query["status"],
+        kind=query["kind"],
     )
     return paged(items, query).as_dict(_summary)
 

@@ -7,7 +7,7 @@ steps; the admins' review), challenges (challenges) and applications (applicatio
 (deals, milestones), connect (enquiries and their steps) and conversations (messages,
 conversations, introductions), directory (organisations, public experts) and expert_keepers
 (keepers' and reviewers' expert operations), finance (loan products, leads: banks) and firms
-(the banks' firm browser).
+(the banks' firm browser), stats (the bureau's figures and drill-downs; the public open data).
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from matchmaker.api import (  # noqa: F401 - they register their operations
     conversations,
     deals,
     directory,
+    events,
     expert_keepers,
     finance,
     firms,
     listing_writes,
     listings,
     meta,
+    stats,
 )
 from matchmaker.api.common import bp
 

@@ -18,6 +18,7 @@ from matchmaker.cli.finance import finance_group
 from matchmaker.cli.jobs import jobs_group
 from matchmaker.cli.listings import listings_group
 from matchmaker.cli.recommender import recommender_group
+from matchmaker.cli.reports import reports_group
 from matchmaker.cli.seed import seed_group
 from matchmaker.cli.transaction import transactional
 from matchmaker.cli.translate import translate_group
@@ -42,6 +43,7 @@ GROUPS = (
     challenges_group,
     finance_group,
     connect_group,
+    reports_group,
 )
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)

@@ -14,10 +14,12 @@ from matchmaker.models import Base, Organisation, User
 from matchmaker.seed.brokers import load_brokers
 from matchmaker.seed.challenges import load_challenges
 from matchmaker.seed.connect import load_connect
+from matchmaker.seed.events import load_events
 from matchmaker.seed.evidence import demo_scan
 from matchmaker.seed.experts import load_experts
 from matchmaker.seed.finance import load_finance
 from matchmaker.seed.listings import load_listings
+from matchmaker.seed.scenarios import load_scenarios
 from matchmaker.services.accounts import accounts, email_verification, organisations, users
 from matchmaker.services.platform import mail
 
@@ -74,9 +76,17 @@ def _load_demo(*, echo: Any) -> dict[str, int]:
                 name=entry["name"], region=entry["region"]
             )
             for person in people:
-                admin = users.create_admin(
-                    email=person["email"], password=password, name=person["name"], organisation=org
-                )
+                if person.get("role") == "bureau":  # a 科技局 reader: read-only, no organisation
+                    users.create_bureau_user(
+                        actor=None, email=person["email"], name=person["name"], password=password
+                    )
+                else:
+                    admin = users.create_admin(
+                        email=person["email"],
+                        password=password,
+                        name=person["name"],
+                        organisation=org,
+                    )
                 created["users"] += 1
             created["organisations"] += 1
             continue
@@ -111,6 +121,7 @@ def _load_demo(*, echo: Any) -> dict[str, int]:
     created.update(load_listings(admin=admin, echo=echo))
     created.update(load_experts(admin=admin, echo=echo))
     created.update(load_challenges(admin=admin, echo=echo))
+    created.update(load_scenarios(admin=admin, echo=echo))
     created.update(load_connect(admin=admin, echo=echo))  # before finance: it scores last
     created.update(load_brokers(admin=admin, password=password, echo=echo))
     created["users"] += created["brokers"]
@@ -118,6 +129,7 @@ def _load_demo(*, echo: Any) -> dict[str, int]:
     created["organisations"] += finance.get("firms_registered", 0)
     created["users"] += finance.get("firms_registered", 0)
     created.update(finance)
+    created.update(load_events(admin=admin, echo=echo))  # after the deals it links
     return created
 
 

@@ -17,6 +17,12 @@ def navbar(page: Page) -> Locator:
     return page.get_by_role("navigation", name="主导航")
 
 
+def open_menu_item(page: Page, menu: str, item: str) -> None:
+    """Open one of the navbar's dropdowns (揭榜挂帅, 科技金融, ...) and follow one of its links."""
+    navbar(page).get_by_role("button", name=menu).click()
+    navbar(page).get_by_role("link", name=item).click()
+
+
 def alert(page: Page, text: str) -> Locator:
     return page.get_by_role("alert").filter(has_text=text)
 

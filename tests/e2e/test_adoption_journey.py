@@ -21,7 +21,7 @@ from matchmaker.extensions import db
 from matchmaker.models.base import CHINA
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
-from tests.e2e.journey import alert, log_in, navbar, watch_errors
+from tests.e2e.journey import alert, log_in, open_menu_item, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user, publish_result
 
@@ -93,7 +93,7 @@ def test_enterprise_adopts_a_result_with_use_first_pay_later_through_to_payment(
         watch_errors(firm, browser_errors)
         firm.goto("/")
         log_in(firm, creds["firm"])
-        navbar(firm).get_by_role("link", name="成果转化榜").click()
+        open_menu_item(firm, "揭榜挂帅", "成果转化榜")
         offer_card = firm.locator("article").filter(has_text=RESULT_TITLE)
         expect(offer_card).to_contain_text("试用 3 个月")
         offer_card.get_by_role("link", name=RESULT_TITLE).click()

@@ -25,7 +25,7 @@ from matchmaker.extensions import db
 from matchmaker.models import User
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
-from tests.e2e.journey import alert, log_in, navbar, watch_errors
+from tests.e2e.journey import alert, log_in, navbar, open_menu_item, watch_errors
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user, publish_need, publish_result
 
@@ -129,7 +129,7 @@ def test_challenge_from_publishing_to_the_solved_showcase(
 
         # --- university A applies with its result (用我的成果揭榜) --------------------------------
         uni_a = session_of("uni_a")
-        navbar(uni_a).get_by_role("link", name="揭榜挂帅").click()
+        open_menu_item(uni_a, "揭榜挂帅", "全部榜单")
         uni_a.get_by_role("link", name=NEED_TITLE).first.click()
         expect(uni_a.get_by_role("heading", name=NEED_TITLE, level=1)).to_be_visible()
         expect(uni_a.locator("main")).to_contain_text(CRITERIA)
@@ -299,7 +299,7 @@ def test_challenge_from_publishing_to_the_solved_showcase(
         visitor = visitor_context.new_page()
         watch_errors(visitor, browser_errors)
         visitor.goto("/")
-        navbar(visitor).get_by_role("link", name="揭榜挂帅").click()
+        open_menu_item(visitor, "揭榜挂帅", "全部榜单")
         showcase = visitor.get_by_role("region", name="已揭榜 / 已解决")
         solved = showcase.locator("article").filter(has_text=NEED_TITLE)
         expect(solved).to_have_count(1)

@@ -286,19 +286,21 @@ _ADOPTER = {
     "admin": 403,
 }
 _MEMBER_404 = {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)}
+# 揭榜 itself: firms too, on 场景 only (permissions.APPLY_KINDS; tests/web/test_scenarios_web.py).
+_SOLVER = {**_APPLICANT, "enterprise": 404}
 EXPECTED.update(
     {
         "challenges.list_challenges": _ALL,
         "challenges.show_challenge": _MISSING,
         "challenges.list_offers": _ALL,
         "challenges.show_offer": _MISSING,
-        "challenges.apply_challenge": _APPLICANT,
-        "challenges.autosave_draft": _APPLICANT,
-        "challenges.upload_application_attachment": _APPLICANT,
-        "challenges.delete_application_attachment": _APPLICANT,
+        "challenges.apply_challenge": _SOLVER,
+        "challenges.autosave_draft": _SOLVER,
+        "challenges.upload_application_attachment": _SOLVER,
+        "challenges.delete_application_attachment": _SOLVER,
         "challenges.download_application_attachment": _MEMBER_404,
-        "challenges.list_applications": {**_APPLICANT, "university": 200},
-        "challenges.withdraw_application": _APPLICANT,
+        "challenges.list_applications": {**_SOLVER, "university": 200, "enterprise": 200},
+        "challenges.withdraw_application": _SOLVER,
         "challenges.adopt_offer": _ADOPTER,
         "challenges.list_adoptions": {**_ADOPTER, "enterprise": 200},
         "challenges.withdraw_adoption": _ADOPTER,
@@ -476,6 +478,8 @@ PLACEHOLDERS = {
     "assignment_id": 999_999,
     "action": "submit",
     "token_id": 999_999,
+    "name": "listings_by_month",  # a figure of the bureau's dashboard (access_api_stats.py)
+    "dataset": "deals_by_month",  # an open data set (access_open_data.py)
 }
 
 

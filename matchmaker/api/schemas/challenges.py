@@ -58,6 +58,11 @@ class ChallengeQuerySchema(PageQuerySchema):
             "the web list's order."
         },
     )
+    kind = fields.Str(
+        load_default="challenge",
+        validate=validate.OneOf(("challenge", "scenario")),
+        metadata={"description": "challenge (榜单, the default) or scenario (场景清单)."},
+    )
 
 
 class ChallengeNeedSchema(ma.Schema):
@@ -87,6 +92,15 @@ class ChallengeSummarySchema(ma.Schema):
     deadline_at = fields.DateTime(required=True)
     visibility = fields.Str(required=True)
     is_government = fields.Bool(required=True, metadata={"description": "政府榜"})
+    kind = fields.Str(
+        required=True, metadata={"description": "challenge (榜) or scenario (场景, a 政府榜)."}
+    )
+    scenario_owner = fields.Str(
+        required=True, metadata={"description": "场景方: who offers the site; empty for a 榜."}
+    )
+    scenario_site = fields.Str(
+        required=True, metadata={"description": "Where the scenario's site is; empty for a 榜."}
+    )
     accepting = fields.Bool(required=True, metadata={"description": "Open for applications."})
     published_at = fields.DateTime(required=True)
     url = fields.Str(required=True, metadata={"description": "The public web page."})

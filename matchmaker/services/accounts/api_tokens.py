@@ -26,9 +26,11 @@ from matchmaker.services.platform.audit import record_audit
 SCOPES = ("read", "write")
 #: The areas a token may be limited to ("read:deals", "write:market"): an operation belongs to
 #: one area, and a token works for it with the bare action ("read") or the action on that area.
-AREAS = ("market", "challenges", "deals", "connect", "directory", "finance")
+AREAS = ("market", "challenges", "deals", "connect", "directory", "finance", "stats")
 #: Roles whose users have something in the finance area (firm profiles, loans, leads).
 FINANCE_ROLES = (Role.BANK, Role.ENTERPRISE, Role.ADMIN)
+#: Roles who may read the bureau's figures (stats:view): admins and the 科技局 reader.
+STATS_ROLES = (Role.ADMIN, Role.BUREAU)
 DEFAULT_DAYS = 90
 MAX_DAYS = 365
 #: Every secret starts with this, so a leaked one is recognisable (secret scanners, logs).
@@ -58,8 +60,10 @@ def may_write(user: User) -> bool:
 
 
 def allowed_areas(user: User) -> tuple[str, ...]:
-    """The areas this user's role has anything in (finance: banks, enterprises, admins)."""
-    return tuple(a for a in AREAS if a != "finance" or user.role in FINANCE_ROLES)
+    """The areas this user's role has anything in (finance: banks, enterprises, admins;
+    stats: admins and the bureau)."""
+    limited = {"finance": FINANCE_ROLES, "stats": STATS_ROLES}
+    return tuple(a for a in AREAS if a not in limited or user.role in limited[a])
 
 
 def allowed_scopes(user: User) -> tuple[str, ...]:

@@ -10,14 +10,19 @@ Figures register themselves with `@figure(name)`; the `figures_*.py` modules hol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from matchmaker.services.errors import NotFound
+from flask_babel import gettext as _
 
-ColumnKind = Literal["text", "int", "money", "percent", "days", "month"]
+from matchmaker.services.errors import NotFound, ValidationFailed
+
+#: How a cell is shown: "money" is in 万元, "percent" a fraction (0.25 is 25 %), "days" and
+#: "hours" durations (floats, None when nothing was measured), "month" a "YYYY-MM" string.
+ColumnKind = Literal["text", "int", "money", "percent", "days", "hours", "month"]
 ChartKind = Literal["bar", "stacked_bar", "line", "funnel", "target", "none"]
 
 
@@ -43,6 +48,46 @@ class Filters:
         return params
 
 
+#: The longest range the filters may cover (ten years of months).
+MAX_DAYS = 3660
+
+
+def parse_filters(params: Mapping[str, str], *, today: date) -> Filters:
+    """Filters from query parameters (`Filters.as_params`'s names); missing dates: this year so
+    far. ValidationFailed (naming the parameter) on a bad date, field, region or kind."""
+    from matchmaker.models import OrgKind
+    from matchmaker.services.platform.regions import REGIONS
+
+    errors: dict[str, str] = {}
+    dates: dict[str, date] = {}
+    for key, default in (("start", date(today.year, 1, 1)), ("end", today)):
+        raw = (params.get(key) or "").strip()
+        try:
+            dates[key] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            errors[key] = _("日期格式应为 YYYY-MM-DD。")
+    if not errors and dates["start"] > dates["end"]:
+        errors["end"] = _("结束日期不能早于开始日期。")
+    elif not errors and (dates["end"] - dates["start"]).days > MAX_DAYS:
+        errors["end"] = _("统计区间最长十年。")
+    field_id: int | None = None
+    raw_field = (params.get("field") or "").strip()
+    if raw_field:
+        if raw_field.isdigit():
+            field_id = int(raw_field)
+        else:
+            errors["field"] = _("技术领域无效。")
+    region = (params.get("region") or "").strip() or None
+    if region and region not in REGIONS:
+        errors["region"] = _("地区无效。")
+    org_kind = (params.get("org_kind") or "").strip() or None
+    if org_kind and org_kind not in {k.value for k in OrgKind}:
+        errors["org_kind"] = _("机构类型无效。")
+    if errors:
+        raise ValidationFailed(errors)
+    return Filters(dates["start"], dates["end"], field_id, region, org_kind)
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a figure's table."""
@@ -50,6 +95,7 @@ class Column:
     key: str
     label: str  # in the reader's language
     kind: ColumnKind = "int"
+    stack: str = ""  # series with the same stack are drawn stacked (a stacked_bar's groups)
 
 
 @dataclass
@@ -66,11 +112,26 @@ class Table:
     # per row, per column key: the drill-down parameters of that cell (absent: no drill-down)
     drill: list[dict[str, dict[str, str]]] = field(default_factory=list)
     note: str = ""  # one line under the chart: what is counted, from which records
+    # of the series, those drawn as a line on a second y axis (a bar chart's amounts)
+    line: list[str] = field(default_factory=list)
+    # per row, per column key: the cell's kind where it differs from its column's (a money
+    # target in a column of counts); absent: the column's kind
+    cell_kinds: list[dict[str, ColumnKind]] = field(default_factory=list)
+    # the columns the totals row sums; None: every int and money column ([]: no totals row)
+    total_keys: list[str] | None = None
 
     def totals(self) -> dict[str, Any]:
         """The sum of each numeric column (for the report's totals row)."""
         numeric = [c.key for c in self.columns if c.kind in ("int", "money")]
+        if self.total_keys is not None:
+            numeric = [key for key in numeric if key in self.total_keys]
         return {key: sum(row.get(key) or 0 for row in self.rows) for key in numeric}
+
+    def kind_of(self, row: int, key: str) -> ColumnKind:
+        """The kind of one cell (its own, else its column's)."""
+        if row < len(self.cell_kinds) and key in self.cell_kinds[row]:
+            return self.cell_kinds[row][key]
+        return next((c.kind for c in self.columns if c.key == key), "text")
 
 
 @dataclass(frozen=True)
@@ -85,6 +146,7 @@ class Record:
     day: date | None = None
     state: str = ""
     amount_wan: Any = None
+    count: int | None = None  # how many times it counted (a listing's views)
 
 
 FigureFn = Callable[[Filters], Table]
@@ -114,15 +176,43 @@ def records_of(name: str) -> Callable[[RecordsFn], RecordsFn]:
     return register
 
 
+#: The modules that register figures, and the dashboard's order of the figures.
+MODULES = (
+    "figures_listings",
+    "figures_market",
+    "figures_funnel",
+    "figures_deals",
+    "figures_targets",
+    "figures_times",
+    "figures_activity",
+)
+ORDER = (
+    "listings_by_month",
+    "listings_by_state",
+    "supply_demand",
+    "funnel",
+    "funnel_by_month",
+    "funnel_by_field",
+    "contract_turnover",
+    "targets",
+    "review_times",
+    "response_times",
+    "broker_activity",
+    "expert_activity",
+)
+
+
 def _load() -> None:
     """Import the modules that register figures (once)."""
-    from matchmaker.services.bureau import figures_listings  # noqa: F401
+    for module in MODULES:
+        importlib.import_module(f"matchmaker.services.bureau.{module}")
 
 
 def names() -> list[str]:
     """Every figure's name, in the dashboard's order."""
     _load()
-    return list(_FIGURES)
+    known = [name for name in ORDER if name in _FIGURES]
+    return known + [name for name in _FIGURES if name not in ORDER]
 
 
 def compute(name: str, filters: Filters) -> Table:

@@ -98,23 +98,19 @@ def listings_by_month_records(filters: Filters, drill: dict[str, str]) -> list[R
     month = drill.get("month", "")
     if model is None:
         return []
-    out = []
-    for listing in db.session.scalars(listing_query(model, filters).order_by(model.id)):
-        if month and month_of(listing.created_at) != month:
-            continue
-        kind = "result" if model is Result else "need"
-        out.append(
-            Record(
-                kind=kind,
-                id=listing.id,
-                title=listing.title,
-                path=f"/{kind}s/{listing.id}",
-                organisation=listing.organisation.name,
-                day=listing.created_at.astimezone(CHINA).date(),
-                state=str(listing.status),
-            )
+    from matchmaker.services.bureau.figures_records import listing_records  # a cycle at import
+
+    kind = "result" if model is Result else "need"
+    wanted = [
+        listing_id
+        for listing_id, created in db.session.execute(
+            listing_query(model, filters)
+            .with_only_columns(model.id, model.created_at)
+            .order_by(model.id)
         )
-    return out
+        if not month or month_of(created) == month
+    ]
+    return listing_records(kind, wanted)
 
 
 def default_filters(today: date) -> Filters:

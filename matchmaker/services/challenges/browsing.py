@@ -11,6 +11,7 @@ from matchmaker.extensions import db
 from matchmaker.models import (
     Application,
     Challenge,
+    ChallengeKind,
     Need,
     NeedStatus,
     Organisation,
@@ -45,14 +46,24 @@ UNLISTED_STATES = (NeedStatus.CHALLENGE_REVIEW, NeedStatus.CHALLENGE_RETURNED)
 
 
 def public_challenges(
-    *, field_id: int | None = None, region: str = "", band: str = "", status: str = "open"
+    *,
+    field_id: int | None = None,
+    region: str = "",
+    band: str = "",
+    status: str = "open",
+    kind: str = ChallengeKind.CHALLENGE,
 ) -> list[Challenge]:
-    """Public challenges for the list page: open (soonest deadline first) or closed."""
+    """Public challenges for the list page: open (soonest deadline first) or closed, of one
+    kind: 榜单 by default (场景 have their own page, scenarios.public_scenarios)."""
     states = CLOSED_STATES if status == "closed" else (NeedStatus.OPEN,)
     stmt = (
         sa.select(Challenge)
         .join(Need, Challenge.need_id == Need.id)
-        .where(Challenge.visibility == Visibility.PUBLIC, Need.status.in_(states))
+        .where(
+            Challenge.visibility == Visibility.PUBLIC,
+            Need.status.in_(states),
+            Challenge.kind == kind,
+        )
     )
     if field_id:
         stmt = stmt.where(Need.field_id == field_id)
@@ -75,7 +86,11 @@ def showcase_challenges(*, limit: int = 12) -> list[Challenge]:
         db.session.scalars(
             sa.select(Challenge)
             .join(Need, Challenge.need_id == Need.id)
-            .where(Challenge.visibility == Visibility.PUBLIC, Need.status.in_(SHOWCASE_STATES))
+            .where(
+                Challenge.visibility == Visibility.PUBLIC,
+                Need.status.in_(SHOWCASE_STATES),
+                Challenge.kind == ChallengeKind.CHALLENGE,
+            )
             .order_by(
                 sa.func.coalesce(Challenge.solved_at, Challenge.awarded_at).desc(),
                 Challenge.id.desc(),

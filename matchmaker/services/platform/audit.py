@@ -188,6 +188,7 @@ VERB_LABELS: dict[str, Any] = {
     "password_change": _l("修改密码"),
     "password_reset": _l("重置密码"),
     "create_admin": _l("创建管理员"),
+    "create_bureau": _l("创建科技局只读账号"),
     "panel_add": _l("添加评审专家"),
     "milestone_add": _l("添加里程碑"),
     "trial_pay": _l("试用后付费"),

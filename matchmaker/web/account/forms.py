@@ -49,6 +49,7 @@ AREA_LABELS = {
     "connect": _l("对接"),
     "directory": _l("机构与专家"),
     "finance": _l("科技金融"),
+    "stats": _l("统计数据"),
 }
 
 

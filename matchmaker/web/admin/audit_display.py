@@ -254,12 +254,12 @@ _RECORDS: dict[str, tuple[Any, Callable[[Any], str], Callable[[Any], str] | None
     "event_meeting": (
         EventMeeting,
         lambda r: f"{_org_name(r.bank)} · {_org_name(r.firm)}",
-        lambda r: url_for("finance.show_event", event_id=r.event_id),
+        lambda r: url_for("events.show_event", event_id=r.event_id),
     ),
     "finance_event": (
         Event,
         lambda r: r.title,
-        lambda r: url_for("finance.show_event", event_id=r.id),
+        lambda r: url_for("events.show_event", event_id=r.id),
     ),
     "financing_need": (FinancingNeed, lambda r: r.title, None),
     "product": (

@@ -7,8 +7,16 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import Select
 
 
@@ -28,6 +36,20 @@ class ReasonForm(FlaskForm):
     """An optional reason for an account decision."""
 
     reason = StringField(_l("原因（选填）"), validators=[Optional(), Length(max=500)])
+
+
+class BureauUserForm(FlaskForm):
+    """A read-only 科技局 account: who it is for (they set their password by e-mail)."""
+
+    email = EmailField(
+        _l("邮箱"),
+        validators=[
+            InputRequired(_l("请填写邮箱。")),
+            Length(max=254, message=_l("邮箱太长了。")),
+            Email(_l("邮箱格式不正确。")),
+        ],
+    )
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
 
 
 class GroupedSelect(Select):

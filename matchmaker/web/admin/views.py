@@ -16,7 +16,13 @@ from matchmaker.services.accounts import evidence, organisations, users
 from matchmaker.services.connect import conversations, inbox
 from matchmaker.services.platform import audit, jobs, taxonomy
 from matchmaker.web.admin import audit_display
-from matchmaker.web.admin.forms import AuditFilterForm, FieldForm, ReasonForm, RejectForm
+from matchmaker.web.admin.forms import (
+    AuditFilterForm,
+    BureauUserForm,
+    FieldForm,
+    ReasonForm,
+    RejectForm,
+)
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
 from matchmaker.web.policy import permission_required
@@ -106,10 +112,42 @@ def reject_organisation(org_id: int) -> Response | tuple[str, int]:
 @permission_required(Permission.USER_MANAGE)
 def list_users() -> str:
     """Every account, with filters."""
+    return _users_page(BureauUserForm(formdata=None))
+
+
+def _users_page(bureau_form: BureauUserForm) -> str:
     args = request.args
     stmt = users.users_query(q=args.get("q"), role=args.get("role"), active=args.get("active"))
     page = db.paginate(stmt, page=_page(), per_page=PER_PAGE, max_per_page=100, error_out=False)
-    return render_template("admin/users.html", page=page, args=args, form=ReasonForm(formdata=None))
+    return render_template(
+        "admin/users.html",
+        page=page,
+        args=args,
+        form=ReasonForm(formdata=None),
+        bureau_form=bureau_form,
+    )
+
+
+@bp.post("/users/bureau")
+@permission_required(Permission.USER_MANAGE)
+def create_bureau_user() -> Response | tuple[str, int]:
+    """Create a read-only 科技局 account; its owner sets a password through the e-mailed link."""
+    form = BureauUserForm()
+    if form.validate_on_submit():
+        with form_errors(form) as outcome:
+            user = users.create_bureau_user(
+                actor=current_user,
+                email=form.email.data,
+                name=form.name.data or "",
+                link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+            )
+        if outcome.ok:
+            flash(
+                _("已创建科技局只读账号 %(email)s，设置密码的链接已发到该邮箱。", email=user.email),
+                "success",
+            )
+            return redirect(url_for("admin.list_users", role="bureau"))
+    return _users_page(form), 400
 
 
 def _user_action(user_id: int, action: str) -> Response:

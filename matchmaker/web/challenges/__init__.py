@@ -8,6 +8,7 @@ from matchmaker.web.challenges import (  # noqa: F401  (each module adds its rou
     conversion_views,
     mine_views,
     publish_views,
+    scenario_views,
     views,
 )
 from matchmaker.web.challenges.blueprint import bp

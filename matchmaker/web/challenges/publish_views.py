@@ -14,7 +14,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Challenge, Need, Organisation
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, has_permission
-from matchmaker.services.challenges import applications, challenge_review, challenges
+from matchmaker.services.challenges import applications, challenge_review, challenges, scenarios
 from matchmaker.services.challenges.challenge_states import CHALLENGE
 from matchmaker.services.challenges.challenges import ChallengeTerms
 from matchmaker.services.market import listings
@@ -46,6 +46,8 @@ def publish_challenge(need_id: int) -> Response | str:
     """
     need, government = _publishable_need(need_id)
     returned = challenge_review.get_returned_challenge(actor=current_user, need=need)
+    if returned is not None and scenarios.is_scenario(returned):  # edited whole, in its own form
+        return redirect(url_for("challenges.edit_scenario", challenge_id=returned.id))
     existing = challenges.challenge_of(need)
     if existing is not None and returned is None:
         return redirect(url_for("challenges.manage_challenge", challenge_id=existing.id))

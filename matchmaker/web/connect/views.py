@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 from matchmaker.models import Enquiry, Organisation
 from matchmaker.models.base import utcnow
 from matchmaker.models.enquiry import ENQUIRY_STATUS_LABELS, EnquirySource, EnquiryStatus
-from matchmaker.permissions import Permission, can_view_deal, has_permission
+from matchmaker.permissions import can_apply_to_challenge, can_view_deal
 from matchmaker.services.challenges import challenges
 from matchmaker.services.challenges.deals import deal_of_enquiry
 from matchmaker.services.connect import conversations, enquiries, introductions, targets
@@ -205,7 +205,7 @@ def render_enquiry(enquiry: Enquiry, **bound: Any) -> str:
         challenge is not None
         and not is_owner
         and challenge.is_accepting(utcnow())
-        and has_permission(current_user, Permission.CHALLENGE_APPLY)
+        and can_apply_to_challenge(current_user, challenge)
     )
     deal = deal_of_enquiry(enquiry)
     forms = {

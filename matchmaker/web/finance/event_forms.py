@@ -1,4 +1,5 @@
-"""Forms of the 银企对接 event pages (shape only; services/finance_events checks the rules)."""
+"""Forms of the 银企对接 meeting pages (shape only; the services check the rules), and the time
+fields the common event form (web/events/forms.py) shares."""
 
 from __future__ import annotations
 
@@ -10,14 +11,11 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     SelectField,
-    StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from matchmaker.models import Event
 from matchmaker.models.base import CHINA
-from matchmaker.services.finance.finance_events import EventData
 from matchmaker.web.finance_labels import MEETING_OUTCOME_LABELS
 
 _WHEN = "%Y-%m-%dT%H:%M"
@@ -34,7 +32,7 @@ class ChinaTimeField(DateTimeLocalField):
             raise ValueError(str(_l("请按“2026-12-03 14:05”的格式填写时间。"))) from None
 
 
-def _when(label: object, message: object, description: object = None) -> ChinaTimeField:
+def when_field(label: object, message: object, description: object = None) -> ChinaTimeField:
     return ChinaTimeField(
         label,
         format=_WHEN,
@@ -43,78 +41,14 @@ def _when(label: object, message: object, description: object = None) -> ChinaTi
     )
 
 
-def _china(value: datetime) -> datetime:
+def china_time(value: datetime) -> datetime:
     """A time typed on the page is China time."""
     return value.replace(tzinfo=CHINA) if value.tzinfo is None else value
 
 
-def _local(value: datetime) -> datetime:
+def local_time(value: datetime) -> datetime:
     """A stored (UTC) time as the naive China time the input shows."""
     return value.astimezone(CHINA).replace(tzinfo=None)
-
-
-class EventForm(FlaskForm):
-    """Create or edit an event: what, where, when, and how long each meeting lasts."""
-
-    title = StringField(
-        _l("对接会名称"),
-        validators=[InputRequired(_l("请填写对接会名称。")), Length(max=200, message=_TOO_LONG)],
-    )
-    description = TextAreaField(
-        _l("介绍"),
-        validators=[Optional(), Length(max=5000, message=_TOO_LONG)],
-        description=_l("主题、面向的企业和银行、议程安排。公开页面会显示。"),
-    )
-    location = StringField(
-        _l("地点"),
-        validators=[Optional(), Length(max=200, message=_TOO_LONG)],
-        description=_l("线下地址，或“线上”及会议方式。"),
-    )
-    starts_at = _when(_l("开始时间"), _l("请填写开始时间。"), _l("北京时间。"))
-    ends_at = _when(_l("结束时间"), _l("请填写结束时间。"))
-    registration_closes_at = _when(
-        _l("报名截止时间"), _l("请填写报名截止时间。"), _l("不能晚于开始时间。")
-    )
-    slot_minutes = IntegerField(
-        _l("每场洽谈时长（分钟）"),
-        default=20,
-        validators=[
-            InputRequired(_l("请填写每场洽谈时长。")),
-            NumberRange(min=5, max=120, message=_l("应在 5 到 120 分钟之间。")),
-        ],
-    )
-
-    def fill(self, event: Event) -> None:
-        """Show an event's stored values (times in China)."""
-        self.title.data = event.title
-        self.description.data = event.description
-        self.location.data = event.location
-        self.starts_at.data = _local(event.starts_at)
-        self.ends_at.data = _local(event.ends_at)
-        self.registration_closes_at.data = _local(event.registration_closes_at)
-        self.slot_minutes.data = event.slot_minutes
-
-    def to_data(self) -> EventData:
-        """The service's input."""
-        return EventData(
-            title=self.title.data or "",
-            description=self.description.data or "",
-            location=self.location.data or "",
-            starts_at=_china(self.starts_at.data),
-            ends_at=_china(self.ends_at.data),
-            registration_closes_at=_china(self.registration_closes_at.data),
-            slot_minutes=self.slot_minutes.data,
-        )
-
-
-class RegisterForm(FlaskForm):
-    """Register one's organisation, with an optional note to the organiser."""
-
-    note = TextAreaField(
-        _l("备注"),
-        validators=[Optional(), Length(max=500, message=_TOO_LONG)],
-        description=_l("希望洽谈的内容或参会人员，仅主办方可见。"),
-    )
 
 
 class ScheduleForm(FlaskForm):

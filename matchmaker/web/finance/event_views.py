@@ -1,6 +1,8 @@
-"""Routes of the 科技金融 blueprint: 银企对接 events (public pages, participants, the organiser).
+"""Routes of the 科技金融 blueprint for 银企对接 events: the organiser's meeting page and its steps.
 
-The meetings of an event (schedule, confirmation, outcomes) are in meeting_views.py.
+The public pages, registration and the create/edit form are the common event pages (web/events/,
+/events); the old addresses redirect there. The meetings of an event (schedule, confirmation,
+outcomes) are in meeting_views.py.
 """
 
 from __future__ import annotations
@@ -13,19 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.models import Event
-from matchmaker.permissions import Permission, has_permission
+from matchmaker.models import Event, EventKind
+from matchmaker.permissions import Permission
 from matchmaker.services.finance import event_scheduling as meetings
 from matchmaker.services.finance import finance_events as events
 from matchmaker.web.finance.blueprint import bp
-from matchmaker.web.finance.event_forms import (
-    ActionForm,
-    CancelEventForm,
-    EventForm,
-    RegisterForm,
-    ScheduleForm,
-)
-from matchmaker.web.forms import form_errors
+from matchmaker.web.finance.event_forms import ActionForm, CancelEventForm, ScheduleForm
 from matchmaker.web.policy import permission_required, public
 from matchmaker.web.refusals import on_refusal
 
@@ -39,139 +34,54 @@ def managed_event(event_id: int) -> Event:
 
 
 def visible_event(event_id: int) -> Event:
-    """An event the user may see (NotFound otherwise)."""
+    """A 银企对接 event the user may see (NotFound otherwise)."""
     return events.get_event(actor=current_user, event_id=event_id)
 
 
-# --- public pages ------------------------------------------------------------------------------
+# --- moved to the common event pages (/events) ----------------------------------------------------
+# The list, an event's page, registration, the organiser's list and the create/edit form are the
+# pages of every kind of event (web/events/); the old addresses answer with a permanent redirect.
 @bp.get("/events")
 @public
-def list_events() -> str:
-    """银企对接会: upcoming events (open for registration or scheduled) or past ones."""
-    past = request.args.get("status") == "past"
-    return render_template(
-        "finance/events.html",
-        items=events.public_events(past=past),
-        past=past,
-        mine=_my_registrations(),
+def list_events() -> Response:
+    """银企对接会 are listed among all events (/events?kind=bank_enterprise)."""
+    status = "past" if request.args.get("status") == "past" else None
+    return redirect(
+        url_for("events.list_events", kind=EventKind.BANK_ENTERPRISE.value, status=status), 301
     )
-
-
-def _my_registrations() -> set[int]:
-    org_id = getattr(current_user, "organisation_id", None)
-    if not current_user.is_authenticated or org_id is None:
-        return set()
-    return events.registered_event_ids(organisation_id=org_id)
 
 
 @bp.get("/events/<int:event_id>")
 @public
-def show_event(event_id: int) -> str:
-    """An event's public page; a participant also sees its registration and schedule."""
-    return _render_event(visible_event(event_id))
-
-
-def _render_event(event: Event, register_form: RegisterForm | None = None) -> str:
-    org_id = (
-        getattr(current_user, "organisation_id", None) if current_user.is_authenticated else None
-    )
-    split = events.registrants(event)
-    return render_template(
-        "finance/event.html",
-        event=event,
-        bank_count=len(split["banks"]),
-        firm_count=len(split["firms"]),
-        can_join=has_permission(current_user, JOIN),
-        registration=events.registration_of(event, org_id),
-        registration_open=events.registration_open(event),
-        my_meetings=meetings.organisation_meetings(event, org_id),
-        register_form=register_form or RegisterForm(formdata=None),
-        action_form=ActionForm(formdata=None),
-    )
-
-
-# --- participants ------------------------------------------------------------------------------
-@bp.post("/events/<int:event_id>/register")
-@permission_required(JOIN)
-def register_event(event_id: int) -> Response | tuple[str, int]:
-    """Register one's enterprise or bank for the event."""
+def show_event(event_id: int) -> Response:
+    """An event's page is /events/<id>."""
     event = visible_event(event_id)
-    form = RegisterForm()
-    if form.validate_on_submit():
-        on_refusal(lambda: _render_event(event, form))
-        with form_errors(form) as outcome:
-            events.register(actor=current_user, event=event, note=form.note.data or "")
-        if outcome.ok:
-            flash(_("报名成功。主办方生成洽谈安排后会通知你。"), "success")
-            return redirect(url_for("finance.show_event", event_id=event.id))
-    return _render_event(event, form), 400
+    return redirect(url_for("events.show_event", event_id=event.id), 301)
 
 
-@bp.post("/events/<int:event_id>/withdraw")
-@permission_required(JOIN)
-def withdraw_registration(event_id: int) -> Response:
-    """Take one's organisation off the event (before the meetings are scheduled)."""
-    event = visible_event(event_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    on_refusal(lambda: _render_event(event))
-    events.withdraw_registration(actor=current_user, event=event)
-    flash(_("已取消报名。"), "success")
-    return redirect(url_for("finance.show_event", event_id=event.id))
-
-
-# --- the organiser -----------------------------------------------------------------------------
 @bp.get("/events/manage")
 @permission_required(MANAGE)
-def managed_events() -> str:
-    """The events the user organises (every event, for a government admin)."""
-    return render_template(
-        "finance/events_managed.html", items=events.managed_events(actor=current_user)
-    )
+def managed_events() -> Response:
+    """The organiser's list is /events/manage."""
+    return redirect(url_for("events.managed", kind=EventKind.BANK_ENTERPRISE.value), 301)
 
 
-def _render_form(form: EventForm, event: Event | None = None) -> str:
-    return render_template(
-        "finance/event_form.html",
-        form=form,
-        event=event,
-        has_org=current_user.organisation_id is not None,
-    )
-
-
-@bp.route("/events/new", methods=["GET", "POST"])
+@bp.get("/events/new")
 @permission_required(MANAGE)
-def new_event() -> Response | tuple[str, int]:
-    """Create a draft event."""
-    form = EventForm()
-    if form.validate_on_submit():
-        on_refusal(lambda: _render_form(form))
-        with form_errors(form) as outcome:
-            event = events.create_event(actor=current_user, data=form.to_data())
-        if outcome.ok:
-            flash(_("已保存为草稿。发布后银行和企业即可报名。"), "success")
-            return redirect(url_for("finance.manage_event", event_id=event.id))
-    return _render_form(form), 400 if request.method == "POST" else 200
+def new_event() -> Response:
+    """Events of every kind are created at /events/new."""
+    return redirect(url_for("events.new_event", kind=EventKind.BANK_ENTERPRISE.value), 301)
 
 
-@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@bp.get("/events/<int:event_id>/edit")
 @permission_required(MANAGE)
-def edit_event(event_id: int) -> Response | tuple[str, int]:
-    """Change an event while it is a draft or open for registration."""
+def edit_event(event_id: int) -> Response:
+    """An event is edited at /events/<id>/edit."""
     event = managed_event(event_id)
-    form = EventForm()
-    if request.method == "GET":
-        form.fill(event)
-    if form.validate_on_submit():
-        on_refusal(lambda: _render_form(form, event))
-        with form_errors(form) as outcome:
-            events.update_event(actor=current_user, event=event, data=form.to_data())
-        if outcome.ok:
-            flash(_("已保存。"), "success")
-            return redirect(url_for("finance.manage_event", event_id=event.id))
-    return _render_form(form, event), 400 if request.method == "POST" else 200
+    return redirect(url_for("events.edit_event", event_id=event.id), 301)
 
 
+# --- the organiser: the one-on-one meetings ------------------------------------------------------
 def render_manage(event: Event, **bound: Any) -> str:
     """The organiser's page of the event (`bound`: a schedule or cancel form shown again)."""
     return render_template(
