@@ -50,3 +50,15 @@ def test_admin_dashboard_shows_the_figures(client, awarded):  # noqa: F811
     log_in(client, admin)
     page = client.get("/dashboard").get_data(as_text=True)
     assert "技术合同" in page and "90 万元" in page and "350" in page
+
+
+def test_the_admin_dashboards_goal_bars_follow_the_targets_the_admin_set(db):
+    from datetime import date
+
+    from matchmaker.services.bureau import targets
+
+    targets.set_target(actor=make_user("admin"), metric="results_converted", year=2027, value=500)
+    db.session.commit()
+    rows = stats.conversion_targets(5, today=date(2026, 6, 1))
+    assert {r["year"]: r["target"] for r in rows}[2027] == 500  # not the seed's 440
+    assert rows[0]["year"] == 2027 and rows[0]["share"] == 5 / 500

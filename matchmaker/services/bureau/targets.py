@@ -234,9 +234,9 @@ class Item:
     amount: Decimal = Decimal(1)
 
 
-def _converted_results() -> list[Item]:
-    """Results converted (the rule of services/platform/stats.py deal_statistics): a live deal
-    about them, or marked transferred; each counts once, on the day of its first deal (a
+def converted_results() -> list[Item]:
+    """Results converted (the one rule: the admin dashboard's count in services/platform/stats.py
+    reads it too): a live deal about them, or marked transferred; each counts once, on the day of its first deal (a
     transferred result without one: its last update, the transfer)."""
     live = Deal.status.in_(LIVE_DEAL_STATES)
     routes: list[sa.Select[Any]] = [
@@ -316,7 +316,7 @@ def _turnover() -> list[Item]:
 
 #: How each metric's records are read (one or a few queries each).
 ITEMS: dict[str, Callable[[], list[Item]]] = {
-    "results_converted": _converted_results,
+    "results_converted": converted_results,
     "high_tech_firms": _high_tech_firms,
     "talent_events": lambda: _events(EventKind.TALENT),
     "bank_enterprise_events": lambda: _events(EventKind.BANK_ENTERPRISE),

@@ -8,16 +8,11 @@ import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import (
-    AdoptionRequest,
-    Application,
-    ConversionOffer,
     Deal,
-    Enquiry,
     Need,
     Organisation,
     OrgKind,
     OrgStatus,
-    Result,
     User,
 )
 from matchmaker.models.base import CHINA, utcnow
@@ -63,23 +58,22 @@ def database_ok() -> bool:
     return True
 
 
-#: The city's targets for results converted (Changchun plan, seed 003 table).
-CONVERSION_TARGETS = ((2025, 350), (2027, 440), (2030, 700))
-
-
 def conversion_targets(converted: int, *, today: date | None = None) -> list[dict[str, object]]:
-    """The targets with progress ("10 / 350"): the current and coming ones first, past ones last."""
+    """The results-converted targets (services/bureau/targets.py: the seed's figures unless the
+    admin set others) with progress ("10 / 350"): the current and coming ones first, past last."""
+    from matchmaker.services.bureau import targets
+
     year = (today or utcnow().astimezone(CHINA).date()).year
-    ordered = sorted(CONVERSION_TARGETS, key=lambda t: (t[0] < year, t[0]))
+    by_year = targets.targets_for("results_converted")
     return [
         {
             "year": y,
-            "target": target,
+            "target": int(by_year[y]),
             "done": converted,
-            "share": min(1.0, converted / target),
+            "share": min(1.0, converted / float(by_year[y])) if by_year[y] else 1.0,
             "is_past": y < year,
         }
-        for y, target in ordered
+        for y in targets.order_years(list(by_year), year)
     ]
 
 
@@ -88,7 +82,8 @@ def deal_statistics() -> dict[str, object]:
 
     A result counts as converted once a deal about it exists that is not terminated or
     returned (a challenge application pre-filled from the result, an adoption of it, or a
-    对接 conversation about it), or when its owner marked it transferred.
+    对接 conversation about it), or when its owner marked it transferred: the one rule is
+    services/bureau/targets.py converted_results.
     """
     live = Deal.status.in_(["active", "completed"])
     totals = db.session.execute(
@@ -97,28 +92,9 @@ def deal_statistics() -> dict[str, object]:
     completed = db.session.scalar(
         sa.select(sa.func.count()).select_from(Deal).where(Deal.status == "completed")
     )
-    via_challenge = (
-        sa.select(Application.source_result_id)
-        .join(Deal, Deal.application_id == Application.id)
-        .where(live, Application.source_result_id.is_not(None))
-    )
-    via_adoption = (
-        sa.select(ConversionOffer.result_id)
-        .join(AdoptionRequest, AdoptionRequest.offer_id == ConversionOffer.id)
-        .join(Deal, Deal.adoption_request_id == AdoptionRequest.id)
-        .where(live)
-    )
-    via_enquiry = (
-        sa.select(Enquiry.result_id)
-        .join(Deal, Deal.enquiry_id == Enquiry.id)
-        .where(live, Enquiry.result_id.is_not(None))
-    )
-    transferred = sa.select(Result.id).where(Result.status == "transferred")
-    converted = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            sa.union(via_challenge, via_adoption, via_enquiry, transferred).subquery()
-        )
-    )
+    from matchmaker.services.bureau import targets
+
+    converted = len(targets.converted_results())
     solved = db.session.scalar(
         sa.select(sa.func.count()).select_from(Need).where(Need.status == "accepted")
     )
