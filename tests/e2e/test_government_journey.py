@@ -444,10 +444,8 @@ def test_event_registration_check_in_outcome_and_public_page(
             ).click()
             expect(alert(page, "已签到")).to_be_visible()
         expect(page.locator("#registrants .badge", has_text="已签到")).to_have_count(2)
-        # By name within the outcome form: its 成果类型 select and the featured-listing form's
-        # 类型 select are both id="kind", so the label 成果类型 points at the other form's select.
         record = page.locator("form[action$='/outcomes']")
-        record.locator("select[name=kind]").select_option(label="达成交易")
+        record.get_by_label("成果类型").select_option(label="达成交易")
         record.get_by_label("机构一").select_option(label=orgs[0])
         record.get_by_label("机构二").select_option(label=orgs[1])
         record.get_by_label("关联技术合同").select_option(label=deal_label)

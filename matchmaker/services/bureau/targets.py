@@ -236,8 +236,8 @@ class Item:
 
 def converted_results() -> list[Item]:
     """Results converted (the one rule: the admin dashboard's count in services/platform/stats.py
-    reads it too): a live deal about them, or marked transferred; each counts once, on the day of its first deal (a
-    transferred result without one: its last update, the transfer)."""
+    reads it too): a live deal about them, or marked transferred; each counts once, on the day
+    of its first deal (a transferred result without one: its last update, the transfer)."""
     live = Deal.status.in_(LIVE_DEAL_STATES)
     routes: list[sa.Select[Any]] = [
         sa.select(Application.source_result_id, Deal.signed_on, Deal.created_at)
