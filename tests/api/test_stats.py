@@ -101,6 +101,10 @@ def test_every_figure_is_served_as_computed(client, bearer, fields, name):
     assert answer.get_json()["rows"] == [
         {k: jsonable(v) for k, v in row.items()} for row in table.rows
     ]
+    # every column's kind is one the document promises (schemathesis found "hours" missing)
+    document = client.get("/api/v1/openapi.json").get_json()
+    kinds = document["components"]["schemas"]["FigureColumn"]["properties"]["kind"]["enum"]
+    assert {c["kind"] for c in answer.get_json()["columns"]} <= set(kinds)
 
 
 @pytest.mark.parametrize(

@@ -41,6 +41,7 @@ ACCOUNTS = {
     "bank": "bank@example.com",
     "admin": "admin@example.com",
     "broker": "broker@example.com",
+    "bureau": "bureau@example.com",  # the read-only 科技局 reader (the stats area)
 }
 #: Who gets the negative cases (invalid input, unexpected methods) with `--negative admin`, a
 #: quicker run: a request's schema is validated the same way for every token that passes the

@@ -3,11 +3,14 @@ drill-downs (`stats` scope), and the public open data."""
 
 from __future__ import annotations
 
+from typing import get_args
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from matchmaker.api.schemas import PageQuerySchema, PageSchema
 from matchmaker.models import OrgKind
+from matchmaker.services.bureau.figures import ColumnKind
 from matchmaker.services.platform.regions import REGIONS
 
 #: One drill-down parameter: `key:value` (the key as a figure's drill names it).
@@ -80,8 +83,11 @@ class FigureColumnSchema(ma.Schema):
     label = fields.Str(required=True)
     kind = fields.Str(
         required=True,
-        validate=validate.OneOf(("text", "int", "money", "percent", "days", "month")),
-        metadata={"description": "money: 万元 as a decimal string."},
+        validate=validate.OneOf(get_args(ColumnKind)),
+        metadata={
+            "description": "money: 万元 as a decimal string; percent: a fraction (0.25 is 25 %); "
+            "days, hours: numbers, null when nothing was measured."
+        },
     )
 
 
