@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,16 +75,25 @@ def write_pdf(report: Report, path: Path) -> None:
             "bureau/report_document.html", report=report, display=reports.display
         )
     css = Path(current_app.static_folder or "static") / CSS
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"], headless=True
-        )
-        try:
-            page = browser.new_page()
-            page.set_content(html, wait_until="load")
-            page.add_style_tag(path=str(css))
-            page.evaluate("document.fonts.ready")
-            page.emulate_media(media="print")
-            page.pdf(path=str(path), format="A4", print_background=True, prefer_css_page_size=True)
-        finally:
-            browser.close()
+
+    def print_pdf() -> None:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"], headless=True
+            )
+            try:
+                page = browser.new_page()
+                page.set_content(html, wait_until="load")
+                page.add_style_tag(path=str(css))
+                page.evaluate("document.fonts.ready")
+                page.emulate_media(media="print")
+                page.pdf(
+                    path=str(path), format="A4", print_background=True, prefer_css_page_size=True
+                )
+            finally:
+                browser.close()
+
+    # Playwright's sync API refuses to run in a thread with a running asyncio loop (a caller
+    # may have one, as the test process does): print in a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(print_pdf).result()
