@@ -108,21 +108,25 @@ class LiveServer:
                 db.session.remove()
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, always on SQLite."""
-    tmp = tmp_path_factory.mktemp("e2e")
+def serve(tmp: Path, name: str, prepare: Callable[[], None] | None = None) -> Iterator[LiveServer]:
+    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, on its own SQLite
+    database in `tmp`; `prepare` fills it first (in an app context). Server errors and the HTML
+    pages served are recorded on the LiveServer."""
     app = create_app(
         TestConfig,
         instance_path=str(tmp),
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'e2e.sqlite3'}",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / f'{name}.sqlite3'}",
         WTF_CSRF_ENABLED=True,
     )
     with app.app_context():
         db.create_all()
+        if prepare is not None:
+            prepare()
+            db.session.commit()
         db.session.remove()
 
     errors: list[str] = []
+    pages: list[PageView] = []
 
     def record_exception(sender: Flask, exception: BaseException, **_: object) -> None:
         errors.append(f"{request.method} {request.full_path}: {exception!r}")
@@ -134,12 +138,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         elif response.mimetype == "text/html" and not response.is_streamed:
             pages.append(_page_view(response))
 
-    pages: list[PageView] = []
-
     got_request_exception.connect(record_exception, app, weak=False)
     request_finished.connect(record_server_error, app, weak=False)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"e2e-{name}", daemon=True)
     thread.start()
     try:
         yield LiveServer(
@@ -154,6 +156,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, always on SQLite."""
+    yield from serve(tmp_path_factory.mktemp("e2e"), "e2e")
 
 
 def _page_view(response: Response) -> PageView:

@@ -9,7 +9,6 @@ service), so a figure that counts the wrong rows disagrees with them.
 from __future__ import annotations
 
 import re
-import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,14 +19,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, Response, got_request_exception, request, request_finished
-from werkzeug.serving import make_server
 
-from matchmaker import create_app
-from matchmaker.config import TestConfig
 from matchmaker.extensions import db
 from matchmaker.models import Deal, Enquiry, Need, Result, User
-from tests.e2e.conftest import LiveServer, PageView, _page_view, _QuietHandler
+from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.journey import navbar
 from tests.e2e.support import sync_api
 
@@ -56,49 +51,9 @@ def serve_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]
     change what the other journeys of the session see."""
     from matchmaker import seed
 
-    tmp = tmp_path_factory.mktemp("e2e-demo")
-    app = create_app(
-        TestConfig,
-        instance_path=str(tmp),
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / 'demo.sqlite3'}",
-        WTF_CSRF_ENABLED=True,
+    yield from serve(
+        tmp_path_factory.mktemp("e2e-demo"), "demo", lambda: seed.load_demo(echo=lambda *_: None)
     )
-    with app.app_context():
-        db.create_all()
-        seed.load_demo(echo=lambda *_: None)
-        db.session.commit()
-        db.session.remove()
-
-    errors: list[str] = []
-    pages: list[PageView] = []
-
-    def record_exception(sender: Flask, exception: BaseException, **_: object) -> None:
-        errors.append(f"{request.method} {request.full_path}: {exception!r}")
-
-    def record_response(sender: Flask, response: Response, **_: object) -> None:
-        if response.status_code >= 500:
-            errors.append(f"{request.method} {request.full_path} -> {response.status}")
-        elif response.mimetype == "text/html" and not response.is_streamed:
-            pages.append(_page_view(response))
-
-    got_request_exception.connect(record_exception, app, weak=False)
-    request_finished.connect(record_response, app, weak=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-demo-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(
-            url=f"http://127.0.0.1:{server.server_port}", app=app, errors=errors, pages=pages
-        )
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        got_request_exception.disconnect(record_exception, app)
-        request_finished.disconnect(record_response, app)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 # --- people ---------------------------------------------------------------------------------------
