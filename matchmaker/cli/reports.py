@@ -68,11 +68,11 @@ def write_pdf(report: Report, path: Path) -> None:
         raise click.ClickException(f"--pdf needs Chromium at {CHROMIUM}; the .xlsx was written.")
     from flask import render_template
 
-    from matchmaker.services.bureau import reports
+    from matchmaker.services.bureau import figures
 
     with current_app.test_request_context():
         html = render_template(
-            "bureau/report_document.html", report=report, display=reports.display
+            "bureau/report_document.html", report=report, display=figures.display
         )
     css = Path(current_app.static_folder or "static") / CSS
 

@@ -138,7 +138,7 @@ def test_an_unmapped_figure_lands_under_other(app, db, monkeypatch):
     sheet = load_workbook(io.BytesIO(content))["其他"]
     rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
     assert ("合计", 15.5) in rows
-    assert reports.display(Decimal("15.50"), "money") == "15.5 万元"
+    assert figures.display(Decimal("15.50"), "money") == "15.5 万元"
 
 
 def test_sheet_names_are_valid_and_unique():

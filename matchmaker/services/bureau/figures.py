@@ -11,14 +11,17 @@ Figures register themselves with `@figure(name)`; the `figures_*.py` modules hol
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
 from flask_babel import gettext as _
 
 from matchmaker.services.errors import NotFound, ValidationFailed
+from matchmaker.services.platform.amounts import format_money
 
 #: How a cell is shown: "money" is in 万元, "percent" a fraction (0.25 is 25 %), "days" and
 #: "hours" durations (floats, None when nothing was measured), "month" a "YYYY-MM" string.
@@ -236,3 +239,37 @@ def records(name: str, filters: Filters, drill: dict[str, str]) -> list[Record]:
     if fn is None:
         raise NotFound()
     return fn(filters, drill)
+
+
+# --- how a cell reads --------------------------------------------------------------------------
+def number(value: Any) -> int | float | None:
+    """A cell's value as a plain number (None when it is no number): for charts and sheets."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (float, Decimal)):
+        if not math.isfinite(value):
+            return None
+        return int(value) if value == int(value) else float(value)
+    return None
+
+
+def display(value: Any, kind: str) -> str:
+    """A cell as the reader sees it, on the dashboard and in the printed report (money through
+    the one money format, rates as percentages, durations with their unit)."""
+    if value is None or value == "":
+        return "—"
+    numeric = number(value)
+    if numeric is None or kind in ("text", "month"):
+        return str(value)
+    if kind == "money":
+        return format_money(value, negotiable=False)
+    if kind == "percent":  # a fraction: 0.25 is 25 %
+        return f"{numeric * 100:.1f}%"
+    duration = f"{numeric:.1f}"
+    if kind == "days":
+        return _("%(days)s 天", days=duration)
+    if kind == "hours":
+        return _("%(hours)s 小时", hours=duration)
+    return f"{numeric:,}" if isinstance(numeric, int) else f"{numeric:,.2f}"

@@ -27,7 +27,6 @@ from matchmaker.models.base import CHINA, utcnow
 from matchmaker.services.bureau import figures
 from matchmaker.services.bureau.figures import Column, Filters, Table
 from matchmaker.services.errors import ValidationFailed
-from matchmaker.services.platform.amounts import format_money
 
 #: The areas, in the report's order: key → title (one sheet and one page section each).
 AREAS: dict[str, Any] = {
@@ -385,20 +384,3 @@ def _widen(widths: dict[int, float], index: int, value: Any) -> None:
 
 
 # --- the printed report ---------------------------------------------------------------------
-
-
-def display(value: Any, kind: str) -> str:
-    """A cell as the printed report writes it (money in the page language's one format)."""
-    if value is None or value == "":
-        return "—"
-    if not isinstance(value, (int, float, Decimal)) or isinstance(value, bool):
-        return str(value)
-    if kind == "money":
-        return format_money(value, negotiable=False)
-    if kind == "percent":  # figures give rates as fractions (0.25 is 25 %)
-        return f"{value * 100:.1f}%"
-    if kind == "days":
-        return f"{value:.1f}"
-    if kind == "int":
-        return f"{value:,}" if value == int(value) else f"{value:,.2f}"
-    return str(value)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from matchmaker.permissions import Permission
-from matchmaker.services.bureau import reports
+from matchmaker.services.bureau import figures, reports
 from matchmaker.services.errors import ValidationFailed
 from matchmaker.web.bureau.blueprint import bp
 from matchmaker.web.policy import permission_required
@@ -33,7 +33,7 @@ def monthly_report() -> str | Response:
     if report is None:
         return redirect(url_for("bureau.monthly_report"))
     return render_template(
-        "bureau/report.html", report=report, month=report.month, display=reports.display
+        "bureau/report.html", report=report, month=report.month, display=figures.display
     )
 
 

@@ -5,29 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 
-from matchmaker.services.bureau.figures import Filters, Table
+from matchmaker.services.bureau.figures import Filters, Table, number
 from matchmaker.services.bureau.reports import sheet_name
 from matchmaker.services.market.excel.columns import neutralise
 from matchmaker.services.market.excel.workbooks import workbook_bytes
-
-
-def number(value: Any) -> int | float | None:
-    """A cell's value as a JSON number (None when it is no number)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, (float, Decimal)):
-        if not math.isfinite(value):
-            return None
-        return int(value) if value == int(value) else float(value)
-    return None
 
 
 def table_rows(table: Table) -> list[list[Any]]:

@@ -21,15 +21,14 @@ from werkzeug.wrappers import Response
 from matchmaker.models.base import CHINA
 from matchmaker.permissions import Permission
 from matchmaker.services.bureau import figures
-from matchmaker.services.bureau.figures import Filters, Record, Table
+from matchmaker.services.bureau.figures import Filters, Record, Table, display, number
 from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.platform import taxonomy
-from matchmaker.services.platform.amounts import format_money
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.admin.audit_display import STATUS_BY_TYPE
 from matchmaker.web.bureau.blueprint import bp
 from matchmaker.web.bureau.forms import FILTER_KEYS, FilterForm
-from matchmaker.web.bureau.spreadsheets import csv_bytes, number, table_rows, workbook
+from matchmaker.web.bureau.spreadsheets import csv_bytes, table_rows, workbook
 from matchmaker.web.forms import apply_errors
 from matchmaker.web.i18n import select_locale
 from matchmaker.web.policy import permission_required
@@ -128,25 +127,6 @@ def read_drill() -> dict[str, str]:
             continue
         drill[key.removeprefix("d_")[:64]] = value[:200]
     return drill
-
-
-def display(value: Any, kind: str) -> str:
-    """A cell as the reader sees it (money through the one money format)."""
-    if value is None or value == "":
-        return "—"
-    numeric = number(value)
-    if numeric is None or kind in ("text", "month"):
-        return str(value)
-    if kind == "money":
-        return format_money(value, negotiable=False)
-    if kind == "percent":  # a fraction: 0.25 is 25 %
-        return f"{numeric * 100:.1f}%"
-    duration = f"{numeric:.1f}"
-    if kind == "days":
-        return _("%(days)s 天", days=duration)
-    if kind == "hours":
-        return _("%(hours)s 小时", hours=duration)
-    return f"{numeric:,}" if isinstance(numeric, int) else f"{numeric:,.2f}"
 
 
 @dataclass
