@@ -406,3 +406,42 @@ def test_demo_events_cover_the_kinds_and_a_finished_roadshow_with_a_deal(runner)
     assert {o.kind for o in roadshow.outcomes} == {"contact", "intention", "deal"}
     assert roadshow in events.public_events(past=True)
     assert events.held_counts()[EventKind.TALENT] >= 1
+
+
+def test_the_public_list_loads_its_cards_in_a_fixed_number_of_queries(db, fields):
+    """Organisers, outcomes, their parties and deals come in a few queries, not one per card."""
+    for _ in range(3):  # three finished events, each with a deal outcome
+        w = world(fields)
+        _registered(w)
+        pair = {
+            "first_org_id": w["firm"].organisation_id,
+            "second_org_id": w["uni"].organisation_id,
+        }
+        activity.record_outcome(
+            actor=w["admin"],
+            event=w["event"],
+            data=OutcomeData(kind="deal", deal_id=w["deal"].id, **pair),
+        )
+        finished(w)
+    db.session.commit()
+    db.session.expire_all()
+
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # noqa: ANN001
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        cards = events.public_events(past=True)
+        shown = [
+            (
+                e.organiser.name,
+                [(o.first_org.name, o.second_org.name, o.deal.id) for o in e.outcomes],
+            )
+            for e in cards
+        ]
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert len(shown) == 3 and all(len(outcomes) == 1 for _name, outcomes in shown)
+    assert len(seen) <= 6, seen  # events, organisers, outcomes, two sets of parties, deals

@@ -15,11 +15,13 @@ from urllib.parse import urlparse
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
     Event,
     EventKind,
+    EventOutcome,
     EventRegistration,
     EventStatus,
     Organisation,
@@ -395,8 +397,19 @@ def public_events_query(*, past: bool = False, kind: EventKind | None = None) ->
 
 
 def public_events(*, past: bool = False, kind: EventKind | None = None) -> list[Event]:
-    """Events for the public list (at most 200)."""
-    return list(db.session.scalars(public_events_query(past=past, kind=kind).limit(200)))
+    """Events for the public list (at most 200), with what their cards show loaded in a few
+    queries (the organiser; for past events their outcomes, parties and deals)."""
+    options = [selectinload(Event.organiser)]
+    if past:
+        options.append(
+            selectinload(Event.outcomes).options(
+                selectinload(EventOutcome.first_org),
+                selectinload(EventOutcome.second_org),
+                selectinload(EventOutcome.deal),
+            )
+        )
+    stmt = public_events_query(past=past, kind=kind).options(*options).limit(200)
+    return list(db.session.scalars(stmt))
 
 
 def managed_events(*, actor: User, kind: EventKind | None = None) -> list[Event]:
