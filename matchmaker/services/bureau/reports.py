@@ -238,7 +238,7 @@ def headline(areas: list[Area]) -> Table:
         columns=[
             Column("area", _("板块"), "text"),
             Column("figure", _("指标"), "text"),
-            Column("measure", _("项目"), "text"),
+            Column("measure", _("统计项"), "text"),
             Column("value", _("本月合计"), "int"),
         ],
         rows=rows,
