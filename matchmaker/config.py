@@ -44,7 +44,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
 
-    RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL: str | None = None  # rate limits, caches, change notifications (docs/deploy.md)
+    RATELIMIT_STORAGE_URI = "memory://"  # REDIS_URL, when set, takes its place
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     LOGIN_LIMIT_PER_IP = "20 per minute;200 per day"

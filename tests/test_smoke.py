@@ -14,10 +14,16 @@ def test_home_page_is_chinese(client):
     assert "吉林科技成果对接平台" in response.get_data(as_text=True)
 
 
-def test_healthz_reports_database_and_version(client):
+def test_healthz_reports_database_redis_backlog_and_index(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "version": "0.1.0"}
+    body = response.json
+    assert body["status"] == "ok"
+    assert body["database"] == "ok"
+    assert body["redis"] == "disabled"  # the tests' app has no REDIS_URL
+    assert body["version"] == "0.1.0"
+    assert body["jobs"] == {"queued": 0, "running": 0, "failed": 0, "oldest_seconds": 0}
+    assert body["index"]["generation"] == 0
 
 
 def test_refuses_to_start_without_secret_key_in_production(tmp_path, monkeypatch):

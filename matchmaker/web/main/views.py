@@ -6,14 +6,13 @@ from flask import Blueprint, jsonify, redirect, render_template, request, sessio
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker import __version__
 from matchmaker.permissions import Permission, Role, has_permission
 from matchmaker.services import matching
 from matchmaker.services.accounts.accounts import set_locale
 from matchmaker.services.challenges import overview
 from matchmaker.services.connect import inbox
 from matchmaker.services.market import feedback, listings, publication
-from matchmaker.services.platform import stats
+from matchmaker.services.platform import health, stats
 from matchmaker.web.brokers.panels import admin_broker_panel, broker_dashboard
 from matchmaker.web.finance.panels import finance_panel
 from matchmaker.web.funnel_panels import admin_funnel
@@ -50,13 +49,9 @@ def index() -> str:
 @bp.get("/healthz")
 @public
 def healthz() -> tuple[Response, int]:
-    """Liveness and database status for load balancers and monitoring."""
-    ok = stats.database_ok()
-    body = {
-        "status": "ok" if ok else "degraded",
-        "database": "ok" if ok else "error",
-        "version": __version__,
-    }
+    """The database, Redis, the job backlog and the index generation, for load balancers and
+    monitoring (services/platform/health.py): 503 when the database does not answer."""
+    body, ok = health.report()
     return jsonify(body), 200 if ok else 503
 
 
