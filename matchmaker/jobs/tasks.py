@@ -84,3 +84,51 @@ def rescore_firms(job: Job, *, all_profiles: bool = False) -> dict[str, Any]:
 
     count = innovation_score.rescore(all_profiles=all_profiles)
     return {"rescored": count}
+
+
+# --- the periodic jobs (services/platform/scheduler.py enqueues them; cron is not needed) -----
+@jobs.handler("challenges.tick")
+def tick_challenges(job: Job) -> dict[str, Any]:
+    """Open and close challenges whose dates have come (`matchmaker challenges tick`)."""
+    from matchmaker.services.challenges.challenges import tick  # noqa: PLC0415
+
+    return dict(tick())
+
+
+@jobs.handler("alerts.send")
+def send_alerts(job: Job, *, frequency: str = "all") -> dict[str, Any]:
+    """Queue every due digest of new matches (`matchmaker alerts send`): each match once."""
+    from flask import current_app  # noqa: PLC0415
+
+    from matchmaker.cli.alerts import alert_links  # noqa: PLC0415
+    from matchmaker.services.market.alert_digests import send_due  # noqa: PLC0415
+
+    if not current_app.config.get("SERVER_NAME") and current_app.config["ENV_NAME"] == "production":
+        raise RuntimeError(
+            "Set MATCHMAKER_SERVER_NAME (the public host name): digests carry links."
+        )
+    with current_app.test_request_context():
+        return dict(send_due(links=alert_links(), frequency=frequency))
+
+
+@jobs.handler("connect.remind")
+def remind_enquiries(job: Job) -> dict[str, Any]:
+    """Remind the receivers of unanswered 对接 enquiries (`matchmaker connect remind`)."""
+    from matchmaker.services.connect.enquiries import remind_unanswered  # noqa: PLC0415
+
+    return {"reminded": remind_unanswered()}
+
+
+@jobs.handler("finance.remind")
+def remind_consents(job: Job) -> dict[str, Any]:
+    """Remind firms whose data-sharing consent expires soon (`matchmaker finance remind`)."""
+    from matchmaker.services.finance import firm_profiles  # noqa: PLC0415
+
+    return {"reminded": firm_profiles.remind_expiring_consents()}
+
+
+@jobs.handler("recommender.rebuild_if_stale")
+def rebuild_recommender_if_stale(job: Job) -> dict[str, Any]:
+    """Queue one automatic index rebuild when enough has been published since the last fit."""
+    rebuild = matching.queue_rebuild_if_stale()
+    return {"queued": rebuild.id if rebuild is not None else None}

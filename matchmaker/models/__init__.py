@@ -92,7 +92,7 @@ from matchmaker.models.firm import (
     SpecialisedLevel,
     ViewAction,
 )
-from matchmaker.models.job import Job, JobStatus
+from matchmaker.models.job import Job, JobSchedule, JobStatus
 from matchmaker.models.listing import (
     LISTING_MODELS,
     MODE_GROUPS,
@@ -188,6 +188,7 @@ __all__ = [
     "Invitation",
     "IpOwnership",
     "Job",
+    "JobSchedule",
     "JobStatus",
     "Lead",
     "LeadStatus",

@@ -48,7 +48,31 @@ class Job(Base):
     )
     created_at: Mapped[created_at]
     started_at: Mapped[datetime | None]
+    #: Written every few seconds by the worker running it: a running job whose heartbeat is
+    #: old (and, on PostgreSQL, whose row no live transaction locks) is queued again.
+    heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.name} {self.status}>"
+
+
+class JobSchedule(Base):
+    """A periodic job (the scheduler's table): each due slot is claimed by one conditional
+    UPDATE of `next_run_at`, so two schedulers on two hosts enqueue it once."""
+
+    __tablename__ = "job_schedules"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    job_name: Mapped[str] = mapped_column(sa.String(64))
+    args: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    #: Every `interval_seconds`, or once a day at `daily_at` ("HH:MM", Asia/Shanghai).
+    interval_seconds: Mapped[int | None]
+    daily_at: Mapped[str | None] = mapped_column(sa.String(5))
+    enabled: Mapped[bool] = mapped_column(default=True)
+    next_run_at: Mapped[datetime]
+    last_run_at: Mapped[datetime | None]
+    last_job_id: Mapped[int | None]
+
+    def __repr__(self) -> str:
+        return f"<JobSchedule {self.name} next={self.next_run_at}>"

@@ -49,7 +49,9 @@ EXPECTED: dict[str, dict[str, int | str]] = {
     "static": dict.fromkeys(ROLES, 200),
     "main.index": dict.fromkeys(ROLES, 200),
     "main.healthz": dict.fromkeys(ROLES, 200),
+    "metrics.metrics_view": dict.fromkeys(ROLES, 200),  # from loopback; tests/web/test_metrics.py
     "main.set_language": dict.fromkeys(ROLES, HOME),
+    "main.choose_language": dict.fromkeys(ROLES, HOME),  # a visitor's GET switch
     "main.dashboard": {
         "anon": LOGIN,
         "enterprise": 200,
@@ -185,6 +187,8 @@ for _endpoint in (
 EXPECTED["admin.reject_organisation"] = {**_ADMIN_ONLY_POST, "admin": 400}
 # No job 999999 to retry (tests/web/test_admin_jobs.py retries real ones).
 EXPECTED["admin.retry_job"] = {**_ADMIN_ONLY_POST, "admin": 404}
+# 全部重试 with nothing failed queues nothing and goes back to the jobs page.
+EXPECTED["admin.retry_failed_jobs"] = _ADMIN_ONLY_POST
 
 # Listing routes, requested for kinds="results" with ids that do not exist: this checks the role
 # gate only (a role that passes it reaches the view, which answers 404). Object-level checks

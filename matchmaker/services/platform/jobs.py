@@ -1,10 +1,21 @@
 """A small durable job queue on the application database.
 
 Jobs are rows, written in the same transaction as the change that needs them, so nothing
-acknowledged is lost. Workers (`matchmaker jobs work`) claim one queued job at a time with a
-conditional UPDATE (safe with several workers on PostgreSQL and SQLite), run its handler, and
-record the outcome; failures are retried with back-off up to `max_attempts`. Handlers report
-progress (0..1) that pages poll.
+acknowledged is lost. Workers (`matchmaker jobs work`, services/platform/worker.py) claim one
+queued job at a time, run its handler, and record the outcome; failures are retried with
+back-off up to `max_attempts`, then stay FAILED (the dead-letter list an admin retries from).
+Handlers report progress (0..1) that pages poll.
+
+Claims: on PostgreSQL one UPDATE of the oldest due row picked with `FOR UPDATE SKIP LOCKED`
+(workers on several hosts never wait for each other nor take the same job); on SQLite a
+conditional UPDATE (the database has one writer at a time). On PostgreSQL `enqueue` also sends
+`NOTIFY matchmaker_jobs` in the caller's transaction (delivered on commit) to wake a listening
+worker at once.
+
+Crash recovery: a worker writes `heartbeat_at` on its running jobs every HEARTBEAT seconds
+(worker.py); a running job whose heartbeat is older than STALE_AFTER is queued again (on
+PostgreSQL only when no live transaction holds its row). The handler's changes commit with
+the job's DONE state, so a job killed mid-way has left nothing and runs again whole.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -31,7 +43,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("matchmaker.jobs")
 Handler = Callable[..., dict[str, Any] | None]
 HANDLERS: dict[str, Handler] = {}
-STALE_AFTER = timedelta(minutes=30)  # a running job whose worker died is queued again
+#: How often a worker writes the heartbeat of its running jobs (worker.py).
+HEARTBEAT = timedelta(seconds=5)
+#: A running job without a heartbeat for this long has lost its worker: it is queued again.
+STALE_AFTER = timedelta(seconds=30)
+#: The NOTIFY channel a PostgreSQL worker listens on.
+CHANNEL = "matchmaker_jobs"
+REQUEUE_EVERY = 5.0  # seconds between two looks for stale jobs by one process
+_last_requeue = 0.0
 
 
 def handler(name: str) -> Callable[[Handler], Handler]:
@@ -62,7 +81,13 @@ def enqueue(
     )
     db.session.add(job)
     db.session.flush()
+    if delay is None:
+        _notify()  # delivered when (and only if) the caller commits; a delayed job is polled
     return job
+
+
+def _is_postgresql() -> bool:
+    return db.engine.dialect.name == "postgresql"
 
 
 def worker_name() -> str:
@@ -73,15 +98,34 @@ def worker_name() -> str:
 def claim_next(
     *, worker: str | None = None, now: datetime | None = None, names: Iterable[str] = ()
 ) -> Job | None:
-    """Atomically take the oldest runnable job (of `names`, if given), or None."""
+    """Atomically take the oldest runnable job (of `names`, if given), or None.
+
+    The claim is committed at once (the job shows as running while its handler works).
+    """
     now = now or utcnow()
     worker = worker or worker_name()
-    _requeue_stale(now)
+    _maybe_requeue_stale(now, forced=explicit_now(now))
     runnable = sa.select(Job.id).where(Job.status == JobStatus.QUEUED, Job.run_after <= now)
     if names := list(names):
         runnable = runnable.where(Job.name.in_(names))
+    runnable = runnable.order_by(Job.run_after, Job.id).limit(1)
+    claim = {
+        "status": JobStatus.RUNNING,
+        "worker": worker,
+        "started_at": now,
+        "heartbeat_at": now,
+        "attempts": Job.attempts + 1,
+    }
+    if _is_postgresql():
+        # One statement: the oldest due row no other worker holds, updated and returned.
+        picked = runnable.with_for_update(skip_locked=True).scalar_subquery()
+        job_id = db.session.scalar(
+            sa.update(Job).where(Job.id == picked).values(**claim).returning(Job.id)
+        )
+        db.session.commit()
+        return db.session.get(Job, job_id) if job_id is not None else None
     for _attempt in range(5):
-        candidate = db.session.scalar(runnable.order_by(Job.run_after, Job.id).limit(1))
+        candidate = db.session.scalar(runnable)
         if candidate is None:
             db.session.commit()
             return None
@@ -91,12 +135,7 @@ def claim_next(
             db.session.execute(
                 sa.update(Job)
                 .where(Job.id == candidate, Job.status == JobStatus.QUEUED)
-                .values(
-                    status=JobStatus.RUNNING,
-                    worker=worker,
-                    started_at=now,
-                    attempts=Job.attempts + 1,
-                )
+                .values(**claim)
             ),
         ).rowcount
         db.session.commit()
@@ -105,12 +144,65 @@ def claim_next(
     return None  # lost every race: let the caller try again later
 
 
-def _requeue_stale(now: datetime) -> None:
+def explicit_now(now: datetime) -> bool:
+    """Whether `now` is not the clock (a test or a caller looking ahead): look for stale jobs."""
+    return abs((now - utcnow()).total_seconds()) > 1
+
+
+def _maybe_requeue_stale(now: datetime, *, forced: bool = False) -> None:
+    global _last_requeue  # noqa: PLW0603 - one look per process every few seconds
+    clock = time.monotonic()
+    if forced or clock - _last_requeue >= REQUEUE_EVERY:
+        _last_requeue = clock
+        requeue_stale(now=now)
+
+
+def requeue_stale(*, now: datetime | None = None) -> int:
+    """Queue again the running jobs whose worker died (no heartbeat for STALE_AFTER); one that
+    used its last attempt is FAILED instead (a job that kills its worker must not loop).
+
+    On PostgreSQL a row some live transaction still locks is left alone (SKIP LOCKED).
+    Returns how many were found. Not committed: the caller's transaction carries it.
+    """
+    now = now or utcnow()
+    stale = sa.select(Job.id).where(
+        Job.status == JobStatus.RUNNING,
+        sa.func.coalesce(Job.heartbeat_at, Job.started_at) < now - STALE_AFTER,
+    )
+    if _is_postgresql():
+        stale = stale.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(stale))
+    if not ids:
+        return 0
+    lost = f"worker lost: no heartbeat for {STALE_AFTER.total_seconds():.0f} s"
     db.session.execute(
         sa.update(Job)
-        .where(Job.status == JobStatus.RUNNING, Job.started_at < now - STALE_AFTER)
-        .values(status=JobStatus.QUEUED, worker=None)
+        .where(Job.id.in_(ids), Job.attempts < Job.max_attempts)
+        .values(status=JobStatus.QUEUED, worker=None, message=lost)
     )
+    db.session.execute(
+        sa.update(Job)
+        .where(Job.id.in_(ids), Job.status == JobStatus.RUNNING)
+        .values(status=JobStatus.FAILED, worker=None, message=lost, finished_at=now)
+    )
+    log.warning("job.requeued_stale", extra={"jobs": ids})
+    return len(ids)
+
+
+def heartbeat(*, worker: str, connection: sa.Connection, now: datetime | None = None) -> int:
+    """Write the heartbeat of `worker`'s running jobs on `connection` (not the job's own: a
+    thread of the worker calls it while the handler runs). A row the job's transaction locks
+    is skipped on PostgreSQL: that lock already shows the worker is alive."""
+    mine = sa.select(Job.id).where(Job.worker == worker, Job.status == JobStatus.RUNNING)
+    if connection.dialect.name == "postgresql":
+        mine = mine.with_for_update(skip_locked=True)
+    result = connection.execute(
+        sa.update(Job)
+        .where(Job.id.in_(mine.scalar_subquery()))
+        .values(heartbeat_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 def set_progress(job: Job, fraction: float, message: str | None = None) -> None:
@@ -123,7 +215,7 @@ def set_progress(job: Job, fraction: float, message: str | None = None) -> None:
     update = (
         sa.update(Job)
         .where(Job.id == job.id)
-        .values(progress=min(1.0, max(0.0, fraction)), message=message)
+        .values(progress=min(1.0, max(0.0, fraction)), message=message, heartbeat_at=utcnow())
     )
     if _holds_sqlite_write_lock():
         return  # a second connection would wait for this one's lock until it times out
@@ -183,12 +275,18 @@ def _job(job_id: int) -> Job:
     return job
 
 
-def run_pending(*, limit: int = 100, now: datetime | None = None, names: Iterable[str] = ()) -> int:
+def run_pending(
+    *,
+    limit: int = 100,
+    now: datetime | None = None,
+    names: Iterable[str] = (),
+    worker: str | None = None,
+) -> int:
     """Run queued jobs (of `names`, if given) until none is runnable or `limit`; how many ran."""
     done = 0
     names = list(names)
     while done < limit:
-        job = claim_next(now=now, names=names)
+        job = claim_next(now=now, names=names, worker=worker)
         if job is None:
             break
         run(job, now=now)
@@ -209,7 +307,33 @@ def retry(*, job_id: int, now: datetime | None = None) -> Job:
     job.finished_at = None
     job.worker = None
     db.session.flush()
+    _notify()
     return job
+
+
+def retry_all_failed(*, now: datetime | None = None) -> int:
+    """Queue every failed job again with a fresh set of attempts; how many (an admin's 全部重试)."""
+    result = db.session.execute(
+        sa.update(Job)
+        .where(Job.status == JobStatus.FAILED)
+        .values(
+            status=JobStatus.QUEUED,
+            attempts=0,
+            run_after=now or utcnow(),
+            finished_at=None,
+            worker=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    count = int(cast("CursorResult[Any]", result).rowcount or 0)
+    if count:
+        _notify()
+    return count
+
+
+def _notify() -> None:
+    if _is_postgresql():
+        db.session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
 
 
 def counts() -> dict[str, int]:

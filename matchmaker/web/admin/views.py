@@ -308,6 +308,16 @@ def retry_job(job_id: int) -> Response:
     return redirect(url_for("admin.jobs", **_args()))
 
 
+@bp.post("/jobs/retry-failed")
+@permission_required(Permission.AUDIT_READ)
+def retry_failed_jobs() -> Response:
+    """Queue every failed job (the dead-letter list) again with a fresh set of attempts."""
+    if ConfirmForm().validate_on_submit():
+        count = jobs.retry_all_failed()
+        flash(_("%(count)d 个失败的任务已重新排队。", count=count), "success")
+    return redirect(url_for("admin.jobs", **_args()))
+
+
 @bp.get("/connect")
 @permission_required(Permission.LISTING_REVIEW)
 def connect_overview() -> str:
