@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup
 
 from matchmaker import create_app
 from matchmaker.cli.alerts import alerts_group
+from matchmaker.cli.backup import backup_group
 from matchmaker.cli.challenges import challenges_group
 from matchmaker.cli.connect import connect_group
 from matchmaker.cli.finance import finance_group
@@ -44,6 +45,7 @@ GROUPS = (
     finance_group,
     connect_group,
     reports_group,
+    backup_group,
 )
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)

@@ -8,7 +8,6 @@ see it to verify the organisation, its own members to check or replace it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any, BinaryIO, cast
 
 from flask import current_app
@@ -134,7 +133,9 @@ def can_view_document(user: Any, organisation: Organisation) -> bool:
     return has_permission(user, Permission.ORG_VERIFY) or user.organisation_id == organisation.id
 
 
-def downloadable(*, user: Any, organisation_id: int) -> tuple[OrganisationDocument, Path]:
+def downloadable(
+    *, user: Any, organisation_id: int
+) -> tuple[OrganisationDocument, files.StoredBlob]:
     """The organisation's scan and its file if the user may open it, else NotFound."""
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None or not can_view_document(user, organisation):
@@ -142,7 +143,7 @@ def downloadable(*, user: Any, organisation_id: int) -> tuple[OrganisationDocume
     document = organisation.document
     if document is None:
         raise NotFound
-    path = files.path_of(document)
-    if not path.is_file():
+    blob = files.blob_of(document)
+    if not blob.exists():
         raise NotFound
-    return document, path
+    return document, blob

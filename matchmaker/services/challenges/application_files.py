@@ -6,7 +6,6 @@ Files are staged by services/platform/files.py: permanent when the unit of work 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import gettext as _
@@ -89,7 +88,7 @@ def remove_application_attachment(
 
 def downloadable_attachment(
     *, user: object, application_id: int, attachment_id: int
-) -> tuple[ApplicationAttachment, Path]:
+) -> tuple[ApplicationAttachment, files.StoredBlob]:
     """The attachment and its file if the user may see the application, else NotFound.
 
     The applicant organisation always; once submitted also the challenge owner, the panel
@@ -100,7 +99,7 @@ def downloadable_attachment(
         raise NotFound
     if not can_view_application(user, attachment.application):
         raise NotFound
-    path = files.path_of(attachment)
-    if not path.is_file():
+    blob = files.blob_of(attachment)
+    if not blob.exists():
         raise NotFound
-    return attachment, path
+    return attachment, blob

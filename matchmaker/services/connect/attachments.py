@@ -4,7 +4,6 @@ downloads for the two organisations only."""
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from matchmaker.extensions import db
@@ -76,7 +75,7 @@ def add_message(
 
 def downloadable_attachment(
     *, user: Any, enquiry_id: int, attachment_id: int
-) -> tuple[EnquiryAttachment, Path]:
+) -> tuple[EnquiryAttachment, files.StoredBlob]:
     """The attachment and its file for a member of one of the two organisations, else NotFound
     (a third organisation, a bank and admins alike)."""
     attachment = (
@@ -86,7 +85,7 @@ def downloadable_attachment(
         raise NotFound
     if not is_party(user, attachment.enquiry):
         raise NotFound
-    path = files.path_of(attachment)
-    if not path.is_file():
+    blob = files.blob_of(attachment)
+    if not blob.exists():
         raise NotFound
-    return attachment, path
+    return attachment, blob

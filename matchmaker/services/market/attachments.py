@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import BinaryIO
 
 from flask_babel import gettext as _
@@ -67,7 +66,7 @@ def remove_attachment(*, actor: User, attachment: Attachment) -> None:
     files.delete_after_commit(attachment)
 
 
-def downloadable(*, user: object, attachment_id: int) -> tuple[Attachment, Path]:
+def downloadable(*, user: object, attachment_id: int) -> tuple[Attachment, files.StoredBlob]:
     """The attachment and its file if the user may download it, else NotFound.
 
     Anyone may download what the approved public version lists; owners and reviewers may
@@ -82,7 +81,7 @@ def downloadable(*, user: object, attachment_id: int) -> tuple[Attachment, Path]
     public = pub is not None and attachment.id in (pub.data or {}).get("attachment_ids", [])
     if not public and not can_view_listing(user, listing):
         raise NotFound
-    path = files.path_of(attachment)
-    if not path.is_file():
+    blob = files.blob_of(attachment)
+    if not blob.exists():
         raise NotFound
-    return attachment, path
+    return attachment, blob

@@ -6,6 +6,13 @@ a safe zip with the right main part, or an OLE file with a Word stream; macros a
 An upload is written to a pending `<stored_name>.part` file; `stage()` ties it to the unit of
 work, so the file becomes permanent after the commit and is removed if the transaction rolls
 back. Listing attachments, application attachments and milestone evidence all go through here.
+
+The bytes live in the app's storage (services/platform/storage.py) under `attachments/<name>`:
+- a folder (the default, `<instance>/attachments` or `ATTACHMENT_DIR`): the pending file sits
+  next to the final one and is renamed after the commit, so a crash leaves only a `.part` file;
+- an object store (S3): the checked file is uploaded to its final key before the commit and
+  deleted if the transaction rolls back; a crash between the upload and the commit leaves an
+  object no row names (`orphaned_keys` lists them), never a row without its file.
 """
 
 from __future__ import annotations
@@ -13,16 +20,19 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from matchmaker.extensions import db
 from matchmaker.models.stored_file import StoredFile
 from matchmaker.services.errors import ValidationFailed
-from matchmaker.services.platform import office, uow
+from matchmaker.services.platform import office, storage, uow
 
 #: Allowed types, recognised by their first bytes (the name and the browser's claim are ignored).
 SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
@@ -38,18 +48,63 @@ CHUNK = 64 * 1024
 ACCEPT = ".pdf,.png,.jpg,.jpeg,.gif,.webp,.docx,.doc,.xlsx,.pptx"
 
 
+PREFIX = "attachments/"
+
+
+def key_of(stored_name: str) -> str:
+    """The storage key of a stored file."""
+    return PREFIX + stored_name
+
+
 def storage_dir() -> Path:
-    """Where stored files live: the instance folder, never under static/."""
-    path = Path(
-        current_app.config.get("ATTACHMENT_DIR") or Path(current_app.instance_path) / "attachments"
-    )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The folder of stored files when the storage is a folder (`<instance>/attachments` or
+    `ATTACHMENT_DIR`); RuntimeError on an object store, which has none."""
+    path = storage.get().local_path(key_of("x"))
+    if path is None:
+        raise RuntimeError("stored files are kept in an object store, not in a folder")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.parent
+
+
+def _pending_path(stored_name: str) -> Path:
+    """Where an upload is written while it is checked: next to its final file on a folder
+    storage (renamed after the commit), else in the instance's spool folder."""
+    if storage.get().local_path(key_of(stored_name)) is not None:
+        return storage_dir() / f"{stored_name}.part"
+    spool = Path(current_app.instance_path) / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    return spool / f"{stored_name}.part"
 
 
 def path_of(row: StoredFile) -> Path:
-    """The permanent file of a stored row (it may be missing)."""
+    """The permanent file of a stored row on a folder storage (it may be missing)."""
     return storage_dir() / row.stored_name
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A stored row's bytes in the storage, for a download (`web/downloads.send_stored_file`)."""
+
+    key: str
+
+    def exists(self) -> bool:
+        return storage.get().exists(self.key)
+
+    def open(self) -> BinaryIO:
+        """A stream of the bytes (close it); FileNotFoundError when they are gone."""
+        return storage.get().open(self.key)
+
+    def size(self) -> int:
+        return storage.get().size(self.key)
+
+    def local_path(self) -> Path | None:
+        """The file itself on a folder storage (served with range requests), else None."""
+        return storage.get().local_path(self.key)
+
+
+def blob_of(row: StoredFile) -> StoredBlob:
+    """The stored bytes of a row (they may be missing: check `exists()`)."""
+    return StoredBlob(key_of(row.stored_name))
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -107,7 +162,7 @@ def store_upload(stream: BinaryIO) -> StoredUpload:
     """
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     stored = uuid.uuid4().hex
-    part = storage_dir() / f"{stored}.part"
+    part = _pending_path(stored)
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -144,24 +199,33 @@ def store_upload(stream: BinaryIO) -> StoredUpload:
 
 
 def finalize_file(stored_name: str) -> None:
-    """Make a pending stored file permanent."""
-    directory = storage_dir()
-    os.replace(directory / f"{stored_name}.part", directory / stored_name)
+    """Make a pending stored file permanent (folder storage: rename it to its final name)."""
+    os.replace(_pending_path(stored_name), storage_dir() / stored_name)
 
 
 def discard_file(stored_name: str) -> None:
     """Remove a pending stored file."""
-    (storage_dir() / f"{stored_name}.part").unlink(missing_ok=True)
+    _pending_path(stored_name).unlink(missing_ok=True)
 
 
 def stage(upload: StoredUpload) -> None:
     """Tie a pending file to the unit of work: permanent after the commit, gone after a rollback.
 
-    Call it as soon as the file is stored, before anything else that may fail.
+    Call it as soon as the file is stored, before anything else that may fail. On an object
+    store the file is uploaded to its final key now and deleted again if the transaction rolls
+    back.
     """
     name = upload.stored_name
-    uow.after_commit(lambda: finalize_file(name))
-    uow.on_rollback(lambda: discard_file(name))
+    store_ = storage.get()
+    if store_.local_path(key_of(name)) is not None:
+        uow.after_commit(lambda: finalize_file(name))
+        uow.on_rollback(lambda: discard_file(name))
+        return
+    try:
+        store_.put(key_of(name), _pending_path(name))
+    finally:
+        discard_file(name)
+    uow.on_rollback(lambda: store_.delete(key_of(name)))
 
 
 def store(stream: BinaryIO) -> StoredUpload:
@@ -173,5 +237,21 @@ def store(stream: BinaryIO) -> StoredUpload:
 
 def delete_after_commit(row: StoredFile) -> None:
     """Remove a deleted row's file once the deletion is committed (it stays if that rolls back)."""
-    name = row.stored_name
-    uow.after_commit(lambda: (storage_dir() / name).unlink(missing_ok=True))
+    key = key_of(row.stored_name)
+    store_ = storage.get()
+    uow.after_commit(lambda: store_.delete(key))
+
+
+def orphaned_keys() -> Iterator[str]:
+    """Stored files no row names: an upload whose transaction died between the upload and the
+    commit (object store), or a `.part` file left by a crash (folder). Uploads in flight show
+    here too: check twice, some minutes apart, before removing anything."""
+    referenced: set[str] = set()
+    for model in StoredFile.__subclasses__():
+        referenced.update(key_of(n) for n in db.session.scalars(sa.select(model.stored_name)))
+    for key in storage.get().keys(PREFIX):
+        name = key[len(PREFIX) :]
+        if "/" in name:
+            continue
+        if key.removesuffix(".part") not in referenced:
+            yield key

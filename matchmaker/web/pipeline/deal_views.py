@@ -15,7 +15,7 @@ from matchmaker.permissions import can_manage_challenge, can_manage_offer
 from matchmaker.services.challenges import applications, conversion, deals, trials
 from matchmaker.services.connect import enquiries
 from matchmaker.services.connect.enquiry_states import ENQUIRY, REFUSALS
-from matchmaker.services.platform.files import storage_dir
+from matchmaker.services.platform.files import blob_of
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import form_errors
 from matchmaker.web.pipeline.blueprint import bp
@@ -284,10 +284,10 @@ def download_evidence(deal_id: int, evidence_id: int) -> Response:
     """Download a delivery file (parties and admins only)."""
     deal = _deal(deal_id)
     item = next((e for m in deal.milestones for e in m.evidence if e.id == evidence_id), None)
-    path = storage_dir() / item.stored_name if item is not None else None
-    if item is None or path is None or not path.is_file():
+    blob = blob_of(item) if item is not None else None
+    if item is None or blob is None or not blob.exists():
         abort(404)
-    return send_stored_file(path, content_type=item.content_type, name=item.original_name)
+    return send_stored_file(blob, content_type=item.content_type, name=item.original_name)
 
 
 @bp.post("/deals/<int:deal_id>/milestones/<int:milestone_id>/accept")
