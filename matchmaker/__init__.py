@@ -102,6 +102,9 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(Path(__file__).parent / "translations"),
     )
     mail.init_app(app)
+    from matchmaker.services.platform.kv import configure_rate_limits
+
+    configure_rate_limits(app)  # Redis when REDIS_URL is set, and its fallback (docs/deploy.md)
     limiter.init_app(app)
 
 
@@ -123,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.main.views import bp as main_bp
     from matchmaker.web.market.views import bp as market_bp
     from matchmaker.web.matching.views import bp as matching_bp
+    from matchmaker.web.metrics.views import bp as metrics_bp
     from matchmaker.web.notifications.views import bp as notifications_bp
     from matchmaker.web.open_data import bp as open_data_bp
     from matchmaker.web.org.views import bp as org_bp
@@ -131,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     from matchmaker.web.talent.views import bp as talent_bp
 
     app.url_map.converters["int"] = IdConverter  # every <int:...> is an id; before any rule
+    app.register_blueprint(metrics_bp)  # first: its hooks time every request (/metrics)
     app.register_blueprint(main_bp)
     app.register_blueprint(market_bp)
     app.register_blueprint(matching_bp)

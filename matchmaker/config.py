@@ -34,6 +34,13 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     ATTACHMENT_DIR: str | None = None  # default: <instance>/attachments
+    # Stored files and index artifacts (services/platform/storage.py, docs/deploy.md):
+    STORAGE_URL: str | None = None  # file:///path or s3://bucket/prefix; default: the instance
+    S3_ENDPOINT_URL: str | None = None  # MinIO, Ceph…; unset: AWS
+    S3_REGION: str | None = None
+    S3_ACCESS_KEY_ID: str | None = None  # unset: the standard AWS chain (AWS_ACCESS_KEY_ID…)
+    S3_SECRET_ACCESS_KEY: str | None = None
+    RECOMMENDER_CACHE_DIR: str | None = None  # this host's index copies; <instance>/recommender
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     IMPORT_MAX_ROWS = 2000
     PREFERRED_URL_SCHEME = "https"
@@ -45,11 +52,16 @@ class Config:
     LANGUAGES = ("zh_Hans_CN", "en")
 
     REDIS_URL: str | None = None  # rate limits, caches, change notifications (docs/deploy.md)
+    REDIS_KEY_PREFIX = "mm"  # of every key this deployment writes (limits too)
     RATELIMIT_STORAGE_URI = "memory://"  # REDIS_URL, when set, takes its place
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
     LOGIN_LIMIT_PER_IP = "20 per minute;200 per day"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;50 per day"
+
+    # /metrics (Prometheus): a bearer token, or these addresses/networks (docs/deploy.md)
+    METRICS_TOKEN: str | None = None
+    METRICS_ALLOWED_IPS = "127.0.0.1, ::1"
 
     MAIL_SERVER: str | None = None  # unset: mail is written to the log instead of sent
     MAIL_PORT = 25

@@ -1,14 +1,17 @@
 """The only adapter between the database and the recommender: index life cycle and queries.
 
-Every worker process holds one fitted engine. A full rebuild (CLI or job) writes a versioned
-artifact to the instance folder and bumps `RecommenderState.generation`; workers notice the
-new generation on their next check and swap it in. Between rebuilds, publishing or removing a
-listing appends an `IndexChange`; workers replay the changes they have not seen into the
-engine's side index (frozen vocabulary, no refit), so a new listing is matchable at once.
+Every worker process holds one fitted engine. A full rebuild (CLI or job) publishes a versioned
+artifact to the storage (services/platform/storage.py: the instance folder by default, a shared
+folder or S3 in deployment) and bumps `RecommenderState.generation`; workers notice the new
+generation on their next check, fetch it into their host's cache and swap it in (memory-mapped).
+Between rebuilds, publishing or removing a listing appends an `IndexChange`; workers replay the
+changes they have not seen into the engine's side index (frozen vocabulary, no refit), so a new
+listing is matchable at once.
 Words first seen in those listings are unknown to the vocabulary until the next fit, so
 recording a change queues one rebuild job when enough has been published since the last fit
 (`index_is_stale`: 10 % of the fitted documents, at least one).
-A missing or corrupt artifact falls back to the last good engine, or to an in-process fit.
+A missing or corrupt artifact falls back to the last good engine, or to an in-process fit, and
+queues one rebuild.
 
 Published expert profiles are the third kind of document ("expert", `document_for_expert`):
 a need is matched against results and experts, an expert against needs (and through them the
@@ -17,10 +20,14 @@ open challenges hanging on those needs).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
+import os
+import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -51,12 +58,12 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.recommender import ArtifactError, Document, Match, Recommender, floor, normalise
-from matchmaker.services.platform import jobs
+from matchmaker.services.platform import jobs, kv, storage
+from matchmaker.services.platform.cache import invalidate_after_commit
 from matchmaker.services.talent import expert_public
 
 log = logging.getLogger("matchmaker.matching")
 OTHER_SIDE = {"need": "result", "result": "need"}
-KEEP_ARTIFACTS = 2
 REPLAY_BATCH = 5000
 _L = TypeVar("_L", bound="Result | Need")
 _R = TypeVar("_R", "Recommendation", "ExpertRecommendation")
@@ -131,7 +138,8 @@ def _visible_publications() -> sa.Select:
     return (
         sa.select(Publication)
         .where(sa.or_(Publication.expires_at.is_(None), Publication.expires_at > now))
-        .options(selectinload(Publication.field))
+        # the cards show each one's field and organisation: loaded with the list, not per card
+        .options(selectinload(Publication.field), selectinload(Publication.organisation))
         .order_by(Publication.id)
     )
 
@@ -143,6 +151,10 @@ def record_change(kind: str, listing_id: int, op: str) -> None:
     db.session.add(IndexChange(kind=kind, listing_id=listing_id, op=op))
     if op == "upsert":
         queue_rebuild_if_stale()
+    # --- Redis (kv.py, cache.py): tell every worker after the commit; forget cached facet counts
+    kv.bump_after_commit(INDEX_STAMP)
+    if kind != EXPERT:
+        invalidate_after_commit("facets")  # market/browsing.py FACET_CACHE
 
 
 # --- index freshness ----------------------------------------------------------------------------
@@ -203,8 +215,10 @@ def queue_rebuild_if_stale() -> Job | None:
 
 # --- artifacts and rebuilds ---------------------------------------------------------------------
 def artifact_dir() -> Path:
-    """Where index artifacts are kept: the instance folder (never /tmp)."""
-    path = Path(current_app.instance_path) / "recommender"
+    """This host's cache of index artifacts (`RECOMMENDER_CACHE_DIR`, default
+    `<instance>/recommender`, never /tmp); the storage holds the published ones."""
+    configured = current_app.config.get("RECOMMENDER_CACHE_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "recommender"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -241,9 +255,9 @@ def rebuild_index(*, progress: Any = None) -> RecommenderState:
     started = time.perf_counter()
     model, change_id = fit_from_database(progress)
     state = _state()
+    previous = state.artifact
     generation = state.generation + 1
-    name = f"index-{generation:06d}.mmr"
-    model.save(artifact_dir() / name)
+    name = _publish_artifact(model, generation)
     state.generation = generation
     state.artifact = name
     state.change_id = change_id
@@ -251,16 +265,113 @@ def rebuild_index(*, progress: Any = None) -> RecommenderState:
     state.built_at = utcnow()
     state.build_seconds = round(time.perf_counter() - started, 3)
     db.session.flush()
-    _prune_artifacts(keep={name})
+    kv.bump_after_commit(INDEX_STAMP)  # Redis: every worker looks at the database after the commit
+    _prune_artifacts(keep={name, previous or name}, below=generation - 1)
     log.info("recommender.rebuilt", extra={"generation": generation, "documents": len(model)})
     return state
 
 
-def _prune_artifacts(*, keep: set[str]) -> None:
-    files = sorted(artifact_dir().glob("index-*.mmr"), reverse=True)
-    for stale in files[KEEP_ARTIFACTS:]:
-        if stale.name not in keep:
-            stale.unlink(missing_ok=True)
+# Artifacts are published to the storage (services/platform/storage.py) as
+# `recommender/index-<generation>-<sha256 prefix>.mmr` with a `.sha256` sidecar: a name is never
+# reused, so a host's cached copy is always the one the database names. Every host loads the
+# generation the database names from its cache (`artifact_dir`), downloading it first if needed.
+ARTIFACT_PREFIX = "recommender/"
+_GENERATION = re.compile(r"index-(\d+)(?:-[0-9a-f]+)?\.mmr(?:\.sha256)?")
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _publish_artifact(model: Recommender, generation: int) -> str:
+    """Save the fitted model into this host's cache and publish it (artifact, then its checksum
+    sidecar) to the storage; returns the artifact's name. Before the commit: a rebuild that
+    rolls back leaves an unused artifact, pruned by a later rebuild."""
+    cache = artifact_dir()
+    building = cache / f".building-{uuid.uuid4().hex}.mmr"
+    try:
+        model.save(building)
+        checksum = _sha256_of(building)
+        name = f"index-{generation:06d}-{checksum[:12]}.mmr"
+        os.replace(building, cache / name)
+    finally:
+        building.unlink(missing_ok=True)
+    store = storage.get()
+    store.put(ARTIFACT_PREFIX + name, cache / name)
+    store.put(ARTIFACT_PREFIX + name + ".sha256", (checksum + "\n").encode())
+    return name
+
+
+def _prune_artifacts(*, keep: set[str], below: int) -> None:
+    """Remove artifacts (and sidecars) of generations before `below` except `keep`, from this
+    host's cache and from the storage (never a newer one: another rebuild may be writing it)."""
+
+    def stale(name: str) -> bool:
+        found = _GENERATION.fullmatch(name)
+        return (
+            found is not None
+            and int(found.group(1)) < below
+            and name.removesuffix(".sha256") not in keep
+        )
+
+    for path in artifact_dir().iterdir():
+        if stale(path.name):
+            path.unlink(missing_ok=True)
+    store = storage.get()
+    for key in list(store.keys(ARTIFACT_PREFIX + "index-")):
+        if stale(key[len(ARTIFACT_PREFIX) :]):
+            store.delete(key)
+
+
+def _fetch_artifact(name: str) -> tuple[Path, bool]:
+    """The artifact `name` in this host's cache, downloaded from the storage when missing and
+    checked against its published `.sha256` sidecar (ArtifactError and no copy kept when it does
+    not match); with whether the cached file is the storage's own (a folder storage)."""
+    store = storage.get()
+    key = ARTIFACT_PREFIX + name
+    cached = artifact_dir() / name
+    shared = store.local_path(key) == cached
+    if shared or cached.is_file():
+        return cached, shared  # checked when it arrived; `Recommender.load` checks its payload
+    store.download(key, cached)  # atomic; FileNotFoundError when it was never published
+    if store.exists(key + ".sha256"):  # an artifact without one predates publishing
+        expected = store.read(key + ".sha256").decode("ascii").strip()
+        if _sha256_of(cached) != expected:
+            cached.unlink(missing_ok=True)
+            raise ArtifactError(f"artifact {name} does not match its published checksum")
+    return cached, shared
+
+
+def _load_artifact(name: str) -> Recommender:
+    """Load (memory-map) an artifact from this host's cache; a damaged cached copy is fetched
+    again once. ArtifactError, OSError or StorageError when it cannot be used."""
+    path, shared = _fetch_artifact(name)
+    try:
+        return Recommender.load(path)
+    except ArtifactError:
+        if shared:
+            raise
+        path.unlink(missing_ok=True)  # damaged on this host's disk: the storage may be fine
+    path, _ = _fetch_artifact(name)
+    return Recommender.load(path)
+
+
+def _queue_rebuild_after_failure() -> None:
+    """One rebuild job for an unusable artifact, unless one that will run is queued or running
+    (an automatic one skips itself when the index looks fresh, so it does not count)."""
+    pending = db.session.scalars(
+        sa.select(Job.args).where(
+            Job.name == REBUILD_JOB, Job.status.in_([JobStatus.QUEUED, JobStatus.RUNNING])
+        )
+    ).all()
+    if any(not (args or {}).get("auto") for args in pending):
+        return
+    job = jobs.enqueue(REBUILD_JOB)
+    log.warning("recommender.rebuild_queued", extra={"reason": "artifact", "job": job.id})
 
 
 # --- the per-process engine ---------------------------------------------------------------------
@@ -271,6 +382,16 @@ class _Holder:
     change_id: int = 0
     checked: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
+    stamp: int | None = None  # the Redis index stamp at the last database check (kv.read_stamp)
+    verified: float = float("-inf")  # when the database was last read
+
+
+#: The Redis stamp every change to the index bumps after its commit (record_change,
+#: rebuild_index); a worker whose stamp is unchanged skips the database check.
+INDEX_STAMP = "recommender.index"
+#: With Redis, a worker still reads the database this often (a notification lost while Redis
+#: was down is noticed within this time).
+VERIFY_SECONDS = 60.0
 
 
 def _holder() -> _Holder:
@@ -286,11 +407,22 @@ def engine() -> Recommender:
         if holder.model is not None and now - holder.checked < interval:
             return holder.model
         holder.checked = now
+        # --- Redis change notifications: one GET instead of the database while nothing changed
+        stamp = kv.read_stamp(INDEX_STAMP)  # None: no Redis, or Redis down (read the database)
+        if (
+            holder.model is not None
+            and stamp is not None
+            and stamp == holder.stamp
+            and now - holder.verified < VERIFY_SECONDS
+        ):
+            return holder.model
+        # --- end of Redis change notifications
         state = db.session.get(RecommenderState, 1)
         generation = state.generation if state is not None else 0
         if holder.model is None or generation != holder.generation:
             _swap_in(holder, state)
         _replay(holder)
+        holder.stamp, holder.verified = stamp, now  # Redis: what this database check covers
         assert holder.model is not None
         return holder.model
 
@@ -298,12 +430,13 @@ def engine() -> Recommender:
 def _swap_in(holder: _Holder, state: RecommenderState | None) -> None:
     if state is not None and state.artifact:
         try:
-            holder.model = Recommender.load(artifact_dir() / state.artifact)
-        except (ArtifactError, OSError) as error:
+            holder.model = _load_artifact(state.artifact)
+        except (ArtifactError, OSError, storage.StorageError) as error:
             log.error(
                 "recommender.artifact_unusable",
                 extra={"artifact": state.artifact, "error": str(error)},
             )
+            _queue_rebuild_after_failure()
         else:
             holder.generation, holder.change_id = state.generation, state.change_id
             return

@@ -13,14 +13,16 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from matchmaker.services.errors import NotFound, ValidationFailed
+from matchmaker.services.platform import cache
 from matchmaker.services.platform.amounts import format_money
 
 #: How a cell is shown: "money" is in 万元, "percent" a fraction (0.25 is 25 %), "days" and
@@ -218,13 +220,26 @@ def names() -> list[str]:
     return known + [name for name in _FIGURES if name not in ORDER]
 
 
+#: Seconds a figure is served from the shared cache (services/platform/cache.py) before it is
+#: counted again; no change invalidates it (too many kinds of record feed the figures).
+FIGURE_TTL = 60
+
+
 def compute(name: str, filters: Filters) -> Table:
-    """One figure; NotFound for an unknown name."""
+    """One figure (at most FIGURE_TTL seconds old when Redis is configured); NotFound for an
+    unknown name."""
     _load()
     fn = _FIGURES.get(name)
     if fn is None:
         raise NotFound()
-    return fn(filters)
+    key = cache.dumps([name, filters.as_params(), str(get_locale())])
+    return cache.cached(
+        "figures", key, lambda: fn(filters), FIGURE_TTL, encode=asdict, decode=_table_from
+    )
+
+
+def _table_from(stored: dict[str, Any]) -> Table:
+    return Table(**{**stored, "columns": [Column(**c) for c in stored["columns"]]})
 
 
 def dashboard(filters: Filters) -> list[Table]:
