@@ -81,6 +81,49 @@ def _form_like(body: object) -> bool:
     return True
 
 
+#: Seconds a shared cache (a reverse proxy, a CDN) may keep an anonymous visitor's public page.
+PUBLIC_MAX_AGE = 60
+
+
+def anonymous_public(app: Flask) -> bool:
+    """Whether this request is an anonymous visitor's GET of a public page: such a page is the
+    same for every visitor (no CSRF token, no session), so shared caches may keep it."""
+    if request.method not in ("GET", "HEAD") or request.path.startswith("/api/"):
+        return False
+    if current_user and current_user.is_authenticated:
+        return False
+    return policy_of(app.view_functions.get(request.endpoint or "")) == PUBLIC
+
+
+def _cache_headers(app: Flask, response: Response) -> None:
+    """Cache-Control of a page: public for a short while when it is an anonymous visitor's
+    public page that starts no session and sets no cookie; private otherwise."""
+    headers = response.headers
+    response.vary.add("Cookie")  # the page depends on the session and the locale cookie
+    if current_user and current_user.is_authenticated:
+        headers["Cache-Control"] = "private, no-store"
+        return
+    if "Cache-Control" in headers:
+        return  # the view chose (a download, the health check)
+    writes_session = session.modified or (bool(session) and session.permanent)
+    personal = (
+        writes_session
+        or "csrf_token" in g  # a CSRF token was rendered: it belongs to this visitor's session
+        or "_flashes" in session
+        or "Set-Cookie" in headers
+    )
+    if (
+        not personal
+        and response.status_code == 200
+        and response.mimetype == "text/html"
+        and anonymous_public(app)
+    ):
+        max_age = app.config.get("PUBLIC_CACHE_MAX_AGE", PUBLIC_MAX_AGE)
+        headers["Cache-Control"] = f"public, max-age={max_age}"
+    else:
+        headers["Cache-Control"] = "private"
+
+
 def register(app: Flask) -> None:
     """Install the hooks on the app."""
 
@@ -177,8 +220,8 @@ def register(app: Flask) -> None:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config["ENV_NAME"] == "production":
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.endpoint != "static" and current_user and current_user.is_authenticated:
-            headers["Cache-Control"] = "no-store"
+        if request.endpoint != "static":
+            _cache_headers(app, response)
         return response
 
     formats.register(app)
@@ -209,6 +252,7 @@ def register(app: Flask) -> None:
             "connect_waiting": connect_waiting,
             "url_endpoints": app.view_functions,
             "current_locale": str(get_locale() or app.config["BABEL_DEFAULT_LOCALE"]),
+            "anonymous_public": anonymous_public(app),
             "locale_names": LOCALE_NAMES,
             "region_label": region_label,
             "app_version": __version__,

@@ -6,6 +6,9 @@ from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LOCALE_NAMES = {"zh_Hans_CN": "中文", "en": "English"}
+#: A visitor's language choice (a signed-in user's is stored on the account): a cookie rather
+#: than the session, so that choosing a language starts no session (web/main/views.py).
+LOCALE_COOKIE = "mm_locale"
 
 
 def select_locale() -> str:
@@ -19,7 +22,7 @@ def select_locale() -> str:
         return "en" if best == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
-    chosen = session.get("locale")
+    chosen = session.get("locale") or request.cookies.get(LOCALE_COOKIE)
     if isinstance(chosen, str) and chosen in supported:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

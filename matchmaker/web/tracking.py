@@ -3,7 +3,6 @@ with crawlers and scripts left out (and no session started for them)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 
 from flask import request, session
@@ -29,9 +28,12 @@ def current_visitor() -> str | None:
     if current_user.is_authenticated:
         return funnel.visitor_key(f"user:{current_user.id}")
     anonymous_id = session.get(SESSION_KEY)
-    if not isinstance(anonymous_id, str):
-        anonymous_id = session[SESSION_KEY] = secrets.token_urlsafe(16)
-    return funnel.visitor_key(f"session:{anonymous_id}")
+    if isinstance(anonymous_id, str):
+        return funnel.visitor_key(f"session:{anonymous_id}")
+    # No session is started for a visitor (public pages stay cacheable: web/hooks.py): the key
+    # is a keyed hash of the address and the browser, kept as a hash only.
+    agent = request.headers.get("User-Agent", "")
+    return funnel.visitor_key(f"anonymous:{request.remote_addr}:{agent}")
 
 
 def record_view(listing: Listing | Publication) -> None:
@@ -46,8 +48,7 @@ def record_impressions(publications: Iterable[Publication]) -> None:
     visitor = current_visitor()
     if visitor is None:
         return
-    for pub in publications:
-        funnel.record(FunnelStep.IMPRESSION, pub, key=visitor, actor_org_id=_own_org())
+    funnel.record_many(FunnelStep.IMPRESSION, publications, key=visitor, actor_org_id=_own_org())
 
 
 def record_click(publication: Publication) -> None:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -43,6 +44,11 @@ SHOWCASE_STATES = (
 CLOSED_STATES = (NeedStatus.EVALUATING, NeedStatus.UNAWARDED)
 #: Not listed yet: waiting for the platform's review, or sent back by it.
 UNLISTED_STATES = (NeedStatus.CHALLENGE_REVIEW, NeedStatus.CHALLENGE_RETURNED)
+#: What a challenge card shows, loaded with the list (one query per relation, not per card).
+CARD_LOADING = (
+    selectinload(Challenge.need).selectinload(Need.organisation),
+    selectinload(Challenge.need).selectinload(Need.field),
+)
 
 
 def public_challenges(
@@ -77,7 +83,9 @@ def public_challenges(
         if high is not None:
             stmt = stmt.where(Challenge.bounty_wan < high)
     order = Challenge.deadline_at.asc() if status != "closed" else Challenge.deadline_at.desc()
-    return list(db.session.scalars(stmt.order_by(order, Challenge.id).limit(200)))
+    return list(
+        db.session.scalars(stmt.order_by(order, Challenge.id).limit(200).options(*CARD_LOADING))
+    )
 
 
 def showcase_challenges(*, limit: int = 12) -> list[Challenge]:
@@ -96,6 +104,7 @@ def showcase_challenges(*, limit: int = 12) -> list[Challenge]:
                 Challenge.id.desc(),
             )
             .limit(limit)
+            .options(*CARD_LOADING)
         )
     )
 

@@ -105,6 +105,16 @@ def challenge_of(need: Need) -> Challenge | None:
     return db.session.scalar(sa.select(Challenge).where(Challenge.need_id == need.id))
 
 
+def challenges_of(needs: list[Need]) -> dict[int, Challenge]:
+    """The challenge published on each of the needs that has one, by need id (one query)."""
+    if not needs:
+        return {}
+    found = db.session.scalars(
+        sa.select(Challenge).where(Challenge.need_id.in_([need.id for need in needs]))
+    )
+    return {challenge.need_id: challenge for challenge in found}
+
+
 def validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
     """Every reason the terms are refused, at once (ValidationFailed)."""
     errors: dict[str, list[str]] = {}

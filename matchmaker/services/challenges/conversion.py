@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -228,7 +229,11 @@ def open_offers(
     if mode:
         stmt = stmt.where(ConversionOffer.modes.op("&")(mode) != 0)
     order = (ConversionOffer.published_at.desc(), ConversionOffer.id.desc())
-    return list(db.session.scalars(stmt.order_by(*order).limit(200)))
+    cards = (
+        selectinload(ConversionOffer.result).selectinload(Result.organisation),
+        selectinload(ConversionOffer.result).selectinload(Result.field),
+    )
+    return list(db.session.scalars(stmt.order_by(*order).limit(200).options(*cards)))
 
 
 def offer_of(result: Result) -> ConversionOffer | None:

@@ -55,7 +55,11 @@ from matchmaker.models import (
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, can_manage_challenge, has_permission
 from matchmaker.services.challenges import challenge_review, challenges
-from matchmaker.services.challenges.browsing import CLOSED_STATES, SHOWCASE_STATES
+from matchmaker.services.challenges.browsing import (
+    CARD_LOADING,
+    CLOSED_STATES,
+    SHOWCASE_STATES,
+)
 from matchmaker.services.challenges.challenge_states import CHALLENGE
 from matchmaker.services.challenges.challenges import ChallengeTerms, validate_terms
 from matchmaker.services.errors import (
@@ -364,6 +368,9 @@ def public_scenarios(
     page = min(max(1, page), pages)
     order = Challenge.deadline_at.asc() if status == "open" else Challenge.deadline_at.desc()
     items = db.session.scalars(
-        stmt.order_by(order, Challenge.id).offset((page - 1) * per_page).limit(per_page)
+        stmt.order_by(order, Challenge.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(*CARD_LOADING)
     )
     return ScenarioPage(items=list(items), total=total, page=page, pages=pages)

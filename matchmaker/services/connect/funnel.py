@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -96,6 +97,34 @@ def record(
     stmt = insert(FunnelEvent).values(**values).on_conflict_do_nothing()
     # RETURNING tells "inserted" from "already there" on both databases (rowcount does not).
     return db.session.scalar(stmt.returning(FunnelEvent.id)) is not None
+
+
+def record_many(
+    step: FunnelStep,
+    listings: Iterable[Listing | ExpertProfile | Publication],
+    *,
+    key: str,
+    actor_org_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """`record` for several listings at once (the recommendation cards of a page): one
+    statement, whatever the number of cards; duplicates are absorbed as in `record`."""
+    rows = [
+        {
+            "step": step,
+            **_target(listing),
+            "actor_org_id": actor_org_id,
+            "visitor": key[:64],
+            "day": china_day(now),
+            "created_at": now or utcnow(),
+        }
+        for listing in listings
+    ]
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(FunnelEvent).values(rows).on_conflict_do_nothing())
 
 
 def listing_query(kind: str, listing_id: int) -> sa.Select:

@@ -25,6 +25,7 @@ from matchmaker.models import (
 from matchmaker.models.base import utcnow
 from matchmaker.recommender import normalise
 from matchmaker.services import matching
+from matchmaker.services.platform import cache
 
 PRICE_BANDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
     "lt10": (None, Decimal(10)),
@@ -182,70 +183,96 @@ def browse_query(f: BrowseFilter, *, now: datetime | None = None) -> sa.Select:
 def facet_counts(
     f: BrowseFilter, *, now: datetime | None = None
 ) -> dict[str, list[tuple[Any, int]]]:
-    """For each facet, the count of each value given every other active filter."""
+    """For each facet, the count of each value given every other active filter.
+
+    One statement (a UNION ALL of one grouped count per facet, each with its own filters, the
+    organisations' names joined in) plus the field taxonomy's rows: the same SQL on SQLite and
+    PostgreSQL."""
     now = now or utcnow()
-    facets: dict[str, list[tuple[Any, int]]] = {}
+    text = sa.String()
+    no_name = sa.cast(sa.null(), text)
 
-    def grouped(
-        expr: sa.ColumnElement[Any] | InstrumentedAttribute[Any], skip: str
-    ) -> list[tuple[Any, int]]:
-        rows = db.session.execute(
-            sa.select(expr, sa.func.count())
-            .where(*_conditions(f, skip=skip, now=now))
+    def grouped(expr: sa.ColumnElement[Any] | InstrumentedAttribute[Any], facet: str) -> sa.Select:
+        return (
+            sa.select(
+                sa.literal(facet, text).label("facet"),
+                sa.cast(expr, text).label("value"),
+                no_name.label("name"),
+                sa.func.count().label("n"),
+            )
+            .where(*_conditions(f, skip=facet, now=now))
             .group_by(expr)
-        ).all()
-        return [(value, n) for value, n in rows if value is not None]
+        )
 
-    field_rows = dict(grouped(Publication.field_id, "field"))
-    facets["field"] = [
-        (tech_field, field_rows[tech_field.id])
-        for tech_field in db.session.scalars(sa.select(TechField).order_by(TechField.position))
-        if tech_field.id in field_rows
-    ]
+    parts: list[sa.Select] = [grouped(Publication.field_id, "field")]
     if f.kind == "result":
         stage_expr = sa.case(
             *[
-                (Publication.trl.between(lo, hi), sa.literal(s.value))
+                (Publication.trl.between(lo, hi), sa.literal_column(f"'{s.value}'"))
                 for s, (lo, hi) in STAGE_TRL.items()
             ],
-            else_=None,
+            else_=sa.null(),
         )
-        stage_rows = dict(grouped(stage_expr, "stage"))
-        facets["stage"] = [(s.value, stage_rows[s.value]) for s in Stage if s.value in stage_rows]
+        parts.append(grouped(stage_expr, "stage"))
         mode_conds = _conditions(f, skip="mode", now=now)
-        mode_row = db.session.execute(
+        parts += [
             sa.select(
-                *[
-                    sa.func.coalesce(
-                        sa.func.sum(sa.case((Publication.modes.op("&")(bits) != 0, 1), else_=0)), 0
-                    )
-                    for bits in MODE_GROUPS.values()
-                ]
-            ).where(*mode_conds)
-        ).one()
-        facets["mode"] = [(name, n) for name, n in zip(MODE_GROUPS, mode_row, strict=True) if n]
+                sa.literal("mode", text),
+                sa.literal(name, text),
+                no_name,
+                sa.func.count(),
+            ).where(*mode_conds, Publication.modes.op("&")(bits) != 0)
+            for name, bits in MODE_GROUPS.items()
+        ]
     band_expr = sa.case(
-        (Publication.amount_wan.is_(None), sa.literal(NEGOTIABLE)),
-        *[(_price_condition(band), sa.literal(band)) for band in PRICE_BANDS],
-        else_=None,
+        (Publication.amount_wan.is_(None), sa.literal_column(f"'{NEGOTIABLE}'")),
+        *[(_price_condition(band), sa.literal_column(f"'{band}'")) for band in PRICE_BANDS],
+        else_=sa.null(),
     )
-    band_rows = dict(grouped(band_expr, "price"))
+    parts.append(grouped(band_expr, "price"))
+    parts.append(grouped(Publication.region, "region"))
+    parts.append(
+        sa.select(
+            sa.literal("org", text),
+            sa.cast(Publication.organisation_id, text),
+            Organisation.name,
+            sa.func.count(),
+        )
+        .outerjoin(Organisation, Organisation.id == Publication.organisation_id)
+        .where(*_conditions(f, skip="org", now=now))
+        .group_by(Publication.organisation_id, Organisation.name)
+    )
+    rows: dict[str, dict[str, tuple[str | None, int]]] = {}
+    for facet, value, name, n in db.session.execute(sa.union_all(*parts)).tuples():
+        if value is not None and n:
+            rows.setdefault(facet, {})[value] = (name, n)
+
+    def counts(facet: str) -> dict[str, int]:
+        return {value: n for value, (_name, n) in rows.get(facet, {}).items()}
+
+    facets: dict[str, list[tuple[Any, int]]] = {}
+    field_rows = counts("field")
+    facets["field"] = (
+        [
+            (tech_field, field_rows[str(tech_field.id)])
+            for tech_field in db.session.scalars(sa.select(TechField).order_by(TechField.position))
+            if str(tech_field.id) in field_rows
+        ]
+        if field_rows
+        else []
+    )
+    if f.kind == "result":
+        stage_rows = counts("stage")
+        facets["stage"] = [(s.value, stage_rows[s.value]) for s in Stage if s.value in stage_rows]
+        mode_rows = counts("mode")
+        facets["mode"] = [(name, mode_rows[name]) for name in MODE_GROUPS if name in mode_rows]
+    band_rows = counts("price")
     facets["price"] = [
         (band, band_rows[band]) for band in (*PRICE_BANDS, NEGOTIABLE) if band in band_rows
     ]
-    facets["region"] = sorted(grouped(Publication.region, "region"), key=lambda r: (-r[1], r[0]))
-    org_rows = grouped(Publication.organisation_id, "org")
-    top = sorted(org_rows, key=lambda r: (-r[1], r[0]))[:20]
-    names: dict[int, str] = dict(
-        db.session.execute(
-            sa.select(Organisation.id, Organisation.name).where(
-                Organisation.id.in_([oid for oid, _ in top])
-            )
-        )
-        .tuples()
-        .all()
-    )
-    facets["org"] = [((oid, names.get(oid, "")), n) for oid, n in top]
+    facets["region"] = sorted(counts("region").items(), key=lambda r: (-r[1], r[0]))
+    orgs = [((int(oid), name or ""), n) for oid, (name, n) in rows.get("org", {}).items()]
+    facets["org"] = sorted(orgs, key=lambda r: (-r[1], r[0][0]))[:20]
     return facets
 
 
@@ -327,3 +354,43 @@ def browse_page(f: BrowseFilter, *, page: int, per_page: int) -> Any:
         )
     }
     return ListPage([found[i] for i in window if i in found], page, per_page, len(rows))
+
+
+# --- facet counts through the shared cache (services/platform/cache.py, docs/deploy.md) -------
+FACET_CACHE = "facets"
+#: Seconds a cached answer lives. Publishing, changing or withdrawing a listing invalidates the
+#: namespace at once (matching.record_change); this bounds what no event announces (a listing's
+#: expiry date passing, an organisation renamed) and an invalidation lost while Redis was down.
+FACET_TTL = 300
+
+
+def cached_facet_counts(f: BrowseFilter) -> dict[str, list[tuple[Any, int]]]:
+    """facet_counts, from Redis when an answer for the same filter is stored (else counted and
+    stored); without Redis, or while it is down, facet_counts itself."""
+    criteria = [f.kind, f.q, f.field, f.stage, f.mode, f.price, f.region, f.org]
+    return cache.cached(
+        FACET_CACHE,
+        cache.dumps(criteria),
+        lambda: facet_counts(f),
+        FACET_TTL,
+        encode=_encode_facets,
+        decode=_decode_facets,
+    )
+
+
+def _encode_facets(facets: dict[str, list[tuple[Any, int]]]) -> dict[str, Any]:
+    # A TechField row is stored as its id and read back from the session.
+    return {**facets, "field": [(tech_field.id, n) for tech_field, n in facets["field"]]}
+
+
+def _decode_facets(stored: dict[str, Any]) -> dict[str, list[tuple[Any, int]]]:
+    ids = [field_id for field_id, _n in stored["field"]]
+    fields = (
+        {t.id: t for t in db.session.scalars(sa.select(TechField).where(TechField.id.in_(ids)))}
+        if ids
+        else {}
+    )
+    return {
+        **stored,
+        "field": [(fields[i], n) for i, n in stored["field"] if i in fields],
+    }

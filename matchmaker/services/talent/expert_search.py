@@ -60,6 +60,14 @@ def _text(q: str) -> list[sa.ColumnElement[bool]]:
 _SEARCHED = ("name", "directions", "keywords", "unit")
 
 
+#: What a card shows, loaded with the page (one query per relation, not per card).
+CARD_LOADING = (
+    selectinload(ExpertProfile.organisation),
+    selectinload(ExpertProfile.field),
+    selectinload(ExpertProfile.results),
+)
+
+
 def search_experts(query: ExpertQuery) -> tuple[Any, Facets]:
     """A page of public profiles (their public versions, `public_view`) and the facet counts."""
     base = [public_condition(), *_text(query.q)]
@@ -73,7 +81,7 @@ def search_experts(query: ExpertQuery) -> tuple[Any, Facets]:
     statement = (
         sa.select(ExpertProfile)
         .where(*where)
-        .options(selectinload(ExpertProfile.organisation), selectinload(ExpertProfile.field))
+        .options(*CARD_LOADING)
         .order_by(ExpertProfile.published_at.desc(), ExpertProfile.id.desc())
     )
     page = db.paginate(
@@ -89,7 +97,7 @@ def matching_experts(q: str, *, limit: int) -> list[PublicExpert]:
     statement = (
         sa.select(ExpertProfile)
         .where(public_condition(), *_text(q))
-        .options(selectinload(ExpertProfile.organisation), selectinload(ExpertProfile.field))
+        .options(*CARD_LOADING)
         .order_by(ExpertProfile.published_at.desc(), ExpertProfile.id.desc())
         .limit(limit)
     )

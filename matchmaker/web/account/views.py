@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from matchmaker.extensions import csrf
 from matchmaker.models.base import utcnow
 from matchmaker.services.accounts import api_tokens
 from matchmaker.services.accounts.accounts import set_large_text
@@ -50,9 +51,12 @@ def notification_settings() -> Response | str:
 
 @bp.post("/text-size")
 @public
+@csrf.exempt
 def set_text_size() -> Response:
-    """Switch 大字模式 on or off: remembered on the account, and in a cookie for visitors."""
-    form = TextSizeForm()
+    """Switch 大字模式 on or off: remembered on the account, and in a cookie for visitors.
+    A visitor's form carries no CSRF token (public pages start no session, so they stay
+    cacheable: web/hooks.py) and a text size is harmless; a signed-in user's form still does."""
+    form = TextSizeForm(**({} if current_user.is_authenticated else {"meta": {"csrf": False}}))
     target = form.next.data if is_safe_next(form.next.data) else url_for("main.index")
     response = redirect(target)
     if form.validate_on_submit():

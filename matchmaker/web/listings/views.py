@@ -76,8 +76,7 @@ def mine() -> str:
 
 def _challenges(items: list[Listing]) -> dict[int, Challenge]:
     """The challenge published on each need that has one (its state is shown apart)."""
-    found = ((item.id, challenges.challenge_of(item)) for item in items if isinstance(item, Need))
-    return {listing_id: challenge for listing_id, challenge in found if challenge is not None}
+    return challenges.challenges_of([item for item in items if isinstance(item, Need)])
 
 
 @bp.route("/<any(results, needs):kinds>/new", methods=["GET", "POST"])

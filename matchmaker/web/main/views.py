@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -16,6 +25,7 @@ from matchmaker.services.platform import health, stats
 from matchmaker.web.brokers.panels import admin_broker_panel, broker_dashboard
 from matchmaker.web.finance.panels import finance_panel
 from matchmaker.web.funnel_panels import admin_funnel
+from matchmaker.web.i18n import LOCALE_COOKIE
 from matchmaker.web.main.forms import LanguageForm
 from matchmaker.web.matching.experts import expert_panel
 from matchmaker.web.policy import is_safe_next, permission_required, public
@@ -55,17 +65,52 @@ def healthz() -> tuple[Response, int]:
     return jsonify(body), 200 if ok else 503
 
 
+def _remember_locale(response: Response, locale: str) -> Response:
+    """A visitor's choice lives in a cookie (a year), so switching starts no session."""
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=365 * 24 * 3600,
+        secure=request.is_secure,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
 @bp.post("/language")
 @public
 def set_language() -> Response:
-    """Switch the interface language (and remember it on the account)."""
+    """Switch the interface language (and remember it on the account): the signed-in users'
+    form, with its CSRF token."""
     form = LanguageForm()
     target = form.next.data if is_safe_next(form.next.data) else url_for("main.index")
+    response = redirect(target)
     if form.validate_on_submit():
-        session["locale"] = form.locale.data
+        if session.get("locale"):
+            session["locale"] = form.locale.data
         if current_user.is_authenticated:
             set_locale(user=current_user, locale=form.locale.data)
-    return redirect(target)
+        _remember_locale(response, form.locale.data)
+    return response
+
+
+@bp.get("/language")
+@public
+def choose_language() -> Response:
+    """A visitor's language switch: a GET form, so public pages carry no CSRF token and start
+    no session (they stay cacheable). Changing the display language is harmless."""
+    next_url = request.args.get("next", "")
+    target = next_url if is_safe_next(next_url) else url_for("main.index")
+    response = redirect(target)
+    locale = request.args.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        return response
+    if current_user.is_authenticated:
+        return response  # a GET changes no account: signed-in users have the POST form
+    if session.get("locale"):
+        session["locale"] = locale
+    return _remember_locale(response, locale)
 
 
 @bp.get("/dashboard")
@@ -107,5 +152,8 @@ def dashboard() -> str:
 @bp.app_context_processor
 def language_form() -> dict[str, object]:
     """The navigation bar's language switch, pointing back at the current page."""
-    form = LanguageForm(formdata=None, next=request.full_path.rstrip("?"))
+    # A visitor's switch is a pair of links (no token: building a form with CSRF would start a
+    # session and make every public page uncacheable).
+    visitor = {} if current_user.is_authenticated else {"meta": {"csrf": False}}
+    form = LanguageForm(formdata=None, next=request.full_path.rstrip("?"), **visitor)
     return {"language_form": form}

@@ -15,7 +15,6 @@ from matchmaker.services.connect import enquiries
 from matchmaker.services.market import attachments, browsing, publication
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.market.highlight import highlight_terms
-from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import public
 from matchmaker.web.tracking import record_click, record_impressions, record_view
 
@@ -51,7 +50,7 @@ def _browse(kind: str, template: str) -> Response | str:
         template,
         page=page,
         criteria=criteria,
-        facets=browsing.facet_counts(criteria),
+        facets=browsing.cached_facet_counts(criteria),
         highlight_terms=[*criteria.q.split(), *criteria.terms],
     )
 
@@ -93,7 +92,6 @@ def _detail(kind: str, model: type[Result] | type[Need], listing_id: int) -> str
         preview=preview,
         show_contact=can_see_contact(current_user) and not preview,
         recommendations=recommendations,
-        feedback_form=FeedbackForm(formdata=None),
     )
 
 
