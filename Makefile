@@ -41,12 +41,12 @@ install: $(STAMP)
 run: $(STAMP)
 	MATCHMAKER_ENV=development $(BIN)/matchmaker db upgrade
 	MATCHMAKER_ENV=development $(BIN)/matchmaker seed demo --if-empty
-	MATCHMAKER_ENV=development $(BIN)/matchmaker jobs work & \
+	MATCHMAKER_ENV=development $(BIN)/matchmaker jobs supervise --workers 1 --scheduler & \
 	MATCHMAKER_ENV=development $(BIN)/matchmaker run --host 127.0.0.1 --port $(PORT); \
 	status=$$?; kill $$! 2>/dev/null; exit $$status
 
-## test: run the whole suite (SQLite; PostgreSQL too when MATCHMAKER_TEST_DATABASE_URL is set)
-## and fail under the branch-coverage floor
+## test: run the whole suite (SQLite; PostgreSQL when MATCHMAKER_TEST_DATABASE_URL is set, the
+## Redis tests when MATCHMAKER_TEST_REDIS_URL is) and fail under the branch-coverage floor
 test: $(TSTAMP) $(NSTAMP)
 	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
 
@@ -55,12 +55,22 @@ test: $(TSTAMP) $(NSTAMP)
 fuzz: $(TSTAMP)
 	$(BIN)/python -m tests.fuzz.run_api_fuzz $(FUZZ_ARGS)
 
-## serve: production server (needs MATCHMAKER_SECRET_KEY and a database URL)
+## serve: the production setup on this host (docs/deploy.md): db upgrade, then gunicorn
+## ($(WORKERS) workers on $(BIND)) beside the job supervisor ($(JOB_WORKERS) workers + scheduler);
+## needs MATCHMAKER_SECRET_KEY, MATCHMAKER_SQLALCHEMY_DATABASE_URI (PostgreSQL), MATCHMAKER_REDIS_URL
+WORKERS     ?= 2
+JOB_WORKERS ?= 2
+BIND        ?= 127.0.0.1:$(PORT)
 serve: $(STAMP)
+	@missing=""; for name in MATCHMAKER_SECRET_KEY MATCHMAKER_SQLALCHEMY_DATABASE_URI MATCHMAKER_REDIS_URL; do \
+	  [ -n "$$(printenv $$name)" ] || missing="$$missing $$name"; done; \
+	if [ -n "$$missing" ]; then echo "make serve: set$$missing (see docs/deploy.md, Settings)." >&2; exit 1; fi; \
+	case "$$MATCHMAKER_SQLALCHEMY_DATABASE_URI" in postgresql*) ;; \
+	  *) echo "make serve: MATCHMAKER_SQLALCHEMY_DATABASE_URI must be PostgreSQL (postgresql+psycopg://user@host:5432/name)." >&2; exit 1;; esac
 	MATCHMAKER_ENV=production $(BIN)/matchmaker db upgrade
-	MATCHMAKER_ENV=production $(BIN)/matchmaker jobs work & \
-	MATCHMAKER_ENV=production $(BIN)/gunicorn -c python:matchmaker.gunicorn_conf --bind 127.0.0.1:$(PORT) wsgi:app; \
-	status=$$?; kill $$! 2>/dev/null; exit $$status
+	MATCHMAKER_ENV=production $(BIN)/matchmaker jobs supervise --workers $(JOB_WORKERS) --scheduler & \
+	MATCHMAKER_ENV=production WORKERS=$(WORKERS) $(BIN)/gunicorn -c python:matchmaker.gunicorn_conf --bind $(BIND) wsgi:app; \
+	status=$$?; kill $$! 2>/dev/null; wait $$! 2>/dev/null; exit $$status
 
 ## lint: ruff (rules and formatting) over the code and tests, mypy over matchmaker/ (zero errors)
 lint: $(TSTAMP)

@@ -11,8 +11,15 @@ connections it inherited (a connection must never be used by two processes). A l
 generation is loaded by each worker as before. Figures: docs/recommender.md, "Workers share
 the fixed tables".
 
+Metrics (`/metrics`, services/platform/metrics.py): every worker writes its request figures to
+files in `PROMETHEUS_MULTIPROC_DIR`, which a scrape of any worker sums. The folder must be set
+before prometheus_client is first imported (this module is read before the app is loaded), and
+must start empty: a given folder is emptied of the last run's files here, and without one a
+fresh temporary folder is made (and removed when gunicorn exits). `child_exit` marks a dead
+worker's files so that its live-only gauges stop counting.
+
 Settings from the environment: WORKERS (default 2), MATCHMAKER_PRELOAD=0 turns the preloading
-off (to measure the difference).
+off (to measure the difference), PROMETHEUS_MULTIPROC_DIR (default: a new temporary folder).
 """
 
 from __future__ import annotations
@@ -20,12 +27,45 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("matchmaker.serving")
 
 workers = int(os.environ.get("WORKERS", "2"))
 preload_app = os.environ.get("MATCHMAKER_PRELOAD", "1") != "0"
+
+
+def _metrics_dir() -> tuple[Path, bool]:
+    """The multiprocess metrics folder, emptied, and whether this module made it."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not given:
+        made = Path(tempfile.mkdtemp(prefix="matchmaker-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
+        return made, True
+    folder = Path(given)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder, False
+
+
+metrics_dir, _made_metrics_dir = _metrics_dir()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """In the master, when a worker has exited: its gauges no longer count (prometheus_client)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(metrics_dir))
+
+
+def on_exit(server: Any) -> None:
+    """In the master, at the end: remove the metrics folder if it was made here."""
+    if _made_metrics_dir:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def when_ready(server: Any) -> None:

@@ -45,12 +45,40 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         _db.engine.dispose()
 
 
+def _postgresql_wipe() -> sa.TextClause:
+    """One statement that empties every table and restarts the sequences that were used.
+
+    DELETE, children first, rather than TRUNCATE: TRUNCATE gives each of the ~55 tables a new
+    file, and the commit then waits for the old ones to be unlinked and the WAL synced, about
+    1.5 s per test on a busy 2-core machine, where these DELETEs of a few rows take milliseconds.
+    Ids restart as TRUNCATE ... RESTART IDENTITY did, but only for sequences read since their
+    last restart (pg_sequences.last_value is NULL until then), with setval, which is cheap.
+    """
+    dialect = _db.engine.dialect
+    deletes = "".join(
+        f"{sa.delete(table).compile(dialect=dialect)};\n"
+        for table in reversed(Base.metadata.sorted_tables)
+    )
+    return sa.text(
+        "DO $wipe$ BEGIN\n"
+        f"{deletes}"
+        "PERFORM setval(format('%I.%I', schemaname, sequencename)::regclass, 1, false)\n"
+        "  FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL;\n"
+        "END $wipe$"
+    )
+
+
 def wipe_tables() -> None:
-    """Empty every table quickly (TRUNCATE on PostgreSQL)."""
+    """Empty every table quickly and restart ids (DELETE and setval on PostgreSQL)."""
     _db.session.rollback()
     if _db.engine.dialect.name == "postgresql":
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        _db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        try:
+            _db.session.execute(_postgresql_wipe())
+        except sa.exc.DBAPIError:
+            # A foreign-key cycle the DELETE order cannot satisfy: the slow, sure way.
+            _db.session.rollback()
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            _db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     else:
         for table in reversed(Base.metadata.sorted_tables):
             _db.session.execute(sa.delete(table))

@@ -1,17 +1,35 @@
 """The gunicorn settings of `make serve`: the app and the matching tables are loaded once in
 the master and frozen for the garbage collector; each worker drops the inherited database
-connections. (The memory it saves is measured by benchmarks/worker_memory.py.)"""
+connections. (The memory it saves is measured by benchmarks/worker_memory.py.) Metrics: every
+worker writes to one multiprocess folder, which a scrape sums (two real gunicorn workers)."""
 
 from __future__ import annotations
 
 import gc
 import importlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from flask import Flask
 
 from matchmaker.extensions import db
+
+
+@pytest.fixture(autouse=True)
+def metrics_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Loading the settings sets PROMETHEUS_MULTIPROC_DIR: keep it to this test."""
+    folder = tmp_path / "prometheus"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture
@@ -79,3 +97,108 @@ def test_preloading_can_be_turned_off(monkeypatch: pytest.MonkeyPatch):
     finally:
         monkeypatch.delenv("MATCHMAKER_PRELOAD")
         importlib.reload(module)
+
+
+def test_a_given_metrics_folder_is_emptied_of_the_last_run(metrics_folder: Path) -> None:
+    metrics_folder.mkdir()
+    (metrics_folder / "histogram_4242.db").write_bytes(b"stale")
+    (metrics_folder / "notes.txt").write_text("kept")
+    import matchmaker.gunicorn_conf as module
+
+    module = importlib.reload(module)
+    assert module.metrics_dir == metrics_folder
+    assert sorted(p.name for p in metrics_folder.iterdir()) == ["notes.txt"]
+    module.on_exit(SimpleNamespace())
+    assert metrics_folder.is_dir()  # not ours to remove
+
+
+def test_without_a_folder_a_temporary_one_is_made_and_removed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+    import matchmaker.gunicorn_conf as module
+
+    module = importlib.reload(module)
+    made = module.metrics_dir
+    assert made.is_dir() and os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(made)
+    module.on_exit(SimpleNamespace())
+    assert not made.exists()
+
+
+def test_a_dead_workers_live_gauges_stop_counting(metrics_folder: Path) -> None:
+    metrics_folder.mkdir()
+    import matchmaker.gunicorn_conf as module
+
+    module = importlib.reload(module)
+    (metrics_folder / "gauge_livesum_4242.db").write_bytes(b"")
+    (metrics_folder / "histogram_4242.db").write_bytes(b"")
+    module.child_exit(SimpleNamespace(), SimpleNamespace(pid=4242))
+    assert [p.name for p in metrics_folder.iterdir()] == ["histogram_4242.db"]  # counts stay
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - our own server
+        return answer.read()
+
+
+@pytest.mark.slow  # a real gunicorn with two workers: about 20 s on a busy machine
+def test_two_workers_figures_are_summed(
+    app: Flask,
+    db,
+    tmp_path: Path,
+    metrics_folder: Path,  # noqa: ANN001
+) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "MATCHMAKER_ENV": "production",
+        "MATCHMAKER_SECRET_KEY": "gunicorn-conf-test",
+        "MATCHMAKER_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "MATCHMAKER_INSTANCE_PATH": str(tmp_path / "instance"),
+        "WORKERS": "2",
+        "MATCHMAKER_PRELOAD": "0",  # the preloading has its own tests; start quickly
+    }
+    env.pop("MATCHMAKER_REDIS_URL", None)
+    log = tmp_path / "gunicorn.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(  # noqa: S603 - gunicorn from this venv
+            [sys.executable, "-m", "gunicorn", "-c", "python:matchmaker.gunicorn_conf"]
+            + ["--bind", f"127.0.0.1:{port}", "wsgi:app"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None, log.read_text(errors="replace")
+            try:
+                _get(f"{base}/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text(errors="replace")
+                time.sleep(0.3)
+        sent = 1
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            # concurrent requests reach both sync workers (each writes its own file)
+            while len(list(metrics_folder.glob("histogram_*.db"))) < 2:
+                assert time.monotonic() < deadline, "only one worker answered"
+                list(pool.map(_get, [f"{base}/healthz"] * 16))
+                sent += 16
+        text = _get(f"{base}/metrics").decode()
+        assert (
+            'matchmaker_http_request_duration_seconds_count{endpoint="main.healthz",'
+            f'method="GET",status="2xx"}} {float(sent)}'
+        ) in text
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert not list(metrics_folder.glob("gauge_live*"))

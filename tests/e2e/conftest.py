@@ -1,4 +1,8 @@
-"""Browser test harness: a live server on its own SQLite database, driven by headless Chromium.
+"""Browser test harness: a live server on its own database, driven by headless Chromium.
+
+The live server's database is a SQLite file, or, when MATCHMAKER_TEST_DATABASE_URL names
+PostgreSQL, a fresh PostgreSQL database `<test database>_e2e_<server name>` created for the
+server and dropped after it.
 
 Every test in this folder is marked `e2e`. Without Chromium (or Playwright) the tests skip with
 the reason; with CI=true they fail instead, because a skipped journey proves nothing.
@@ -6,6 +10,7 @@ the reason; with CI=true they fail instead, because a skipped journey proves not
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask, Response, got_request_exception, request, request_finished
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -108,14 +114,61 @@ class LiveServer:
                 db.session.remove()
 
 
+def _postgresql_admin(url: sa.URL) -> sa.Engine:
+    """A connection to the cluster's maintenance database, for CREATE and DROP DATABASE."""
+    return sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _create_postgresql_database(name: str) -> str | None:
+    """A fresh, empty PostgreSQL database for the live server `name` when the suite runs on
+    PostgreSQL (its URL), else None. Named after the suite's database, so parallel runs on
+    other databases of the same cluster do not collide; any leftover of a killed run is
+    dropped first."""
+    test_url = os.environ.get("MATCHMAKER_TEST_DATABASE_URL", "")
+    if not test_url.startswith("postgresql"):
+        return None
+    url = sa.make_url(test_url)
+    database = f"{url.database}_e2e_{name}"
+    admin = _postgresql_admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    finally:
+        admin.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def _drop_postgresql_database(database_url: str) -> None:
+    url = sa.make_url(database_url)
+    admin = _postgresql_admin(url)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 def serve(tmp: Path, name: str, prepare: Callable[[], None] | None = None) -> Iterator[LiveServer]:
-    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, on its own SQLite
-    database in `tmp`; `prepare` fills it first (in an app context). Server errors and the HTML
-    pages served are recorded on the LiveServer."""
+    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, on its own database: a
+    SQLite file in `tmp`, or a fresh PostgreSQL database when the suite runs on PostgreSQL
+    (dropped when the server stops); `prepare` fills it first (in an app context). Server
+    errors and the HTML pages served are recorded on the LiveServer."""
+    postgresql_url = _create_postgresql_database(name)
+    try:
+        yield from _serve(tmp, name, postgresql_url, prepare)
+    finally:
+        if postgresql_url is not None:
+            _drop_postgresql_database(postgresql_url)
+
+
+def _serve(
+    tmp: Path, name: str, database_url: str | None, prepare: Callable[[], None] | None
+) -> Iterator[LiveServer]:
     app = create_app(
         TestConfig,
         instance_path=str(tmp),
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp / f'{name}.sqlite3'}",
+        SQLALCHEMY_DATABASE_URI=database_url or f"sqlite:///{tmp / f'{name}.sqlite3'}",
         WTF_CSRF_ENABLED=True,
     )
     with app.app_context():
@@ -160,7 +213,7 @@ def serve(tmp: Path, name: str, prepare: Callable[[], None] | None = None) -> It
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, always on SQLite."""
+    """The app served on 127.0.0.1 (a free port) from a thread, CSRF on, on its own database."""
     yield from serve(tmp_path_factory.mktemp("e2e"), "e2e")
 
 

@@ -1,0 +1,1 @@
+"""Deployment tests: real servers, one PostgreSQL database and Redis (`pytest -m deploy`)."""
