@@ -24,6 +24,7 @@ def test_healthz_reports_database_redis_backlog_and_index(client, db):
     assert body["version"] == "0.1.0"
     assert body["jobs"] == {"queued": 0, "running": 0, "failed": 0, "oldest_seconds": 0}
     assert body["index"]["generation"] == 0
+    assert body["index"]["unusable_artifact"] is None
 
 
 def test_refuses_to_start_without_secret_key_in_production(tmp_path, monkeypatch):

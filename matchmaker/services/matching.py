@@ -384,6 +384,7 @@ class _Holder:
     lock: threading.Lock = field(default_factory=threading.Lock)
     stamp: int | None = None  # the Redis index stamp at the last database check (kv.read_stamp)
     verified: float = float("-inf")  # when the database was last read
+    unusable: str | None = None  # the artifact this worker could not load (served the last good)
 
 
 #: The Redis stamp every change to the index bumps after its commit (record_change,
@@ -436,15 +437,27 @@ def _swap_in(holder: _Holder, state: RecommenderState | None) -> None:
                 "recommender.artifact_unusable",
                 extra={"artifact": state.artifact, "error": str(error)},
             )
+            holder.unusable = state.artifact
             _queue_rebuild_after_failure()
         else:
             holder.generation, holder.change_id = state.generation, state.change_id
+            holder.unusable = None
             return
     if holder.model is None:
         # Nothing usable on disk: fit in-process, so pages never fail for want of an index.
         holder.model, holder.change_id = fit_from_database()
     # Keep serving what we have (the last good engine); the change log brings it up to date.
     holder.generation = state.generation if state is not None else 0
+
+
+def loaded_index() -> dict[str, Any]:
+    """What this worker serves, for /healthz: the generation it has swapped in (None before its
+    first match) and the artifact it could not load, if any (it then serves the last good one)."""
+    holder = _holder()
+    return {
+        "loaded_generation": holder.generation if holder.model is not None else None,
+        "unusable_artifact": holder.unusable,
+    }
 
 
 def _replay(holder: _Holder) -> None:

@@ -161,10 +161,11 @@ def test_outsiders_get_not_found_for_the_enquiry_its_messages_and_files(world, t
     attachment = message.attachments[0]
     for party in (world.ent, world.uni):
         assert enquiries.get_enquiry(actor=party, enquiry_id=talk.id) is talk
-        found, path = conversations.downloadable_attachment(
+        found, blob = conversations.downloadable_attachment(
             user=party, enquiry_id=talk.id, attachment_id=attachment.id
         )
-        assert found is attachment and path.read_bytes().startswith(b"%PDF")
+        with blob.open() as stream:
+            assert found is attachment and stream.read(4) == b"%PDF"
         assert conversations.get_message(actor=party, message_id=message.id) is message
 
     for outsider in (world.third, world.bank, world.admin, None):

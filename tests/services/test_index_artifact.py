@@ -157,12 +157,20 @@ def test_a_corrupted_artifact_keeps_the_previous_generation_serving(app, client,
         assert response.status_code == 200  # never a 500
         assert "碳纤维热压成型工艺" in response.get_data(as_text=True)
     assert holder.model is good  # generation 1 still serves
+    health = client.get("/healthz").json
+    assert health["status"] == "degraded"  # the host says so, and still answers 200
+    assert health["index"]["unusable_artifact"] is not None
+    assert health["index"]["generation"] == 2
     assert [r.message for r in caplog.records].count("recommender.artifact_unusable") == 1
     assert _queued_rebuilds() == 1  # one rebuild, not one per request
     assert jobs.run_pending(names=[matching.REBUILD_JOB]) >= 1
     assert _queued_rebuilds() == 0
     assert _served(need) == [fibre.id]
     assert holder.generation == 3 and holder.model is not good  # the rebuilt index is in use
+    health = client.get("/healthz").json
+    assert health["status"] == "ok"
+    assert health["index"]["unusable_artifact"] is None
+    assert health["index"]["loaded_generation"] == 3
 
 
 def test_a_corrupted_artifact_without_a_previous_one_fits_from_the_database(app, corpus):

@@ -16,6 +16,7 @@ from matchmaker import __version__
 from matchmaker.extensions import db
 from matchmaker.models import Job, JobStatus, RecommenderState
 from matchmaker.models.base import utcnow
+from matchmaker.services import matching
 from matchmaker.services.platform import kv, stats
 
 
@@ -31,7 +32,7 @@ def report() -> tuple[dict[str, Any], bool]:
     if database:
         body["jobs"] = job_backlog()
         body["index"] = index_generation()
-    if database and body["redis"] == "error":
+    if database and (body["redis"] == "error" or body["index"]["unusable_artifact"]):
         body["status"] = "degraded"
     return body, database
 
@@ -58,13 +59,16 @@ def job_backlog() -> dict[str, Any]:
 
 
 def index_generation() -> dict[str, Any]:
-    """The index generation published in the database and when it was built."""
+    """The index generation published in the database and when it was built, and what this
+    worker has loaded (an artifact it could not load makes the host "degraded": it serves the
+    last good generation while the rebuild it queued runs)."""
     state = db.session.get(RecommenderState, 1)
     built = state.built_at if state is not None else None
     return {
         "generation": state.generation if state is not None else 0,
         "documents": state.documents if state is not None else 0,
         "age_seconds": _seconds(utcnow() - built) if built is not None else None,
+        **matching.loaded_index(),
     }
 
 
