@@ -77,3 +77,59 @@ def seed_demo(reset: bool, if_empty: bool, force: bool, verbose: bool) -> None:
         f"Loaded {counts['organisations']} organisations and {counts['users']} users; "
         f"recommender index generation {state.generation} with {state.documents} listings."
     )
+
+
+@seed_group.command("synthetic")
+@click.option("--listings", type=click.IntRange(1, 2_000_000), default=100_000, show_default=True)
+@click.option(
+    "--seed", "seed_value", type=int, default=2026, show_default=True, help="Random seed."
+)
+@click.option("--add-more", is_flag=True, help="Add to the synthetic data already loaded.")
+@click.option("--no-index", is_flag=True, help="Queue the index rebuild instead of running it.")
+@click.option("--force", is_flag=True, help="Allow loading synthetic data in production.")
+@transactional
+def seed_synthetic(
+    listings: int, seed_value: int, add_more: bool, no_index: bool, force: bool
+) -> None:
+    """Load published synthetic results and needs for load tests (docs/performance.md).
+
+    Refuses when synthetic data is already loaded, unless --add-more (new organisations and
+    listings, numbered after the earlier ones). One transaction: an interrupted run leaves
+    nothing behind.
+    """
+    from matchmaker.seed import synthetic
+    from matchmaker.services import matching
+    from matchmaker.services.platform import jobs
+
+    if not current_app.config.get("SEED_ALLOWED") and not force:
+        raise click.ClickException(
+            "Refusing to load synthetic data in production (MATCHMAKER_ENV=production). "
+            "Use --force if you really mean it."
+        )
+    existing = synthetic.synthetic_counts()
+    if existing["organisations"] and not add_more:
+        raise click.ClickException(
+            f"Synthetic data is already loaded ({existing['results']} results, "
+            f"{existing['needs']} needs): use --add-more to add to it."
+        )
+    with click.progressbar(length=listings, label="Synthetic listings") as bar:
+        counts = synthetic.load_synthetic(listings=listings, seed=seed_value, progress=bar.update)
+    summary = (
+        f"Loaded {counts['results']} results and {counts['needs']} needs of "
+        f"{counts['organisations']} synthetic organisations"
+    )
+    if no_index:
+        job = jobs.enqueue(matching.REBUILD_JOB)
+        click.echo(f"{summary}; index rebuild queued (job {job.id}).")
+        return
+    with click.progressbar(length=1, label="Recommender index") as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        state = matching.rebuild_index(progress=progress)
+    click.echo(
+        f"{summary}; recommender index generation {state.generation} with "
+        f"{state.documents} documents ({state.build_seconds:.1f} s)."
+    )

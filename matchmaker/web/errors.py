@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.wrappers import Response
 
@@ -21,7 +23,18 @@ MESSAGES = {
     413: (_l("内容过大"), _l("上传的内容超过了大小限制。")),
     429: (_l("操作太频繁"), _l("你的请求太多了，请稍后再试。")),
     500: (_l("服务器出错了"), _l("很抱歉，服务器处理请求时出错。我们已经记录了这个问题。")),
+    503: (_l("服务暂时不可用"), _l("暂时无法访问数据库，请稍后再试。")),
 }
+#: Seconds a client is asked to wait after a database outage (Retry-After).
+RETRY_AFTER = 10
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """Whether the database could not be reached or dropped the connection (a restart, a
+    failover, a full pool): the request changed nothing and may be tried again."""
+    return isinstance(
+        error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+    ) or (isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated)
 
 
 def wants_json() -> bool:
@@ -42,6 +55,25 @@ def render_error(code: int, message: object | None = None) -> tuple[Response | s
     return render_template("errors/error.html", code=code, title=title, message=text), code
 
 
+def database_outage(error: BaseException) -> Response:
+    """503 with Retry-After, in the user's language; the page is rendered as for an anonymous
+    visitor (loading the signed-in user would need the database)."""
+    from matchmaker.extensions import login_manager
+    from matchmaker.services.platform import uow
+
+    log.warning(
+        "database.unavailable",
+        extra={"path": request.path, "error": type(error).__name__, "detail": str(error)[:200]},
+    )
+    with contextlib.suppress(sa_exc.SQLAlchemyError):  # the connection is gone: nothing kept
+        uow.discard()
+    g._login_user = login_manager.anonymous_user()
+    body, code = render_error(503)
+    response = make_response(body, code)
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def register(app: Flask) -> None:
     """Install handlers for HTTP errors, CSRF failures and unexpected exceptions."""
 
@@ -58,7 +90,10 @@ def register(app: Flask) -> None:
         return render_error(400, _l("表单已过期或来源无效，请刷新页面后重试。"))
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+    def http_error(error: HTTPException) -> Response | tuple[Response | str, int]:
+        original = getattr(error, "original_exception", None)  # raised outside the view
+        if original is not None and is_database_outage(original):  # e.g. by the commit
+            return database_outage(original)
         code = error.code or 500
         if code == 429:
             security_log.warning(
@@ -67,8 +102,10 @@ def register(app: Flask) -> None:
         return render_error(code)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[Response | str, int]:
+    def unexpected_error(error: Exception) -> Response | tuple[Response | str, int]:
         if isinstance(error, HTTPException):
             return http_error(error)
+        if is_database_outage(error):
+            return database_outage(error)
         log.exception("unhandled exception on %s", request.path)
         return render_error(InternalServerError.code)
