@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from matchmaker import ROOT, create_app
 from matchmaker.config import TestConfig
 from matchmaker.extensions import db
+from matchmaker.models.base import POSTGRESQL_ONLY_INDEXES, include_object
 
 MIGRATIONS = str(ROOT / "migrations")
 
@@ -47,10 +48,20 @@ def test_upgrade_to_head_leaves_nothing_to_autogenerate(empty_database_url, tmp_
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "render_as_batch": True}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "render_as_batch": True,
+                    "include_object": include_object,  # the migrations' PostgreSQL-only indexes
+                },
             )
             diff = compare_metadata(context, db.metadata)
             tables = set(sa.inspect(conn).get_table_names())
+            indexes = {i["name"] for i in sa.inspect(conn).get_indexes("publications")}
+        if db.engine.dialect.name == "postgresql":  # search's trigram index (pg_trgm)
+            assert POSTGRESQL_ONLY_INDEXES <= indexes
+        else:
+            assert not POSTGRESQL_ONLY_INDEXES & indexes
         assert diff == [], f"models and migrations differ: {diff}"
         assert {"organisations", "users", "audit_logs", "invitations"} <= tables
         downgrade(directory=MIGRATIONS, revision="base")

@@ -72,3 +72,15 @@ class Base(DeclarativeBase):
 intpk = Annotated[int, mapped_column(primary_key=True)]
 created_at = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False)]
 str255 = Annotated[str, mapped_column(sa.String(255))]
+
+
+#: Indexes that only the migrations create, on PostgreSQL (a pg_trgm GIN index has no SQLite
+#: equivalent): alembic's comparison of the models with the database leaves them out.
+POSTGRESQL_ONLY_INDEXES = frozenset({"ix_publications_search_text_trgm"})
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """alembic's include_object hook: everything but POSTGRESQL_ONLY_INDEXES."""
+    return not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)

@@ -64,8 +64,10 @@ class Keyboard:
 
     def check(self) -> dict[str, Any]:
         info = self.focused()
-        for _ in range(40):  # Bootstrap scrolls smoothly: let the focused element come in view
-            if info["onScreen"]:
+        # Bootstrap scrolls smoothly: let the focused element come in view; and on a loaded
+        # machine the focus ring's style may be applied a frame after the focus moved.
+        for _ in range(40):
+            if info["onScreen"] and (info["outline"] or info["ring"]):
                 break
             self.page.wait_for_timeout(50)
             info = self.focused()

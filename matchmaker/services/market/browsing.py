@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import (
@@ -117,34 +117,48 @@ def visible(kind: str, now: datetime) -> list[sa.ColumnElement[bool]]:
 
 
 def _conditions(f: BrowseFilter, *, skip: str = "", now: datetime) -> list[sa.ColumnElement[bool]]:
+    return [*_matching(f, now), *_facet_filters(Publication, f, skip=skip)]
+
+
+def _matching(f: BrowseFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
+    """What every facet shares: visible publications of the kind with every search term."""
     conds = visible(f.kind, now)
     for term in f.terms:
         conds.append(Publication.search_text.like(_like(term), escape="\\"))
-    if f.field and skip != "field":
-        conds.append(Publication.field.has(TechField.code == f.field))
-    if f.stage and skip != "stage":
-        low, high = STAGE_TRL[Stage(f.stage)]
-        conds.append(Publication.trl.between(low, high))
-    if f.mode and skip != "mode":
-        conds.append(Publication.modes.op("&")(MODE_GROUPS[f.mode]) != 0)
-    if f.price and skip != "price":
-        conds.append(_price_condition(f.price))
-    if f.region and skip != "region":
-        conds.append(Publication.region == f.region)
-    if f.org and skip != "org":
-        conds.append(Publication.organisation_id == f.org)
     return conds
 
 
-def _price_condition(band: str) -> sa.ColumnElement[bool]:
+def _facet_filters(
+    columns: Any, f: BrowseFilter, *, skip: str = ""
+) -> list[sa.ColumnElement[bool]]:
+    """The facet filters (but `skip`'s own) on `columns`: Publication itself, or the columns of
+    the matching rows that facet_counts selects once."""
+    conds: list[sa.ColumnElement[bool]] = []
+    if f.field and skip != "field":
+        conds.append(columns.field_id.in_(sa.select(TechField.id).where(TechField.code == f.field)))
+    if f.stage and skip != "stage":
+        low, high = STAGE_TRL[Stage(f.stage)]
+        conds.append(columns.trl.between(low, high))
+    if f.mode and skip != "mode":
+        conds.append(columns.modes.op("&")(MODE_GROUPS[f.mode]) != 0)
+    if f.price and skip != "price":
+        conds.append(_price_condition(f.price, columns.amount_wan))
+    if f.region and skip != "region":
+        conds.append(columns.region == f.region)
+    if f.org and skip != "org":
+        conds.append(columns.organisation_id == f.org)
+    return conds
+
+
+def _price_condition(band: str, amount: Any = Publication.amount_wan) -> sa.ColumnElement[bool]:
     if band == NEGOTIABLE:
-        return Publication.amount_wan.is_(None)
+        return amount.is_(None)
     low, high = PRICE_BANDS[band]
-    conds: list[sa.ColumnElement[bool]] = [Publication.amount_wan.is_not(None)]
+    conds: list[sa.ColumnElement[bool]] = [amount.is_not(None)]
     if low is not None:
-        conds.append(Publication.amount_wan >= low)
+        conds.append(amount >= low)
     if high is not None:
-        conds.append(Publication.amount_wan < high)
+        conds.append(amount < high)
     return sa.and_(*conds)
 
 
@@ -185,14 +199,29 @@ def facet_counts(
 ) -> dict[str, list[tuple[Any, int]]]:
     """For each facet, the count of each value given every other active filter.
 
-    One statement (a UNION ALL of one grouped count per facet, each with its own filters, the
-    organisations' names joined in) plus the field taxonomy's rows: the same SQL on SQLite and
-    PostgreSQL."""
+    One statement (the matching rows selected once, then a UNION ALL of one grouped count per
+    facet over them, each with the other facets' filters, the organisations' names joined in)
+    plus the field taxonomy's rows: the same SQL on SQLite and PostgreSQL."""
     now = now or utcnow()
     text = sa.String()
     no_name = sa.cast(sa.null(), text)
+    # The matching rows are selected once (the search terms' LIKE scans the text once, not once
+    # per facet); each facet then counts them under the other facets' filters.
+    found = (
+        sa.select(
+            Publication.field_id,
+            Publication.trl,
+            Publication.modes,
+            Publication.amount_wan,
+            Publication.region,
+            Publication.organisation_id,
+        )
+        .where(*_matching(f, now))
+        .cte("matching")
+    )
+    c = found.c
 
-    def grouped(expr: sa.ColumnElement[Any] | InstrumentedAttribute[Any], facet: str) -> sa.Select:
+    def grouped(expr: Any, facet: str) -> sa.Select:
         return (
             sa.select(
                 sa.literal(facet, text).label("facet"),
@@ -200,47 +229,54 @@ def facet_counts(
                 no_name.label("name"),
                 sa.func.count().label("n"),
             )
-            .where(*_conditions(f, skip=facet, now=now))
+            .select_from(found)
+            .where(*_facet_filters(c, f, skip=facet))
             .group_by(expr)
         )
 
-    parts: list[sa.Select] = [grouped(Publication.field_id, "field")]
+    parts: list[sa.Select] = [grouped(c.field_id, "field")]
     if f.kind == "result":
         stage_expr = sa.case(
             *[
-                (Publication.trl.between(lo, hi), sa.literal_column(f"'{s.value}'"))
+                (c.trl.between(lo, hi), sa.literal_column(f"'{s.value}'"))
                 for s, (lo, hi) in STAGE_TRL.items()
             ],
             else_=sa.null(),
         )
         parts.append(grouped(stage_expr, "stage"))
-        mode_conds = _conditions(f, skip="mode", now=now)
+        mode_conds = _facet_filters(c, f, skip="mode")
         parts += [
             sa.select(
                 sa.literal("mode", text),
                 sa.literal(name, text),
                 no_name,
                 sa.func.count(),
-            ).where(*mode_conds, Publication.modes.op("&")(bits) != 0)
+            )
+            .select_from(found)
+            .where(*mode_conds, c.modes.op("&")(bits) != 0)
             for name, bits in MODE_GROUPS.items()
         ]
     band_expr = sa.case(
-        (Publication.amount_wan.is_(None), sa.literal_column(f"'{NEGOTIABLE}'")),
-        *[(_price_condition(band), sa.literal_column(f"'{band}'")) for band in PRICE_BANDS],
+        (c.amount_wan.is_(None), sa.literal_column(f"'{NEGOTIABLE}'")),
+        *[
+            (_price_condition(band, c.amount_wan), sa.literal_column(f"'{band}'"))
+            for band in PRICE_BANDS
+        ],
         else_=sa.null(),
     )
     parts.append(grouped(band_expr, "price"))
-    parts.append(grouped(Publication.region, "region"))
+    parts.append(grouped(c.region, "region"))
     parts.append(
         sa.select(
             sa.literal("org", text),
-            sa.cast(Publication.organisation_id, text),
+            sa.cast(c.organisation_id, text),
             Organisation.name,
             sa.func.count(),
         )
-        .outerjoin(Organisation, Organisation.id == Publication.organisation_id)
-        .where(*_conditions(f, skip="org", now=now))
-        .group_by(Publication.organisation_id, Organisation.name)
+        .select_from(found)
+        .outerjoin(Organisation, Organisation.id == c.organisation_id)
+        .where(*_facet_filters(c, f, skip="org"))
+        .group_by(c.organisation_id, Organisation.name)
     )
     rows: dict[str, dict[str, tuple[str | None, int]]] = {}
     for facet, value, name, n in db.session.execute(sa.union_all(*parts)).tuples():
