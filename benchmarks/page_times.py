@@ -14,7 +14,7 @@ import sys
 import time
 
 DB = sys.argv[1] if len(sys.argv) > 1 else "h_load"
-INSTANCE = sys.argv[2] if len(sys.argv) > 2 else f"/tmp/h_load/instance-{DB}"
+INSTANCE = sys.argv[2] if len(sys.argv) > 2 else f"/tmp/h_load/instance-{DB}"  # noqa: S108 - load_run.py's folder
 PAGES = [
     "/healthz",
     "/",
