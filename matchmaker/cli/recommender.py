@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from matchmaker.cli.transaction import transactional
+
+if TYPE_CHECKING:
+    from matchmaker.models import RecommenderState
 
 
 @click.group("recommender")
@@ -32,15 +36,7 @@ def recommender_evaluate(items: Path, qrels: Path, k: int, as_json: bool) -> Non
 @transactional
 def recommender_rebuild() -> None:
     """Fit the index on every public listing, write a new artifact, bump the generation."""
-    from matchmaker.services import matching
-
-    with click.progressbar(length=1, label="Reading listings") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-        state = matching.rebuild_index(progress=progress)
+    state = rebuild_with_progress("Reading listings")
     click.echo(
         f"Index generation {state.generation}: {state.documents} documents "
         f"in {state.build_seconds:.1f} s ({state.artifact})."
@@ -58,3 +54,16 @@ def recommender_bench(docs: int, queries: int, seed: int, as_json: bool) -> None
 
     result = bench.run(docs=docs, queries=queries, seed=seed)
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else json.dumps(result, indent=2))
+
+
+def rebuild_with_progress(label: str) -> RecommenderState:
+    """matching.rebuild_index with a progress bar of the listings read (the caller commits)."""
+    from matchmaker.services import matching
+
+    with click.progressbar(length=1, label=label) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        return matching.rebuild_index(progress=progress)

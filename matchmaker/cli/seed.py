@@ -8,6 +8,7 @@ import sys
 import click
 from flask import current_app
 
+from matchmaker.cli.recommender import rebuild_with_progress
 from matchmaker.cli.transaction import transactional
 
 
@@ -122,13 +123,7 @@ def seed_synthetic(
         job = jobs.enqueue(matching.REBUILD_JOB)
         click.echo(f"{summary}; index rebuild queued (job {job.id}).")
         return
-    with click.progressbar(length=1, label="Recommender index") as bar:
-
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
-
-        state = matching.rebuild_index(progress=progress)
+    state = rebuild_with_progress("Recommender index")
     click.echo(
         f"{summary}; recommender index generation {state.generation} with "
         f"{state.documents} documents ({state.build_seconds:.1f} s)."
