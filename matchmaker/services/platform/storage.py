@@ -24,7 +24,7 @@ import os
 import shutil
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import unquote, urlparse
@@ -90,16 +90,23 @@ class Storage(ABC):
 
     def download(self, key: str, target: Path) -> None:
         """Copy `key` to the local file `target`, atomically (a temporary name, then rename)."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with self.open(key) as stream, temporary.open("wb") as out:
-                shutil.copyfileobj(stream, out, CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
+        with self.open(key) as stream:
+            write_atomically(target, lambda out: shutil.copyfileobj(stream, out, CHUNK))
+
+
+def write_atomically(target: Path, fill: Callable[[BinaryIO], None]) -> None:
+    """Write `target` whole or not at all: `fill` writes a temporary file beside it, which is
+    synced and renamed over `target` (and removed if anything fails)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("wb") as out:
+            fill(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 class LocalStorage(Storage):
@@ -128,22 +135,17 @@ class LocalStorage(Storage):
         path = self._path(key)
         if isinstance(data, Path) and data.resolve() == path.resolve():
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            with temporary.open("wb") as out:
-                if isinstance(data, bytes | bytearray):
-                    out.write(data)
-                elif isinstance(data, Path):
-                    with data.open("rb") as stream:
-                        shutil.copyfileobj(stream, out, CHUNK)
-                else:
-                    shutil.copyfileobj(data, out, CHUNK)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        finally:
-            temporary.unlink(missing_ok=True)
+
+        def fill(out: BinaryIO) -> None:
+            if isinstance(data, bytes | bytearray):
+                out.write(data)
+            elif isinstance(data, Path):
+                with data.open("rb") as stream:
+                    shutil.copyfileobj(stream, out, CHUNK)
+            else:
+                shutil.copyfileobj(data, out, CHUNK)
+
+        write_atomically(path, fill)
 
     def open(self, key: str) -> BinaryIO:
         return self._path(key).open("rb")
