@@ -384,8 +384,14 @@ class Recommender(Retrieval):
         offset: int = 0,
         predicate: Predicate | None = None,
         min_text_score: float = 0.0,
+        explain: bool = True,
     ) -> list[Match]:
-        """Free-text search over active documents, by text score (``min_text_score``: floor)."""
+        """Free-text search over active documents, by text score (``min_text_score``: floor).
+
+        ``explain=False`` leaves out the shared words and English pairs (empty tuples): for a
+        caller that only orders by score, such as the supermarket's relevance sort, which asks
+        for up to 2,000 matches and would otherwise explain every one of them.
+        """
         self._check_fitted()
         idx, val = self.vectorizer_.transform(term_frequencies([(self.analyzer_(query), 1.0)]))
         idx, val = prune(idx, val, self.max_query_terms)
@@ -394,14 +400,21 @@ class Recommender(Retrieval):
             q, kind=kind, depth=offset + k, exclude=frozenset(), predicate=predicate
         )
         found = [c for c in found if c.text_score >= min_text_score][offset : offset + k]
-        return self._plain_matches(q, found)
+        return self._plain_matches(q, found, explain=explain)
 
-    def _plain_matches(self, query: _Query, found: list[_Candidate]) -> list[Match]:
+    def _plain_matches(
+        self, query: _Query, found: list[_Candidate], *, explain: bool = True
+    ) -> list[Match]:
         """Matches scored by text alone (search, near duplicates)."""
         out = []
-        for c, (terms, pairs) in zip(found, self._terms(query, found), strict=True):
+        if explain:
+            explained = self._terms(query, found)
+        else:
+            explained = [((), ())] * len(found)
+        metas = self._metas(found)
+        for c, meta, (terms, pairs) in zip(found, metas, explained, strict=True):
             score = round(c.text_score, 6)
-            out.append(Match(c.id, self._meta(c).kind, score, score, {}, terms, pairs))
+            out.append(Match(c.id, meta.kind, score, score, {}, terms, pairs))
         return out
 
     def similar(

@@ -142,3 +142,12 @@ def test_unfitted_model_and_bad_input() -> None:
         Document("a", "patent", "x")
     with pytest.raises(ValueError, match="trl"):
         Document("a", "result", "x", trl=12)
+
+
+def test_search_without_explanations_keeps_the_order_and_scores(fitted: Recommender) -> None:
+    """explain=False (the supermarket's relevance sort) gives the same matches, unexplained."""
+    explained = fitted.search("碳纤维复合材料", k=10)
+    plain = fitted.search("碳纤维复合材料", k=10, explain=False)
+    assert explained and [(m.id, m.score) for m in plain] == [(m.id, m.score) for m in explained]
+    assert any(m.terms for m in explained)
+    assert all(m.terms == () and m.pairs == () for m in plain)
