@@ -53,6 +53,7 @@ class Config:
 
     REDIS_URL: str | None = None  # rate limits, caches, change notifications (docs/deploy.md)
     REDIS_KEY_PREFIX = "mm"  # of every key this deployment writes (limits too)
+    PAGE_CACHE_SECONDS = 60  # visitors' public pages kept in Redis (web/page_cache.py); 0: off
     RATELIMIT_STORAGE_URI = "memory://"  # REDIS_URL, when set, takes its place
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"

@@ -153,6 +153,7 @@ def record_change(kind: str, listing_id: int, op: str) -> None:
         queue_rebuild_if_stale()
     # --- Redis (kv.py, cache.py): tell every worker after the commit; forget cached facet counts
     kv.bump_after_commit(INDEX_STAMP)
+    invalidate_after_commit("pages")  # web/page_cache.py: visitors' kept pages
     if kind != EXPERT:
         invalidate_after_commit("facets")  # market/browsing.py FACET_CACHE
 

@@ -20,7 +20,7 @@ from matchmaker.services.connect import enquiries
 from matchmaker.services.platform import notifications, states, uow
 from matchmaker.services.platform.audit import current_ip
 from matchmaker.services.platform.regions import region_label
-from matchmaker.web import accessibility, formats
+from matchmaker.web import accessibility, formats, page_cache
 from matchmaker.web.challenge_labels import CHALLENGE_LABELS
 from matchmaker.web.finance_labels import FINANCE_LABELS
 from matchmaker.web.i18n import LOCALE_NAMES
@@ -222,10 +222,12 @@ def register(app: Flask) -> None:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "static":
             _cache_headers(app, response)
+            page_cache.keep(response)  # an anonymous visitor's public page, for the next one
         return response
 
     formats.register(app)
     accessibility.register(app)
+    page_cache.register(app)  # after the policy and identity hooks above
 
     # Constant tables are also Jinja globals, so macros imported without context see them.
     app.jinja_env.globals.update(

@@ -4,8 +4,9 @@ with crawlers and scripts left out (and no session started for them)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from flask import request, session
+from flask import g, request, session
 from flask_login import current_user
 
 from matchmaker.models import Listing
@@ -38,17 +39,22 @@ def current_visitor() -> str | None:
 
 def record_view(listing: Listing | Publication) -> None:
     """A view of a public listing page (not by its own organisation, not by a bot)."""
+    if listing.organisation_id == _own_org():
+        return
+    _keep_for_page(FunnelStep.VIEW, [funnel.target(listing)])
     visitor = current_visitor()
-    if visitor is not None and listing.organisation_id != _own_org():
+    if visitor is not None:
         funnel.record(FunnelStep.VIEW, listing, key=visitor, actor_org_id=_own_org())
 
 
 def record_impressions(publications: Iterable[Publication]) -> None:
     """Recommendation cards shown to this visitor (one impression per card and day)."""
+    targets = [funnel.target(p) for p in publications]
+    _keep_for_page(FunnelStep.IMPRESSION, targets)
     visitor = current_visitor()
     if visitor is None:
         return
-    funnel.record_many(FunnelStep.IMPRESSION, publications, key=visitor, actor_org_id=_own_org())
+    funnel.record_targets(FunnelStep.IMPRESSION, targets, key=visitor, actor_org_id=_own_org())
 
 
 def record_click(publication: Publication) -> None:
@@ -56,3 +62,21 @@ def record_click(publication: Publication) -> None:
     visitor = current_visitor()
     if visitor is not None:
         funnel.record(FunnelStep.CLICK, publication, key=visitor, actor_org_id=_own_org())
+
+
+def _keep_for_page(step: FunnelStep, targets: list[dict[str, Any]]) -> None:
+    """Note what this page records, so that web/page_cache.py can record it again for every
+    visitor the kept page is served to (whoever the first visitor was, a bot included)."""
+    if targets:
+        g.setdefault("page_tracking", []).append([step.value, targets])
+
+
+def replay(kept: list[list[Any]]) -> None:
+    """Record for this visitor what a kept page recorded when it was rendered (its view and the
+    recommendation cards it shows); nothing for a bot. Only anonymous visitors get kept pages,
+    so there is no own organisation to leave out."""
+    visitor = current_visitor()
+    if visitor is None:
+        return
+    for step, targets in kept:
+        funnel.record_targets(FunnelStep(step), targets, key=visitor, actor_org_id=None)

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -109,22 +110,45 @@ def record_many(
 ) -> None:
     """`record` for several listings at once (the recommendation cards of a page): one
     statement, whatever the number of cards; duplicates are absorbed as in `record`."""
+    record_targets(
+        step, [target(listing) for listing in listings], key=key, actor_org_id=actor_org_id, now=now
+    )
+
+
+def target(listing: Listing | ExpertProfile | Publication) -> dict[str, Any]:
+    """What an event records of its listing (kind, id, field, owner), as plain values: kept
+    with a cached page (web/page_cache.py) and recorded again for each visitor it is served to."""
+    return _target(listing)
+
+
+def record_targets(
+    step: FunnelStep,
+    targets: Iterable[dict[str, Any]],
+    *,
+    key: str,
+    actor_org_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
+    """`record_many` from the plain values of `target`."""
     rows = [
         {
             "step": step,
-            **_target(listing),
+            **{name: t[name] for name in _TARGET_COLUMNS},
             "actor_org_id": actor_org_id,
             "visitor": key[:64],
             "day": china_day(now),
             "created_at": now or utcnow(),
         }
-        for listing in listings
+        for t in targets
     ]
     if not rows:
         return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(insert(FunnelEvent).values(rows).on_conflict_do_nothing())
+
+
+_TARGET_COLUMNS = ("listing_kind", "listing_id", "field_id", "owner_org_id")
 
 
 def listing_query(kind: str, listing_id: int) -> sa.Select:

@@ -44,28 +44,75 @@ def cached(
 
     `encode` turns the answer into what JSON (with Decimal, date, datetime and tuple kept) can
     hold, `decode` back; by default the answer is stored as it is."""
-    generation = kv.read_stamp(_stamp(namespace))
-    redis = kv.available() if generation is not None else None
-    if redis is None:
+    entry = _entry(namespace, key)
+    if entry is None:
         return compute()
-    entry = kv.key("cache", namespace, generation, hashlib.sha256(key.encode()).hexdigest())
-    try:
-        raw = redis.get(entry)
-    except Exception as error:  # noqa: BLE001 - fail-open: the database answers
-        kv.failed("cache", error)
-        return compute()
-    if raw is not None:
+    found, stored = _read(entry, namespace)
+    if found:
         try:
-            stored = loads(raw)  # type: ignore[arg-type]
             return decode(stored) if decode is not None else stored
         except Exception:  # an entry this code cannot read (an older format): compute anew
             log.warning("cache.unreadable", extra={"namespace": namespace}, exc_info=True)
     value = compute()
+    _write(entry, encode(value) if encode is not None else value, ttl)
+    return value
+
+
+def lookup(namespace: str, key: str) -> Any | None:
+    """The stored answer for (namespace, key) of the current generation, or None (none stored,
+    no Redis, Redis down): for a caller that cannot hand over a `compute` (a whole page)."""
+    entry = _entry(namespace, key)
+    if entry is None:
+        return None
+    _found, stored = _read(entry, namespace)
+    return stored
+
+
+def store(namespace: str, key: str, value: Any, ttl: int) -> bool:
+    """Keep `value` for (namespace, key) in the current generation for `ttl` seconds; False
+    when nothing was kept (no Redis, or it is down)."""
+    entry = _entry(namespace, key)
+    return entry is not None and _write(entry, value, ttl)
+
+
+def _entry(namespace: str, key: str) -> str | None:
+    """The Redis key of (namespace, key) in the namespace's current generation; None without
+    a reachable Redis."""
+    generation = kv.read_stamp(_stamp(namespace))
+    if generation is None or kv.available() is None:
+        return None
+    return kv.key("cache", namespace, generation, hashlib.sha256(key.encode()).hexdigest())
+
+
+def _read(entry: str, namespace: str) -> tuple[bool, Any]:
+    """(True, value) when the entry is stored and readable, else (False, None)."""
+    redis = kv.available()
+    if redis is None:
+        return False, None
     try:
-        redis.set(entry, dumps(encode(value) if encode is not None else value), ex=ttl)
+        raw = redis.get(entry)
+    except Exception as error:  # noqa: BLE001 - fail-open: the database answers
+        kv.failed("cache", error)
+        return False, None
+    if raw is None:
+        return False, None
+    try:
+        return True, loads(raw)  # type: ignore[arg-type]
+    except Exception:  # an entry this code cannot read (an older format): compute anew
+        log.warning("cache.unreadable", extra={"namespace": namespace}, exc_info=True)
+        return False, None
+
+
+def _write(entry: str, value: Any, ttl: int) -> bool:
+    redis = kv.available()
+    if redis is None:
+        return False
+    try:
+        redis.set(entry, dumps(value), ex=ttl)
     except Exception as error:  # noqa: BLE001
         kv.failed("cache", error)
-    return value
+        return False
+    return True
 
 
 def invalidate(namespace: str) -> None:
