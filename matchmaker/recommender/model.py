@@ -407,10 +407,7 @@ class Recommender(Retrieval):
     ) -> list[Match]:
         """Matches scored by text alone (search, near duplicates)."""
         out = []
-        if explain:
-            explained = self._terms(query, found)
-        else:
-            explained = [((), ())] * len(found)
+        explained = self._terms(query, found) if explain else [((), ())] * len(found)
         metas = self._metas(found)
         for c, meta, (terms, pairs) in zip(found, metas, explained, strict=True):
             score = round(c.text_score, 6)

@@ -189,3 +189,54 @@ def test_eligible_rows_follow_remove_and_add() -> None:
     assert second not in [m.id for m in model.rank(need, target_kind="result", now=NOW)[:1]]
     needs = model.rank(need, target_kind="need", now=NOW)  # another kind: its own mask
     assert needs and all(m.kind == "need" for m in needs)
+
+
+def _plain_best_rows(model: Recommender, q_idx, q_val, eligible, want):
+    """_best_rows as it was: every posting gathered, scored in float64, the best taken."""
+    from matchmaker.recommender.retrieval import _top
+
+    postings = model.index_.gather(q_idx, q_val)
+    scores = model.index_.scores(postings)
+    touched = np.flatnonzero((scores > 0) & eligible)
+    rows = _top(touched, scores[touched], want)
+    return rows, scores[rows], postings
+
+
+@pytest.mark.parametrize("want", [1, 5, 40, 150])
+def test_best_rows_equal_the_full_scoring(want: int) -> None:
+    """The float32 pre-selection never changes the chosen rows, their scores or their postings."""
+    corpus = SyntheticCorpus(2500, seed=5)
+    model = Recommender().fit(corpus)
+    needs = [d for d in corpus if d.kind == "need"][:60]
+    eligible = model._eligible("result", False)
+    compared = 0
+    for doc in needs:
+        query = model._query_from_document(doc, max_terms=model.max_query_terms)
+        rows, scores, postings = model._best_rows(query.idx, query.val, eligible, want)
+        plain_rows, plain_scores, plain_postings = _plain_best_rows(
+            model, query.idx, query.val, eligible, want
+        )
+        assert rows.tolist() == plain_rows.tolist()
+        assert scores.tobytes() == plain_scores.astype(np.float32).tobytes()
+        # The chosen rows' postings: the same entries, values and order.
+        for name in ("rows", "terms", "contrib"):
+            mine = getattr(postings, name)[np.isin(postings.rows, rows)]
+            plain = getattr(plain_postings, name)[np.isin(plain_postings.rows, rows)]
+            assert mine.tolist() == plain.tolist(), name
+        compared += len(rows)
+    assert compared >= want * 30  # the queries found enough to compare
+
+
+def test_best_rows_keep_every_row_tied_with_the_last() -> None:
+    """Documents with the same text score the same: all of them are kept, as before."""
+    docs = [
+        Document(id=f"R{i}", kind="result", title="碳纤维复合材料", body="碳纤维复合材料汽车部件")
+        for i in range(8)
+    ] + [Document(id="N1", kind="need", title="碳纤维", body="碳纤维复合材料汽车部件需求")]
+    model = Recommender().fit(docs)
+    query = model._query_from_id("N1")
+    eligible = model._eligible("result", False)
+    rows, scores, _ = model._best_rows(query.idx, query.val, eligible, 3)
+    plain_rows, _, _ = _plain_best_rows(model, query.idx, query.val, eligible, 3)
+    assert rows.tolist() == plain_rows.tolist() and len(rows) == 8
+    assert len(set(scores.tolist())) == 1
