@@ -54,6 +54,7 @@ def server_env(db: str, instance: Path, redis_url: str) -> dict[str, str]:
         MATCHMAKER_REMEMBER_COOKIE_SECURE="false",
         MATCHMAKER_REMEMBER_COOKIE_NAME="mm_remember",
         MATCHMAKER_PREFERRED_URL_SCHEME="http",
+        MATCHMAKER_PUBLIC_URL="http://127.0.0.1",  # production needs one; the Host it serves
         MATCHMAKER_ENQUIRY_DAILY_CAP="1000000",
         PYTHONUNBUFFERED="1",
     )
@@ -141,17 +142,20 @@ def wrk(url: str, seconds: int, out: Path, *, script: Path | None = None) -> dic
     }
 
 
-def search_script(path: Path, words: list[str]) -> Path:
-    """A wrk script that asks /results?q= a different vocabulary word each request."""
+def search_script(path: Path, words: list[str], *, distinct: bool = False) -> Path:
+    """A wrk script that asks /results?q= a different vocabulary word each request; with
+    `distinct`, every URL also carries its own counter (`&n=`, a parameter the page ignores),
+    so no two requests share a kept page (web/page_cache.py) and every search is rendered."""
     from urllib.parse import quote
 
     quoted = ", ".join(f'"{quote(w)}"' for w in words)
+    suffix = ' .. "&n=" .. counter .. "-" .. math.random(1000000000)' if distinct else ""
     path.write_text(
         f"words = {{{quoted}}}\n"
         "counter = 0\n"
         "request = function()\n"
         "  counter = counter + 1\n"
-        '  return wrk.format("GET", "/results?q=" .. words[(counter % #words) + 1])\n'
+        f'  return wrk.format("GET", "/results?q=" .. words[(counter % #words) + 1]{suffix})\n'
         "end\n"
     )
     return path
@@ -218,6 +222,14 @@ def markdown(summary: dict[str, Any]) -> str:
             f"search {cmp_['search']['requests_per_s']} req/s: ratio search/healthz "
             f"{cmp_['ratio']}",
         ]
+        if cmp_.get("search_rendered"):
+            lines.append(
+                f"search with every page rendered (a distinct URL each request) "
+                f"{cmp_['search_rendered']['requests_per_s']} req/s "
+                f"(p50 {cmp_['search_rendered']['latency'].get('50')}, "
+                f"p99 {cmp_['search_rendered']['latency'].get('99')}): ratio "
+                f"{cmp_['ratio_rendered']}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -332,14 +344,21 @@ def main() -> int:
         healthz = wrk(f"{base}/healthz", args.wrk_seconds, out / "wrk-healthz.txt")
         script = search_script(out / "search.lua", words)
         search = wrk(base, args.wrk_seconds, out / "wrk-search.txt", script=script)
-        ratio = None
-        if healthz["requests_per_s"] and search["requests_per_s"]:
-            ratio = round(search["requests_per_s"] / healthz["requests_per_s"], 3)
+        script = search_script(out / "search-rendered.lua", words, distinct=True)
+        rendered = wrk(base, args.wrk_seconds, out / "wrk-search-rendered.txt", script=script)
+
+        def ratio(of: dict[str, Any]) -> float | None:
+            if healthz["requests_per_s"] and of["requests_per_s"]:
+                return round(of["requests_per_s"] / healthz["requests_per_s"], 3)
+            return None
+
         summary["comparison"] = {
             "seconds": args.wrk_seconds,
             "healthz": healthz,
             "search": search,
-            "ratio": ratio,
+            "ratio": ratio(search),
+            "search_rendered": rendered,
+            "ratio_rendered": ratio(rendered),
         }
         summary["finished"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     finally:
