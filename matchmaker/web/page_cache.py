@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from matchmaker.services.platform import cache
 
@@ -80,7 +81,7 @@ def serve_kept() -> Response | None:
     return response
 
 
-def keep(response: Response) -> None:
+def keep(response: BaseResponse) -> None:
     """Called after the cache headers are set: keep a public 200 HTML page of an eligible
     request (not one that was itself served from the cache)."""
     if HEADER in response.headers or not _eligible():
