@@ -36,6 +36,7 @@ def main() -> None:
         MATCHMAKER_SECRET_KEY=os.environ.get("MATCHMAKER_SECRET_KEY", "x" * 48),
         MATCHMAKER_SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}",
         MATCHMAKER_INSTANCE_PATH=INSTANCE,
+        MATCHMAKER_PUBLIC_URL="http://localhost",  # production needs one; the test client's
     )
     logging.disable(logging.WARNING)
     from matchmaker import create_app

@@ -176,6 +176,8 @@ def main() -> None:
             "MATCHMAKER_SECRET_KEY": "worker-memory-bench-" + "x" * 32,
             "MATCHMAKER_SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
             "MATCHMAKER_INSTANCE_PATH": tmp,
+            "MATCHMAKER_PUBLIC_URL": "http://127.0.0.1",  # production needs one
+            "MATCHMAKER_RATELIMIT_ENABLED": "false",  # several workers refuse memory:// limits
         }
         _prepare(env)
         paths = _paths(env, args.listings)

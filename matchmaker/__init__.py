@@ -52,7 +52,8 @@ def create_app(
 
 
 def configure_defaults(app: Flask) -> None:
-    """Fill in the database URL and refuse to run without a secret key outside debug/testing."""
+    """Fill in the database URL; in production refuse to run without a strong secret key or a
+    public URL (`matchmaker security-check` lists every such problem at once)."""
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         db_path = Path(app.instance_path) / "matchmaker.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
@@ -68,6 +69,15 @@ def configure_defaults(app: Flask) -> None:
             key_file.write_text(secrets.token_urlsafe(48))
             key_file.chmod(0o600)
         app.config["SECRET_KEY"] = key_file.read_text().strip()
+    if app.config.get("ENV_NAME", "production") == "production":
+        from matchmaker.cli.security import weak_secret_error
+
+        weak = weak_secret_error(app.config["SECRET_KEY"], instance_path=app.instance_path)
+        if weak is not None:  # SECURITY.md row 34: a guessable key forges sessions and tokens
+            raise ConfigurationError(weak)
+    from matchmaker.services.platform.links import configure as configure_links
+
+    configure_links(app)  # PUBLIC_URL for links in e-mails, TRUSTED_HOSTS (SECURITY.md row 8)
     if app.config.get("PROXY_FIX_X_FOR"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

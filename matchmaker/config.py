@@ -43,8 +43,22 @@ class Config:
     RECOMMENDER_CACHE_DIR: str | None = None  # this host's index copies; <instance>/recommender
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     IMPORT_MAX_ROWS = 2000
+    # Malware scan of uploads (services/platform/scanning.py, docs/deploy.md): clamd's socket,
+    # and what happens to an upload no scanner checked: "quarantine" (held until an admin
+    # releases it) or "accept-with-warning" (served, marked unscanned, listed for the admins).
+    CLAMD_SOCKET: str | None = None  # /run/clamav/clamd.ctl
+    CLAMD_URL: str | None = None  # tcp://clamav:3310 or unix:///path (CLAMD_SOCKET wins)
+    CLAMD_TIMEOUT = 30.0  # seconds per socket operation
+    UPLOAD_SCAN_FALLBACK = "quarantine"
     PREFERRED_URL_SCHEME = "https"
-    SERVER_NAME: str | None = None
+    # The site's public address (https://kjcg.jl.example): every link that leaves the site (mail)
+    # is built from it, never from the Host header; production refuses to start without it
+    # (services/platform/links.py). Unset: <PREFERRED_URL_SCHEME>://<SERVER_NAME> if that is set
+    # (older deployments), else http://localhost:5000 outside production.
+    PUBLIC_URL: str | None = None
+    # Host names a request may name (Flask 3.1); production default: PUBLIC_URL's host alone
+    TRUSTED_HOSTS: list[str] | None = None
+    SERVER_NAME: str | None = None  # deprecated for links: use PUBLIC_URL
     PROXY_FIX_X_FOR = 0  # number of trusted proxies in front of the app
 
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
@@ -57,8 +71,17 @@ class Config:
     RATELIMIT_STORAGE_URI = "memory://"  # REDIS_URL, when set, takes its place
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_STRATEGY = "moving-window"
+    # Failed logins (services/accounts/login_guard.py): per client address; per account from
+    # one address (the owner elsewhere is never locked out); per account from any address
+    # before it is guarded (a correct password then needs the second factor or an e-mailed link)
     LOGIN_LIMIT_PER_IP = "20 per minute;200 per day"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;50 per day"
+    LOGIN_GUARD_THRESHOLD = "10 per 10 minutes"
+    LOGIN_LINK_MAX_AGE = 15 * 60  # seconds an e-mailed single-use sign-in link works
+    # Second factor (TOTP, services/accounts/mfa.py): roles that must use it; wrong codes allowed
+    MFA_REQUIRED_ROLES = ("admin", "bank")
+    MFA_ATTEMPT_LIMIT = "5 per 10 minutes"
+    MFA_PENDING_MAX_AGE = 5 * 60  # seconds between the password and the code step
 
     # /metrics (Prometheus): a bearer token, or these addresses/networks (docs/deploy.md)
     METRICS_TOKEN: str | None = None
@@ -90,6 +113,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     PREFERRED_URL_SCHEME = "http"
     SEED_ALLOWED = True
+    UPLOAD_SCAN_FALLBACK = "accept-with-warning"  # no clamd on a laptop: logged, not held
 
 
 class TestConfig(DevelopmentConfig):

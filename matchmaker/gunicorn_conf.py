@@ -18,6 +18,9 @@ must start empty: a given folder is emptied of the last run's files here, and wi
 fresh temporary folder is made (and removed when gunicorn exits). `child_exit` marks a dead
 worker's files so that its live-only gauges stop counting.
 
+Rate limits: with more than one worker, production refuses to start when the limits would be
+counted in each worker's memory (no MATCHMAKER_REDIS_URL): the app reads WORKERS, set here.
+
 Settings from the environment: WORKERS (default 2), MATCHMAKER_PRELOAD=0 turns the preloading
 off (to measure the difference), PROMETHEUS_MULTIPROC_DIR (default: a new temporary folder).
 """
@@ -35,6 +38,11 @@ from typing import Any
 log = logging.getLogger("matchmaker.serving")
 
 workers = int(os.environ.get("WORKERS", "2"))
+# gunicorn sets these in its own environment before it loads the app: the app reads WORKERS
+# (services/platform/kv.py web_workers) and production refuses to count rate limits in each
+# worker's memory when there are several (SECURITY.md row 5). `--workers` on the command line
+# is not seen here: set WORKERS instead.
+raw_env = [f"WORKERS={workers}"]
 preload_app = os.environ.get("MATCHMAKER_PRELOAD", "1") != "0"
 
 

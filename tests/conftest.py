@@ -132,6 +132,7 @@ def log_in(client: FlaskClient, user: User) -> None:
         session["_fresh"] = True
         session["login_at"] = now
         session["seen_at"] = now
+        session["mfa_at"] = now  # passed the second factor (web/mfa_display.py): admin, bank
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ def count(model) -> int:
 
 
 def test_fresh_database_has_no_accounts(db):
+    """SECURITY.md row 6 (v5.0.0-6.3.2)."""
     assert count(User) == 0
 
 
@@ -52,6 +53,7 @@ def test_seed_demo_is_deterministic_and_guarded(runner):
 
 
 def test_seed_demo_refused_in_production_without_force(app, runner):
+    """SECURITY.md row 6 (v5.0.0-13.2.3)."""
     app.config["SEED_ALLOWED"] = False
     try:
         result = runner.invoke(args=["seed", "demo"])
@@ -63,6 +65,7 @@ def test_seed_demo_refused_in_production_without_force(app, runner):
 
 
 def test_create_admin_reads_password_from_environment(runner, monkeypatch):
+    """SECURITY.md row 6 (v5.0.0-6.3.2)."""
     monkeypatch.setenv("MATCHMAKER_ADMIN_PASSWORD", "a long admin passphrase 42")
     result = runner.invoke(args=["users", "create-admin", "Boss@Example.com", "--name", "王主任"])
     assert result.exit_code == 0, result.output
@@ -73,6 +76,7 @@ def test_create_admin_reads_password_from_environment(runner, monkeypatch):
 
 
 def test_create_admin_prompts_and_refuses_a_weak_password(runner, monkeypatch):
+    """SECURITY.md row 6 (v5.0.0-6.3.2)."""
     monkeypatch.delenv("MATCHMAKER_ADMIN_PASSWORD", raising=False)
     result = runner.invoke(
         args=["users", "create-admin", "a@example.com"], input="password1\npassword1\n"

@@ -159,7 +159,9 @@ def test_two_workers_figures_are_summed(
     env = {
         **os.environ,
         "MATCHMAKER_ENV": "production",
-        "MATCHMAKER_SECRET_KEY": "gunicorn-conf-test",
+        "MATCHMAKER_SECRET_KEY": "gunicorn-conf-test-" + "k" * 32,  # production: >= 32 bytes
+        "MATCHMAKER_PUBLIC_URL": base,
+        "MATCHMAKER_RATELIMIT_ENABLED": "false",  # two workers would refuse memory:// limits
         "MATCHMAKER_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
         "MATCHMAKER_INSTANCE_PATH": str(tmp_path / "instance"),
         "WORKERS": "2",
@@ -193,11 +195,14 @@ def test_two_workers_figures_are_summed(
                 assert time.monotonic() < deadline, "only one worker answered"
                 list(pool.map(_get, [f"{base}/healthz"] * 16))
                 sent += 16
-        text = _get(f"{base}/metrics").decode()
-        assert (
+        expected = (
             'matchmaker_http_request_duration_seconds_count{endpoint="main.healthz",'
             f'method="GET",status="2xx"}} {float(sent)}'
-        ) in text
+        )
+        # a worker's figures may reach its file a moment after its answer: scrape until seen
+        while expected not in (text := _get(f"{base}/metrics").decode()):
+            assert time.monotonic() < deadline, text
+            time.sleep(0.3)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

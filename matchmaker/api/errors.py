@@ -19,8 +19,8 @@ from werkzeug.wrappers import Response
 
 from matchmaker.api import URL_PREFIX
 from matchmaker.services.errors import DomainError, LimitReached, ValidationFailed
-from matchmaker.services.platform import uow
-from matchmaker.web.errors import MESSAGES
+from matchmaker.services.platform import security_events, uow
+from matchmaker.web.errors import MESSAGES, log_refusal
 from matchmaker.web.refusals import messages_of, status_of
 
 log = logging.getLogger("matchmaker.errors")
@@ -148,6 +148,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(ApiError)
     def api_error(error: ApiError) -> Response:
+        if error.status == 401:
+            security_events.event(
+                "authz.unauthenticated", outcome="denied", status=401, reason=error.code
+            )
+        else:
+            log_refusal(error.status, reason=error.code)
         return error_response(error.status, error.message, code=error.code, fields=error.fields)
 
     @bp.errorhandler(DomainError)
@@ -161,12 +167,14 @@ def register(bp: Blueprint) -> None:
                 code="limit_reached",
             )
             response.headers["Retry-After"] = str(error.retry_after)
+            log_refusal(429, reason="limit_reached")
             return response
         if isinstance(error, ValidationFailed):
             return error_response(
                 422, _("请求内容有误。"), fields=error.errors, code="validation_failed"
             )
         status = status_of(error)
+        log_refusal(status, reason=type(error).__name__)
         if status == 404:
             return error_response(404)  # never says more: it may be something not to know of
         return error_response(status, " ".join(messages_of(error)))
@@ -176,10 +184,7 @@ def register(bp: Blueprint) -> None:
         status = error.code or 500
         if status == 422:
             return error_response(422, _("请求内容有误。"), fields=schema_fields(error))
-        if status == 429:
-            security_log.warning(
-                "rate_limit.hit", extra={"ip": request.remote_addr, "path": request.path}
-            )
+        log_refusal(status)
         response = error_response(status)
         for name, value in error.get_headers() or []:
             if name.lower() in ("allow", "retry-after"):

@@ -6,65 +6,46 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, jsonify, render_template, request
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from matchmaker.api import EXTENSION
 from matchmaker.api import schemas as s
 from matchmaker.api.auth import BEARER, anyone, token_required
 from matchmaker.api.common import bp, documented_errors
-from matchmaker.api.errors import ApiError
-from matchmaker.extensions import limiter
-from matchmaker.services.accounts import accounts, api_tokens
+from matchmaker.api.errors import ApiError, error_response
+from matchmaker.services.accounts import api_tokens, login_guard
 from matchmaker.services.market import publication
 from matchmaker.services.platform import stats
-
-#: The login form's limits (web/auth/views.py login: the same config keys and key functions),
-#: counted in the login form's own buckets: flask-limiter names a route's bucket
-#: "<endpoint>[:<scope>]", and a shared limit with that name adds to it. So the web form and
-#: the API share one count per address and one per account (tests/api/test_tokens.py).
-LOGIN_IP_BUCKET = "auth.login"
-LOGIN_ACCOUNT_BUCKET = "auth.login:login-account"
+from matchmaker.web.errors import log_refusal
 
 
 # --- tokens -------------------------------------------------------------------------------------
-def _token_account_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email", "") if isinstance(body, dict) else ""
-    return (
-        "login-account:" + accounts.normalise_email(email if isinstance(email, str) else "")[:254]
-    )
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code != 201
-
-
 @bp.route("/tokens", methods=["POST"])
 @anyone
-@limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
-    scope=LOGIN_IP_BUCKET,
-    methods=["POST"],
-    deduct_when=_failed,
-)
-@limiter.shared_limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    scope=LOGIN_ACCOUNT_BUCKET,
-    key_func=_token_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-)
 @bp.arguments(s.TokenRequestSchema)
 @bp.response(201, s.TokenSchema)
 @documented_errors(401, 422, 429)
-def create_token(data: dict[str, Any]) -> dict[str, Any]:
-    """Exchange e-mail and password for a personal access token (shown once).
+def create_token(data: dict[str, Any]) -> dict[str, Any] | Response:
+    """Exchange e-mail and password (and, for an account with two-step verification, a current
+    code or a recovery code in `otp`) for a personal access token (shown once).
 
-    Rate limited exactly like the login form. Accounts have no second factor yet."""
-    user = accounts.authenticate(email=data["email"], password=data["password"])
-    if user is None:
-        raise ApiError(401, "invalid_credentials", _("邮箱或密码不正确，或账号已停用。"))
+    Throttled exactly like the login form, in the same counters
+    (services/accounts/login_guard.py): failures per address and per account and address
+    (429 with Retry-After); an account with many recent failures from anywhere is guarded, and
+    without a second factor it gets no token here (401 `account_guarded`: log in on the web).
+    An admin or bank account that has not set up its second factor gets none either
+    (401 `mfa_setup_required`)."""
+    login = login_guard.program_login(
+        email=data["email"], password=data["password"], otp=data.get("otp"), ip=request.remote_addr
+    )
+    if login.wait:
+        log_refusal(429, reason="login_throttled")
+        response = error_response(429, login.message)
+        response.headers["Retry-After"] = str(login.wait)
+        return response
+    if login.user is None:
+        raise ApiError(401, login.refusal or "invalid_credentials", login.message)
+    user = login.user
     made = api_tokens.create_token(
         user=user,
         name=data["name"],

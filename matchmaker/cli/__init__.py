@@ -20,6 +20,7 @@ from matchmaker.cli.jobs import jobs_group
 from matchmaker.cli.listings import listings_group
 from matchmaker.cli.recommender import recommender_group
 from matchmaker.cli.reports import reports_group
+from matchmaker.cli.security import security_check
 from matchmaker.cli.seed import seed_group
 from matchmaker.cli.transaction import transactional
 from matchmaker.cli.translate import translate_group
@@ -46,6 +47,7 @@ GROUPS = (
     connect_group,
     reports_group,
     backup_group,
+    security_check,  # a command, not a group; needs no app (it checks what would start one)
 )
 for _group in GROUPS:
     # On the console script itself, so commands that need no app (recommender, translate)

@@ -20,24 +20,21 @@ def alerts_group() -> None:
 
 
 def alert_links() -> AlertLinks:
-    """Absolute links for digests sent outside a request (host from MATCHMAKER_SERVER_NAME)."""
-    from flask import url_for
-
+    """Absolute links for digests, on the configured public URL (MATCHMAKER_PUBLIC_URL)."""
     from matchmaker.services.market.alert_digests import AlertLinks
+    from matchmaker.services.platform.links import external_url
 
     def search(kind: str, criteria: Mapping[str, Any]) -> str:
         endpoint = "market.results" if kind == "result" else "market.needs"
-        return url_for(endpoint, **criteria, sort="newest", _external=True)
+        return external_url(endpoint, **criteria, sort="newest")
 
     return AlertLinks(
-        listing=lambda kind, listing_id: url_for(
-            "market.result" if kind == "result" else "market.need",
-            listing_id=listing_id,
-            _external=True,
+        listing=lambda kind, listing_id: external_url(
+            "market.result" if kind == "result" else "market.need", listing_id=listing_id
         ),
         search=search,
-        unsubscribe=lambda token: url_for("alerts.unsubscribe_page", token=token, _external=True),
-        manage=url_for("alerts.index", _external=True),
+        unsubscribe=lambda token: external_url("alerts.unsubscribe_page", token=token),
+        manage=external_url("alerts.index"),
     )
 
 
@@ -53,14 +50,10 @@ def alert_links() -> AlertLinks:
 def alerts_send(frequency: str) -> None:
     """Send every due digest of new matches, each match once (safe to run from cron)."""
     from matchmaker.services.market.alert_digests import send_due
-
-    if not current_app.config.get("SERVER_NAME") and current_app.config["ENV_NAME"] == "production":
-        raise click.ClickException(
-            "Set MATCHMAKER_SERVER_NAME (the public host name): digests carry absolute links."
-        )
     from matchmaker.services.platform import uow
 
-    # url_for with SERVER_NAME and the URL scheme; the exit code comes after the commit
+    # links on PUBLIC_URL (create_app refuses production without it); the exit code comes
+    # after the commit
     with current_app.test_request_context(), uow.scope():
         counts = send_due(links=alert_links(), frequency=frequency)
     click.echo(

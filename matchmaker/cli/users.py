@@ -39,18 +39,41 @@ def create_admin_command(email: str, name: str) -> None:
 @transactional
 def create_bureau_command(email: str, name: str) -> None:
     """Create a read-only 科技局 account and print the link where its owner sets a password."""
-    from flask import current_app, url_for
+    from flask import current_app
 
     from matchmaker.services.accounts.accounts import make_reset_token
     from matchmaker.services.accounts.users import create_bureau_user
+    from matchmaker.services.platform.links import external_url
 
     try:
         user = create_bureau_user(actor=None, email=email, name=name)
     except ValidationFailed as error:
         raise click.ClickException("; ".join(" ".join(m) for m in error.errors.values())) from error
-    with current_app.test_request_context():  # SERVER_NAME, when set, names the host
-        link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
+    link = external_url("auth.reset_password", token=make_reset_token(user))  # PUBLIC_URL's
     minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
     click.echo(f"Created bureau reader {user.email} (id {user.id}).")
     click.echo(f"Set-password link (valid {minutes} minutes; later use 'forgot password'):")
     click.echo(link)
+
+
+@users_group.command("reset-two-step")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why (kept in the audit log, mailed to the user).")
+@transactional
+def reset_two_step_command(email: str, reason: str) -> None:
+    """Remove a user's second factor (a lost phone, e.g. the only admin's): audited, the
+    user's sessions end, the user is mailed and sets it up again at the next login."""
+    from matchmaker.services.accounts.accounts import find_user_by_email
+    from matchmaker.services.accounts.mfa import reset_by_admin
+    from matchmaker.services.errors import DomainError
+
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account {email}.")
+    try:
+        reset_by_admin(actor=None, user=user, reason=reason)
+    except ValidationFailed as error:
+        raise click.ClickException("; ".join(" ".join(m) for m in error.errors.values())) from error
+    except DomainError as error:
+        raise click.ClickException(str(error) or type(error).__name__) from error
+    click.echo(f"Two-step verification of {user.email} reset; their sessions ended.")

@@ -103,10 +103,7 @@ def send_alerts(job: Job, *, frequency: str = "all") -> dict[str, Any]:
     from matchmaker.cli.alerts import alert_links  # noqa: PLC0415
     from matchmaker.services.market.alert_digests import send_due  # noqa: PLC0415
 
-    if not current_app.config.get("SERVER_NAME") and current_app.config["ENV_NAME"] == "production":
-        raise RuntimeError(
-            "Set MATCHMAKER_SERVER_NAME (the public host name): digests carry links."
-        )
+    # the links are on PUBLIC_URL, which production cannot start without (services/platform/links)
     with current_app.test_request_context():
         return dict(send_due(links=alert_links(), frequency=frequency))
 

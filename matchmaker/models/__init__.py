@@ -109,6 +109,7 @@ from matchmaker.models.listing import (
     stage_for_trl,
 )
 from matchmaker.models.matching import IndexChange, RecommendationFeedback, RecommenderState
+from matchmaker.models.mfa import RecoveryCode
 from matchmaker.models.notification import Notification
 from matchmaker.models.organisation import CREDIT_CODE_REQUIRED, Organisation, OrgKind, OrgStatus
 from matchmaker.models.organisation_document import OrganisationDocument
@@ -217,6 +218,7 @@ __all__ = [
     "Publication",
     "RecommendationFeedback",
     "RecommenderState",
+    "RecoveryCode",
     "Result",
     "ResultStatus",
     "ReviewReason",

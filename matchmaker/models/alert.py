@@ -47,22 +47,33 @@ class Subscription(Base):
     )
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+    )
     kind: Mapped[SubscriptionKind] = mapped_column(
-        enum_column(SubscriptionKind, "subscription_kind")
+        enum_column(SubscriptionKind, "subscription_kind"),
+        info={"pii": "none"},
     )
-    target_kind: Mapped[str] = mapped_column(sa.String(16))  # search: the list; follow: the listing
-    listing_id: Mapped[int | None]  # follow only: the followed result or need
+    target_kind: Mapped[str] = mapped_column(
+        sa.String(16), info={"pii": "none"}
+    )  # search: the list; follow: the listing
+    listing_id: Mapped[int | None] = mapped_column(
+        info={"pii": "none"}
+    )  # follow only: the followed result or need
     # search only: the list page's BrowseFilter args, cleaned (q, field, stage, mode, ...)
-    criteria: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    frequency: Mapped[AlertFrequency] = mapped_column(
-        enum_column(AlertFrequency, "alert_frequency"), default=AlertFrequency.DAILY
+    criteria: Mapped[dict[str, Any]] = mapped_column(
+        sa.JSON, default=dict, info={"pii": "internal"}
     )
-    is_active: Mapped[bool] = mapped_column(default=True)
-    token_nonce: Mapped[str] = mapped_column(sa.String(64))
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    frequency: Mapped[AlertFrequency] = mapped_column(
+        enum_column(AlertFrequency, "alert_frequency"),
+        default=AlertFrequency.DAILY,
+        info={"pii": "none"},
+    )
+    is_active: Mapped[bool] = mapped_column(default=True, info={"pii": "none"})
+    token_nonce: Mapped[str] = mapped_column(sa.String(64), info={"pii": "secret"})
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"pii": "secret"})
     created_at: Mapped[created_at]
-    last_sent_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     user: Mapped[User] = relationship()
     deliveries: Mapped[list[AlertDelivery]] = relationship(
@@ -81,10 +92,13 @@ class AlertDelivery(Base):
 
     id: Mapped[intpk]
     subscription_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("subscriptions.id", ondelete="CASCADE")
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        info={"pii": "none"},
     )
-    kind: Mapped[str] = mapped_column(sa.String(16))  # the matched publication's kind
-    listing_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(
+        sa.String(16), info={"pii": "none"}
+    )  # the matched publication's kind
+    listing_id: Mapped[int] = mapped_column(info={"pii": "none"})
     delivered_at: Mapped[created_at]
 
     subscription: Mapped[Subscription] = relationship(back_populates="deliveries")

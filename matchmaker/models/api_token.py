@@ -20,18 +20,20 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(100))
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+    )
+    name: Mapped[str] = mapped_column(sa.String(100), info={"pii": "internal"})
     #: sha256 hex of the secret: a lookup key, useless to whoever reads the database.
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"pii": "secret"})
     #: The first characters of the secret, shown in lists so the owner can tell tokens apart.
-    prefix: Mapped[str] = mapped_column(sa.String(8))
+    prefix: Mapped[str] = mapped_column(sa.String(8), info={"pii": "internal"})
     #: "read", "write": never wider than the owner's role allows when created.
-    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    scopes: Mapped[list[str]] = mapped_column(sa.JSON, default=list, info={"pii": "none"})
     created_at: Mapped[created_at]
-    expires_at: Mapped[datetime]
-    last_used_at: Mapped[datetime | None]
-    revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(info={"pii": "none"})
+    last_used_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    revoked_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     user: Mapped[User] = relationship()
 

@@ -24,10 +24,14 @@ class Attachment(StoredFile, Base):
 
     id: Mapped[intpk]
     result_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("results.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("results.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     need_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("needs.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("needs.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
 
     result: Mapped[Result | None] = relationship(back_populates="attachments")

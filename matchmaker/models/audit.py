@@ -19,16 +19,18 @@ class AuditLog(Base):
     __table_args__ = (sa.Index("ix_audit_logs_object", "object_type", "object_id"),)
 
     id: Mapped[intpk]
-    created_at: Mapped[created_at] = mapped_column(index=True)
+    created_at: Mapped[created_at] = mapped_column(index=True, info={"pii": "none"})
     actor_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    action: Mapped[str] = mapped_column(sa.String(64), index=True)
-    object_type: Mapped[str] = mapped_column(sa.String(32))
-    object_id: Mapped[str | None] = mapped_column(sa.String(64))
-    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    reason: Mapped[str | None] = mapped_column(sa.Text)
+    action: Mapped[str] = mapped_column(sa.String(64), index=True, info={"pii": "none"})
+    object_type: Mapped[str] = mapped_column(sa.String(32), info={"pii": "none"})
+    object_id: Mapped[str | None] = mapped_column(sa.String(64), info={"pii": "none"})
+    before: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, info={"pii": "internal"})
+    after: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, info={"pii": "internal"})
+    reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     ip: Mapped[str | None] = mapped_column(sa.String(45), info={"pii": "network"})
 
     actor: Mapped[User | None] = relationship()

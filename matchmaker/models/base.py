@@ -69,8 +69,11 @@ class Base(DeclarativeBase):
     )
 
 
-intpk = Annotated[int, mapped_column(primary_key=True)]
-created_at = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False)]
+# Every column says how sensitive it is (models/classification.py): these two say it once.
+intpk = Annotated[int, mapped_column(primary_key=True, info={"pii": "none"})]
+created_at = Annotated[
+    datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False, info={"pii": "none"})
+]
 str255 = Annotated[str, mapped_column(sa.String(255))]
 
 

@@ -55,23 +55,35 @@ class BrokerProfile(Base):
     __tablename__ = "broker_profiles"
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True, info={"pii": "none"}
+    )
     #: The organisation the broker works for; None for an independent broker.
     organisation_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    licence_number: Mapped[str] = mapped_column(sa.String(64), unique=True)  # 证书编号
-    issuing_body: Mapped[str] = mapped_column(sa.String(200))  # 发证机构
-    fields_text: Mapped[str] = mapped_column(sa.String(500), default="")  # 服务领域
-    biography: Mapped[str] = mapped_column(sa.Text, default="")
+    licence_number: Mapped[str] = mapped_column(
+        sa.String(64), unique=True, info={"pii": "consented"}
+    )  # 证书编号
+    issuing_body: Mapped[str] = mapped_column(sa.String(200), info={"pii": "consented"})  # 发证机构
+    fields_text: Mapped[str] = mapped_column(
+        sa.String(500), default="", info={"pii": "consented"}
+    )  # 服务领域
+    biography: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "consented"})
     status: Mapped[BrokerStatus] = mapped_column(
-        enum_column(BrokerStatus, "broker_status"), default=BrokerStatus.PENDING, index=True
+        enum_column(BrokerStatus, "broker_status"),
+        default=BrokerStatus.PENDING,
+        index=True,
+        info={"pii": "none"},
     )
     verified_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    verified_at: Mapped[datetime | None]
-    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+    verified_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    review_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -107,17 +119,23 @@ class BrokerAssignment(Base):
 
     id: Mapped[intpk]
     broker_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("broker_profiles.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("broker_profiles.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"), index=True)
+    need_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("needs.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+    )
     source: Mapped[AssignmentSource] = mapped_column(
-        enum_column(AssignmentSource, "assignment_source")
+        enum_column(AssignmentSource, "assignment_source"),
+        info={"pii": "none"},
     )
     assigned_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
-    ended_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     broker: Mapped[BrokerProfile] = relationship(back_populates="assignments")
     need: Mapped[Need] = relationship()

@@ -137,46 +137,77 @@ class Challenge(Base):
     )
 
     id: Mapped[intpk]
-    need_id: Mapped[int] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"), unique=True)
-    published_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+    need_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("needs.id", ondelete="CASCADE"), unique=True, info={"pii": "none"}
     )
-    bounty_wan: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=0)  # 0 = 面议
-    deadline_at: Mapped[datetime] = mapped_column(index=True)  # applications close
-    success_criteria: Mapped[str] = mapped_column(sa.Text)
-    deliverables: Mapped[str] = mapped_column(sa.Text)
-    ip_ownership: Mapped[IpOwnership] = mapped_column(enum_column(IpOwnership, "ip_ownership"))
+    published_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
+    )
+    bounty_wan: Mapped[Decimal] = mapped_column(
+        sa.Numeric(12, 2), default=0, info={"pii": "public"}
+    )  # 0 = 面议
+    deadline_at: Mapped[datetime] = mapped_column(
+        index=True, info={"pii": "none"}
+    )  # applications close
+    success_criteria: Mapped[str] = mapped_column(sa.Text, info={"pii": "public"})
+    deliverables: Mapped[str] = mapped_column(sa.Text, info={"pii": "public"})
+    ip_ownership: Mapped[IpOwnership] = mapped_column(
+        enum_column(IpOwnership, "ip_ownership"), info={"pii": "public"}
+    )
     ip_licence: Mapped[LicenceKind] = mapped_column(
-        enum_column(LicenceKind, "licence_kind"), default=LicenceKind.NONE
+        enum_column(LicenceKind, "licence_kind"),
+        default=LicenceKind.NONE,
+        info={"pii": "public"},
     )
     payment_form: Mapped[PaymentForm] = mapped_column(
-        enum_column(PaymentForm, "challenge_payment_form")
+        enum_column(PaymentForm, "challenge_payment_form"),
+        info={"pii": "public"},
     )
     visibility: Mapped[Visibility] = mapped_column(
-        enum_column(Visibility, "challenge_visibility"), default=Visibility.PUBLIC
+        enum_column(Visibility, "challenge_visibility"),
+        default=Visibility.PUBLIC,
+        info={"pii": "none"},
     )
-    has_panel: Mapped[bool] = mapped_column(default=False)
-    is_government: Mapped[bool] = mapped_column(default=False)  # 政府榜 (every 场景 is one)
+    has_panel: Mapped[bool] = mapped_column(default=False, info={"pii": "none"})
+    is_government: Mapped[bool] = mapped_column(
+        default=False, info={"pii": "none"}
+    )  # 政府榜 (every 场景 is one)
     kind: Mapped[ChallengeKind] = mapped_column(
-        enum_column(ChallengeKind, "challenge_kind"), default=ChallengeKind.CHALLENGE, index=True
+        enum_column(ChallengeKind, "challenge_kind"),
+        default=ChallengeKind.CHALLENGE,
+        index=True,
+        info={"pii": "none"},
     )
-    scenario_owner: Mapped[str] = mapped_column(sa.String(200), default="")  # 场景方 (a hospital)
-    scenario_site: Mapped[str] = mapped_column(sa.String(200), default="")  # where the site is
-    weight_feasibility: Mapped[int] = mapped_column(default=30)
-    weight_maturity: Mapped[int] = mapped_column(default=25)
-    weight_price: Mapped[int] = mapped_column(default=20)
-    weight_team: Mapped[int] = mapped_column(default=25)
-    status_reason: Mapped[str | None] = mapped_column(sa.Text)  # why unawarded / terminated
+    scenario_owner: Mapped[str] = mapped_column(
+        sa.String(200), default="", info={"pii": "public"}
+    )  # 场景方 (a hospital)
+    scenario_site: Mapped[str] = mapped_column(
+        sa.String(200), default="", info={"pii": "public"}
+    )  # where the site is
+    weight_feasibility: Mapped[int] = mapped_column(default=30, info={"pii": "public"})
+    weight_maturity: Mapped[int] = mapped_column(default=25, info={"pii": "public"})
+    weight_price: Mapped[int] = mapped_column(default=20, info={"pii": "public"})
+    weight_team: Mapped[int] = mapped_column(default=25, info={"pii": "public"})
+    status_reason: Mapped[str | None] = mapped_column(
+        sa.Text, info={"pii": "public"}
+    )  # why unawarded / terminated
     # the platform's review (政府榜, or a need edited since its own review): see
     # services/challenges/challenge_review.py; the codes are the listings' ReviewReason
-    submitted_at: Mapped[datetime | None]  # last sent for review
-    reviewed_at: Mapped[datetime | None]
-    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32))
-    review_reason: Mapped[str | None] = mapped_column(sa.Text)
-    published_at: Mapped[datetime] = mapped_column(default=utcnow)  # went public (approved)
-    closed_at: Mapped[datetime | None]  # application window closed
-    awarded_at: Mapped[datetime | None]
-    solved_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None] = mapped_column(
+        info={"pii": "none"}
+    )  # last sent for review
+    reviewed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32), info={"pii": "internal"})
+    review_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
+    published_at: Mapped[datetime] = mapped_column(
+        default=utcnow, info={"pii": "none"}
+    )  # went public (approved)
+    closed_at: Mapped[datetime | None] = mapped_column(
+        info={"pii": "none"}
+    )  # application window closed
+    awarded_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    solved_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     need: Mapped[Need] = relationship()
     published_by: Mapped[User | None] = relationship()
@@ -225,12 +256,17 @@ class ChallengeInvitation(Base):
     __table_args__ = (sa.UniqueConstraint("challenge_id", "organisation_id"),)
 
     id: Mapped[intpk]
-    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
+    challenge_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("challenges.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     invited_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
 
@@ -257,36 +293,52 @@ class Application(Base):
     )
 
     id: Mapped[intpk]
-    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
+    challenge_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("challenges.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     source_result_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("results.id", ondelete="SET NULL")
+        sa.ForeignKey("results.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     status: Mapped[ApplicationStatus] = mapped_column(
         enum_column(ApplicationStatus, "application_status"),
         default=ApplicationStatus.DRAFT,
         index=True,
+        info={"pii": "none"},
     )
-    approach: Mapped[str] = mapped_column(sa.Text, default="")
-    indicators: Mapped[str] = mapped_column(sa.Text, default="")  # expected vs criteria
-    trl: Mapped[int | None]
-    plan: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)  # milestones
-    team: Mapped[str] = mapped_column(sa.Text, default="")
-    price_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # None = 面议
-    terms: Mapped[str] = mapped_column(sa.Text, default="")
+    approach: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    indicators: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "internal"}
+    )  # expected vs criteria
+    trl: Mapped[int | None] = mapped_column(info={"pii": "none"})
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(
+        sa.JSON, default=list, info={"pii": "internal"}
+    )  # milestones
+    team: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    price_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), info={"pii": "financial"}
+    )  # None = 面议
+    terms: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     decline_reason_code: Mapped[DeclineReason | None] = mapped_column(
-        enum_column(DeclineReason, "decline_reason")
+        enum_column(DeclineReason, "decline_reason"),
+        info={"pii": "internal"},
     )
-    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None]
-    decided_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    decided_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     challenge: Mapped[Challenge] = relationship(back_populates="applications")
     organisation: Mapped[Organisation] = relationship()
@@ -317,7 +369,9 @@ class ApplicationAttachment(StoredFile, Base):
 
     id: Mapped[intpk]
     application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
 
     application: Mapped[Application] = relationship(back_populates="attachments")
@@ -338,20 +392,30 @@ class ConversionOffer(Base):
 
     id: Mapped[intpk]
     result_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("results.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("results.id", ondelete="CASCADE"),
+        unique=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     status: Mapped[OfferStatus] = mapped_column(
-        enum_column(OfferStatus, "offer_status"), default=OfferStatus.OPEN, index=True
+        enum_column(OfferStatus, "offer_status"),
+        default=OfferStatus.OPEN,
+        index=True,
+        info={"pii": "none"},
     )
-    modes: Mapped[int]  # Mode flags offered on the list
-    price_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # None = 面议
-    trial_months: Mapped[int | None]  # 先使用后付费 trial length; None = no trial
-    trial_terms: Mapped[str] = mapped_column(sa.Text, default="")
-    published_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[datetime | None]
+    modes: Mapped[int] = mapped_column(info={"pii": "none"})  # Mode flags offered on the list
+    price_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), info={"pii": "public"}
+    )  # None = 面议
+    trial_months: Mapped[int | None] = mapped_column(
+        info={"pii": "public"}
+    )  # 先使用后付费 trial length; None = no trial
+    trial_terms: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})
+    published_at: Mapped[datetime] = mapped_column(default=utcnow, info={"pii": "none"})
+    closed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     result: Mapped[Result] = relationship()
     adoption_requests: Mapped[list[AdoptionRequest]] = relationship(
@@ -374,25 +438,31 @@ class AdoptionRequest(Base):
     __table_args__ = (sa.UniqueConstraint("offer_id", "organisation_id"),)
 
     id: Mapped[intpk]
-    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("conversion_offers.id", ondelete="CASCADE"))
+    offer_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("conversion_offers.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     status: Mapped[AdoptionStatus] = mapped_column(
         enum_column(AdoptionStatus, "adoption_status"),
         default=AdoptionStatus.SUBMITTED,
         index=True,
+        info={"pii": "none"},
     )
-    intended_use: Mapped[str] = mapped_column(sa.Text)
-    scale: Mapped[str] = mapped_column(sa.Text, default="")
-    preferred_terms: Mapped[str] = mapped_column(sa.Text, default="")
-    wants_trial: Mapped[bool] = mapped_column(default=False)
-    decision_reason: Mapped[str | None] = mapped_column(sa.Text)
+    intended_use: Mapped[str] = mapped_column(sa.Text, info={"pii": "internal"})
+    scale: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    preferred_terms: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    wants_trial: Mapped[bool] = mapped_column(default=False, info={"pii": "none"})
+    decision_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
-    decided_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     offer: Mapped[ConversionOffer] = relationship(back_populates="adoption_requests")
     organisation: Mapped[Organisation] = relationship()

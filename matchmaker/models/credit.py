@@ -65,32 +65,46 @@ class LoanProduct(Base):
 
     id: Mapped[intpk]
     bank_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    name: Mapped[str] = mapped_column(sa.String(120))
-    kind: Mapped[ProductKind] = mapped_column(enum_column(ProductKind, "product_kind"))
-    description: Mapped[str] = mapped_column(sa.Text, default="")
-    amount_min_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
-    amount_max_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
-    term_min_months: Mapped[int]
-    term_max_months: Mapped[int]
-    rate_min: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))  # annual %, e.g. 3.45
-    rate_max: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2))
+    name: Mapped[str] = mapped_column(sa.String(120), info={"pii": "public"})
+    kind: Mapped[ProductKind] = mapped_column(
+        enum_column(ProductKind, "product_kind"), info={"pii": "none"}
+    )
+    description: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})
+    amount_min_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), info={"pii": "public"})
+    amount_max_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), info={"pii": "public"})
+    term_min_months: Mapped[int] = mapped_column(info={"pii": "public"})
+    term_max_months: Mapped[int] = mapped_column(info={"pii": "public"})
+    rate_min: Mapped[Decimal] = mapped_column(
+        sa.Numeric(5, 2), info={"pii": "public"}
+    )  # annual %, e.g. 3.45
+    rate_max: Mapped[Decimal] = mapped_column(sa.Numeric(5, 2), info={"pii": "public"})
     # eligibility rules; an empty list / None / False means "no requirement"
-    field_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
-    min_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2))
-    requires_high_tech: Mapped[bool] = mapped_column(default=False)
-    requires_specialised: Mapped[bool] = mapped_column(default=False)
-    collateral: Mapped[int] = mapped_column(default=int(Collateral.UNSECURED))  # accepted
+    field_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list, info={"pii": "none"})
+    min_score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), info={"pii": "public"})
+    requires_high_tech: Mapped[bool] = mapped_column(default=False, info={"pii": "none"})
+    requires_specialised: Mapped[bool] = mapped_column(default=False, info={"pii": "none"})
+    collateral: Mapped[int] = mapped_column(
+        default=int(Collateral.UNSECURED), info={"pii": "public"}
+    )  # accepted
     status: Mapped[ProductStatus] = mapped_column(
-        enum_column(ProductStatus, "product_status"), default=ProductStatus.DRAFT, index=True
+        enum_column(ProductStatus, "product_status"),
+        default=ProductStatus.DRAFT,
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    published_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
 
     bank: Mapped[Organisation] = relationship()
 
@@ -117,21 +131,29 @@ class FinancingNeed(Base):
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    title: Mapped[str] = mapped_column(sa.String(120))
-    amount_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
-    purpose: Mapped[str] = mapped_column(sa.Text)
-    term_months: Mapped[int]
-    collateral: Mapped[int] = mapped_column(default=int(Collateral.UNSECURED))  # offered
+    title: Mapped[str] = mapped_column(sa.String(120), info={"pii": "internal"})
+    amount_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), info={"pii": "financial"})
+    purpose: Mapped[str] = mapped_column(sa.Text, info={"pii": "internal"})
+    term_months: Mapped[int] = mapped_column(info={"pii": "financial"})
+    collateral: Mapped[int] = mapped_column(
+        default=int(Collateral.UNSECURED), info={"pii": "financial"}
+    )  # offered
     status: Mapped[FinancingStatus] = mapped_column(
-        enum_column(FinancingStatus, "financing_status"), default=FinancingStatus.OPEN, index=True
+        enum_column(FinancingStatus, "financing_status"),
+        default=FinancingStatus.OPEN,
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -147,15 +169,22 @@ class ShortlistEntry(Base):
 
     id: Mapped[intpk]
     bank_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    firm_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    firm_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    note: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
 
     firm: Mapped[Organisation] = relationship(foreign_keys=[firm_org_id])
 
@@ -225,42 +254,63 @@ class Lead(Base):
     )
 
     id: Mapped[intpk]
-    bank_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    bank_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     firm_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     product_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("loan_products.id", ondelete="SET NULL")
+        sa.ForeignKey("loan_products.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     financing_need_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("financing_needs.id", ondelete="SET NULL")
+        sa.ForeignKey("financing_needs.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     meeting_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("event_meetings.id", ondelete="SET NULL")
+        sa.ForeignKey("event_meetings.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     status: Mapped[LeadStatus] = mapped_column(
-        enum_column(LeadStatus, "lead_status"), default=LeadStatus.REQUESTED, index=True
+        enum_column(LeadStatus, "lead_status"),
+        default=LeadStatus.REQUESTED,
+        index=True,
+        info={"pii": "none"},
     )
-    message: Mapped[str] = mapped_column(sa.Text, default="")  # the bank's note to the firm
-    firm_reply: Mapped[str] = mapped_column(sa.Text, default="")
-    approved_amount_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
+    message: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "internal"}
+    )  # the bank's note to the firm
+    firm_reply: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    approved_amount_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(14, 2), info={"pii": "financial"}
+    )
     approved_product_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("loan_products.id", ondelete="SET NULL")
+        sa.ForeignKey("loan_products.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    disbursed_amount_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))
-    first_loan: Mapped[bool] = mapped_column(default=False)  # 首贷: the firm's first bank loan
+    disbursed_amount_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(14, 2), info={"pii": "financial"}
+    )
+    first_loan: Mapped[bool] = mapped_column(
+        default=False, info={"pii": "financial"}
+    )  # 首贷: the firm's first bank loan
     rejection_reason: Mapped[CreditRejection | None] = mapped_column(
-        enum_column(CreditRejection, "credit_rejection")
+        enum_column(CreditRejection, "credit_rejection"),
+        info={"pii": "internal"},
     )
-    rejection_note: Mapped[str] = mapped_column(sa.Text, default="")
+    rejection_note: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     requested_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
-    answered_at: Mapped[datetime | None]
-    approved_at: Mapped[datetime | None]
-    disbursed_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    approved_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    disbursed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    closed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     bank: Mapped[Organisation] = relationship(foreign_keys=[bank_org_id])
     firm: Mapped[Organisation] = relationship(foreign_keys=[firm_org_id])

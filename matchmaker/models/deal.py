@@ -112,46 +112,69 @@ class Deal(Base):
 
     id: Mapped[intpk]
     provider_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"),
+        index=True,
+        info={"pii": "none"},
     )
     client_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"),
+        index=True,
+        info={"pii": "none"},
     )
     application_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("applications.id", ondelete="RESTRICT"), unique=True
+        sa.ForeignKey("applications.id", ondelete="RESTRICT"),
+        unique=True,
+        info={"pii": "none"},
     )
     adoption_request_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("adoption_requests.id", ondelete="RESTRICT"), unique=True
+        sa.ForeignKey("adoption_requests.id", ondelete="RESTRICT"),
+        unique=True,
+        info={"pii": "none"},
     )
     enquiry_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("enquiries.id", ondelete="RESTRICT"), unique=True
+        sa.ForeignKey("enquiries.id", ondelete="RESTRICT"),
+        unique=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     #: 经纪服务: the broker whose introduction led to the deal, and the broker's fee (万元).
     broker_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("broker_profiles.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("broker_profiles.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    broker_fee_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    broker_fee_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), info={"pii": "financial"}
+    )
     status: Mapped[DealStatus] = mapped_column(
-        enum_column(DealStatus, "deal_status"), default=DealStatus.ACTIVE, index=True
+        enum_column(DealStatus, "deal_status"),
+        default=DealStatus.ACTIVE,
+        index=True,
+        info={"pii": "none"},
     )
-    mode: Mapped[DealMode] = mapped_column(enum_column(DealMode, "deal_mode"))
-    amount_wan: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
-    payment_form: Mapped[PaymentForm] = mapped_column(enum_column(PaymentForm, "payment_form"))
-    contract_number: Mapped[str | None] = mapped_column(sa.String(64), unique=True)  # 登记号
-    signed_on: Mapped[date | None]
-    trial_start: Mapped[date | None]
-    trial_end: Mapped[date | None] = mapped_column(index=True)
+    mode: Mapped[DealMode] = mapped_column(enum_column(DealMode, "deal_mode"), info={"pii": "none"})
+    amount_wan: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), info={"pii": "financial"})
+    payment_form: Mapped[PaymentForm] = mapped_column(
+        enum_column(PaymentForm, "payment_form"), info={"pii": "internal"}
+    )
+    contract_number: Mapped[str | None] = mapped_column(
+        sa.String(64), unique=True, info={"pii": "internal"}
+    )  # 登记号
+    signed_on: Mapped[date | None] = mapped_column(info={"pii": "none"})
+    trial_start: Mapped[date | None] = mapped_column(info={"pii": "none"})
+    trial_end: Mapped[date | None] = mapped_column(index=True, info={"pii": "none"})
     trial_outcome: Mapped[TrialOutcome | None] = mapped_column(
-        enum_column(TrialOutcome, "trial_outcome")
+        enum_column(TrialOutcome, "trial_outcome"),
+        info={"pii": "internal"},
     )
-    trial_reminded_at: Mapped[datetime | None]
-    trial_overdue_at: Mapped[datetime | None]
-    termination_reason: Mapped[str | None] = mapped_column(sa.Text)
+    trial_reminded_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    trial_overdue_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    termination_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     provider: Mapped[Organisation] = relationship(foreign_keys=[provider_org_id])
     client: Mapped[Organisation] = relationship(foreign_keys=[client_org_id])
@@ -190,17 +213,23 @@ class Milestone(Base):
     )
 
     id: Mapped[intpk]
-    deal_id: Mapped[int] = mapped_column(sa.ForeignKey("deals.id", ondelete="CASCADE"))
-    position: Mapped[int]
-    title: Mapped[str] = mapped_column(sa.String(200))
-    due_on: Mapped[date]
-    status: Mapped[MilestoneStatus] = mapped_column(
-        enum_column(MilestoneStatus, "milestone_status"), default=MilestoneStatus.PENDING
+    deal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("deals.id", ondelete="CASCADE"), info={"pii": "none"}
     )
-    note: Mapped[str] = mapped_column(sa.Text, default="")  # the solver's delivery note
-    rework_reason: Mapped[str | None] = mapped_column(sa.Text)
-    submitted_at: Mapped[datetime | None]
-    accepted_at: Mapped[datetime | None]
+    position: Mapped[int] = mapped_column(info={"pii": "none"})
+    title: Mapped[str] = mapped_column(sa.String(200), info={"pii": "internal"})
+    due_on: Mapped[date] = mapped_column(info={"pii": "none"})
+    status: Mapped[MilestoneStatus] = mapped_column(
+        enum_column(MilestoneStatus, "milestone_status"),
+        default=MilestoneStatus.PENDING,
+        info={"pii": "none"},
+    )
+    note: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "internal"}
+    )  # the solver's delivery note
+    rework_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
+    submitted_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    accepted_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
     created_at: Mapped[created_at]
 
     deal: Mapped[Deal] = relationship(back_populates="milestones")
@@ -219,7 +248,9 @@ class MilestoneEvidence(StoredFile, Base):
 
     id: Mapped[intpk]
     milestone_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("milestones.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("milestones.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
 
     milestone: Mapped[Milestone] = relationship(back_populates="evidence")

@@ -165,61 +165,92 @@ class Enquiry(Base):
 
     id: Mapped[intpk]
     result_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("results.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("results.id", ondelete="RESTRICT"),
+        index=True,
+        info={"pii": "none"},
     )
     need_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("needs.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("needs.id", ondelete="RESTRICT"),
+        index=True,
+        info={"pii": "none"},
     )
     #: An enquiry to an expert (人才库) instead of a listing.
     expert_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"), index=True
+        sa.ForeignKey("expert_profiles.id", ondelete="RESTRICT"),
+        index=True,
+        info={"pii": "none"},
     )
     offer_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("conversion_offers.id", ondelete="SET NULL")
+        sa.ForeignKey("conversion_offers.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     #: A broker's introduction: the broker, the need it was made for (the sender's) and its note.
     broker_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("broker_profiles.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("broker_profiles.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
     for_need_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("needs.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("needs.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    broker_note: Mapped[str | None] = mapped_column(sa.Text)
+    broker_note: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     sender_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT")
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"),
+        info={"pii": "none"},
     )
     sender_user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     owner_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT")
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"),
+        info={"pii": "none"},
     )
-    intent: Mapped[EnquiryIntent] = mapped_column(enum_column(EnquiryIntent, "enquiry_intent"))
-    message: Mapped[str] = mapped_column(sa.Text)
-    nda_requested: Mapped[bool] = mapped_column(default=False)
+    intent: Mapped[EnquiryIntent] = mapped_column(
+        enum_column(EnquiryIntent, "enquiry_intent"), info={"pii": "internal"}
+    )
+    message: Mapped[str] = mapped_column(sa.Text, info={"pii": "internal"})
+    nda_requested: Mapped[bool] = mapped_column(default=False, info={"pii": "none"})
     source: Mapped[EnquirySource] = mapped_column(
-        enum_column(EnquirySource, "enquiry_source"), default=EnquirySource.LISTING
+        enum_column(EnquirySource, "enquiry_source"),
+        default=EnquirySource.LISTING,
+        info={"pii": "none"},
     )
     status: Mapped[EnquiryStatus] = mapped_column(
-        enum_column(EnquiryStatus, "enquiry_status"), default=EnquiryStatus.OPEN
+        enum_column(EnquiryStatus, "enquiry_status"),
+        default=EnquiryStatus.OPEN,
+        info={"pii": "none"},
     )
-    info_request: Mapped[str | None] = mapped_column(sa.Text)  # the owner's question
+    info_request: Mapped[str | None] = mapped_column(
+        sa.Text, info={"pii": "internal"}
+    )  # the owner's question
     decline_code: Mapped[EnquiryDecline | None] = mapped_column(
-        enum_column(EnquiryDecline, "enquiry_decline")
+        enum_column(EnquiryDecline, "enquiry_decline"),
+        info={"pii": "internal"},
     )
-    decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    decline_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     answered_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    answered_at: Mapped[datetime | None]  # first answer of the owner (accept/decline/ask)
-    reminded_at: Mapped[datetime | None]  # the last unanswered reminder sent
-    reminders_sent: Mapped[int] = mapped_column(default=0)
+    answered_at: Mapped[datetime | None] = mapped_column(
+        info={"pii": "none"}
+    )  # first answer of the owner (accept/decline/ask)
+    reminded_at: Mapped[datetime | None] = mapped_column(
+        info={"pii": "none"}
+    )  # the last unanswered reminder sent
+    reminders_sent: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
     outcome: Mapped[ConversationOutcome | None] = mapped_column(
-        enum_column(ConversationOutcome, "conversation_outcome")
+        enum_column(ConversationOutcome, "conversation_outcome"),
+        info={"pii": "internal"},
     )
-    outcome_reason: Mapped[str | None] = mapped_column(sa.Text)
-    closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    closed_at: Mapped[datetime | None]
+    outcome_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
+    closed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), info={"pii": "none"}
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
     created_at: Mapped[created_at]
 
     result: Mapped[Result | None] = relationship()
@@ -276,18 +307,24 @@ class EnquiryMessage(Base):
     __table_args__ = (sa.Index("ix_enquiry_messages_enquiry", "enquiry_id", "id"),)
 
     id: Mapped[intpk]
-    enquiry_id: Mapped[int] = mapped_column(sa.ForeignKey("enquiries.id", ondelete="CASCADE"))
-    author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    enquiry_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enquiries.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), info={"pii": "none"}
+    )
     author_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="RESTRICT")
+        sa.ForeignKey("organisations.id", ondelete="RESTRICT"),
+        info={"pii": "none"},
     )
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
-    reported_at: Mapped[datetime | None]
+    reported_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
     reported_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    report_reason: Mapped[str | None] = mapped_column(sa.Text)
+    report_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
 
     enquiry: Mapped[Enquiry] = relationship(back_populates="messages")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
@@ -301,10 +338,14 @@ class EnquiryAttachment(StoredFile, Base):
 
     id: Mapped[intpk]
     enquiry_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("enquiries.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("enquiries.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     message_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("enquiry_messages.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("enquiry_messages.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
 
     enquiry: Mapped[Enquiry] = relationship(back_populates="attachments")
@@ -318,10 +359,14 @@ class EnquiryRead(Base):
     __table_args__ = (sa.UniqueConstraint("enquiry_id", "user_id"),)
 
     id: Mapped[intpk]
-    enquiry_id: Mapped[int] = mapped_column(sa.ForeignKey("enquiries.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    last_message_id: Mapped[int] = mapped_column(default=0)
-    read_at: Mapped[datetime | None]
+    enquiry_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("enquiries.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+    )
+    last_message_id: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    read_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
 
 class OrganisationBlock(Base):
@@ -335,15 +380,19 @@ class OrganisationBlock(Base):
 
     id: Mapped[intpk]
     blocker_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        info={"pii": "none"},
     )
     blocked_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    reason: Mapped[str | None] = mapped_column(sa.Text)
+    reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
 
 
@@ -386,19 +435,25 @@ class FunnelEvent(Base):
     )
 
     id: Mapped[intpk]
-    step: Mapped[FunnelStep] = mapped_column(enum_column(FunnelStep, "funnel_step"))
-    listing_kind: Mapped[str] = mapped_column(sa.String(8))
-    listing_id: Mapped[int]
+    step: Mapped[FunnelStep] = mapped_column(
+        enum_column(FunnelStep, "funnel_step"), info={"pii": "none"}
+    )
+    listing_kind: Mapped[str] = mapped_column(sa.String(8), info={"pii": "none"})
+    listing_id: Mapped[int] = mapped_column(info={"pii": "none"})
     field_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tech_fields.id", ondelete="SET NULL")
+        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     owner_org_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
     actor_org_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="SET NULL")
+        sa.ForeignKey("organisations.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     # Views: the visitor's hash (dedup per day); other steps: the object's id, so each counts once.
-    visitor: Mapped[str] = mapped_column(sa.String(64))
-    day: Mapped[date]
+    visitor: Mapped[str] = mapped_column(sa.String(64), info={"pii": "network"})
+    day: Mapped[date] = mapped_column(info={"pii": "none"})
     created_at: Mapped[created_at]

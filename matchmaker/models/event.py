@@ -54,26 +54,41 @@ class Event(Base):
 
     id: Mapped[intpk]
     organiser_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     kind: Mapped[EventKind] = mapped_column(
-        enum_column(EventKind, "event_kind"), default=EventKind.BANK_ENTERPRISE, index=True
+        enum_column(EventKind, "event_kind"),
+        default=EventKind.BANK_ENTERPRISE,
+        index=True,
+        info={"pii": "none"},
     )
-    title: Mapped[str] = mapped_column(sa.String(200))
-    description: Mapped[str] = mapped_column(sa.Text, default="")
-    location: Mapped[str] = mapped_column(sa.String(200), default="")
-    online_url: Mapped[str] = mapped_column(sa.String(500), default="")  # an online event's link
-    capacity: Mapped[int | None]  # organisations that may register; None = no limit
-    outcome_summary: Mapped[str] = mapped_column(sa.Text, default="")  # shown once finished
-    starts_at: Mapped[datetime] = mapped_column(index=True)
-    ends_at: Mapped[datetime]
-    registration_closes_at: Mapped[datetime]
-    slot_minutes: Mapped[int] = mapped_column(default=20)
+    title: Mapped[str] = mapped_column(sa.String(200), info={"pii": "public"})
+    description: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})
+    location: Mapped[str] = mapped_column(sa.String(200), default="", info={"pii": "public"})
+    online_url: Mapped[str] = mapped_column(
+        sa.String(500), default="", info={"pii": "public"}
+    )  # an online event's link
+    capacity: Mapped[int | None] = mapped_column(
+        info={"pii": "none"}
+    )  # organisations that may register; None = no limit
+    outcome_summary: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "public"}
+    )  # shown once finished
+    starts_at: Mapped[datetime] = mapped_column(index=True, info={"pii": "none"})
+    ends_at: Mapped[datetime] = mapped_column(info={"pii": "none"})
+    registration_closes_at: Mapped[datetime] = mapped_column(info={"pii": "none"})
+    slot_minutes: Mapped[int] = mapped_column(default=20, info={"pii": "none"})
     status: Mapped[EventStatus] = mapped_column(
-        enum_column(EventStatus, "event_status"), default=EventStatus.DRAFT, index=True
+        enum_column(EventStatus, "event_status"),
+        default=EventStatus.DRAFT,
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
 
@@ -102,18 +117,26 @@ class EventRegistration(Base):
     __table_args__ = (sa.UniqueConstraint("event_id", "organisation_id"),)
 
     id: Mapped[intpk]
-    event_id: Mapped[int] = mapped_column(sa.ForeignKey("finance_events.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("finance_events.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     registered_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    note: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     created_at: Mapped[created_at]
-    checked_in_at: Mapped[datetime | None]  # attendance, recorded by the organiser
+    checked_in_at: Mapped[datetime | None] = mapped_column(
+        info={"pii": "none"}
+    )  # attendance, recorded by the organiser
     checked_in_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
 
     event: Mapped[Event] = relationship(back_populates="registrations")
@@ -160,28 +183,42 @@ class EventMeeting(Base):
 
     id: Mapped[intpk]
     event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("finance_events.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("finance_events.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    bank_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
-    firm_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    bank_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    firm_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     product_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("loan_products.id", ondelete="SET NULL")
+        sa.ForeignKey("loan_products.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     financing_need_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("financing_needs.id", ondelete="SET NULL")
+        sa.ForeignKey("financing_needs.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    starts_at: Mapped[datetime]
-    table_no: Mapped[int] = mapped_column(default=1)
-    fit: Mapped[float] = mapped_column(default=0.0)  # the match strength it was proposed on
+    starts_at: Mapped[datetime] = mapped_column(info={"pii": "none"})
+    table_no: Mapped[int] = mapped_column(default=1, info={"pii": "internal"})
+    fit: Mapped[float] = mapped_column(
+        default=0.0, info={"pii": "internal"}
+    )  # the match strength it was proposed on
     status: Mapped[MeetingStatus] = mapped_column(
-        enum_column(MeetingStatus, "meeting_status"), default=MeetingStatus.PROPOSED
+        enum_column(MeetingStatus, "meeting_status"),
+        default=MeetingStatus.PROPOSED,
+        info={"pii": "none"},
     )
     outcome: Mapped[MeetingOutcome | None] = mapped_column(
-        enum_column(MeetingOutcome, "meeting_outcome")
+        enum_column(MeetingOutcome, "meeting_outcome"),
+        info={"pii": "internal"},
     )
-    outcome_note: Mapped[str] = mapped_column(sa.Text, default="")
+    outcome_note: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     recorded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
 
@@ -207,11 +244,17 @@ class EventFeature(Base):
 
     id: Mapped[intpk]
     event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("finance_events.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("finance_events.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    result_id: Mapped[int | None] = mapped_column(sa.ForeignKey("results.id", ondelete="CASCADE"))
-    need_id: Mapped[int | None] = mapped_column(sa.ForeignKey("needs.id", ondelete="CASCADE"))
-    position: Mapped[int] = mapped_column(default=0)
+    result_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("results.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    need_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("needs.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    position: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
     created_at: Mapped[created_at]
 
     event: Mapped[Event] = relationship(back_populates="features")
@@ -243,20 +286,32 @@ class EventOutcome(Base):
 
     id: Mapped[intpk]
     event_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("finance_events.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("finance_events.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    kind: Mapped[OutcomeKind] = mapped_column(enum_column(OutcomeKind, "event_outcome_kind"))
-    first_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    kind: Mapped[OutcomeKind] = mapped_column(
+        enum_column(OutcomeKind, "event_outcome_kind"), info={"pii": "none"}
+    )
+    first_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
     second_org_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE")
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        info={"pii": "none"},
     )
     deal_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("deals.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("deals.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    intention_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 2))  # 意向金额
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    intention_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(14, 2), info={"pii": "public"}
+    )  # 意向金额
+    note: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     recorded_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
 

@@ -77,8 +77,14 @@ expert_results = sa.Table(
         "expert_id",
         sa.ForeignKey("expert_profiles.id", ondelete="CASCADE"),
         primary_key=True,
+        info={"pii": "none"},
     ),
-    sa.Column("result_id", sa.ForeignKey("results.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "result_id",
+        sa.ForeignKey("results.id", ondelete="CASCADE"),
+        primary_key=True,
+        info={"pii": "none"},
+    ),
 )
 
 
@@ -96,46 +102,68 @@ class ExpertProfile(Base):
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     #: The researcher's own account, when they have one.
     user_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     status: Mapped[ExpertStatus] = mapped_column(
-        enum_column(ExpertStatus, "expert_status"), default=ExpertStatus.DRAFT, index=True
+        enum_column(ExpertStatus, "expert_status"),
+        default=ExpertStatus.DRAFT,
+        index=True,
+        info={"pii": "none"},
     )
-    name: Mapped[str] = mapped_column(sa.String(100), info={"pii": "personal"})
-    title: Mapped[str] = mapped_column(sa.String(100), default="")  # 职称
-    unit: Mapped[str] = mapped_column(sa.String(200), default="")  # 院系
+    name: Mapped[str] = mapped_column(sa.String(100), info={"pii": "consented"})
+    title: Mapped[str] = mapped_column(
+        sa.String(100), default="", info={"pii": "consented"}
+    )  # 职称
+    unit: Mapped[str] = mapped_column(sa.String(200), default="", info={"pii": "consented"})  # 院系
     field_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    directions: Mapped[str] = mapped_column(sa.Text, default="")  # 研究方向
-    keywords: Mapped[str] = mapped_column(sa.String(500), default="")
-    biography: Mapped[str] = mapped_column(sa.Text, default="")
-    patents: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    offers: Mapped[int] = mapped_column(default=0)
-    availability: Mapped[str] = mapped_column(sa.String(200), default="")
-    contact_phone: Mapped[str] = mapped_column(sa.String(32), default="", info={"pii": "contact"})
-    contact_email: Mapped[str] = mapped_column(sa.String(254), default="", info={"pii": "contact"})
+    directions: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "consented"}
+    )  # 研究方向
+    keywords: Mapped[str] = mapped_column(sa.String(500), default="", info={"pii": "consented"})
+    biography: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "consented"})
+    patents: Mapped[list[str]] = mapped_column(sa.JSON, default=list, info={"pii": "consented"})
+    offers: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    availability: Mapped[str] = mapped_column(sa.String(200), default="", info={"pii": "none"})
+    contact_phone: Mapped[str] = mapped_column(sa.String(32), default="", info={"pii": "consented"})
+    contact_email: Mapped[str] = mapped_column(
+        sa.String(254), default="", info={"pii": "consented"}
+    )
     #: True: the contact is shown to every signed-in user; False (default): to members of
     #: verified organisations only (the listings' staged disclosure). Never to visitors.
-    contact_public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    contact_public: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false(), info={"pii": "none"}
+    )
     #: The approved public version while an edit of a published profile waits for review
     #: (the public never sees unreviewed text); None when the live row is what is public.
-    public_snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    public_snapshot: Mapped[dict[str, Any] | None] = mapped_column(
+        sa.JSON, info={"pii": "consented"}
+    )
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None]
-    reviewed_at: Mapped[datetime | None]
-    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32))
-    review_reason: Mapped[str | None] = mapped_column(sa.Text)
-    published_at: Mapped[datetime | None]
-    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    reviewed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32), info={"pii": "internal"})
+    review_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
+    published_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    expires_at: Mapped[datetime | None] = mapped_column(index=True, info={"pii": "none"})
 
     organisation: Mapped[Organisation] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

@@ -97,39 +97,55 @@ class FirmProfile(Base):
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        unique=True,
+        info={"pii": "none"},
     )
     field_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )  # the industry, in the platform's key-industry taxonomy
-    size: Mapped[FirmSize | None] = mapped_column(enum_column(FirmSize, "firm_size"))
-    employees: Mapped[int | None]
-    founded_year: Mapped[int | None]
-    high_tech: Mapped[bool] = mapped_column(default=False, index=True)  # 高新技术企业
-    high_tech_cert_no: Mapped[str | None] = mapped_column(sa.String(64))
-    high_tech_expires_on: Mapped[date | None]
-    specialised: Mapped[SpecialisedLevel] = mapped_column(
-        enum_column(SpecialisedLevel, "specialised_level"), default=SpecialisedLevel.NONE
+    size: Mapped[FirmSize | None] = mapped_column(
+        enum_column(FirmSize, "firm_size"), info={"pii": "internal"}
     )
-    specialised_cert_no: Mapped[str | None] = mapped_column(sa.String(64))
-    specialised_expires_on: Mapped[date | None]
-    patents_invention: Mapped[int] = mapped_column(default=0)
-    patents_utility: Mapped[int] = mapped_column(default=0)
-    patents_design: Mapped[int] = mapped_column(default=0)
-    software_copyrights: Mapped[int] = mapped_column(default=0)
-    awards: Mapped[str] = mapped_column(sa.Text, default="")
-    key_products: Mapped[str] = mapped_column(sa.Text, default="")
-    contact_name: Mapped[str | None] = mapped_column(sa.String(64))
-    contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
-    contact_email: Mapped[str | None] = mapped_column(sa.String(255))
+    employees: Mapped[int | None] = mapped_column(info={"pii": "internal"})
+    founded_year: Mapped[int | None] = mapped_column(info={"pii": "internal"})
+    high_tech: Mapped[bool] = mapped_column(
+        default=False, index=True, info={"pii": "internal"}
+    )  # 高新技术企业
+    high_tech_cert_no: Mapped[str | None] = mapped_column(sa.String(64), info={"pii": "internal"})
+    high_tech_expires_on: Mapped[date | None] = mapped_column(info={"pii": "internal"})
+    specialised: Mapped[SpecialisedLevel] = mapped_column(
+        enum_column(SpecialisedLevel, "specialised_level"),
+        default=SpecialisedLevel.NONE,
+        info={"pii": "internal"},
+    )
+    specialised_cert_no: Mapped[str | None] = mapped_column(sa.String(64), info={"pii": "internal"})
+    specialised_expires_on: Mapped[date | None] = mapped_column(info={"pii": "internal"})
+    patents_invention: Mapped[int] = mapped_column(default=0, info={"pii": "internal"})
+    patents_utility: Mapped[int] = mapped_column(default=0, info={"pii": "internal"})
+    patents_design: Mapped[int] = mapped_column(default=0, info={"pii": "internal"})
+    software_copyrights: Mapped[int] = mapped_column(default=0, info={"pii": "internal"})
+    awards: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    key_products: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
+    contact_name: Mapped[str | None] = mapped_column(sa.String(64), info={"pii": "personal"})
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(32), info={"pii": "contact"})
+    contact_email: Mapped[str | None] = mapped_column(sa.String(255), info={"pii": "contact"})
     # the last computed 创新积分 (services/innovation_score.py), with the formula version
-    score: Mapped[Decimal | None] = mapped_column(sa.Numeric(6, 2), index=True)
-    score_version: Mapped[int | None]
-    score_breakdown: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    score_computed_at: Mapped[datetime | None]
-    score_stale: Mapped[bool] = mapped_column(default=True)
+    score: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(6, 2), index=True, info={"pii": "financial"}
+    )
+    score_version: Mapped[int | None] = mapped_column(info={"pii": "none"})
+    score_breakdown: Mapped[dict[str, Any] | None] = mapped_column(
+        sa.JSON, info={"pii": "financial"}
+    )
+    score_computed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    score_stale: Mapped[bool] = mapped_column(default=True, info={"pii": "none"})
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
 
     organisation: Mapped[Organisation] = relationship()
     field: Mapped[TechField | None] = relationship()
@@ -152,11 +168,13 @@ class FirmFinancialYear(Base):
 
     id: Mapped[intpk]
     profile_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("firm_profiles.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("firm_profiles.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    year: Mapped[int]
-    revenue_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
-    rd_spend_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2))
+    year: Mapped[int] = mapped_column(info={"pii": "none"})
+    revenue_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), info={"pii": "financial"})
+    rd_spend_wan: Mapped[Decimal] = mapped_column(sa.Numeric(14, 2), info={"pii": "financial"})
 
     profile: Mapped[FirmProfile] = relationship(back_populates="years")
 
@@ -179,18 +197,24 @@ class ConsentGrant(Base):
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    scopes: Mapped[int]
-    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-    revoked_at: Mapped[datetime | None]
-    reminded_at: Mapped[datetime | None]  # the consent.expiring reminder was sent (once)
+    scopes: Mapped[int] = mapped_column(info={"pii": "none"})
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow, info={"pii": "none"})
+    expires_at: Mapped[datetime] = mapped_column(index=True, info={"pii": "none"})
+    revoked_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    reminded_at: Mapped[datetime | None] = mapped_column(
+        info={"pii": "none"}
+    )  # the consent.expiring reminder was sent (once)
     granted_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     revoked_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
 
     organisation: Mapped[Organisation] = relationship()
@@ -216,15 +240,26 @@ class ProfileView(Base):
     __table_args__ = (sa.Index("ix_profile_views_firm_created", "firm_org_id", "created_at"),)
 
     id: Mapped[intpk]
-    firm_org_id: Mapped[int] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
-    bank_org_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    firm_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), info={"pii": "none"}
     )
-    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    action: Mapped[ViewAction] = mapped_column(enum_column(ViewAction, "view_action"))
-    scopes: Mapped[int]  # the scopes that were visible at the time
+    bank_org_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), info={"pii": "none"}
+    )
+    action: Mapped[ViewAction] = mapped_column(
+        enum_column(ViewAction, "view_action"), info={"pii": "none"}
+    )
+    scopes: Mapped[int] = mapped_column(
+        info={"pii": "none"}
+    )  # the scopes that were visible at the time
     grant_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("consent_grants.id", ondelete="SET NULL")
+        sa.ForeignKey("consent_grants.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
 
@@ -242,11 +277,12 @@ class ScoreFormula(Base):
     __tablename__ = "score_formulas"
 
     id: Mapped[intpk]
-    version: Mapped[int] = mapped_column(unique=True)
-    weights: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
-    note: Mapped[str] = mapped_column(sa.Text, default="")
+    version: Mapped[int] = mapped_column(unique=True, info={"pii": "none"})
+    weights: Mapped[dict[str, Any]] = mapped_column(sa.JSON, info={"pii": "internal"})
+    note: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
 

@@ -31,27 +31,30 @@ class Job(Base):
     )
 
     id: Mapped[intpk]
-    name: Mapped[str] = mapped_column(sa.String(64))
-    args: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    name: Mapped[str] = mapped_column(sa.String(64), info={"pii": "none"})
+    args: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict, info={"pii": "contact"})
     status: Mapped[JobStatus] = mapped_column(
-        enum_column(JobStatus, "job_status"), default=JobStatus.QUEUED
+        enum_column(JobStatus, "job_status"),
+        default=JobStatus.QUEUED,
+        info={"pii": "none"},
     )
-    attempts: Mapped[int] = mapped_column(default=0)
-    max_attempts: Mapped[int] = mapped_column(default=3)
-    run_after: Mapped[datetime] = mapped_column(default=utcnow)
-    progress: Mapped[float] = mapped_column(default=0.0)
-    message: Mapped[str | None] = mapped_column(sa.Text)
-    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    worker: Mapped[str | None] = mapped_column(sa.String(64))
+    attempts: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    max_attempts: Mapped[int] = mapped_column(default=3, info={"pii": "none"})
+    run_after: Mapped[datetime] = mapped_column(default=utcnow, info={"pii": "none"})
+    progress: Mapped[float] = mapped_column(default=0.0, info={"pii": "none"})
+    message: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
+    result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON, info={"pii": "internal"})
+    worker: Mapped[str | None] = mapped_column(sa.String(64), info={"pii": "none"})
     created_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
     created_at: Mapped[created_at]
-    started_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
     #: Written every few seconds by the worker running it: a running job whose heartbeat is
     #: old (and, on PostgreSQL, whose row no live transaction locks) is queued again.
-    heartbeat_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    finished_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.name} {self.status}>"
@@ -63,16 +66,16 @@ class JobSchedule(Base):
 
     __tablename__ = "job_schedules"
 
-    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    job_name: Mapped[str] = mapped_column(sa.String(64))
-    args: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True, info={"pii": "none"})
+    job_name: Mapped[str] = mapped_column(sa.String(64), info={"pii": "none"})
+    args: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict, info={"pii": "internal"})
     #: Every `interval_seconds`, or once a day at `daily_at` ("HH:MM", Asia/Shanghai).
-    interval_seconds: Mapped[int | None]
-    daily_at: Mapped[str | None] = mapped_column(sa.String(5))
-    enabled: Mapped[bool] = mapped_column(default=True)
-    next_run_at: Mapped[datetime]
-    last_run_at: Mapped[datetime | None]
-    last_job_id: Mapped[int | None]
+    interval_seconds: Mapped[int | None] = mapped_column(info={"pii": "none"})
+    daily_at: Mapped[str | None] = mapped_column(sa.String(5), info={"pii": "none"})
+    enabled: Mapped[bool] = mapped_column(default=True, info={"pii": "none"})
+    next_run_at: Mapped[datetime] = mapped_column(info={"pii": "none"})
+    last_run_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    last_job_id: Mapped[int | None] = mapped_column(info={"pii": "none"})
 
     def __repr__(self) -> str:
         return f"<JobSchedule {self.name} next={self.next_run_at}>"

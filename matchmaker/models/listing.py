@@ -153,34 +153,40 @@ class ListingMixin:
     """Columns and behaviour shared by results and needs."""
 
     id: Mapped[intpk]
-    title: Mapped[str] = mapped_column(sa.String(200))
-    keywords: Mapped[str] = mapped_column(sa.String(500), default="")
-    region: Mapped[str] = mapped_column(sa.String(32))
+    title: Mapped[str] = mapped_column(sa.String(200), info={"pii": "public"})
+    keywords: Mapped[str] = mapped_column(sa.String(500), default="", info={"pii": "public"})
+    region: Mapped[str] = mapped_column(sa.String(32), info={"pii": "none"})
     contact_name: Mapped[str] = mapped_column(sa.String(100), default="", info={"pii": "personal"})
     contact_phone: Mapped[str] = mapped_column(sa.String(32), default="", info={"pii": "contact"})
     contact_email: Mapped[str] = mapped_column(sa.String(254), default="", info={"pii": "contact"})
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    submitted_at: Mapped[datetime | None]
-    reviewed_at: Mapped[datetime | None]
-    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32))
-    review_reason: Mapped[str | None] = mapped_column(sa.Text)
-    published_at: Mapped[datetime | None]
-    confirmed_at: Mapped[datetime | None]
-    expires_at: Mapped[datetime | None] = mapped_column(index=True)
-    reminded_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
+    submitted_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    reviewed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    review_reason_code: Mapped[str | None] = mapped_column(sa.String(32), info={"pii": "internal"})
+    review_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
+    published_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    confirmed_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    expires_at: Mapped[datetime | None] = mapped_column(index=True, info={"pii": "none"})
+    reminded_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     @declared_attr
     def organisation_id(cls) -> Mapped[int]:  # noqa: N805
-        return mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+        return mapped_column(
+            sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+        )
 
     @declared_attr
     def created_by_id(cls) -> Mapped[int | None]:  # noqa: N805
-        return mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+        return mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), info={"pii": "none"})
 
     @declared_attr
     def field_id(cls) -> Mapped[int | None]:  # noqa: N805
-        return mapped_column(sa.ForeignKey("tech_fields.id", ondelete="SET NULL"), index=True)
+        return mapped_column(
+            sa.ForeignKey("tech_fields.id", ondelete="SET NULL"), index=True, info={"pii": "none"}
+        )
 
     @declared_attr
     def organisation(cls) -> Mapped[Organisation]:  # noqa: N805
@@ -218,17 +224,26 @@ class Result(ListingMixin, Base):
     PUBLIC_STATES = frozenset({ResultStatus.LISTED})
 
     status: Mapped[ResultStatus] = mapped_column(
-        enum_column(ResultStatus, "result_status"), default=ResultStatus.DRAFT, index=True
+        enum_column(ResultStatus, "result_status"),
+        default=ResultStatus.DRAFT,
+        index=True,
+        info={"pii": "none"},
     )
-    summary: Mapped[str] = mapped_column(sa.String(500))
-    description: Mapped[str] = mapped_column(sa.Text, default="")
-    trl: Mapped[int | None]
-    patents: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
-    software_copyrights: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
-    modes: Mapped[int] = mapped_column(default=0)
-    trial_terms: Mapped[str] = mapped_column(sa.Text, default="")
-    price_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # None = 面议
-    team: Mapped[str] = mapped_column(sa.Text, default="")
+    summary: Mapped[str] = mapped_column(sa.String(500), info={"pii": "public"})
+    description: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})
+    trl: Mapped[int | None] = mapped_column(info={"pii": "none"})
+    patents: Mapped[list[dict[str, str]]] = mapped_column(
+        sa.JSON, default=list, info={"pii": "public"}
+    )
+    software_copyrights: Mapped[list[str]] = mapped_column(
+        sa.JSON, default=list, info={"pii": "public"}
+    )
+    modes: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    trial_terms: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})
+    price_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), info={"pii": "public"}
+    )  # None = 面议
+    team: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="result", order_by="Attachment.id", cascade="all, delete-orphan"
@@ -260,13 +275,20 @@ class Need(ListingMixin, Base):
     PUBLIC_STATES = frozenset({NeedStatus.OPEN})
 
     status: Mapped[NeedStatus] = mapped_column(
-        enum_column(NeedStatus, "need_status"), default=NeedStatus.DRAFT, index=True
+        enum_column(NeedStatus, "need_status"),
+        default=NeedStatus.DRAFT,
+        index=True,
+        info={"pii": "none"},
     )
-    description: Mapped[str] = mapped_column(sa.Text)
-    targets: Mapped[str] = mapped_column(sa.Text, default="")  # 预期目标
-    existing_base: Mapped[str] = mapped_column(sa.Text, default="")  # 现有工作基础
-    budget_wan: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2), default=0)  # 0 = 面议
-    deadline: Mapped[date | None]
+    description: Mapped[str] = mapped_column(sa.Text, info={"pii": "public"})
+    targets: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "public"})  # 预期目标
+    existing_base: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "public"}
+    )  # 现有工作基础
+    budget_wan: Mapped[Decimal] = mapped_column(
+        sa.Numeric(12, 2), default=0, info={"pii": "public"}
+    )  # 0 = 面议
+    deadline: Mapped[date | None] = mapped_column(info={"pii": "none"})
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="need", order_by="Attachment.id", cascade="all, delete-orphan"

@@ -16,12 +16,14 @@ class RecommenderState(Base):
     __tablename__ = "recommender_state"
 
     id: Mapped[intpk]
-    generation: Mapped[int] = mapped_column(default=0)
-    artifact: Mapped[str | None] = mapped_column(sa.String(128))
-    change_id: Mapped[int] = mapped_column(default=0)  # last IndexChange folded into the artifact
-    documents: Mapped[int] = mapped_column(default=0)
-    built_at: Mapped[datetime | None]
-    build_seconds: Mapped[float | None]
+    generation: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    artifact: Mapped[str | None] = mapped_column(sa.String(128), info={"pii": "none"})
+    change_id: Mapped[int] = mapped_column(
+        default=0, info={"pii": "none"}
+    )  # last IndexChange folded into the artifact
+    documents: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    built_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    build_seconds: Mapped[float | None] = mapped_column(info={"pii": "none"})
 
 
 class IndexChange(Base):
@@ -30,9 +32,9 @@ class IndexChange(Base):
     __tablename__ = "index_changes"
 
     id: Mapped[intpk]
-    kind: Mapped[str] = mapped_column(sa.String(16))
-    listing_id: Mapped[int]
-    op: Mapped[str] = mapped_column(sa.String(8))  # upsert | remove
+    kind: Mapped[str] = mapped_column(sa.String(16), info={"pii": "none"})
+    listing_id: Mapped[int] = mapped_column(info={"pii": "none"})
+    op: Mapped[str] = mapped_column(sa.String(8), info={"pii": "none"})  # upsert | remove
     created_at: Mapped[created_at]
 
 
@@ -47,12 +49,14 @@ class RecommendationFeedback(Base):
     )
 
     id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    source_kind: Mapped[str] = mapped_column(sa.String(16))
-    source_id: Mapped[int]
-    target_kind: Mapped[str] = mapped_column(sa.String(16))
-    target_id: Mapped[int]
-    useful: Mapped[bool]
-    reason: Mapped[str | None] = mapped_column(sa.String(500))
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+    )
+    source_kind: Mapped[str] = mapped_column(sa.String(16), info={"pii": "none"})
+    source_id: Mapped[int] = mapped_column(info={"pii": "none"})
+    target_kind: Mapped[str] = mapped_column(sa.String(16), info={"pii": "none"})
+    target_id: Mapped[int] = mapped_column(info={"pii": "none"})
+    useful: Mapped[bool] = mapped_column(info={"pii": "none"})
+    reason: Mapped[str | None] = mapped_column(sa.String(500), info={"pii": "internal"})
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})

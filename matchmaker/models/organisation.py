@@ -53,20 +53,26 @@ class Organisation(Base):
     )
 
     id: Mapped[intpk]
-    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind, "org_kind"))
-    name: Mapped[str] = mapped_column(sa.String(200))
-    credit_code: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
-    region: Mapped[str] = mapped_column(sa.String(32))
-    website: Mapped[str | None] = mapped_column(sa.String(255))
-    description: Mapped[str | None] = mapped_column(sa.Text)
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind, "org_kind"), info={"pii": "none"})
+    name: Mapped[str] = mapped_column(sa.String(200), info={"pii": "public"})
+    credit_code: Mapped[str | None] = mapped_column(
+        sa.String(18), unique=True, info={"pii": "public"}
+    )
+    region: Mapped[str] = mapped_column(sa.String(32), info={"pii": "none"})
+    website: Mapped[str | None] = mapped_column(sa.String(255), info={"pii": "public"})
+    description: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "public"})
     status: Mapped[OrgStatus] = mapped_column(
-        enum_column(OrgStatus, "org_status"), default=OrgStatus.PENDING, index=True
+        enum_column(OrgStatus, "org_status"),
+        default=OrgStatus.PENDING,
+        index=True,
+        info={"pii": "none"},
     )
     verified_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL")
+        sa.ForeignKey("users.id", use_alter=True, ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    verified_at: Mapped[datetime | None]
-    review_reason: Mapped[str | None] = mapped_column(sa.Text)
+    verified_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
+    review_reason: Mapped[str | None] = mapped_column(sa.Text, info={"pii": "internal"})
     created_at: Mapped[created_at]
 
     members: Mapped[list[User]] = relationship(

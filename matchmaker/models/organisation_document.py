@@ -24,7 +24,9 @@ class OrganisationDocument(StoredFile, Base):
 
     id: Mapped[intpk]
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        unique=True,
+        info={"pii": "none"},
     )
 
     organisation: Mapped[Organisation] = relationship(back_populates="document")

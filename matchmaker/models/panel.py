@@ -22,10 +22,16 @@ class PanelMember(Base):
     __table_args__ = (sa.UniqueConstraint("challenge_id", "user_id"),)
 
     id: Mapped[intpk]
-    challenge_id: Mapped[int] = mapped_column(sa.ForeignKey("challenges.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    is_expert: Mapped[bool] = mapped_column(default=False)
-    added_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    challenge_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("challenges.id", ondelete="CASCADE"), info={"pii": "none"}
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"pii": "none"}
+    )
+    is_expert: Mapped[bool] = mapped_column(default=False, info={"pii": "none"})
+    added_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), info={"pii": "none"}
+    )
     created_at: Mapped[created_at]
 
     challenge: Mapped[Challenge] = relationship(back_populates="panel_members")
@@ -49,18 +55,23 @@ class Score(Base):
 
     id: Mapped[intpk]
     panel_member_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("panel_members.id", ondelete="CASCADE")
+        sa.ForeignKey("panel_members.id", ondelete="CASCADE"),
+        info={"pii": "none"},
     )
     application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("applications.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
-    feasibility: Mapped[int]
-    maturity: Mapped[int]
-    price: Mapped[int]
-    team: Mapped[int]
-    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    feasibility: Mapped[int] = mapped_column(info={"pii": "internal"})
+    maturity: Mapped[int] = mapped_column(info={"pii": "internal"})
+    price: Mapped[int] = mapped_column(info={"pii": "internal"})
+    team: Mapped[int] = mapped_column(info={"pii": "internal"})
+    comment: Mapped[str] = mapped_column(sa.Text, default="", info={"pii": "internal"})
     created_at: Mapped[created_at]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
 
     panel_member: Mapped[PanelMember] = relationship(back_populates="scores")
     application: Mapped[Application] = relationship(back_populates="scores")

@@ -35,33 +35,49 @@ class Publication(Base):
     )
 
     id: Mapped[intpk]
-    kind: Mapped[str] = mapped_column(sa.String(16))
+    kind: Mapped[str] = mapped_column(sa.String(16), info={"pii": "none"})
     result_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("results.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("results.id", ondelete="CASCADE"),
+        unique=True,
+        info={"pii": "none"},
     )
     need_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("needs.id", ondelete="CASCADE"), unique=True
+        sa.ForeignKey("needs.id", ondelete="CASCADE"),
+        unique=True,
+        info={"pii": "none"},
     )
     organisation_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"),
+        index=True,
+        info={"pii": "none"},
     )
     field_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("tech_fields.id", ondelete="SET NULL"),
+        index=True,
+        info={"pii": "none"},
     )
-    title: Mapped[str] = mapped_column(sa.String(200))
-    summary: Mapped[str] = mapped_column(sa.String(500))
-    keywords: Mapped[str] = mapped_column(sa.String(500), default="")
-    region: Mapped[str] = mapped_column(sa.String(32), index=True)
-    trl: Mapped[int | None]
-    modes: Mapped[int] = mapped_column(default=0)
-    amount_wan: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))  # None = 面议
-    deadline: Mapped[date | None]
-    search_head: Mapped[str] = mapped_column(sa.Text)  # normalised title + keywords
-    search_text: Mapped[str] = mapped_column(sa.Text)  # normalised title + keywords + body
-    data: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  # every other approved field
-    published_at: Mapped[datetime]  # first approval
-    approved_at: Mapped[datetime]  # latest approval
-    expires_at: Mapped[datetime | None]
+    title: Mapped[str] = mapped_column(sa.String(200), info={"pii": "public"})
+    summary: Mapped[str] = mapped_column(sa.String(500), info={"pii": "public"})
+    keywords: Mapped[str] = mapped_column(sa.String(500), default="", info={"pii": "public"})
+    region: Mapped[str] = mapped_column(sa.String(32), index=True, info={"pii": "none"})
+    trl: Mapped[int | None] = mapped_column(info={"pii": "none"})
+    modes: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    amount_wan: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(12, 2), info={"pii": "public"}
+    )  # None = 面议
+    deadline: Mapped[date | None] = mapped_column(info={"pii": "none"})
+    search_head: Mapped[str] = mapped_column(
+        sa.Text, info={"pii": "public"}
+    )  # normalised title + keywords
+    search_text: Mapped[str] = mapped_column(
+        sa.Text, info={"pii": "public"}
+    )  # normalised title + keywords + body
+    data: Mapped[dict[str, Any]] = mapped_column(
+        sa.JSON, info={"pii": "public"}
+    )  # every other approved field
+    published_at: Mapped[datetime] = mapped_column(info={"pii": "none"})  # first approval
+    approved_at: Mapped[datetime] = mapped_column(info={"pii": "none"})  # latest approval
+    expires_at: Mapped[datetime | None] = mapped_column(info={"pii": "none"})
 
     result: Mapped[Result | None] = relationship(back_populates="publication")
     need: Mapped[Need | None] = relationship(back_populates="publication")

@@ -22,13 +22,18 @@ class CityTarget(Base):
     )
 
     id: Mapped[intpk]
-    metric: Mapped[str] = mapped_column(sa.String(32))  # services/bureau/targets.py METRICS
-    year: Mapped[int]
-    value: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2))
+    metric: Mapped[str] = mapped_column(
+        sa.String(32), info={"pii": "none"}
+    )  # services/bureau/targets.py METRICS
+    year: Mapped[int] = mapped_column(info={"pii": "none"})
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(16, 2), info={"pii": "internal"})
     updated_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id", ondelete="SET NULL")
+        sa.ForeignKey("users.id", ondelete="SET NULL"),
+        info={"pii": "none"},
     )
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, info={"pii": "none"}
+    )
 
     def __repr__(self) -> str:
         return f"<CityTarget {self.metric} {self.year}={self.value}>"

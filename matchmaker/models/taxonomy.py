@@ -14,11 +14,11 @@ class TechField(Base):
     __tablename__ = "tech_fields"
 
     id: Mapped[intpk]
-    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
-    name_en: Mapped[str] = mapped_column(sa.String(64))
-    position: Mapped[int] = mapped_column(default=0)
-    is_active: Mapped[bool] = mapped_column(default=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True, info={"pii": "public"})
+    name: Mapped[str] = mapped_column(sa.String(64), info={"pii": "public"})
+    name_en: Mapped[str] = mapped_column(sa.String(64), info={"pii": "public"})
+    position: Mapped[int] = mapped_column(default=0, info={"pii": "none"})
+    is_active: Mapped[bool] = mapped_column(default=True, info={"pii": "none"})
 
     def label(self, locale: str) -> str:
         """The field's name in a locale."""

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from typing import Any
 
 from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
+
+from matchmaker.services.platform import security_events
 
 security_log = logging.getLogger("matchmaker.security")
 log = logging.getLogger("matchmaker.errors")
@@ -40,6 +44,32 @@ def is_database_outage(error: BaseException) -> bool:
 def wants_json() -> bool:
     """Whether the client asked for JSON (the API, or an Accept header preferring it)."""
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
+
+
+def on_object_route() -> bool:
+    """Whether the request's URL names a row (its rule has an `<int:...>` id): a 404 there is
+    an object that does not exist or that the caller may not see, never a mistyped page."""
+    rule = request.url_rule
+    converters = getattr(rule, "_converters", {}) if rule is not None else {}
+    return any(isinstance(c, IntegerConverter) for c in converters.values())
+
+
+def log_refusal(code: int, **fields: Any) -> None:
+    """The security event of a refused request (403, a 404 on an object, 405, 429), once per
+    request: the hook or service that refused may already have written a more precise one."""
+    if g.pop("security_event_logged", False):
+        return
+    if code == 403:
+        security_events.event("authz.denied", outcome="denied", status=403, **fields)
+    elif code == 404 and (on_object_route() or fields):
+        security_events.event("authz.not_found", outcome="denied", status=404, **fields)
+    elif code == 405:
+        security_events.event("http.method_not_allowed", outcome="denied", status=405, **fields)
+    elif code == 429:
+        security_events.event("rate_limit.hit", outcome="blocked", status=429, **fields)
+    else:
+        return
+    g.security_event_logged = True
 
 
 def render_error(code: int, message: object | None = None) -> tuple[Response | str, int]:
@@ -86,7 +116,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
-        security_log.warning("csrf.failed", extra={"ip": request.remote_addr, "path": request.path})
+        security_events.event(
+            "csrf.failed", outcome="blocked", status=400, reason=error.description
+        )
         return render_error(400, _l("表单已过期或来源无效，请刷新页面后重试。"))
 
     @app.errorhandler(HTTPException)
@@ -95,10 +127,7 @@ def register(app: Flask) -> None:
         if original is not None and is_database_outage(original):  # e.g. by the commit
             return database_outage(original)
         code = error.code or 500
-        if code == 429:
-            security_log.warning(
-                "rate_limit.hit", extra={"ip": request.remote_addr, "path": request.path}
-            )
+        log_refusal(code)
         return render_error(code)
 
     @app.errorhandler(Exception)

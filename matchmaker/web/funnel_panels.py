@@ -13,6 +13,7 @@ from matchmaker.models.enquiry import FUNNEL_LABELS
 from matchmaker.services.connect import funnel
 from matchmaker.services.platform import taxonomy
 from matchmaker.web.i18n import select_locale
+from matchmaker.web.ids import to_id
 
 #: The default range: this month and the five before it.
 DEFAULT_MONTHS = 6
@@ -57,7 +58,7 @@ def admin_funnel(args: MultiDict[str, str]) -> dict[str, Any]:
         start, end = end, start
     start = max(start, _add_months(end, 1 - MAX_MONTHS))
     fields = taxonomy.field_choices(select_locale())
-    field_id = args.get("funnel_field", type=int)
+    field_id = to_id(args.get("funnel_field"))
     if field_id not in {fid for fid, _label in fields}:
         field_id = None
     rows = funnel.platform_funnel(start=start, end=_month_end(end), field_id=field_id)

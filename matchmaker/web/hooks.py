@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
-from flask import Flask, abort, flash, g, redirect, request, session, url_for
+from flask import Flask, abort, flash, g, has_request_context, redirect, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import refresh as refresh_babel
@@ -17,7 +18,7 @@ from matchmaker.extensions import db, login_manager
 from matchmaker.models import User
 from matchmaker.permissions import TEMPLATE_CHECKS, Permission, can_publish, has_permission
 from matchmaker.services.connect import enquiries
-from matchmaker.services.platform import notifications, states, uow
+from matchmaker.services.platform import notifications, security_events, states, uow
 from matchmaker.services.platform.audit import current_ip
 from matchmaker.services.platform.regions import region_label
 from matchmaker.web import accessibility, formats, page_cache
@@ -49,6 +50,38 @@ def load_user(user_id: str) -> User | None:
     if user is None or not user.is_active or user.session_version != version:
         return None
     return user
+
+
+#: A proxy's request id is logged when it looks like one (letters, digits, - _ . :).
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def security_context() -> dict[str, object]:
+    """The current request as security events describe it (services/platform/security_events):
+    who (the signed-in user, or the API token's), from where, what."""
+    if not has_request_context():
+        return {}
+    user: object = None
+    if request.path.startswith("/api/"):
+        user = g.get("api_user")
+    else:
+        user = g.get("_login_user")
+        if user is None and current_user:
+            user = current_user._get_current_object()
+    context: dict[str, object] = {
+        "user_id": getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None,
+        "ip": request.remote_addr,
+        "method": request.method,
+        "path": request.path[:300],
+        "endpoint": request.endpoint,
+    }
+    request_id = request.headers.get("X-Request-Id", "")
+    if _REQUEST_ID.fullmatch(request_id):
+        context["request_id"] = request_id
+    agent = request.headers.get("User-Agent")
+    if agent:
+        context["user_agent"] = agent[:200]
+    return context
 
 
 def start_session(user: User) -> None:
@@ -127,6 +160,8 @@ def _cache_headers(app: Flask, response: Response) -> None:
 def register(app: Flask) -> None:
     """Install the hooks on the app."""
 
+    security_events.set_request_context(security_context)
+
     @app.before_request
     def begin_unit_of_work() -> None:
         uow.begin()
@@ -150,13 +185,15 @@ def register(app: Flask) -> None:
         # CLI-driven requests) Flask reuses its `g`, so drop what Flask-Login and Flask-Babel
         # cached there by an earlier request.
         g.pop("_login_user", None)
+        g.pop("security_event_logged", None)
         refresh_babel()
         current_ip.set(request.remote_addr)
         if request.endpoint is None or request.endpoint == "static":
             return None
         policy = policy_of(app.view_functions.get(request.endpoint))
         if policy is None:
-            security_log.error("policy.missing", extra={"endpoint": request.endpoint})
+            security_events.event("policy.missing", outcome="denied")
+            g.security_event_logged = True
             abort(403)
         # The JSON API ignores the session (bearer tokens only): no login redirect there.
         api_call = request.path.startswith("/api/")
@@ -177,14 +214,8 @@ def register(app: Flask) -> None:
             isinstance(policy, Permission) and has_permission(current_user, policy)
         ):
             return None
-        security_log.warning(
-            "authz.denied",
-            extra={
-                "user_id": current_user.id,
-                "endpoint": request.endpoint,
-                "ip": request.remote_addr,
-            },
-        )
+        security_events.event("authz.denied", outcome="denied", status=403, reason="policy")
+        g.security_event_logged = True
         abort(403)
 
     @app.before_request
@@ -194,7 +225,7 @@ def register(app: Flask) -> None:
         # Text fields would receive a FileStorage, and PostgreSQL cannot store NUL characters.
         view = app.view_functions.get(request.endpoint or "")
         if request.files and not getattr(view, "_accepts_files", False):
-            security_log.warning("upload.refused", extra={"endpoint": request.endpoint})
+            security_events.event("upload.refused", outcome="denied", status=400)
             abort(400)
         for values in (request.args, request.form):
             if any("\x00" in value for _key, value in values.items(multi=True)):

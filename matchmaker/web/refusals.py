@@ -22,7 +22,7 @@ from matchmaker.services.errors import (
     ValidationFailed,
 )
 from matchmaker.services.platform import uow
-from matchmaker.web.errors import render_error, wants_json
+from matchmaker.web.errors import log_refusal, render_error, wants_json
 
 Page = Callable[[], str]
 STATUS: dict[type[DomainError], int] = {
@@ -60,6 +60,7 @@ def refused(error: DomainError, page: Page | None = None) -> tuple[Response | st
     """
     uow.discard()
     code = status_of(error)
+    log_refusal(code, reason=type(error).__name__)  # a 404 here is a service's denial
     registered = g.pop("refusal_page", None)
     page = page or registered
     if code == 404:

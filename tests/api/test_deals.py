@@ -318,6 +318,7 @@ def test_adoption_with_a_trial_extended_then_paid(client, bearer, trial):  # noq
     ],
 )
 def test_mass_assignment_is_refused_and_nothing_stored(client, bearer, awarded, extra):  # noqa: F811
+    """SECURITY.md row 17 (v5.0.0-15.3.3)."""
     w = awarded
     body = {**BODY, "application_id": w["application"].id, **extra}
     answer = client.post("/api/v1/deals", json=body, headers=bearer(w["owner"], WRITE))
@@ -406,6 +407,7 @@ def _every_operation(deal_id: int, milestone_id: int) -> list[tuple[str, str, di
 
 @pytest.mark.parametrize("outsider", ["other_applicant", "enterprise", "bank", "broker"])
 def test_anyone_but_the_parties_gets_404_everywhere(client, bearer, awarded, outsider):  # noqa: F811
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     w = awarded
     deal = _recorded(w)
     milestone = deals.add_milestone(

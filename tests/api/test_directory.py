@@ -358,6 +358,7 @@ def test_submit_reports_what_is_missing_and_reject_needs_a_reason(client, world,
     ],
 )
 def test_mass_assignment_is_refused_and_nothing_stored(client, world, bearer, fields, extra):
+    """SECURITY.md row 17 (v5.0.0-15.3.3)."""
     keeper = bearer(world["keeper"], scopes=("read", "write"))
     before = _count()
     created = client.post(f"{API}/experts", json={**_body(fields), **extra}, headers=keeper)
@@ -374,6 +375,7 @@ def test_mass_assignment_is_refused_and_nothing_stored(client, world, bearer, fi
 
 
 def test_another_organisations_expert_is_404_for_every_owner_operation(client, world, bearer):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     expert_id = world["expert"].id
     outsider = bearer(world["other_uni"], scopes=("read", "write"))
     calls = [

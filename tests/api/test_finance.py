@@ -275,6 +275,7 @@ def test_product_life_cycle_and_illegal_steps(client, bearer, world):
     ],
 )
 def test_product_mass_assignment_is_refused_and_nothing_stored(client, bearer, world, extra):
+    """SECURITY.md row 17 (v5.0.0-15.3.3)."""
     headers = bearer(world["bank"], FINANCE)
     before = _db.session.scalar(sa.select(sa.func.count(LoanProduct.id)))
     answer = client.post("/api/v1/loan-products", json=product_body(**extra), headers=headers)
@@ -399,6 +400,7 @@ def test_another_banks_lead_is_404(client, bearer, world):
     "extra", [{"bank_id": 1}, {"organisation_id": 1}, {"status": "approved"}, {"score": 99}]
 )
 def test_lead_mass_assignment_is_refused_and_nothing_stored(client, bearer, world, extra):
+    """SECURITY.md row 17 (v5.0.0-15.3.3)."""
     answer = _request_lead(client, bearer(world["bank"], FINANCE), world, **extra)
     assert answer.status_code == 422 and set(answer.get_json()["fields"]) == set(extra)
     assert _db.session.scalar(sa.select(sa.func.count(Lead.id))) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
 from flask.testing import FlaskClient
 
 from matchmaker.extensions import db
@@ -15,11 +16,9 @@ from matchmaker.models.base import utcnow
 from tests.factories import PASSWORD, make_user
 
 
-def _token(client: FlaskClient, email: str) -> dict[str, str]:
-    answer = client.post(
-        "/api/v1/tokens",
-        json={"email": email, "password": PASSWORD, "name": "journey", "scopes": ["read", "write"]},
-    )
+def _token(client: FlaskClient, email: str, otp: str | None = None) -> dict[str, str]:
+    body = {"email": email, "password": PASSWORD, "name": "journey", "scopes": ["read", "write"]}
+    answer = client.post("/api/v1/tokens", json={**body, **({"otp": otp} if otp else {})})
     assert answer.status_code == 201, answer.get_json()
     return {"Authorization": f"Bearer {answer.get_json()['token']}"}
 
@@ -31,10 +30,12 @@ def _ok(answer, status: int = 200) -> dict:  # noqa: ANN001
 
 def test_result_need_match_enquiry_accept_deal(client: FlaskClient, fields):  # noqa: ANN001
     people = {role: make_user(role) for role in ("university", "enterprise", "admin")}
+    # An admin account has two-step verification: its token needs a current code too.
+    people["admin"].totp_secret = pyotp.random_base32()
+    people["admin"].totp_enabled_at = utcnow()
     db.session.commit()
-    uni, firm, admin = (
-        _token(client, people[r].email) for r in ("university", "enterprise", "admin")
-    )
+    uni, firm = (_token(client, people[r].email) for r in ("university", "enterprise"))
+    admin = _token(client, people["admin"].email, otp=pyotp.TOTP(people["admin"].totp_secret).now())
     field_id = fields["materials"].id
 
     # A university lists a result; the admin finds it in the queue and approves it.

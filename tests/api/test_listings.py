@@ -49,6 +49,7 @@ def test_search_filter_as_on_the_web_page(client, market):
 
 
 def test_page_size_is_capped_and_next_link_given(client, market):
+    """SECURITY.md row 26 (v5.0.0-15.2.2)."""
     body = client.get("/api/v1/results", query_string={"page_size": 1000}).get_json()
     assert body["page_size"] == MAX_PAGE_SIZE
     first = client.get("/api/v1/results", query_string={"page_size": 1, "sort": "newest"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyotp
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
@@ -76,6 +77,7 @@ def test_revoke_on_the_account_page_ends_the_token(client, login_as, token_for):
 
 
 def test_another_users_token_cannot_be_revoked(client, login_as, token_for):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     other = make_user("enterprise")
     secret = token_for(other)
     token = db.session.scalars(sa.select(ApiToken)).one()
@@ -287,11 +289,13 @@ def test_an_area_token_is_refused_on_another_area(app, client, bearer):
 
 def test_a_bank_may_have_finance_a_university_may_not(client):
     bank, university = make_user("bank"), make_user("university")
+    bank.totp_secret, bank.totp_enabled_at = pyotp.random_base32(), utcnow()  # bank: two-step
     db.session.commit()
     assert "finance" in api_tokens.allowed_areas(bank)
     assert "finance" not in api_tokens.allowed_areas(university)
     ask = {"password": PASSWORD, "scopes": ["read:finance"]}
-    ok = client.post("/api/v1/tokens", json={"email": bank.email, **ask})
+    otp = pyotp.TOTP(bank.totp_secret).now()
+    ok = client.post("/api/v1/tokens", json={"email": bank.email, "otp": otp, **ask})
     assert ok.status_code == 201 and ok.get_json()["scopes"] == ["read:finance"]
     refused = client.post("/api/v1/tokens", json={"email": university.email, **ask})
     assert refused.status_code == 422

@@ -24,6 +24,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Deal, Enquiry, Need, Result, User
 from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.journey import navbar
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import sync_api
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ def sign_in(page: Page, who: Person) -> None:
     password = form.get_by_label("密码")
     password.fill(DEMO_PASSWORD)
     password.press("Enter")
+    pass_second_step(page, who.email)
     expect(navbar(page).get_by_role("button", name=who.name)).to_be_visible()
 
 

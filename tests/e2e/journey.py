@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import BrowserErrors, Credentials, sync_api
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def log_in(page: Page, who: Credentials) -> None:
     form.get_by_label("邮箱").fill(who.email)
     form.get_by_label("密码").fill(who.password)
     form.get_by_role("button", name="登录").click()
+    pass_second_step(page, who.email)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(navbar(page).get_by_role("button", name=who.name)).to_be_visible()
 

@@ -18,6 +18,7 @@ from matchmaker.extensions import db
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from tests.e2e.journey import log_in, navbar
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import Credentials, axe_violations, sync_api
 from tests.factories import PASSWORD, make_user, publish_need, publish_result
 
@@ -85,6 +86,7 @@ def _english(page: Page, who: Credentials | None = None) -> None:
         form.get_by_label("E-mail").fill(who.email)
         form.get_by_label("Password").fill(who.password)
         form.get_by_role("button", name="Log in").click()
+        pass_second_step(page, who.email)
         expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from matchmaker.extensions import db
 from matchmaker.models import ApiToken, User
 from matchmaker.permissions import Role
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import sync_api
 from tests.factories import PASSWORD, make_user
 
@@ -37,6 +38,7 @@ def test_an_area_token_on_a_phone(
     form.get_by_label("邮箱").fill(EMAIL)
     form.get_by_label("密码").fill(PASSWORD)
     form.get_by_role("button", name="登录").click()
+    pass_second_step(page, EMAIL)
     page.goto("/account/tokens")
     page.get_by_label("令牌名称").fill("授信系统")
     page.get_by_label("只限下面选定的领域").check()

@@ -11,6 +11,7 @@ from matchmaker.extensions import db
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from matchmaker.services.talent import broker_assignments
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import sync_api
 from tests.factories import PASSWORD, make_broker, make_user, publish_need
 
@@ -67,6 +68,7 @@ def test_broker_pages_fit_a_phone(
     form.get_by_label("邮箱").fill(email)
     form.get_by_label("密码").fill(PASSWORD)
     form.get_by_role("button", name="登录").click()
+    pass_second_step(page, email)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(page.locator("#followed-needs")).to_contain_text("手机端经纪人页面测试需求")
     for path in ("/dashboard", "/brokers/needs", f"/brokers/{broker_id}"):
@@ -83,6 +85,7 @@ def test_broker_pages_fit_a_phone(
     form.get_by_label("E-mail").fill(admin_email)
     form.get_by_label("Password").fill(PASSWORD)
     form.get_by_role("button", name="Log in").click()
+    pass_second_step(page, admin_email)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(page.locator("#broker-activity")).to_be_visible()
     for path in ("/dashboard", "/admin/brokers", f"/admin/brokers/{broker_id}", "/brokers"):

@@ -11,6 +11,7 @@ from matchmaker.extensions import db
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from tests.e2e.journey import alert
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import sync_api
 from tests.factories import PASSWORD, make_user, publish_need
 
@@ -58,6 +59,7 @@ def test_a_government_challenge_is_confirmed_and_reviewed_on_a_phone(
     form.get_by_label("邮箱").fill("gov@e2e-review-c.example.com")
     form.get_by_label("密码").fill(PASSWORD)
     form.get_by_role("button", name="登录").click()
+    pass_second_step(page, "gov@e2e-review-c.example.com")
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
     page.goto(f"/my/needs/{need_id}/challenge")

@@ -48,7 +48,7 @@ def test_phone_pages_fit_the_screen_and_load_cleanly(
     phone_page: Page, browser_errors: BrowserErrors, tmp_path: Path
 ) -> None:
     page = phone_page
-    for path in ("/", "/auth/register", "/auth/login"):
+    for path in ("/", "/auth/register", "/auth/register/sent", "/auth/login"):
         response = page.goto(path)
         assert response is not None
         assert response.status == 200, path

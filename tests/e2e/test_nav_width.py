@@ -18,6 +18,7 @@ from matchmaker.extensions import db
 from matchmaker.models import User
 from matchmaker.permissions import Role
 from tests.e2e.journey import log_in, navbar
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user
 
@@ -191,6 +192,7 @@ def test_phone_menu_opens_and_every_item_is_reachable(
         form.get_by_label("邮箱").fill(people[role].email)
         form.get_by_label("密码").fill(people[role].password)
         form.get_by_role("button", name="登录").tap()
+        pass_second_step(page, people[role].email)
         expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(toggler).to_be_visible()
     toggler.tap()

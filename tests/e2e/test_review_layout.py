@@ -20,6 +20,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Organisation, TechField
 from matchmaker.models.firm import ConsentScope
 from matchmaker.services.finance import firm_scope
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_user
 from tests.finance_factories import make_financing_need, make_firm
@@ -84,6 +85,7 @@ def _log_in(page: Page, who: Credentials, locale: str = "zh") -> None:
     form.get_by_label("邮箱").fill(who.email)
     form.get_by_label("密码").fill(who.password)
     form.get_by_role("button", name="登录").click()
+    pass_second_step(page, who.email)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     if locale == "en":
         _english(page)

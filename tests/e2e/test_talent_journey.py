@@ -37,6 +37,7 @@ from matchmaker.services.platform import jobs
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from matchmaker.services.talent import broker_assignments
 from tests.e2e.journey import alert, log_in, navbar, watch_errors
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import Credentials, sync_api
 from tests.factories import PASSWORD, make_broker, make_user, publish_need, publish_result
 
@@ -385,6 +386,7 @@ def test_tto_imports_experts_enterprise_enquires_and_a_broker_introduces_a_deal(
         login.get_by_label("邮箱").fill(creds["straw"].email)
         login.get_by_label("密码").fill(PASSWORD)
         login.get_by_role("button", name="登录").click()
+        pass_second_step(owner, creds["straw"].email)
         expect(owner).to_have_url(re.compile(r"/dashboard$"))
         navbar(owner).get_by_role("button", name="展开菜单").click()
         navbar(owner).get_by_role("link", name=re.compile("^对接")).click()

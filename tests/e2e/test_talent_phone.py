@@ -10,6 +10,7 @@ from matchmaker.extensions import db
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from matchmaker.services.talent import expert_review, experts
+from tests.e2e.second_factor import pass_second_step
 from tests.e2e.support import sync_api
 from tests.factories import PASSWORD, make_user, publish_result
 
@@ -65,6 +66,7 @@ def test_talent_pages_fit_a_phone(
     form.get_by_label("邮箱").fill(email)
     form.get_by_label("密码").fill(PASSWORD)
     form.get_by_role("button", name="登录").click()
+    pass_second_step(page, email)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     for path in ("/my/experts", "/my/experts/new", f"/my/experts/{expert_id}"):
         response = page.goto(path)

@@ -52,6 +52,7 @@ def test_export_follows_the_filter_and_skips_non_consenting_firms(db):
 
 
 def test_text_is_never_a_formula(db):
+    """SECURITY.md row 36 (v5.0.0-1.2.10)."""
     bank = make_user("bank")
     make_firm(scopes=int(BASIC), key_products='=HYPERLINK("http://evil.example","点我")')
     (row,) = sheet_rows(firm_export.export_firms(actor=bank, criteria=FirmFilter()))

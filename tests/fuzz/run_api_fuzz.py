@@ -83,6 +83,9 @@ def _environment(instance: Path) -> dict[str, str]:
     env.update(
         MATCHMAKER_ENV="production",
         MATCHMAKER_SECRET_KEY=secrets.token_urlsafe(48),
+        MATCHMAKER_PUBLIC_URL="http://127.0.0.1",  # production needs one; the Host it serves
+        # several workers without Redis: production refuses per-process limits (raised anyway)
+        MATCHMAKER_RATELIMIT_ENABLED="false",
         MATCHMAKER_INSTANCE_PATH=str(instance),
         MATCHMAKER_SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'fuzz.sqlite3'}",
         MATCHMAKER_LOGIN_LIMIT_PER_IP="100000 per minute",

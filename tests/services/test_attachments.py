@@ -69,6 +69,7 @@ def draft(fields):
     ],
 )
 def test_allowed_types_are_recognised_by_content(draft, content, content_type):
+    """SECURITY.md row 27 (v5.0.0-5.2.2, 5.1.1)."""
     owner, listing = draft
     item = add_committed(owner, listing, content, name="whatever.bin")
     assert item.content_type == content_type
@@ -90,6 +91,7 @@ def test_allowed_types_are_recognised_by_content(draft, content, content_type):
     ],
 )
 def test_refused_uploads_leave_no_file_and_no_row(draft, content, name, message):
+    """SECURITY.md row 27 (v5.0.0-5.2.2)."""
     owner, listing = draft
     before = files_in_storage()
     with pytest.raises(ValidationFailed) as raised:
@@ -101,6 +103,7 @@ def test_refused_uploads_leave_no_file_and_no_row(draft, content, name, message)
 
 
 def test_oversize_upload_is_refused(app, draft):
+    """SECURITY.md row 26 (v5.0.0-5.2.1)."""
     owner, listing = draft
     before = files_in_storage()
     saved = app.config["ATTACHMENT_MAX_BYTES"]
@@ -118,6 +121,7 @@ def test_oversize_upload_is_refused(app, draft):
 
 
 def test_path_traversal_name_is_only_metadata(app, draft):
+    """SECURITY.md row 28 (v5.0.0-5.3.1, 5.3.2)."""
     owner, listing = draft
     item = add_committed(owner, listing, PDF, "../../app.py")
     assert item.original_name == "app.py"

@@ -305,6 +305,7 @@ def test_too_many_rows_is_refused(app, fields, university, monkeypatch):
 
 
 def test_zip_bomb_is_refused_before_parsing(fields, university, monkeypatch):
+    """SECURITY.md row 36 (v5.0.0-5.2.3)."""
     filler = b"<row>" + b"0" * (110 * 1024 * 1024) + b"</row>"
     content = replace_entry(workbook_bytes("result", []), "xl/worksheets/sheet1.xml", filler)
     assert len(content) < 5 * 1024 * 1024  # small on the wire, huge once inflated
@@ -318,6 +319,7 @@ def test_zip_bomb_is_refused_before_parsing(fields, university, monkeypatch):
 
 
 def test_too_many_zip_entries_is_refused(fields, university):
+    """SECURITY.md row 36 (v5.0.0-5.2.3)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         archive.writestr("xl/workbook.xml", "<workbook/>")
@@ -328,6 +330,7 @@ def test_too_many_zip_entries_is_refused(fields, university):
 
 
 def test_billion_laughs_is_refused(fields, university):
+    """SECURITY.md row 36 (v5.0.0-5.2.3)."""
     entities = '<!ENTITY lol "lol">' + "".join(
         f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">'
         for n in range(1, 10)
@@ -421,6 +424,7 @@ def test_round_trip_through_csv(fields, db):
 
 
 def test_formula_cells_are_neutralised(fields, db):
+    """SECURITY.md row 36 (v5.0.0-1.2.10)."""
     published_result(fields, title=MALICIOUS, keywords=("@SUM(1)", "+1"))
     cells = _xlsx_cells(excel.export_xlsx(BrowseFilter(kind="result")))
     title = next(c for c in cells if isinstance(c.value, str) and "cmd" in c.value)
@@ -438,6 +442,7 @@ def test_formula_cells_are_neutralised(fields, db):
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@A1", "\tx", "\rx", "\0x"])
 def test_neutralise(value):
+    """SECURITY.md row 36 (v5.0.0-1.2.10)."""
     assert excel.neutralise(value).startswith("'")
     assert excel.neutralise("安全") == "安全"
     assert excel.neutralise(5) == 5

@@ -203,12 +203,14 @@ def test_a_doc_with_a_vba_storage_is_refused(app, storage):
 
 
 def test_a_zip_bomb_by_ratio_is_refused(app):
+    """SECURITY.md row 36 (v5.0.0-5.2.3)."""
     bomb = ooxml("docx", extra={"word/media/zeros.bin": b"\0" * (4 * 1024 * 1024)})
     assert len(bomb) < 64 * 1024
     assert "解压后过大" in refused(bomb)
 
 
 def test_a_zip_bomb_by_total_size_is_refused(app, monkeypatch):
+    """SECURITY.md row 36 (v5.0.0-5.2.3)."""
     monkeypatch.setattr(office, "MAX_UNCOMPRESSED", 64 * 1024)
     big = ooxml("docx", extra={"word/media/noise.bin": os.urandom(100 * 1024)})
     assert "解压后过大" in refused(big)

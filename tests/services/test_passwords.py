@@ -16,6 +16,7 @@ from matchmaker.services.accounts.passwords import (
 
 
 def test_hash_is_argon2id_and_salted(app):
+    """SECURITY.md row 3 (v5.0.0-11.4.2)."""
     first, second = hash_password("a good long passphrase"), hash_password("a good long passphrase")
     assert first.startswith("$argon2id$")
     assert first != second
@@ -24,6 +25,7 @@ def test_hash_is_argon2id_and_salted(app):
 
 
 def test_no_truncation_at_72_bytes(app):
+    """SECURITY.md row 1 (v5.0.0-6.2.8)."""
     base = "x" * 72
     stored = hash_password(base + "A")
     assert verify_password(stored, base + "A")[0]
@@ -36,6 +38,7 @@ def test_garbage_hash_does_not_verify(app):
 
 
 def test_outdated_parameters_are_upgraded_on_verify(app):
+    """SECURITY.md row 3 (v5.0.0-11.4.2)."""
     legacy = PasswordHasher(time_cost=2, memory_cost=2048).hash("upgrade me please")
     ok, new_hash = verify_password(legacy, "upgrade me please")
     assert ok
@@ -45,6 +48,7 @@ def test_outdated_parameters_are_upgraded_on_verify(app):
 
 
 def test_shipped_common_list_is_large_and_lower_case():
+    """SECURITY.md row 2 (v5.0.0-6.2.4, 6.2.12)."""
     words = common_passwords()
     assert len(words) >= 3000
     assert {"password", "12345678", "password123", "qwertyuiop"} <= words
@@ -65,6 +69,7 @@ def test_shipped_common_list_is_large_and_lower_case():
     ],
 )
 def test_common_passwords_are_refused(app, password):
+    """SECURITY.md row 2 (v5.0.0-6.2.4, 6.2.12)."""
     assert "常见" in password_problem(password)
 
 
@@ -80,6 +85,7 @@ def test_common_passwords_are_refused(app, password):
     ],
 )
 def test_context_words_are_refused(app, password, context):
+    """SECURITY.md row 2 (v5.0.0-6.2.11)."""
     assert password_problem(password, context=context) is not None
 
 
@@ -99,6 +105,7 @@ def test_acceptable_passwords(app, password):
 
 
 def test_length_limits(app):
+    """SECURITY.md row 1 (v5.0.0-6.2.1, 6.2.9)."""
     assert password_problem("a7$Kq!z") is not None  # 7 characters
     assert password_problem("a7$Kq!zP") is None
     assert password_problem("kx9!" * 32) is None  # 128
@@ -107,5 +114,6 @@ def test_length_limits(app):
 
 
 def test_no_composition_rules(app):
+    """SECURITY.md row 1 (v5.0.0-6.2.5)."""
     assert password_problem("onlylowercaseletters") is None
     assert password_problem("陕西的秦岭和吉林的长白山") is None

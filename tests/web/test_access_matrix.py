@@ -26,11 +26,13 @@ from tests.web import (
     access_bureau,
     access_connect,
     access_events,
+    access_files,
     access_finance_bank,
     access_finance_credit,
     access_finance_event,
     access_finance_profile,
     access_introductions,
+    access_mfa,
     access_open_data,
     access_reports,
     access_scenarios,
@@ -125,6 +127,8 @@ EXPECTED: dict[str, dict[str, int | str]] = {
         "admin": HOME,
     },
     "auth.terms": dict.fromkeys(ROLES, 200),
+    # after a registration: read the mail (tests/web/test_enumeration.py)
+    "auth.registered": {"anon": 200, **dict.fromkeys(ROLES[1:], HOME)},
     # An unknown token: back to the login page, or to the dashboard when logged in.
     "auth.verify_email": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
     "auth.resend_verification": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
@@ -374,6 +378,8 @@ for _module in (
     access_api_connect,
     access_api_directory,
     access_api_finance,
+    access_files,
+    access_mfa,
 ):
     EXPECTED.update(_module.EXPECTED)
 
@@ -492,12 +498,14 @@ def _rules(app: Flask) -> dict[str, object]:
 
 
 def test_every_endpoint_has_a_declared_expectation(app):
+    """SECURITY.md row 14 (v5.0.0-8.2.1, 8.1.1)."""
     endpoints = set(_rules(app))
     assert endpoints - set(EXPECTED) == set(), "routes without an entry in EXPECTED"
     assert set(EXPECTED) - endpoints == set(), "EXPECTED lists routes that no longer exist"
 
 
 def test_every_row_names_every_role():
+    """SECURITY.md row 14 (v5.0.0-8.1.1)."""
     assert all(set(row) == set(ROLES) for row in EXPECTED.values())
 
 
@@ -511,7 +519,12 @@ def _url_values(endpoint: str) -> dict[str, object]:
         "admin.reject_organisation",
     ):
         return {"org_id": OrganisationFactory(pending=True).id}
-    if endpoint in ("admin.activate_user", "admin.deactivate_user", "admin.terminate_sessions"):
+    if endpoint in (
+        "admin.activate_user",
+        "admin.deactivate_user",
+        "admin.terminate_sessions",
+        "admin.reset_mfa",
+    ):
         target = UserFactory(is_active=endpoint != "admin.activate_user")
         return {"user_id": target.id}
     if endpoint == "auth.join":
@@ -545,6 +558,7 @@ def _api_token(user) -> str:  # noqa: ANN001
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint", sorted(EXPECTED))
 def test_access(app, client, login_as, endpoint, role):
+    """SECURITY.md row 14 (v5.0.0-8.2.1)."""
     rule = _rules(app)[endpoint]
     with app.test_request_context():
         from flask import url_for
@@ -575,6 +589,7 @@ def test_access(app, client, login_as, endpoint, role):
 
 
 def test_view_without_policy_is_refused(tmp_path: Path):
+    """SECURITY.md row 14 (v5.0.0-8.2.1)."""
     application = create_app(
         TestConfig,
         instance_path=str(tmp_path),

@@ -122,6 +122,7 @@ def test_admin_cannot_verify_their_own_organisation(client, db):
 
 
 def test_deactivated_user_is_rejected_on_the_next_request(app, client, login_as, db):
+    """SECURITY.md row 10 (v5.0.0-7.4.2)."""
     admin = login_as("admin")
     victim = make_user("bank")
     db.session.commit()
@@ -143,6 +144,7 @@ def test_deactivated_user_is_rejected_on_the_next_request(app, client, login_as,
 
 
 def test_terminate_sessions(app, client, login_as, db):
+    """SECURITY.md row 12 (v5.0.0-7.4.5)."""
     login_as("admin")
     victim = make_user("university")
     db.session.commit()

@@ -145,6 +145,7 @@ def test_manage_my_subscriptions(client, login_as, market):
 
 
 def test_other_users_subscriptions_are_404(client, login_as, market):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     owner = make_user("bank")
     db.session.commit()
     sub = alerts.save_search(actor=owner, kind="result", args={"q": "碳纤维"})
@@ -214,6 +215,7 @@ def test_rfc8058_one_click_post_without_csrf(app, client, market, monkeypatch):
 
 
 def test_csrf_still_guards_managing_subscriptions(app, client, login_as, market, monkeypatch):
+    """SECURITY.md row 19 (v5.0.0-3.5.1)."""
     user = login_as("bank")
     sub = alerts.save_search(actor=user, kind="result", args={"q": "碳纤维"})
     db.session.commit()

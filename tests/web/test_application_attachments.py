@@ -107,6 +107,7 @@ def test_applicant_deletes_an_attachment(client, world):
 
 
 def test_html_renamed_pdf_is_refused_and_leaves_no_file(client, world):
+    """SECURITY.md row 27 (v5.0.0-5.2.2)."""
     w = world
     _draft(client, w)
     before = _files()

@@ -159,6 +159,7 @@ def _assert_safe(response) -> str:
 
 @pytest.mark.parametrize(("form", "field", "name"), CASES)
 def test_hostile_value_in_one_field(app, client, db, form, field, name):
+    """SECURITY.md row 23 (v5.0.0-1.2.1)."""
     case = FORMS[form]
     url = case.setup(app, client)
     value = HOSTILE[name]
@@ -206,6 +207,7 @@ def test_not_a_form_at_all(app, client, db, form):
 
 @pytest.mark.parametrize("form", ["register", "login", "reject"])
 def test_huge_fields_are_refused(app, client, db, form):
+    """SECURITY.md row 26 (v5.0.0-5.2.1)."""
     case = FORMS[form]
     url = case.setup(app, client)
     before = row_counts()
@@ -243,6 +245,7 @@ def test_register_bad_choices_and_formats(client, db, field, value):
 
 
 def test_stored_xss_in_names_and_reasons_is_escaped_everywhere(app, client, db, outbox):
+    """SECURITY.md row 23 (v5.0.0-1.2.1, 1.3.1)."""
     response = client.post(
         "/auth/register",
         data={
@@ -254,6 +257,7 @@ def test_stored_xss_in_names_and_reasons_is_escaped_everywhere(app, client, db, 
         },
     )
     assert response.status_code == 302
+    log_in(client, _db.session.scalar(sa.select(accounts.User)))  # registration does not log in
     for url in ("/dashboard", "/organisation/"):
         html = _assert_safe(client.get(url))
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -290,6 +294,7 @@ def test_stored_xss_in_names_and_reasons_is_escaped_everywhere(app, client, db, 
 )
 @pytest.mark.parametrize("url", ["/admin/organisations", "/admin/users", "/admin/audit"])
 def test_admin_list_filters_take_any_query(client, login_as, db, url, query):
+    """SECURITY.md row 24 (v5.0.0-1.2.4)."""
     login_as("admin")
     _assert_safe(client.get(url, query_string=query))
 

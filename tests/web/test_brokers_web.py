@@ -41,11 +41,14 @@ def test_register_page_is_linked_from_the_organisation_registration(client):
     assert "注册为技术经纪人" in _text(client.get("/brokers/register"))
 
 
-def test_broker_registration_logs_in_a_pending_broker(client):
+def test_broker_registration_creates_a_pending_broker(client):
     response = client.post("/brokers/register", data=FORM)
     assert response.status_code == 302
+    # not logged in: the same answer as for a taken address (tests/web/test_enumeration.py)
+    assert response.headers["Location"] == "/auth/register/sent"
     user = db.session.scalar(sa.select(User).where(User.email == "li@example.com"))
     assert user is not None and user.role == "broker"
+    log_in(client, user)
     dashboard = _text(client.get("/dashboard"))
     assert "等待管理员核验证书" in dashboard
     assert 'href="/brokers/needs"' in dashboard

@@ -234,6 +234,7 @@ def test_second_application_after_submitting_is_409(client, world):
 
 
 def test_other_organisation_cannot_withdraw_an_application(client, world):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     w = world
     application = apply(w["uni_a"], w["challenge"])
     db.session.commit()

@@ -343,6 +343,7 @@ def test_forged_ids_are_not_found(client, world):
 # --- privacy ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("who", ["third", "bank", "admin"])
 def test_outsiders_get_404_on_the_conversation_and_its_attachment(client, world, who):
+    """SECURITY.md rows 15 and 28 (v5.0.0-8.2.2)."""
     enquiry = _accepted(client, world)
     log_in(client, world["sender"])
     client.post(

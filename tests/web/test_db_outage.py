@@ -30,6 +30,7 @@ def down_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         Config,
         instance_path=str(tmp_path_factory.mktemp("down")),
         SECRET_KEY="x" * 40,
+        PUBLIC_URL="http://localhost",  # production needs one; the test client's host
         SQLALCHEMY_DATABASE_URI=DEAD,
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "connect_args": {"connect_timeout": 2}},
         WTF_CSRF_ENABLED=False,

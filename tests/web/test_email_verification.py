@@ -41,6 +41,7 @@ def register(client) -> None:
         },
     )
     assert response.status_code == 302
+    log_in(client, the_user())  # registration does not log in (tests/web/test_enumeration.py)
 
 
 def link_in(body: str) -> str:

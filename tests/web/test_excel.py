@@ -231,6 +231,7 @@ def test_oversized_upload_shows_a_clear_error(app, client, login_as, fields, mon
 
 
 def test_zip_with_too_many_entries_is_refused_in_the_request(client, login_as, fields):  # noqa: F811
+    """SECURITY.md row 36 (v5.0.0-5.2.3)."""
     login_as("university")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:

@@ -653,6 +653,7 @@ FOREIGN: dict[str, tuple[str, Callable[[World], str], dict[str, Any]]] = {
 
 @pytest.mark.parametrize("case", FOREIGN)
 def test_other_organisations_objects_are_out_of_reach(client, world, case):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     who, url, data = FOREIGN[case]
     _as(client, world, who)
     before = snapshot()

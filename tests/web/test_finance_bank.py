@@ -290,6 +290,7 @@ def test_hostile_filters_never_fail(client, bank, query):
 
 
 def test_a_hostile_note_is_stored_as_text_and_escaped(client, bank):
+    """SECURITY.md row 23 (v5.0.0-1.2.1)."""
     shown = firm(BASIC)
     xss = "<script>alert(1)</script>"
     client.post(f"/finance/firms/{shown.organisation_id}/shortlist", data={"note": xss})

@@ -211,6 +211,7 @@ def test_a_meeting_opens_the_request_page_without_consent(client, db):
 
 
 def test_outsiders_get_404_on_a_lead(client, db):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     bank = make_user("bank")
     firm = make_firm()
     lead = leads.request_contact(actor=bank, firm_org_id=firm.organisation_id)

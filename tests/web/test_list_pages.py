@@ -105,6 +105,7 @@ def test_search_terms_are_marked_in_titles_and_summaries(client, fields, kind):
 
 
 def test_marked_titles_stay_escaped(client, fields):
+    """SECURITY.md row 23 (v5.0.0-1.2.1)."""
     many(fields, "result", 1, title="<b>碳纤维</b> & <script>alert(1)</script>")
     page = text_of(client.get("/results", query_string={"q": "碳纤维 script"}))
     results = page.split('aria-live="polite"', 1)[1]

@@ -99,6 +99,7 @@ WEB_CASES = [c for c in CASES if c[2] in OWNER_ACTIONS]
     ("kind", "state", "action"), WEB_CASES, ids=["-".join(c) for c in WEB_CASES]
 )
 def test_owner_action(client, fields, kind, state, action):
+    """SECURITY.md row 18 (v5.0.0-2.3.1)."""
     owner, _admin, listing = setup_listing(kind, state, fields)
     log_in(client, owner)
     response = client.post(f"/my/{kind}s/{listing.id}/action", data={"action": action})
@@ -143,6 +144,7 @@ def test_editing_a_closed_listing_answers_409(client, fields, kind, state):
 
 @pytest.mark.parametrize("kind", ["result", "need"])
 def test_editing_a_public_listing_goes_back_to_review(client, fields, kind):
+    """SECURITY.md row 18 (v5.0.0-2.3.1)."""
     owner, _admin, listing = setup_listing(kind, PUBLIC[kind], fields)
     old_title = listing.title
     log_in(client, owner)
@@ -162,6 +164,7 @@ def test_editing_a_public_listing_goes_back_to_review(client, fields, kind):
 @pytest.mark.parametrize("state", ["draft", "withdrawn", "expired", "public"])
 @pytest.mark.parametrize("verdict", ["approve", "reject"])
 def test_reviewing_a_listing_not_pending_answers_409(client, fields, kind, state, verdict):
+    """SECURITY.md row 18 (v5.0.0-2.3.1)."""
     state = PUBLIC[kind] if state == "public" else state
     _owner, admin, listing = setup_listing(kind, state, fields)
     log_in(client, admin)
@@ -177,6 +180,7 @@ def test_reviewing_a_listing_not_pending_answers_409(client, fields, kind, state
 @pytest.mark.parametrize("role", ["enterprise", "university", "bank"])
 @pytest.mark.parametrize("verdict", ["approve", "reject"])
 def test_only_admins_review(client, fields, role, verdict):
+    """SECURITY.md row 18 (v5.0.0-8.3.1)."""
     _owner, _admin, listing = setup_listing("result", "pending_review", fields)
     user = make_user(role)
     db.session.commit()
@@ -284,6 +288,7 @@ def _owner_routes(kind, listing_id, attachment_id, fields):
 @pytest.mark.parametrize("kind", ["result", "need"])
 @pytest.mark.parametrize("state", ["draft", "public"])
 def test_other_organisation_gets_404_on_every_owner_route(client, fields, kind, state):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     state = PUBLIC[kind] if state == "public" else state
     owner, _admin, listing = setup_listing(kind, state, fields)
     item = attachments.add_attachment(
@@ -314,6 +319,7 @@ def test_other_organisation_gets_404_on_every_owner_route(client, fields, kind, 
 
 
 def test_draft_detail_and_preview_are_404_for_outsiders(client, fields):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     owner, admin, listing = setup_listing("result", "draft", fields)
     for who in (None, make_user("university"), make_user("enterprise"), make_user("bank")):
         db.session.commit()
@@ -331,6 +337,7 @@ def test_draft_detail_and_preview_are_404_for_outsiders(client, fields):
 
 
 def test_attachment_of_another_listing_cannot_be_deleted_through_mine(client, fields):
+    """SECURITY.md row 15 (v5.0.0-8.2.2)."""
     owner_a, _admin, listing_a = setup_listing("result", "draft", fields)
     item = attachments.add_attachment(
         actor=owner_a, listing=listing_a, stream=io.BytesIO(PDF), filename="a.pdf"
@@ -406,6 +413,7 @@ def test_my_listings_page(client, fields, role, expected):
 # --- mass assignment --------------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["result", "need"])
 def test_extra_fields_on_new_are_ignored(client, fields, kind):
+    """SECURITY.md row 17 (v5.0.0-15.3.3)."""
     owner = make_user(owner_role(kind))
     other = make_user(owner_role(kind))
     db.session.commit()
@@ -433,6 +441,7 @@ def test_extra_fields_on_new_are_ignored(client, fields, kind):
 
 @pytest.mark.parametrize("kind", ["result", "need"])
 def test_extra_fields_on_edit_are_ignored(client, fields, kind):
+    """SECURITY.md row 17 (v5.0.0-15.3.3)."""
     owner, _admin, listing = setup_listing(kind, "draft", fields)
     other = make_user(owner_role(kind))
     db.session.commit()
@@ -495,6 +504,7 @@ def test_upload_accepts_pdf_and_images(client, fields, content, name, content_ty
     ],
 )
 def test_upload_refuses_disguised_and_empty_files(client, fields, content, name, message):
+    """SECURITY.md row 27 (v5.0.0-5.2.2)."""
     owner, _admin, listing = setup_listing("result", "draft", fields)
     log_in(client, owner)
     before = files_in_storage()
@@ -505,6 +515,7 @@ def test_upload_refuses_disguised_and_empty_files(client, fields, content, name,
 
 
 def test_upload_refuses_oversize(app, client, fields):
+    """SECURITY.md row 26 (v5.0.0-5.2.1)."""
     owner, _admin, listing = setup_listing("result", "draft", fields)
     log_in(client, owner)
     before = files_in_storage()
@@ -544,6 +555,7 @@ def test_upload_to_a_transferred_result_is_refused(client, fields):
 
 
 def test_upload_path_traversal_name_is_stored_under_a_generated_name(app, client, fields):
+    """SECURITY.md row 28 (v5.0.0-5.3.1, 5.3.2)."""
     owner, _admin, listing = setup_listing("result", "draft", fields)
     log_in(client, owner)
     upload(client, "result", listing.id, PDF, "../../app.py")
@@ -555,6 +567,7 @@ def test_upload_path_traversal_name_is_stored_under_a_generated_name(app, client
 
 
 def test_upload_to_a_public_listing_sends_it_back_to_review(client, fields):
+    """SECURITY.md row 18 (v5.0.0-2.3.1)."""
     owner, _admin, listing = setup_listing("result", "listed", fields)
     log_in(client, owner)
     upload(client, "result", listing.id, PDF, "新增报告.pdf")

@@ -215,6 +215,7 @@ def test_relevance_over_http_ranks_a_title_match_above_a_body_match(client, fiel
 )
 @pytest.mark.parametrize("path", ["/results", "/needs"])
 def test_garbage_parameters_never_500(client, fields, path, query):
+    """SECURITY.md rows 24 and 26 (v5.0.0-1.2.4, 15.2.2)."""
     admin = make_user("admin")
     listed("result", fields, make_user("university"), admin, title="碳纤维_样例%")
     listed("need", fields, make_user("enterprise"), admin)
@@ -229,6 +230,7 @@ def test_garbage_parameters_never_500(client, fields, path, query):
 
 
 def test_huge_query_is_truncated_in_the_form(client, corpus):  # noqa: F811
+    """SECURITY.md row 26 (v5.0.0-15.2.2)."""
     page = text_of(client.get("/results", query_string={"q": "碳" * 10000}))
     value = re.search(r'id="q" name="q" value="([^"]*)"', page).group(1)
     assert 0 < len(value) <= 100
@@ -430,6 +432,7 @@ def _attach(owner, listing, content=PDF, name="检测报告.pdf"):
 
 
 def test_download_headers(client, fields):
+    """SECURITY.md row 28 (v5.0.0-5.4.1, 5.4.2, 3.2.1)."""
     owner, admin = make_user("university"), make_user("admin")
     listing = listings.create_listing(actor=owner, data=result_data(fields))
     item = _attach(owner, listing)
@@ -453,6 +456,7 @@ def test_download_headers(client, fields):
 
 
 def test_draft_attachment_download_follows_the_listing_access(client, fields):
+    """SECURITY.md rows 15 and 28 (v5.0.0-8.2.2)."""
     owner = make_user("university")
     listing = listings.create_listing(actor=owner, data=result_data(fields))
     item = _attach(owner, listing)

@@ -30,6 +30,7 @@ def _assert_attachment(response, content: bytes, content_type: str, ext: str) ->
 
 
 def test_a_docx_on_a_listing_is_stored_and_downloads_as_an_attachment(client, fields):
+    """SECURITY.md row 28 (v5.0.0-5.4.1)."""
     owner, _admin, listing = setup_listing("result", "draft", fields)
     log_in(client, owner)
     page = client.get(f"/my/results/{listing.id}").get_data(as_text=True)
@@ -56,6 +57,7 @@ def test_the_content_decides_and_the_download_gets_the_right_extension(client, f
 
 
 def test_macro_and_unknown_office_files_are_refused_with_their_reason(client, fields):
+    """SECURITY.md row 27 (v5.0.0-5.2.2)."""
     owner, _admin, listing = setup_listing("result", "draft", fields)
     log_in(client, owner)
     macro = upload(client, "result", listing.id, ooxml("docm"), "方案.docx", follow_redirects=True)

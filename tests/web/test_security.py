@@ -82,6 +82,7 @@ def assert_security_headers(response, url: str) -> None:
 
 @pytest.mark.parametrize("role", [None, *ROLES])
 def test_every_get_route_sends_security_headers(app, client, db, role):
+    """SECURITY.md rows 22 and 35 (v5.0.0-3.4.3-3.4.6, 14.3.2)."""
     urls = [*get_urls(app), "/no/such/page", "/static/vendor/bootstrap/bootstrap.min.css"]
     if role:
         log_in(client, make_user(role))
@@ -104,6 +105,7 @@ def test_anonymous_public_pages_are_not_marked_no_store(client, db):
 
 
 def test_no_state_change_via_get(app, client, db):
+    """SECURITY.md row 20 (v5.0.0-3.5.3)."""
     urls = get_urls(app)
     make_user("bank")
     db.session.commit()
@@ -144,6 +146,7 @@ def prod_app(tmp_path: Path):
         Config,
         instance_path=str(tmp_path),
         SECRET_KEY="x" * 40,
+        PUBLIC_URL="https://localhost",  # production: links and TRUSTED_HOSTS (the test client's)
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         ARGON2_TIME_COST=1,
         ARGON2_MEMORY_COST=1024,
@@ -183,6 +186,7 @@ def _prod_login(client) -> object:
 
 
 def test_production_cookies_and_hsts(prod_app):
+    """SECURITY.md rows 21 and 22 (v5.0.0-3.3.1-3.3.4, 3.4.1)."""
     client = prod_app.test_client()
     response = _prod_login(client)
     assert response.status_code == 302
@@ -206,6 +210,7 @@ def test_production_cookies_and_hsts(prod_app):
 
 
 def test_production_login_without_csrf_token_is_refused(prod_app):
+    """SECURITY.md row 19 (v5.0.0-3.5.1)."""
     client = prod_app.test_client()
     client.get("/auth/login", base_url=HTTPS)
     response = client.post(
@@ -219,6 +224,7 @@ def test_production_login_without_csrf_token_is_refused(prod_app):
 
 
 def test_production_error_page_has_no_traceback(prod_app, caplog):
+    """SECURITY.md row 22 (v5.0.0-3.4.3)."""
     caplog.set_level(logging.ERROR, logger="matchmaker")
     response = prod_app.test_client().get("/boom", base_url=HTTPS)
     assert response.status_code == 500
@@ -260,6 +266,7 @@ def csrf_app(tmp_path: Path):
 
 
 def test_csrf_token_is_required_on_posts(csrf_app, caplog_json):
+    """SECURITY.md row 19 (v5.0.0-3.5.1)."""
     client = csrf_app.test_client()
     response = client.post("/language", data={"locale": "en", "next": "/"})
     assert response.status_code == 400
@@ -273,6 +280,7 @@ def test_csrf_token_is_required_on_posts(csrf_app, caplog_json):
 
 
 def test_logout_needs_a_csrf_token(csrf_app):
+    """SECURITY.md row 19 (v5.0.0-3.5.1)."""
     client = csrf_app.test_client()
     with client.session_transaction() as sess:
         import time
@@ -381,10 +389,11 @@ def test_log_lines_are_single_json_objects(hostile):
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     first, second = (json.loads(line) for line in lines)
-    assert first["account"] == hostile
+    shown = hostile.replace("evil@example.com", "e***@example.com")  # logs.py masks addresses
+    assert first["account"] == shown
     assert first["event"] == "login.failure"
     assert first["level"] == "WARNING"
-    assert second["event"] == f"user {hostile}"
+    assert second["event"] == f"user {shown}"
     assert "\x1b" not in stream.getvalue()
 
 

@@ -65,13 +65,22 @@ class ErrorSchema(ma.Schema):  # "ApiError" in the OpenAPI document
 
 # --- tokens -------------------------------------------------------------------------------------
 class TokenRequestSchema(ma.Schema):
-    """Credentials for a new token (the second factor will join when accounts have one)."""
+    """Credentials for a new token; `otp` for an account with two-step verification."""
 
     class Meta:
         unknown = ma.RAISE
 
     email = fields.Str(required=True, validate=validate.Length(min=1, max=254))
     password = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
+    otp = fields.Str(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={
+            "description": "For an account with two-step verification (required for admin and "
+            "bank accounts): the 6-digit code of the authenticator app, or one unused recovery "
+            "code. Missing or wrong: 401 otp_required / invalid_otp."
+        },
+    )
     name = fields.Str(load_default="API", validate=validate.Length(min=1, max=100))
     scopes = fields.List(
         fields.Str(validate=validate.OneOf(api_tokens.all_scopes())),

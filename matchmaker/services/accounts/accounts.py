@@ -18,6 +18,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Invitation, Organisation, OrgKind, User
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Role
+from matchmaker.services.accounts import mail_throttle
 from matchmaker.services.accounts.credit_code import is_valid_credit_code, normalise_credit_code
 from matchmaker.services.accounts.email_verification import (
     mark_email_verified,
@@ -25,7 +26,7 @@ from matchmaker.services.accounts.email_verification import (
 )
 from matchmaker.services.accounts.evidence import DocumentUpload, attach_document, document_problem
 from matchmaker.services.accounts.passwords import hash_password, password_problem, verify_password
-from matchmaker.services.errors import PermissionDenied, ValidationFailed
+from matchmaker.services.errors import LimitReached, PermissionDenied, ValidationFailed
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.mail import send_email
 from matchmaker.services.platform.regions import REGIONS
@@ -76,9 +77,17 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def _check_person(person: PersonData, *, org_name: str = "") -> dict[str, list[str]]:
+    """The person's problems, the address already having an account among them: only for
+    those who already proved they hold the address (an invitation's link)."""
     errors: dict[str, list[str]] = {}
     if person.email and find_user_by_email(person.email) is not None:
         errors["email"] = [_("这个邮箱已经注册过了。")]
+    return {**errors, **_person_problems(person, org_name=org_name)}
+
+
+def _person_problems(person: PersonData, *, org_name: str = "") -> dict[str, list[str]]:
+    """The person's problems that say nothing about other accounts (the password)."""
+    errors: dict[str, list[str]] = {}
     local_part = normalise_email(person.email or "").split("@")[0]
     problem = password_problem(person.password or "", context=(local_part, org_name or ""))
     if problem:
@@ -115,8 +124,11 @@ def _credit_code_problem(raw: str | None) -> str | None:
 def registration_problems(
     *, organisation: OrganisationData, person: PersonData, document: DocumentUpload | None
 ) -> dict[str, list[str]]:
-    """Every reason a registration is refused, field by field (nothing is stored)."""
-    errors = _check_person(person, org_name=organisation.name)
+    """Every reason a registration is refused, field by field (nothing is stored).
+
+    Whether the address already has an account is not among them: the sign-up page must not
+    tell (`sign_up_organisation`); `register_organisation` checks it itself."""
+    errors = _person_problems(person, org_name=organisation.name)
     try:
         kind = OrgKind(organisation.kind)
     except ValueError:
@@ -146,10 +158,91 @@ def register_organisation(
     The 统一社会信用代码 and the 营业执照 / 法人证书 scan are required for every kind; all
     problems are reported at once. The member's address is unverified until they open the
     link mailed to them (`verify_link_for` builds it; None: no mail, e.g. demo data).
+    An address that already has an account is refused on the email field: for the seed and
+    the CLI; the public page uses `sign_up_organisation`, which never tells.
+    """
+    errors = registration_problems(organisation=organisation, person=person, document=document)
+    if person.email and find_user_by_email(person.email) is not None:
+        errors["email"] = [_("这个邮箱已经注册过了。")]
+    if errors:
+        raise ValidationFailed(errors)
+    return _create_organisation(
+        organisation=organisation,
+        person=person,
+        document=document,
+        verify_link_for=verify_link_for,
+    )
+
+
+@dataclass(frozen=True)
+class SignUpLinks:
+    """The links a sign-up's mail carries, built by the caller (services build no URLs)."""
+
+    verify: Callable[[str], str]  # the e-mail verification link for a token
+    login: str  # the login page: mailed to an address that already has an account
+    reset: str  # the forgot-password page: likewise
+
+
+def tell_existing_account(*, person: PersonData, links: SignUpLinks) -> bool:
+    """When `person.email` already has an account, mail its owner instead of registering
+    (at most SIGNUP_NOTICE_LIMIT_PER_ADDRESS notices, `mail_throttle`) and answer True; else
+    answer False and do nothing. The password is hashed either way, as a new account's would
+    be, so the answer takes as long as a registration (SECURITY.md row 8)."""
+    user = find_user_by_email(person.email or "")
+    if user is None:
+        return False
+    hash_password(person.password or secrets.token_hex(8))  # the work of a new account
+    security_log.info("signup.existing_account", extra={"user_id": user.id})
+    if not user.is_active or mail_throttle.take(("signup-notice", user.email)) is not None:
+        return True
+    send_email(
+        to=user.email,
+        subject=_("有人尝试用你的邮箱注册 matchmaker"),
+        body=_(
+            "你好，%(name)s：\n\n有人刚刚尝试用这个邮箱（%(email)s）在 matchmaker "
+            "吉林科技成果对接平台注册新账号。这个邮箱已经有账号了，所以没有创建新账号。\n\n"
+            "如果是你本人，请直接登录：\n%(login)s\n忘记密码可以在这里重设：\n%(reset)s\n\n"
+            "如果不是你本人，请忽略这封邮件，你的账号不受影响。",
+            name=user.name,
+            email=user.email,
+            login=links.login,
+            reset=links.reset,
+        ),
+    )
+    return True
+
+
+def sign_up_organisation(
+    *,
+    organisation: OrganisationData,
+    person: PersonData,
+    document: DocumentUpload | None,
+    links: SignUpLinks,
+) -> User | None:
+    """The public registration (机构注册): `register_organisation`, except that it never tells
+    whether the address already has an account (SECURITY.md row 8, v5.0.0-6.4.x).
+
+    Every other problem is refused as usual (ValidationFailed). Then, for an address with an
+    account, nothing is stored, its owner is mailed how to log in or reset the password, and
+    None is returned: the caller answers exactly as for the new account it gets otherwise.
     """
     errors = registration_problems(organisation=organisation, person=person, document=document)
     if errors:
         raise ValidationFailed(errors)
+    if tell_existing_account(person=person, links=links):
+        return None
+    return _create_organisation(
+        organisation=organisation, person=person, document=document, verify_link_for=links.verify
+    )
+
+
+def _create_organisation(
+    *,
+    organisation: OrganisationData,
+    person: PersonData,
+    document: DocumentUpload | None,
+    verify_link_for: Callable[[str], str] | None,
+) -> User:
     kind = OrgKind(organisation.kind)
     code = normalise_credit_code(organisation.credit_code or "")
     org = Organisation(
@@ -234,7 +327,14 @@ def make_reset_token(user: User) -> str:
 
 
 def request_password_reset(*, email: str, link_for: Callable[[str], str]) -> None:
-    """E-mail a reset link if the account exists; behaves the same either way."""
+    """E-mail a reset link if the account exists; behaves the same either way.
+
+    At most PASSWORD_RESET_LIMIT_PER_ADDRESS links go to one address (`mail_throttle`),
+    counted whether or not it has an account; past it nothing is sent, and the caller
+    answers the same (SECURITY.md row 8)."""
+    if mail_throttle.take(("reset-address", normalise_email(email))) is not None:
+        security_log.info("password_reset.throttled")
+        return
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         security_log.info("password_reset.unknown_account")
@@ -283,14 +383,69 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_member(*, actor: User, email: str, link_for: Callable[[str], str]) -> Invitation:
-    """Invite a person by e-mail to join the actor's organisation."""
+def _check_invitation_quota(org: Organisation, address: str) -> None:
+    exceeded = mail_throttle.take(("invite-org", org.id), ("invite-address", f"{org.id}:{address}"))
+    if exceeded is None:
+        return
+    wait = exceeded.wait_text()
+    if exceeded.quota == "invite-org":
+        message = _("你的机构近期发出的邀请已达上限，请 %(wait)s后再试。", wait=wait)
+    else:
+        message = _("近期已多次邀请这个邮箱，请 %(wait)s后再试。", wait=wait)
+    raise LimitReached({"email": message}, retry_after=exceeded.retry_after)
+
+
+def _tell_invited_account(*, actor: User, org: Organisation, user: User, login_url: str) -> None:
+    """An invitation to an address that has an account: its owner learns so by mail, and
+    how to go on; the inviter's screen says nothing of it."""
+    record_audit(
+        actor=actor,
+        action="invitation.existing_account",
+        object_type="organisation",
+        object_id=org.id,
+        after={"user_id": user.id},
+    )
+    if user.organisation_id == org.id:
+        body = _(
+            "%(inviter)s 邀请你以 %(org)s 成员的身份加入 matchmaker 吉林科技成果对接平台。\n"
+            "你已经是 %(org)s 的成员了，直接登录即可：\n%(link)s",
+            inviter=actor.name,
+            org=org.name,
+            link=login_url,
+        )
+    else:
+        body = _(
+            "%(inviter)s 邀请你以 %(org)s 成员的身份加入 matchmaker 吉林科技成果对接平台。\n"
+            "这个邮箱已经有 matchmaker 账号了，一个账号只能属于一个机构，所以不能用它接受这份"
+            "邀请。如果你想以 %(org)s 成员的身份使用平台，请告诉邀请人另一个邮箱地址，"
+            "请对方重新邀请。\n登录已有账号：\n%(link)s",
+            inviter=actor.name,
+            org=org.name,
+            link=login_url,
+        )
+    send_email(to=user.email, subject=_("%(name)s 邀请你加入 matchmaker", name=org.name), body=body)
+
+
+def invite_member(
+    *, actor: User, email: str, link_for: Callable[[str], str], login_url: str = ""
+) -> Invitation | None:
+    """Invite a person by e-mail to join the actor's organisation.
+
+    The inviter cannot learn whether the address has an account (SECURITY.md row 8): for an
+    address that has one nothing is stored, its owner is mailed that they were invited and
+    how to go on (`login_url`), and None is returned; the caller answers as for a new
+    invitation. Quotas per organisation and per address (`mail_throttle`) are counted either
+    way; past them LimitReached names the email field.
+    """
     org = actor.organisation
     if org is None or actor.role == Role.ADMIN:
         raise PermissionDenied
     address = normalise_email(email)
-    if find_user_by_email(address) is not None:
-        raise ValidationFailed({"email": _("这个邮箱已经有账号了。")})
+    _check_invitation_quota(org, address)
+    existing = find_user_by_email(address)
+    if existing is not None:
+        _tell_invited_account(actor=actor, org=org, user=existing, login_url=login_url)
+        return None
     token = secrets.token_urlsafe(32)
     days = current_app.config["INVITATION_MAX_AGE_DAYS"]
     invitation = Invitation(

@@ -88,7 +88,10 @@ def attach_document(
     if problem:
         raise ValidationFailed({"document": [problem]})
     assert upload is not None
-    stored = files.store(cast(BinaryIO, upload.stream))  # checks the size and the content again
+    try:
+        stored = files.store(cast(BinaryIO, upload.stream))  # checks size, content, malware again
+    except ValidationFailed as refused:  # e.g. the malware scan's refusal: next to the field
+        raise ValidationFailed({"document": refused.errors.get("file", [])}) from refused
     if stored.content_type not in ALLOWED_TYPES:
         raise ValidationFailed(
             {"document": [_("扫描件只能是 PDF、JPEG 或 PNG 文件（按文件内容识别）。")]}

@@ -12,8 +12,12 @@ from flask_babel import gettext as _
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-#: Words that make a password guessable on this platform (ASVS 6.2.11).
-CONTEXT_WORDS = ("matchmaker", "jilin", "changchun", "吉林", "长春", "银行", "大学", "科技", "bank")
+#: Words that make a password guessable on this platform (ASVS 6.2.11), with the parts of its
+#: name in both languages (吉林科技成果对接平台, Jilin Technology Transfer Platform).
+CONTEXT_WORDS = (
+    *("matchmaker", "jilin", "changchun", "吉林", "长春", "银行", "大学", "科技", "bank"),
+    *("成果", "对接", "平台", "technology", "tech", "transfer", "platform"),
+)
 
 
 def _hasher() -> PasswordHasher:

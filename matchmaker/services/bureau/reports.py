@@ -27,6 +27,7 @@ from matchmaker.models.base import CHINA, utcnow
 from matchmaker.services.bureau import figures
 from matchmaker.services.bureau.figures import Column, Filters, Table
 from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.market.excel.columns import neutralise
 
 #: The areas, in the report's order: key → title (one sheet and one page section each).
 AREAS: dict[str, Any] = {
@@ -356,11 +357,10 @@ def _write_totals(
 def _cell_value(value: Any, column: Column) -> Any:
     if value is None:
         return None
-    if column.kind in ("text", "month"):
-        return str(value)
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float, Decimal)) and column.kind not in ("text", "month"):
         return value
-    return str(value)
+    # A text cell may hold a name someone typed (a broker's): never a formula (ASVS 1.2.10).
+    return neutralise(str(value))
 
 
 def _format(cell: Any, value: Any, column: Column) -> None:

@@ -44,6 +44,7 @@ from matchmaker.permissions import (
     publish_refusal,
 )
 from matchmaker.services import matching
+from matchmaker.services.accounts import mail_throttle
 from matchmaker.services.challenges.browsing import BOUNTY_BANDS as BOUNTY_BANDS
 from matchmaker.services.challenges.browsing import CLOSED_STATES as CLOSED_STATES
 from matchmaker.services.challenges.browsing import SHOWCASE_STATES as SHOWCASE_STATES
@@ -61,6 +62,7 @@ from matchmaker.services.challenges.browsing import showcase_challenges as showc
 from matchmaker.services.challenges.challenge_states import CHALLENGE, local_date, members
 from matchmaker.services.errors import (
     InvalidTransition,
+    LimitReached,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -256,19 +258,39 @@ def _check_manager(actor: User, challenge: Challenge) -> None:
 def invite_organisations(
     *, actor: User, challenge: Challenge, organisations: list[Organisation]
 ) -> list[ChallengeInvitation]:
-    """Invite organisations to apply (works for public and invite-only challenges alike)."""
+    """Invite organisations to apply (works for public and invite-only challenges alike).
+
+    Each organisation is invited once per challenge; the organisations the inviter's
+    organisation invites are counted against CHALLENGE_INVITE_LIMIT_PER_ORGANISATION
+    (`mail_throttle`, SECURITY.md row 5 and 8): past it LimitReached, nothing invited."""
     _check_manager(actor, challenge)
     CHALLENGE.check(challenge.need, "invite", _("榜单已截止，不能再邀请。"))
     invited = {i.organisation_id for i in challenge.invitations}
-    created = []
+    chosen: list[Organisation] = []
     for org in organisations:
         if org.id in invited or org.id == challenge.organisation_id or not org.is_verified:
             continue
+        invited.add(org.id)
+        chosen.append(org)
+    exceeded = mail_throttle.take(
+        ("challenge-invite-org", actor.organisation_id or f"user:{actor.id}"), cost=len(chosen)
+    )
+    if exceeded is not None:
+        raise LimitReached(
+            {
+                "organisation_ids": _(
+                    "你的机构近期邀请的机构已达上限，请 %(wait)s后再试。",
+                    wait=exceeded.wait_text(),
+                )
+            },
+            retry_after=exceeded.retry_after,
+        )
+    created = []
+    for org in chosen:
         invitation = ChallengeInvitation(
             challenge=challenge, organisation=org, invited_by_id=actor.id
         )
         db.session.add(invitation)
-        invited.add(org.id)
         created.append(invitation)
         notify(
             users=members(org),

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 
@@ -23,6 +24,9 @@ from matchmaker.models import (
 )
 from matchmaker.recommender.text import tokenize
 from matchmaker.services.platform.amounts import format_money
+
+if TYPE_CHECKING:  # a firm as a bank may judge it
+    from matchmaker.services.finance.scope_rules import ConsentedProfile
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def need_text(need: FinancingNeed) -> str:
 
 def check(
     product: LoanProduct,
-    profile: FirmProfile | None,
+    profile: FirmProfile | ConsentedProfile | None,
     need: FinancingNeed | None = None,
     *,
     today: date | None = None,

@@ -24,7 +24,6 @@ from matchmaker.models import (
     EventMeeting,
     FinancingNeed,
     FinancingStatus,
-    FirmProfile,
     Lead,
     LoanProduct,
     MeetingOutcome,
@@ -46,6 +45,7 @@ from matchmaker.services.finance.finance_events import link, registrant_members,
 from matchmaker.services.finance.finance_states import EVENT, MEETING
 from matchmaker.services.finance.leads import request_contact
 from matchmaker.services.finance.meeting_plan import Candidate, propose, slot_starts
+from matchmaker.services.finance.scope_rules import consented_profiles
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.notifications import notify
 
@@ -74,12 +74,9 @@ def candidates_for(event: Event, *, today: date | None = None) -> list[Candidate
         )
         .order_by(FinancingNeed.id)
     ).all()
-    profiles = {
-        p.organisation_id: p
-        for p in db.session.scalars(
-            sa.select(FirmProfile).where(FirmProfile.organisation_id.in_(firms))
-        )
-    }
+    # judged by what each firm consents to show banks: registering is not consenting, so the
+    # proposed pairs and their fit never rest on a score or certificate a bank may not see
+    profiles = consented_profiles(firms)
     out = []
     for product in products:
         for need in needs:
@@ -193,12 +190,11 @@ def open_need_counts(event: Event) -> dict[int, int]:
 
 
 def meeting_reasons(meeting: EventMeeting) -> eligibility.Eligibility | None:
-    """Why the pair was matched: the product's rules checked against the firm and its need."""
+    """Why the pair was matched: the product's rules checked against what the firm consents
+    to show banks now, and its need (the same judge as candidates_for)."""
     if meeting.product is None or meeting.financing_need is None:
         return None
-    profile = db.session.scalar(
-        sa.select(FirmProfile).where(FirmProfile.organisation_id == meeting.firm_org_id)
-    )
+    profile = consented_profiles([meeting.firm_org_id])[meeting.firm_org_id]
     return eligibility.check(meeting.product, profile, meeting.financing_need)
 
 

@@ -1,11 +1,12 @@
 """The bank's firm browser: consenting firms filtered and sorted, and one firm's page.
 
 A filter, a sort key or a displayed value uses a firm's data only when the firm consented to
-the scope it belongs to (services/firm_scope.py): a firm without the scope does not match a
-filter on it and sorts after the firms that do. Industry and region need BASIC; score band and
-certifications need INNOVATION; recent activity needs ACTIVITY; financing-need amounts are
-posted for banks and filter any consenting firm. Listing firms logs nothing; opening one goes
-through consent.open_firm, which writes the firm's view log.
+the scope it belongs to (services/finance/scope_rules.py FILTER_SCOPES, RULE_SCOPES): a firm
+without the scope does not match a filter on it and sorts after the firms that do. Industry
+and region need BASIC; score band and certifications need INNOVATION; recent activity needs
+ACTIVITY; financing-need amounts are posted for banks and filter any consenting firm. Listing
+firms logs nothing; opening one goes through consent.open_firm, which writes the firm's view
+log.
 """
 
 from __future__ import annotations
@@ -40,10 +41,7 @@ from matchmaker.services.finance import consent, eligibility
 from matchmaker.services.finance.eligibility import Check, Eligibility
 from matchmaker.services.finance.firm_relationship import Relationship, bank_relationship
 from matchmaker.services.finance.firm_scope import (
-    ACTIVITY,
     ACTIVITY_WINDOW,
-    BASIC,
-    INNOVATION,
     ConsentedProfile,
     FirmView,
     accesses_of,
@@ -53,6 +51,7 @@ from matchmaker.services.finance.firm_scope import (
     views_of,
 )
 from matchmaker.services.finance.firm_shortlist import shortlist_entry, shortlisted_ids
+from matchmaker.services.finance.scope_rules import FILTER_SCOPES, RULE_SCOPES
 from matchmaker.services.market.browsing import ListPage
 
 #: Score bands of the filter: a band holds low <= score < high (the last one up to 100).
@@ -61,12 +60,7 @@ SORTS = ("score", "name", "fit")
 PER_PAGE = 20
 MAX_RANKED = 2000  # firms one request ranks by fit
 #: The scope each firm rule of a product reads (the other rules read the financing need).
-RULE_SCOPE = {
-    "industry": BASIC,
-    "score": INNOVATION,
-    "high_tech": INNOVATION,
-    "specialised": INNOVATION,
-}
+RULE_SCOPE = RULE_SCOPES
 
 
 # --- the bank's products ----------------------------------------------------------------------
@@ -96,8 +90,8 @@ def best_fit(
 ) -> tuple[FinancingNeed | None, Eligibility]:
     """The product's verdict on the firm with its best-fitting open financing need."""
     if not needs:
-        return None, eligibility.check(product, profile)  # type: ignore[arg-type]
-    options = [(n, eligibility.check(product, profile, n)) for n in needs]  # type: ignore[arg-type]
+        return None, eligibility.check(product, profile)
+    options = [(n, eligibility.check(product, profile, n)) for n in needs]
     return max(options, key=lambda o: (o[1].eligible, o[1].fit, -o[0].id))
 
 
@@ -148,23 +142,23 @@ def _select(f: FirmFilter, now: datetime) -> tuple[sa.Select, Any]:
         .outerjoin(FirmProfile, FirmProfile.organisation_id == c.c.organisation_id)
     )
     if f.field_id:
-        stmt = stmt.where(_has(scopes, BASIC), FirmProfile.field_id == f.field_id)
+        stmt = stmt.where(_has(scopes, FILTER_SCOPES["field"]), FirmProfile.field_id == f.field_id)
     if f.region:
-        stmt = stmt.where(_has(scopes, BASIC), Organisation.region == f.region)
+        stmt = stmt.where(_has(scopes, FILTER_SCOPES["region"]), Organisation.region == f.region)
     if f.band in SCORE_BANDS:
         low, high = SCORE_BANDS[f.band]
         top = FirmProfile.score <= high if high == 100 else FirmProfile.score < high
-        stmt = stmt.where(_has(scopes, INNOVATION), FirmProfile.score >= low, top)
+        stmt = stmt.where(_has(scopes, FILTER_SCOPES["band"]), FirmProfile.score >= low, top)
     if f.high_tech:
         held: sa.ColumnElement[bool] = FirmProfile.high_tech.is_(True)
         stmt = stmt.where(
-            _has(scopes, INNOVATION),
+            _has(scopes, FILTER_SCOPES["high_tech"]),
             _certified(held, FirmProfile.high_tech_expires_on, today),
         )
     if f.specialised:
         held = FirmProfile.specialised != SpecialisedLevel.NONE
         stmt = stmt.where(
-            _has(scopes, INNOVATION),
+            _has(scopes, FILTER_SCOPES["specialised"]),
             _certified(held, FirmProfile.specialised_expires_on, today),
         )
     if f.need_min is not None or f.need_max is not None:
@@ -180,9 +174,11 @@ def _select(f: FirmFilter, now: datetime) -> tuple[sa.Select, Any]:
     if f.active:
         recent = recent_activity_ids(now - ACTIVITY_WINDOW).subquery()
         stmt = stmt.where(
-            _has(scopes, ACTIVITY), c.c.organisation_id.in_(sa.select(recent.c.org_id))
+            _has(scopes, FILTER_SCOPES["active"]),
+            c.c.organisation_id.in_(sa.select(recent.c.org_id)),
         )
-    visible_score = sa.case((_has(scopes, INNOVATION), FirmProfile.score), else_=None)
+    sortable = _has(scopes, FILTER_SCOPES["sort_score"])
+    visible_score = sa.case((sortable, FirmProfile.score), else_=None)
     return stmt, visible_score
 
 

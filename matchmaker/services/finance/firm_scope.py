@@ -1,7 +1,8 @@
 """What a bank may see of a firm: its profile copied out scope by scope, never more.
 
 Templates, product checks and workbooks of the bank side read FirmView objects, which hold
-nothing of a scope the firm did not consent to (None stands for 未授权). Financing needs are
+nothing of a scope the firm did not consent to (None stands for 未授权), derived values
+included: what each scope unlocks is decided in scope_rules.py alone. Financing needs are
 posted for banks, so every consenting firm's open needs come along. The rows come from
 consent.consenting_firms() (lists) or consent.open_firm/peek_firm (one firm): the only gates.
 """
@@ -43,6 +44,8 @@ from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.finance import consent, innovation_score
 from matchmaker.services.finance.firm_activity import PlatformActivity, platform_activity
+from matchmaker.services.finance.scope_rules import ConsentedProfile as ConsentedProfile
+from matchmaker.services.finance.scope_rules import consented_breakdown
 
 BASIC, INNOVATION = ConsentScope.BASIC, ConsentScope.INNOVATION
 FINANCIALS, ACTIVITY = ConsentScope.FINANCIALS, ConsentScope.ACTIVITY
@@ -100,7 +103,7 @@ class InnovationInfo:
     rd_intensity: Decimal | None  # %, as the score has it (innovation_score.rd_intensity)
     score: Decimal | None
     score_version: int | None
-    score_breakdown: dict[str, Any] | None
+    score_breakdown: dict[str, Any] | None  # rows of unconsented scopes withheld (scope_rules)
     score_computed_at: datetime | None
     score_stale: bool
 
@@ -137,40 +140,11 @@ class FirmView:
         return sum((n.amount_wan for n in self.needs), Decimal(0))
 
 
-@dataclass(frozen=True)
-class ConsentedProfile:
-    """The attributes eligibility.check reads, blanked where consent is missing, so a
-    product's verdict (and a ranking by fit) never uses an unconsented value."""
-
-    field_id: int | None
-    score: Decimal | None
-    high_tech: bool
-    high_tech_expires_on: date | None
-    specialised: SpecialisedLevel
-    specialised_expires_on: date | None
-
-    @classmethod
-    def of(cls, view: FirmView) -> ConsentedProfile:
-        """What the product rules may judge the firm by."""
-        field_id = view.basic.field.id if view.basic and view.basic.field else None
-        inno = view.innovation
-        if inno is None:
-            return cls(field_id, None, False, None, SpecialisedLevel.NONE, None)
-        return cls(
-            field_id=field_id,
-            score=inno.score,
-            high_tech=inno.high_tech,
-            high_tech_expires_on=inno.high_tech_expires_on,
-            specialised=SpecialisedLevel(inno.specialised),
-            specialised_expires_on=inno.specialised_expires_on,
-        )
-
-
 def _valid(flag: bool, expires_on: date | None, today: date) -> bool:
     return bool(flag) and (expires_on is None or expires_on >= today)
 
 
-def _innovation(p: FirmProfile, today: date) -> InnovationInfo:
+def _innovation(p: FirmProfile, today: date, scopes: ConsentScope) -> InnovationInfo:
     return InnovationInfo(
         high_tech=p.high_tech,
         high_tech_valid=_valid(p.high_tech, p.high_tech_expires_on, today),
@@ -190,7 +164,7 @@ def _innovation(p: FirmProfile, today: date) -> InnovationInfo:
         rd_intensity=innovation_score.rd_intensity(p),
         score=p.score,
         score_version=p.score_version,
-        score_breakdown=p.score_breakdown,
+        score_breakdown=consented_breakdown(p.score_breakdown, scopes),
         score_computed_at=p.score_computed_at,
         score_stale=p.score_stale,
     )
@@ -229,7 +203,7 @@ def firm_view(
         organisation=org,
         scopes=scopes,
         basic=basic,
-        innovation=_innovation(p, today) if scopes & INNOVATION and p is not None else None,
+        innovation=_innovation(p, today, scopes) if scopes & INNOVATION and p else None,
         financials=financials,
         activity=activity if allowed_activity else None,
         recently_active=recent if allowed_activity else None,

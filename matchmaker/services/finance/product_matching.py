@@ -1,19 +1,20 @@
 """Which financing needs suit a loan product (for its bank), and the ranking shared with the
 firm's side: eligible first, then by fit, ties by id. Only needs of firms that consent to banks
-are ever shown."""
+are ever shown, and each firm is judged by what it consents to (scope_rules.ConsentedProfile):
+a verdict or a rank never rests on a figure the bank may not see."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
-from matchmaker.models import FinancingNeed, FinancingStatus, FirmProfile, LoanProduct, User
+from matchmaker.models import FinancingNeed, FinancingStatus, LoanProduct, User
 from matchmaker.permissions import can_manage_product, can_publish
 from matchmaker.services.finance import consent, eligibility
+from matchmaker.services.finance.scope_rules import ConsentedProfile, consented_profiles
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class NeedMatch:
     """A consenting firm's open financing need, judged against one product."""
 
     need: FinancingNeed
-    profile: FirmProfile | None
+    profile: ConsentedProfile | None  # what the firm consents to show banks
     verdict: eligibility.Eligibility = field(default_factory=eligibility.Eligibility)
 
 
@@ -52,7 +53,7 @@ def matching_needs(*, actor: User, product: LoanProduct) -> list[NeedMatch]:
     if not can_manage_product(actor, product) or not can_publish(actor):
         return []
     needs = open_needs_of_consenting_firms()
-    profiles = _profiles(n.organisation_id for n in needs)
+    profiles = consented_profiles(n.organisation_id for n in needs)
     matches = [
         NeedMatch(
             need=n,
@@ -63,15 +64,3 @@ def matching_needs(*, actor: User, product: LoanProduct) -> list[NeedMatch]:
     ]
     matches.sort(key=lambda m: rank_key(m.verdict, m.need.id))
     return matches
-
-
-def _profiles(org_ids: Iterable[int]) -> dict[int, FirmProfile]:
-    ids = set(org_ids)
-    if not ids:
-        return {}
-    return {
-        p.organisation_id: p
-        for p in db.session.scalars(
-            sa.select(FirmProfile).where(FirmProfile.organisation_id.in_(ids))
-        )
-    }

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
 
 from matchmaker.extensions import db
 from matchmaker.models import Listing, RecommendationFeedback, User, listing_model
 from matchmaker.models.base import utcnow
+from matchmaker.permissions import can_view_listing
 from matchmaker.services.errors import NotFound, ValidationFailed
+from matchmaker.services.market.publication import public_publication
 from matchmaker.services.matching import OTHER_SIDE
 
 
@@ -23,7 +27,9 @@ def record_feedback(
     """Store (or change) a user's judgment of one recommendation."""
     if target_kind != OTHER_SIDE[source.KIND]:
         raise ValidationFailed({"target": "invalid target"})
-    if db.session.get(listing_model(target_kind), target_id) is None:
+    target = cast(Listing | None, db.session.get(listing_model(target_kind), target_id))
+    # Only listings the actor may see: a foreign draft's id answers as a missing one (404).
+    if target is None or not _visible(actor, target) or not _visible(actor, source):
         raise NotFound
     row = db.session.scalar(
         sa.select(RecommendationFeedback).where(
@@ -50,6 +56,13 @@ def record_feedback(
     row.reason = (reason or "").strip()[:500] or None
     db.session.flush()
     return row
+
+
+def _visible(actor: User, listing: Listing) -> bool:
+    """Whether the listing is public, or its working copy is the actor's to see."""
+    if public_publication(listing.KIND, listing.id) is not None:
+        return True
+    return can_view_listing(actor, listing)
 
 
 def feedback_counts() -> dict[str, int]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from matchmaker.extensions import db
 from matchmaker.models import AuditLog, User
+from matchmaker.services.platform import security_events, uow
 from matchmaker.services.platform.amounts import format_money
 
 #: The client address of the current request; the web layer sets it, the CLI leaves it empty.
@@ -42,7 +43,23 @@ def record_audit(
         ip=current_ip.get(),
     )
     db.session.add(entry)
+    _security_event(actor, action, object_type, entry.object_id)
     return entry
+
+
+def _security_event(actor: User | None, action: str, object_type: str, object_id: Any) -> None:
+    """An administrator's audited change (approve, reject, verify, suspend, activate,
+    deactivate, terminate sessions, a role) as the security event `admin.action`, written once
+    it is committed: a change that rolls back did not happen."""
+    if actor is None or not actor.is_admin:
+        return
+    fields: dict[str, Any] = {
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "actor_id": actor.id,
+    }
+    uow.after_commit(lambda: security_events.event("admin.action", **fields))
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,7 @@ OBJECT_LABELS: dict[str, Any] = {
     "firm_profile": _l("企业画像"),
     "consent": _l("数据授权"),
     "score_formula": _l("评分公式"),
+    "file": _l("上传文件"),
 }
 
 #: The kind of ONE record, as the audit log's object column names it ("需求" / "Need", not the
@@ -187,6 +205,10 @@ VERB_LABELS: dict[str, Any] = {
     "terminate_sessions": _l("强制下线"),
     "password_change": _l("修改密码"),
     "password_reset": _l("重置密码"),
+    "mfa_enable": _l("开启两步验证"),
+    "mfa_disable": _l("关闭两步验证"),
+    "mfa_reset": _l("重置两步验证"),
+    "mfa_recovery_codes": _l("重新生成恢复码"),
     "create_admin": _l("创建管理员"),
     "create_bureau": _l("创建科技局只读账号"),
     "panel_add": _l("添加评审专家"),
@@ -216,6 +238,7 @@ VALUE_LABELS: dict[str, Any] = {
     "trial_end": _l("试用截止"),
     "organisation_id": _l("机构"),
     "score": _l("评分"),
+    "scan_status": _l("病毒扫描"),
 }
 
 #: Reasons are stored as "code: free text"; these are the codes, with the label shown instead.
@@ -247,6 +270,9 @@ ACTION_LABELS: dict[str, Any] = {
     "broker.release": _l("技术经纪人 · 不再跟进需求"),
     "broker.assign": _l("技术经纪人 · 分配需求"),
     "broker.unassign": _l("技术经纪人 · 结束需求跟进"),
+    "file.download": _l("上传文件 · 管理员下载待检文件"),
+    "file.release": _l("上传文件 · 检查后放行"),
+    "file.delete": _l("上传文件 · 检查后删除"),
 }
 
 

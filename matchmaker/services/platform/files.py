@@ -30,9 +30,9 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from matchmaker.extensions import db
-from matchmaker.models.stored_file import StoredFile
+from matchmaker.models.stored_file import ScanStatus, StoredFile
 from matchmaker.services.errors import ValidationFailed
-from matchmaker.services.platform import office, storage, uow
+from matchmaker.services.platform import office, scanning, storage, uow
 
 #: Allowed types, recognised by their first bytes (the name and the browser's claim are ignored).
 SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
@@ -83,9 +83,13 @@ def path_of(row: StoredFile) -> Path:
 
 @dataclass(frozen=True)
 class StoredBlob:
-    """A stored row's bytes in the storage, for a download (`web/downloads.send_stored_file`)."""
+    """A stored row's bytes in the storage, for a download (`web/downloads.send_stored_file`).
+
+    `scan_status` travels with it: a quarantined file is served to admins only.
+    """
 
     key: str
+    scan_status: str | None = None
 
     def exists(self) -> bool:
         return storage.get().exists(self.key)
@@ -104,7 +108,7 @@ class StoredBlob:
 
 def blob_of(row: StoredFile) -> StoredBlob:
     """The stored bytes of a row (they may be missing: check `exists()`)."""
-    return StoredBlob(key_of(row.stored_name))
+    return StoredBlob(key_of(row.stored_name), row.scan_status)
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -141,6 +145,7 @@ class StoredUpload:
     content_type: str
     size: int
     sha256: str
+    scan_status: ScanStatus  # services/platform/scanning.py
 
     def columns(self, *, filename: str, uploaded_by_id: int) -> dict[str, Any]:
         """The StoredFile columns of the row that keeps this upload."""
@@ -151,14 +156,16 @@ class StoredUpload:
             "size": self.size,
             "sha256": self.sha256,
             "uploaded_by_id": uploaded_by_id,
+            "scan_status": self.scan_status,
         }
 
 
 def store_upload(stream: BinaryIO) -> StoredUpload:
     """Write an upload to a pending file, checking its size and type by content.
 
-    Raises ValidationFailed (and leaves no file behind) when the file is empty, too large or
-    not a PDF, image or acceptable Office file.
+    Raises ValidationFailed (and leaves no file behind) when the file is empty, too large,
+    not a PDF, image or acceptable Office file, or the malware scanner finds something in it
+    (services/platform/scanning.py; without a scanner's answer, UPLOAD_SCAN_FALLBACK decides).
     """
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     stored = uuid.uuid4().hex
@@ -190,11 +197,16 @@ def store_upload(stream: BinaryIO) -> StoredUpload:
                     )
                 }
             )
+        status = scanning.check_upload(part, size=size, content_type=kind[0])
     except BaseException:
         part.unlink(missing_ok=True)
         raise
     return StoredUpload(
-        stored_name=stored, content_type=kind[0], size=size, sha256=digest.hexdigest()
+        stored_name=stored,
+        content_type=kind[0],
+        size=size,
+        sha256=digest.hexdigest(),
+        scan_status=status,
     )
 
 

@@ -156,10 +156,7 @@ def configure_rate_limits(app: Flask) -> None:
     other storage error lets the request through (`RATELIMIT_SWALLOW_ERRORS`): locking every user
     out of login is worse than limits that count per process for a while (docs/deploy.md)."""
     config = app.config
-    url = config.get("REDIS_URL")
-    storage = config.get("RATELIMIT_STORAGE_URI") or "memory://"
-    if url and storage == "memory://":
-        storage = url.replace("unix://", "redis+unix://", 1) if url.startswith("unix:") else url
+    storage = limit_storage(config)
     config["RATELIMIT_STORAGE_URI"] = storage
     config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
@@ -178,7 +175,18 @@ def configure_rate_limits(app: Flask) -> None:
             **config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         }
     elif config.get("ENV_NAME") == "production" and config.get("RATELIMIT_ENABLED", True):
-        # The security settings will refuse this; until then, say it on every start.
+        workers = web_workers()
+        if storage.startswith("memory://") and workers is not None and workers > 1:
+            from matchmaker import ConfigurationError
+
+            # SECURITY.md row 5 (v5.0.0-6.3.1): N workers each counting would allow N x the limit
+            raise ConfigurationError(
+                f"Rate limits would be counted in each of the {workers} web workers' memory "
+                "(no MATCHMAKER_REDIS_URL), multiplying every login limit by the number of "
+                "workers. Set MATCHMAKER_REDIS_URL (or MATCHMAKER_RATELIMIT_STORAGE_URI to a "
+                "shared storage), or run one worker (WORKERS=1)."
+            )
+        # One process (or a count not known here): say it on every start.
         log.warning(
             "ratelimit.memory_storage_in_production",
             extra={
@@ -190,7 +198,28 @@ def configure_rate_limits(app: Flask) -> None:
         )
 
 
-def _workers() -> str:
+def limit_storage(config: Any) -> str:
+    """The rate limiter's storage for this configuration: `RATELIMIT_STORAGE_URI`, or Redis when
+    `REDIS_URL` is set and the storage was left at the default memory://."""
+    url = config.get("REDIS_URL")
+    storage = str(config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if url and storage == "memory://":
+        storage = url.replace("unix://", "redis+unix://", 1) if url.startswith("unix:") else url
+    return storage
+
+
+def web_workers() -> int | None:
+    """How many web worker processes serve this app: `WORKERS` (`make serve`, set by
+    matchmaker/gunicorn_conf.py when missing) or `WEB_CONCURRENCY`; None when neither says."""
     import os
 
-    return os.environ.get("WORKERS") or os.environ.get("WEB_CONCURRENCY") or "2 (default)"
+    for name in ("WORKERS", "WEB_CONCURRENCY"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit():
+            return int(value)
+    return None
+
+
+def _workers() -> str:
+    workers = web_workers()
+    return str(workers) if workers is not None else "unknown"

@@ -16,6 +16,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Notification, User
 from matchmaker.models.base import utcnow
 from matchmaker.services.platform.amounts import format_money
+from matchmaker.services.platform.links import absolute
 from matchmaker.services.platform.mail import send_email
 
 if TYPE_CHECKING:
@@ -516,7 +517,8 @@ def notify(
         if email and wants_email(user, kind):
             with force_locale(user.locale or default):
                 subject, body = render(kind, params)
-            send_email(to=user.email, subject=subject, body=body + (f"\n\n{link}" if link else ""))
+            mailed = f"\n\n{absolute(link)}" if link else ""  # a path: the public URL's
+            send_email(to=user.email, subject=subject, body=body + mailed)
     db.session.flush()
     return created
 

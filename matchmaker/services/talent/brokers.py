@@ -31,7 +31,13 @@ from matchmaker.models import (
 )
 from matchmaker.models.base import utcnow
 from matchmaker.permissions import Permission, Role, has_permission
-from matchmaker.services.accounts.accounts import PersonData, find_user_by_email, normalise_email
+from matchmaker.services.accounts.accounts import (
+    PersonData,
+    SignUpLinks,
+    find_user_by_email,
+    normalise_email,
+    tell_existing_account,
+)
 from matchmaker.services.accounts.credit_code import normalise_credit_code
 from matchmaker.services.accounts.email_verification import send_verification_email
 from matchmaker.services.accounts.passwords import hash_password, password_problem
@@ -132,12 +138,13 @@ def find_organisation(text: str) -> Organisation | None:
 
 
 def registration_problems(*, person: PersonData, broker: BrokerData) -> dict[str, list[str]]:
-    """Every reason a broker registration is refused, field by field (nothing is stored)."""
+    """Every reason a broker registration is refused, field by field (nothing is stored).
+
+    Whether the address already has an account is not among them (SECURITY.md row 8):
+    `sign_up_broker` never tells; `register_broker` checks it itself."""
     errors: dict[str, list[str]] = {}
     if not (person.name or "").strip():
         errors["name"] = [_("请填写姓名。")]
-    if person.email and find_user_by_email(person.email) is not None:
-        errors["email"] = [_("这个邮箱已经注册过了。")]
     local_part = normalise_email(person.email or "").split("@")[0]
     problem = password_problem(person.password or "", context=(local_part,))
     if problem:
@@ -177,10 +184,33 @@ def register_broker(
     """Create a broker's account and its licence profile, pending the admin's verification.
 
     All problems are reported at once; the address is unverified until the link mailed to it
-    is opened (`verify_link_for` builds it; None: no mail)."""
+    is opened (`verify_link_for` builds it; None: no mail). An address that already has an
+    account is refused on the email field: for the seed; the public page uses
+    `sign_up_broker`, which never tells."""
+    errors = registration_problems(person=person, broker=broker)
+    if person.email and find_user_by_email(person.email) is not None:
+        errors["email"] = [_("这个邮箱已经注册过了。")]
+    if errors:
+        raise ValidationFailed(errors)
+    return _create_broker(person=person, broker=broker, verify_link_for=verify_link_for)
+
+
+def sign_up_broker(*, person: PersonData, broker: BrokerData, links: SignUpLinks) -> User | None:
+    """The public broker registration: `register_broker`, except that it never tells whether
+    the address already has an account (SECURITY.md row 8). For one that has, nothing is
+    stored, its owner is mailed how to log in (`tell_existing_account`) and None is returned:
+    the caller answers as for a new account."""
     errors = registration_problems(person=person, broker=broker)
     if errors:
         raise ValidationFailed(errors)
+    if tell_existing_account(person=person, links=links):
+        return None
+    return _create_broker(person=person, broker=broker, verify_link_for=links.verify)
+
+
+def _create_broker(
+    *, person: PersonData, broker: BrokerData, verify_link_for: Callable[[str], str] | None
+) -> User:
     user = User(
         email=normalise_email(person.email),
         name=person.name.strip(),

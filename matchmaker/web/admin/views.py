@@ -12,9 +12,10 @@ from werkzeug.wrappers import Response
 from matchmaker.extensions import db
 from matchmaker.models import JobStatus, Organisation, TechField, User
 from matchmaker.permissions import Permission
-from matchmaker.services.accounts import evidence, organisations, users
+from matchmaker.services.accounts import evidence, mfa, organisations, users
 from matchmaker.services.connect import conversations, inbox
 from matchmaker.services.platform import audit, jobs, taxonomy
+from matchmaker.services.platform.links import external_url
 from matchmaker.web.admin import audit_display
 from matchmaker.web.admin.forms import (
     AuditFilterForm,
@@ -25,6 +26,7 @@ from matchmaker.web.admin.forms import (
 )
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import page_arg
 from matchmaker.web.policy import permission_required
 from matchmaker.web.refusals import on_refusal
 
@@ -39,8 +41,7 @@ def _args() -> dict[str, Any]:
 
 
 def _page() -> int:
-    # Clamped: a huge page number would overflow the database's OFFSET.
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
+    return page_arg()  # a huge page number would overflow the database's OFFSET
 
 
 @bp.get("/organisations")
@@ -139,7 +140,7 @@ def create_bureau_user() -> Response | tuple[str, int]:
                 actor=current_user,
                 email=form.email.data,
                 name=form.name.data or "",
-                link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+                link_for=lambda token: external_url("auth.reset_password", token=token),
             )
         if outcome.ok:
             flash(
@@ -187,6 +188,27 @@ def deactivate_user(user_id: int) -> Response:
 def terminate_sessions(user_id: int) -> Response:
     """Log a user out everywhere."""
     return _user_action(user_id, "terminate")
+
+
+@bp.route("/users/<int:user_id>/two-step-reset", methods=["GET", "POST"])
+@permission_required(Permission.USER_MANAGE)
+def reset_mfa(user_id: int) -> Response | str | tuple[str, int]:
+    """Lost device: remove another user's second factor, with a reason (audited; the user's
+    sessions end and they are told by e-mail)."""
+    user = db.get_or_404(User, user_id)
+    form = ReasonForm()
+    form.reason.label.text = _("原因")
+    if form.validate_on_submit():
+        on_refusal(lambda: render_template("admin/mfa_reset.html", user=user, form=form))
+        with form_errors(form) as outcome:
+            mfa.reset_by_admin(actor=current_user, user=user, reason=form.reason.data)
+        if outcome.ok:
+            flash(
+                _("已重置 %(email)s 的两步验证，该用户已被强制下线。", email=user.email), "success"
+            )
+            return redirect(url_for("admin.list_users"))
+        return render_template("admin/mfa_reset.html", user=user, form=form), 400
+    return render_template("admin/mfa_reset.html", user=user, form=form)
 
 
 @bp.context_processor

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms import HiddenField, SelectField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+
+from matchmaker.web.ids import IdField
 
 FREQUENCY_CHOICES = [
     ("instant", _l("即时提醒")),
@@ -19,7 +21,7 @@ class SubscribeForm(FlaskForm):
 
     kind = HiddenField(validators=[InputRequired(), AnyOf(["search", "follow"])])
     target = HiddenField(validators=[InputRequired(), AnyOf(["result", "need"])])
-    listing_id = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    listing_id = IdField(validators=[Optional()])
     # The list page's query args (cleaned again by the service).
     q = HiddenField(validators=[Optional(), Length(max=200)])
     field = HiddenField(validators=[Optional(), Length(max=64)])

@@ -169,3 +169,56 @@ class ResetPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that posts (logout and other one-click actions): CSRF token only."""
+
+
+# --- second factor (issue 17) -------------------------------------------------------------------
+def _code_field(label: object, description: object) -> StringField:
+    return StringField(
+        label,
+        validators=[
+            InputRequired(_l("请输入验证码。")),
+            Length(max=32, message=_l("验证码太长了。")),
+        ],
+        description=description,
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "none",
+            "spellcheck": "false",
+            "inputmode": "text",
+        },
+    )
+
+
+class SecondStepForm(FlaskForm):
+    """The login's second step: a code from the authenticator app, or a recovery code."""
+
+    code = _code_field(
+        _l("验证码"),
+        _l("输入验证器应用显示的 6 位数字；手机不在身边时，可输入一个恢复码（如 abcde-23456）。"),
+    )
+
+
+class EnrolForm(FlaskForm):
+    """Completing enrolment: a current code of the new secret."""
+
+    code = _code_field(_l("验证码"), _l("扫描二维码或手动输入密钥后，输入应用显示的 6 位数字。"))
+
+
+class PasswordAgainForm(FlaskForm):
+    """Re-authentication before a sensitive change (new recovery codes, turning the factor off)."""
+
+    password = PasswordField(
+        _l("当前密码"),
+        validators=[InputRequired(_l("请填写当前密码。")), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class AccountEnrolForm(EnrolForm):
+    """Turning the factor on from the account page: a current code and the password again."""
+
+    password = PasswordField(
+        _l("当前密码"),
+        validators=[InputRequired(_l("请填写当前密码。")), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -21,10 +23,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import limiter
-from matchmaker.services.accounts import accounts, email_verification
+from matchmaker.services.accounts import accounts, email_verification, login_guard, mfa
 from matchmaker.services.accounts.evidence import DocumentUpload
 from matchmaker.services.accounts.users import logout_everywhere
 from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.platform import security_events
+from matchmaker.services.platform.links import external_url
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.auth.forms import (
     ChangePasswordForm,
@@ -35,8 +39,10 @@ from matchmaker.web.auth.forms import (
     RegisterForm,
     ResetPasswordForm,
 )
+from matchmaker.web.errors import log_refusal
 from matchmaker.web.forms import form_errors
 from matchmaker.web.hooks import start_session
+from matchmaker.web.mfa_display import PENDING_KEY, has_second_factor, mark_second_factor
 from matchmaker.web.policy import (
     accepts_files,
     anonymous_only,
@@ -49,15 +55,6 @@ bp = Blueprint("auth", __name__)
 security_log = logging.getLogger("matchmaker.security")
 
 
-def _account_key() -> str:
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
-
-
-def _failed(response: Response) -> bool:
-    # A successful login redirects; everything else counts against the limits.
-    return response.status_code != 302
-
-
 def _person(form: RegisterForm | JoinForm, email: str) -> accounts.PersonData:
     return accounts.PersonData(
         name=form.name.data,
@@ -68,13 +65,19 @@ def _person(form: RegisterForm | JoinForm, email: str) -> accounts.PersonData:
     )
 
 
-def _log_in(user: accounts.User) -> None:
+def _log_in(user: accounts.User, *, second_factor: bool = False) -> None:
     locale = session.get("locale")
+    # A session that passed the second factor keeps that when its user logs in again (a
+    # password change); a new login passes it only through the code step or enrolment.
+    same_user = current_user.is_authenticated and current_user.id == user.id
+    passed = second_factor or (same_user and has_second_factor())
     session.clear()  # a fresh session on login (anti-fixation)
     if locale:
         session["locale"] = locale
     login_user(user)
     start_session(user)
+    if passed:
+        mark_second_factor()
 
 
 def _upload(data: object) -> DocumentUpload | None:
@@ -84,14 +87,31 @@ def _upload(data: object) -> DocumentUpload | None:
 
 
 def _verify_link(token: str) -> str:
-    return url_for("auth.verify_email", token=token, _external=True)
+    return external_url("auth.verify_email", token=token)  # never the Host header
+
+
+def _sign_up_links() -> accounts.SignUpLinks:
+    return accounts.SignUpLinks(
+        verify=_verify_link,
+        login=external_url("auth.login"),
+        reset=external_url("auth.forgot_password"),
+    )
+
+
+def _register_limit() -> str:
+    return str(current_app.config.get("REGISTER_LIMIT_PER_IP") or "10 per hour;50 per day")
 
 
 @bp.route("/register", methods=["GET", "POST"])
 @anonymous_only
 @accepts_files
+@limiter.limit(_register_limit, methods=["POST"], scope="register")
 def register() -> Response | str:
-    """Register an organisation, its first member and its licence / certificate scan."""
+    """Register an organisation, its first member and its licence / certificate scan.
+
+    A new address and one that already has an account get the same answer, the page asking
+    to read the mail (SECURITY.md row 8): `sign_up_organisation` mails the account's owner
+    instead of telling here. The form's other errors are shown as usual."""
     if set(request.files) - {"document"}:
         abort(400)  # a file where a text field belongs (only the scan is a file)
     form = RegisterForm()
@@ -117,21 +137,20 @@ def register() -> Response | str:
                 raise ValidationFailed(
                     {k: v for k, v in problems.items() if not getattr(form, k).errors}
                 )
-            user = accounts.register_organisation(
-                organisation=org, person=person, document=document, verify_link_for=_verify_link
+            accounts.sign_up_organisation(
+                organisation=org, person=person, document=document, links=_sign_up_links()
             )
         if outcome.ok:
-            _log_in(user)
-            flash(
-                _(
-                    "注册成功。验证邮件已发送到 %(email)s，请打开邮件里的链接验证邮箱；"
-                    "平台核验机构材料后即可发布需求和成果。",
-                    email=user.email,
-                ),
-                "success",
-            )
-            return redirect(url_for("main.dashboard"))
+            session["signed_up_email"] = accounts.normalise_email(person.email)
+            return redirect(url_for("auth.registered"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.get("/register/sent")
+@anonymous_only
+def registered() -> str:
+    """After a registration (an organisation's or a broker's): read the mail to go on."""
+    return render_template("auth/registered.html", email=session.get("signed_up_email"))
 
 
 @bp.get("/verify-email/<token>")
@@ -187,38 +206,80 @@ def join(token: str) -> Response | str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @anonymous_only
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    scope="login-account",
-)
 def login() -> Response | str:
-    """Log in with e-mail and password."""
+    """Log in with e-mail and password; then the second step when the account needs one.
+
+    Failures are throttled per address and per account and address (429), never per account
+    alone: after many failures from anywhere the account is guarded instead of locked
+    (services/accounts/login_guard.py)."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(email=form.email.data, password=form.password.data)
-        if user is None:
-            security_log.warning(
-                "login.failure",
-                extra={
-                    "account": accounts.normalise_email(form.email.data),
-                    "ip": request.remote_addr,
-                },
-            )
+        check = login_guard.check_password(
+            email=form.email.data, password=form.password.data, ip=request.remote_addr
+        )
+        if check.wait:
+            return too_many_attempts(check.wait)
+        if check.user is None and check.guarded:
+            return _link_sent_page()  # the same page whether the account exists or not
+        if check.user is None:
             form.password.errors = [*form.password.errors, _("邮箱或密码不正确，或账号已停用。")]
         else:
-            _log_in(user)
-            security_log.info(
-                "login.success", extra={"user_id": user.id, "ip": request.remote_addr}
-            )
-            target = request.args.get("next", "")
-            return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+            return after_password(check.user, guarded=check.guarded)
     return render_template("auth/login.html", form=form)
+
+
+def _link_sent_page() -> str:
+    minutes = current_app.config["LOGIN_LINK_MAX_AGE"] // 60
+    return render_template("auth/mfa_link_sent.html", minutes=minutes)
+
+
+def too_many_attempts(wait: int) -> Response:
+    """429 with Retry-After and the time to wait, in the user's language."""
+    log_refusal(429, reason="login_throttled")
+    message = login_guard.wait_message(wait)
+    response = make_response(
+        render_template("errors/error.html", code=429, title=_("操作太频繁"), message=message),
+        429,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+def after_password(user: accounts.User, *, guarded: bool) -> Response | str:
+    """The right password was given (or a sign-in link opened, guarded=False): log in, or go
+    on to the second step, forced enrolment, or the e-mailed link."""
+    target = request.args.get("next", "")
+    target = target if is_safe_next(target) else ""
+    step = mfa.next_step(user, guarded=guarded)
+    if step == "link":
+        login_guard.send_sign_in_link(
+            user=user,
+            link_for=lambda token: external_url("auth.sign_in_link", token=token),
+        )
+        return _link_sent_page()
+    if step in ("code", "enrol"):
+        begin_pending(user, enrol=step == "enrol", target=target)
+        security_events.event("mfa.challenge", user_id=user.id, method=step)
+        return redirect(url_for("auth.mfa_code" if step == "code" else "auth.mfa_enrol"))
+    _log_in(user)
+    security_events.event("login.success", user_id=user.id, ip=request.remote_addr)
+    return redirect(target or url_for("main.dashboard"))
+
+
+def begin_pending(user: accounts.User, *, enrol: bool, target: str) -> None:
+    """Between the password and the second step: a fresh session holding only who and until
+    when (no login: every page still treats the visitor as anonymous)."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    session[PENDING_KEY] = {
+        "uid": user.id,
+        "sv": user.session_version,
+        "exp": int(time.time()) + current_app.config["MFA_PENDING_MAX_AGE"],
+        "next": target,
+        "enrol": enrol,
+    }
 
 
 @bp.post("/logout")
@@ -264,7 +325,7 @@ def forgot_password() -> Response | str:
     if form.validate_on_submit():
         accounts.request_password_reset(
             email=form.email.data,
-            link_for=lambda token: url_for("auth.reset_password", token=token, _external=True),
+            link_for=lambda token: external_url("auth.reset_password", token=token),
         )
         flash(_("如果这个邮箱已注册，重设密码的链接已发送，请查收邮件。"), "info")
         return redirect(url_for("auth.login"))

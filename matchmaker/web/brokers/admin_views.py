@@ -19,6 +19,7 @@ from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.brokers.blueprint import bp
 from matchmaker.web.brokers.forms import AssignNeedForm, BrokerReasonForm
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import page_arg
 from matchmaker.web.policy import permission_required
 from matchmaker.web.refusals import on_refusal
 
@@ -32,7 +33,7 @@ def admin_list() -> str:
     args = request.args
     page = db.paginate(
         brokers.brokers_query(status=args.get("status"), q=args.get("q")),
-        page=min(max(args.get("page", 1, type=int) or 1, 1), 10_000),
+        page=page_arg(),
         per_page=PER_PAGE,
         max_per_page=100,
         error_out=False,

@@ -8,6 +8,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from matchmaker.web.auth.forms import PersonFields, email_field
+from matchmaker.web.ids import id_coerce
 
 
 class BrokerRegisterForm(PersonFields):
@@ -74,7 +75,7 @@ class AssignNeedForm(FlaskForm):
 
     need_id = SelectField(
         _l("需求"),
-        coerce=int,
+        coerce=id_coerce,
         validate_choice=False,  # the service refuses a need that is not public (404)
         validators=[InputRequired(_l("请选择一条需求。"))],
     )

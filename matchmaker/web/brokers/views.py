@@ -3,23 +3,24 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from matchmaker.extensions import db
+from matchmaker.extensions import db, limiter
 from matchmaker.permissions import Permission
-from matchmaker.services.accounts.accounts import PersonData
+from matchmaker.services.accounts.accounts import PersonData, SignUpLinks, normalise_email
 from matchmaker.services.errors import ValidationFailed
+from matchmaker.services.platform.links import external_url
 from matchmaker.services.platform.taxonomy import active_fields
 from matchmaker.services.talent import broker_assignments, broker_stats, brokers
 from matchmaker.web.auth.forms import ConfirmForm
 from matchmaker.web.brokers.blueprint import bp
 from matchmaker.web.brokers.forms import BrokerRegisterForm
 from matchmaker.web.forms import form_errors
-from matchmaker.web.hooks import start_session
+from matchmaker.web.ids import page_arg
 from matchmaker.web.policy import anonymous_only, is_safe_next, permission_required, public
 from matchmaker.web.refusals import on_refusal
 
@@ -27,17 +28,25 @@ PER_PAGE = 20
 
 
 def _page() -> int:
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
+    return page_arg()
 
 
 def _verify_link(token: str) -> str:
-    return url_for("auth.verify_email", token=token, _external=True)
+    return external_url("auth.verify_email", token=token)  # never the Host header
+
+
+def _register_limit() -> str:
+    return str(current_app.config.get("REGISTER_LIMIT_PER_IP") or "10 per hour;50 per day")
 
 
 @bp.route("/brokers/register", methods=["GET", "POST"])
 @anonymous_only
+@limiter.limit(_register_limit, methods=["POST"], scope="broker-register")
 def register() -> Response | str:
-    """注册为技术经纪人: an individual with a licence, verified by the admin before acting."""
+    """注册为技术经纪人: an individual with a licence, verified by the admin before acting.
+
+    A new address and one that already has an account get the same answer (SECURITY.md row
+    8): `sign_up_broker` mails the account's owner instead of telling here."""
     form = BrokerRegisterForm()
     if form.is_submitted():
         shape_ok = form.validate()
@@ -62,23 +71,18 @@ def register() -> Response | str:
                 raise ValidationFailed(
                     {k: v for k, v in problems.items() if not getattr(form, k).errors}
                 )
-            user = brokers.register_broker(person=person, broker=data, verify_link_for=_verify_link)
-        if outcome.ok:
-            locale = session.get("locale")
-            session.clear()  # a fresh session on login (anti-fixation)
-            if locale:
-                session["locale"] = locale
-            login_user(user)
-            start_session(user)
-            flash(
-                _(
-                    "注册成功。验证邮件已发送到 %(email)s，请打开邮件里的链接验证邮箱；"
-                    "管理员核验证书后即可认领需求和引荐。",
-                    email=user.email,
+            brokers.sign_up_broker(
+                person=person,
+                broker=data,
+                links=SignUpLinks(
+                    verify=_verify_link,
+                    login=external_url("auth.login"),
+                    reset=external_url("auth.forgot_password"),
                 ),
-                "success",
             )
-            return redirect(url_for("main.dashboard"))
+        if outcome.ok:
+            session["signed_up_email"] = normalise_email(person.email)
+            return redirect(url_for("auth.registered"))
     return render_template("brokers/register.html", form=form)
 
 

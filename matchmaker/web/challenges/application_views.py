@@ -21,6 +21,7 @@ from matchmaker.web.challenges.forms import ActionForm, ApplicationAttachmentFor
 from matchmaker.web.challenges.views import render_challenge
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import apply_errors, form_errors
+from matchmaker.web.ids import id_arg
 from matchmaker.web.policy import accepts_files, login_required, permission_required
 from matchmaker.web.refusals import on_refusal
 
@@ -39,7 +40,7 @@ def _application_form(challenge: Challenge) -> ApplicationForm:
     form = ApplicationForm()
     if request.method == "GET":
         mine = _mine(challenge)
-        result_id = request.args.get("result", type=int)
+        result_id = id_arg("result")
         if result_id:
             result = cast(
                 Result, listings.get_owned(actor=current_user, kind="result", listing_id=result_id)

@@ -43,6 +43,7 @@ from matchmaker.web.challenge_labels import (
     VISIBILITY_LABELS,
 )
 from matchmaker.web.fields import AmountField, Wan
+from matchmaker.web.ids import id_coerce, to_id
 from matchmaker.web.listings.forms import MultiCheckboxField, trl_choices
 
 _TEXT = Length(max=5000, message=_l("不能超过 %(max)d 个字符。"))
@@ -159,7 +160,9 @@ class PublishForm(FlaskForm):
 class InviteForm(FlaskForm):
     """Invite organisations by id (picked from the recommendations or a name search)."""
 
-    organisation_ids = MultiCheckboxField(_l("机构"), coerce=int, choices=[], validate_choice=False)
+    organisation_ids = MultiCheckboxField(
+        _l("机构"), coerce=id_coerce, choices=[], validate_choice=False
+    )
 
 
 class ReasonForm(FlaskForm):
@@ -236,7 +239,7 @@ class ApplicationForm(FlaskForm):
             team=self.team.data or "",
             price_wan=self.price_wan.data,
             terms=self.terms.data or "",
-            source_result_id=int(source) if source and str(source).isdigit() else None,
+            source_result_id=to_id(source),
         )
 
     def fill_from(self, data: ApplicationData | Application) -> None:

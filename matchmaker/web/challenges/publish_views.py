@@ -22,6 +22,7 @@ from matchmaker.services.platform.dates import format_date
 from matchmaker.web.challenges.blueprint import bp
 from matchmaker.web.challenges.forms import ActionForm, InviteForm, PublishForm, ReasonForm
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import ID_MESSAGE
 from matchmaker.web.policy import login_required
 from matchmaker.web.refusals import on_refusal
 
@@ -147,11 +148,13 @@ def manage_challenge(challenge_id: int) -> str:
 
 @bp.post("/my/challenges/<int:challenge_id>/invite")
 @login_required
-def invite_organisations(challenge_id: int) -> Response:
+def invite_organisations(challenge_id: int) -> Response | tuple[str, int]:
     """Invite the organisations ticked on the management page."""
     challenge = _managed(challenge_id)
     form = InviteForm()
-    form.validate_on_submit()
+    if not form.validate_on_submit():  # an id that is none (web/ids.py)
+        flash(str(ID_MESSAGE), "danger")
+        return _render_manage(challenge), 400
     ids = [i for i in (form.organisation_ids.data or []) if isinstance(i, int)]
     orgs = [o for o in (db.session.get(Organisation, i) for i in ids) if o is not None]
     on_refusal(lambda: _render_manage(challenge))

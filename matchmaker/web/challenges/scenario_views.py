@@ -23,6 +23,7 @@ from matchmaker.web.challenges.blueprint import bp
 from matchmaker.web.challenges.scenario_forms import ScenarioForm
 from matchmaker.web.forms import form_errors
 from matchmaker.web.i18n import select_locale
+from matchmaker.web.ids import page_arg
 from matchmaker.web.policy import permission_required, public
 from matchmaker.web.refusals import on_refusal
 
@@ -42,7 +43,7 @@ def list_scenarios() -> str:
         field_id=field.id if field else None,
         region=args.get("region", "")[:32],
         status=status,
-        page=args.get("page", 1, type=int) or 1,
+        page=page_arg(),
     )
     return render_template(
         "challenges/scenarios.html",

@@ -12,6 +12,7 @@ from matchmaker.services.challenges import challenges, conversion
 from matchmaker.services.platform import taxonomy
 from matchmaker.services.platform.regions import region_choices
 from matchmaker.web.challenges.blueprint import bp
+from matchmaker.web.ids import to_id
 from matchmaker.web.policy import public
 
 
@@ -74,7 +75,7 @@ def list_offers() -> str:
     offers = conversion.open_offers(
         field_id=field.id if field else None,
         region=args.get("region", "")[:32],
-        mode=args.get("mode", 0, type=int) or 0,
+        mode=to_id(args.get("mode")) or 0,
     )
     return render_template(
         "challenges/offers.html",

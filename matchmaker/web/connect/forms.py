@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp
 
 from matchmaker.models.enquiry import ENQUIRY_DECLINE_LABELS, INTENT_LABELS, OUTCOME_LABELS
 from matchmaker.services.platform.files import ACCEPT
+from matchmaker.web.ids import to_id
 
 #: The longest message the services accept (the textarea's counter shows it too).
 MESSAGE_MAX = 5000
@@ -161,6 +162,6 @@ class IntroduceForm(FlaskForm):
         """(kind, id) of the target: the typed number when given, else the chosen option."""
         typed = (self.other_id.data or "").strip()
         if typed:
-            return self.other_kind.data or "result", int(typed)
+            return self.other_kind.data or "result", to_id(typed)
         kind, _sep, number = (self.target.data or "").partition(":")
-        return kind, int(number) if number.isdigit() and len(number) < 11 else None
+        return kind, to_id(number)

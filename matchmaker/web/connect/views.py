@@ -37,6 +37,7 @@ from matchmaker.web.connect.forms import (
 )
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import id_arg, to_id
 from matchmaker.web.policy import accepts_files, login_required
 from matchmaker.web.refusals import on_refusal
 
@@ -55,14 +56,13 @@ def upload_of(file: FileStorage | None) -> tuple[Any, str] | None:
 def _target() -> tuple[str, int, str, int | None]:
     """kind, listing id, source and conversion offer from the query string (404 if malformed)."""
     kind = request.args.get("kind", "")
-    listing_id = request.args.get("id", type=int)
-    if kind not in KINDS or not listing_id or listing_id <= 0:
+    listing_id = id_arg("id")
+    if kind not in KINDS or listing_id is None:
         abort(404)
     source = request.args.get("source", EnquirySource.LISTING.value)
     if source not in {s.value for s in EnquirySource} or source == EnquirySource.INTRODUCTION:
         source = EnquirySource.LISTING.value
-    offer_id = request.args.get("offer", type=int)
-    return kind, listing_id, source, offer_id if offer_id and offer_id > 0 else None
+    return kind, listing_id, source, to_id(request.args.get("offer"))
 
 
 def _sent_on(kind: str, listing_id: int) -> Enquiry | None:

@@ -12,6 +12,7 @@ from matchmaker.services.events.activity import OutcomeData
 from matchmaker.services.events.events import EventData
 from matchmaker.web.events.labels import EVENT_KIND_LABELS, OUTCOME_KIND_LABELS
 from matchmaker.web.finance.event_forms import china_time, local_time, when_field
+from matchmaker.web.ids import IdField, to_id
 
 _TOO_LONG = _l("不能超过 %(max)d 个字符。")
 
@@ -27,10 +28,8 @@ def _slot_for_bank_events(form: FlaskForm, field: IntegerField) -> None:
 
 
 def _optional_int(value: object) -> int | None:
-    try:
-        return int(str(value)) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    """An organisation's or deal's id, None when blank or no id at all (web/ids.py)."""
+    return to_id(value)
 
 
 class EventForm(FlaskForm):
@@ -139,9 +138,10 @@ class FeatureForm(FlaskForm):
         choices=[("result", _l("科技成果")), ("need", _l("技术需求"))],
         validators=[InputRequired(_l("请选择成果或需求。"))],
     )
-    listing_id = IntegerField(
+    listing_id = IdField(
         _l("编号"),
         validators=[InputRequired(_l("请填写成果或需求的编号。"))],
+        message=_l("请填写公开页面地址中的编号（正整数）。"),
         description=_l("公开页面地址中的数字，或在下方搜索结果中选择。"),
     )
 

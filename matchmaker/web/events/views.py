@@ -35,6 +35,7 @@ from matchmaker.web.events.forms import (
 )
 from matchmaker.web.events.labels import EVENT_KIND_LABELS, OUTCOME_KIND_LABELS
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import id_arg
 from matchmaker.web.policy import login_required, public
 from matchmaker.web.refusals import on_refusal
 
@@ -403,7 +404,7 @@ def add_feature(event_id: int) -> Response | tuple[str, int]:
 @login_required
 def remove_feature(event_id: int) -> Response:
     """Take a listing off the event's page (the feature's id in the form)."""
-    feature_id = request.form.get("feature_id", type=int) or 0
+    feature_id = id_arg("feature_id", request.form) or 0
     return _step(
         event_id,
         lambda e: activity.unfeature(actor=current_user, event=e, feature_id=feature_id),
@@ -432,7 +433,7 @@ def add_outcome(event_id: int) -> Response | tuple[str, int]:
 @login_required
 def delete_outcome(event_id: int) -> Response:
     """Remove an outcome recorded by mistake (its id in the form)."""
-    outcome_id = request.form.get("outcome_id", type=int) or 0
+    outcome_id = id_arg("outcome_id", request.form) or 0
     return _step(
         event_id,
         lambda e: activity.delete_outcome(actor=current_user, event=e, outcome_id=outcome_id),

@@ -27,6 +27,7 @@ from matchmaker.services.market import excel
 from matchmaker.services.market.browsing import BrowseFilter
 from matchmaker.web.excel.forms import ImportForm
 from matchmaker.web.excel.uploads import IMPORT_JOB, queue_import
+from matchmaker.web.ids import to_id
 from matchmaker.web.policy import accepts_files, login_required, public
 
 bp = Blueprint("excel", __name__)
@@ -178,7 +179,7 @@ def export(kinds: str, fmt: str) -> Response:
         mode=args.get("mode", ""),
         price=args.get("price", ""),
         region=args.get("region", ""),
-        org=args.get("org", type=int),
+        org=to_id(args.get("org")),
         sort=args.get("sort", ""),
     )
     content = excel.export_xlsx(browse) if fmt == "xlsx" else excel.export_csv(browse)

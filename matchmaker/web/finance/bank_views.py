@@ -28,12 +28,12 @@ from matchmaker.web.finance.bank_forms import FirmFilterForm, RemoveForm, Shortl
 from matchmaker.web.finance.blueprint import bp
 from matchmaker.web.forms import apply_errors, form_errors
 from matchmaker.web.i18n import select_locale
+from matchmaker.web.ids import page_arg
 from matchmaker.web.policy import is_safe_next, permission_required
 from matchmaker.web.refusals import on_refusal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 320, 160, 14
-MAX_PAGE = 10_000
 
 
 def _not_a_verified_bank(template: str, **context: Any) -> None:
@@ -51,8 +51,8 @@ def _filter_form() -> FirmFilterForm:
 
 
 def _page_arg() -> int:
-    """The page asked for, 1 to MAX_PAGE ("abc", -1 and 10**30 are no page)."""
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    """The page asked for (web/ids.py: "abc" is the first, -1 and 10**30 are refused)."""
+    return page_arg()
 
 
 def _back(default: str) -> Response:

@@ -75,8 +75,8 @@ def new_lead(firm_id: int) -> Response | str | tuple[str, int]:
         for n in financing_needs.open_needs_of(firm.id)
     ]
     if not submitted:
-        form.product_id.data = request.args.get("product", 0, type=int)
-        form.financing_need_id.data = request.args.get("need", 0, type=int)
+        form.product_id.data = to_id(request.args.get("product")) or 0
+        form.financing_need_id.data = to_id(request.args.get("need")) or 0
         form.meeting_id.data = str(meeting_id or "")
     existing = leads.live_lead(current_user.organisation_id, firm.id)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import url_for
-
 from matchmaker.models import Listing
+from matchmaker.services.platform.links import external_url
 
 
 def link_for(listing: Listing) -> str:
-    """The owner's page of a listing, as an absolute link for e-mails."""
-    return url_for("listings.show", kinds=f"{listing.KIND}s", listing_id=listing.id, _external=True)
+    """The owner's page of a listing, as a link for e-mails on the configured public URL."""
+    return external_url("listings.show", kinds=f"{listing.KIND}s", listing_id=listing.id)

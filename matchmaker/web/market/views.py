@@ -14,6 +14,7 @@ from matchmaker.services import matching
 from matchmaker.services.connect import enquiries
 from matchmaker.services.market import attachments, browsing, publication
 from matchmaker.web.downloads import send_stored_file
+from matchmaker.web.ids import page_arg, to_id
 from matchmaker.web.market.highlight import highlight_terms
 from matchmaker.web.policy import public
 from matchmaker.web.tracking import record_click, record_impressions, record_view
@@ -32,16 +33,14 @@ def _filter(kind: str) -> browsing.BrowseFilter:
         mode=args.get("mode", ""),
         price=args.get("price", ""),
         region=args.get("region", ""),
-        org=args.get("org", type=int),
+        org=to_id(args.get("org")),
         sort=args.get("sort", ""),
     ).cleaned()
 
 
 def _browse(kind: str, template: str) -> Response | str:
     criteria = _filter(kind)
-    page = browsing.browse_page(
-        criteria, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE
-    )
+    page = browsing.browse_page(criteria, page=page_arg(), per_page=PER_PAGE)
     if page.page > page.pages and page.total:
         # a page past the end (an old link, a hand-typed number): the last page instead
         args = {**request.args.to_dict(), "page": page.pages}

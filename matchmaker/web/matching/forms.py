@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms import HiddenField, SelectField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
+
+from matchmaker.web.ids import IdField
 
 
 class FeedbackForm(FlaskForm):
     """Useful / not useful, with an optional reason."""
 
     source_kind = HiddenField(validators=[InputRequired(), AnyOf(["need", "result"])])
-    source_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    source_id = IdField(validators=[InputRequired()])
     target_kind = HiddenField(validators=[InputRequired(), AnyOf(["need", "result"])])
-    target_id = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
+    target_id = IdField(validators=[InputRequired()])
     useful = SelectField(
         choices=[("1", _l("有用")), ("0", _l("没用"))], validators=[InputRequired()]
     )

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from matchmaker.extensions import db
 from matchmaker.permissions import Permission
 from matchmaker.services.platform import notifications
+from matchmaker.web.ids import id_arg, page_arg
 from matchmaker.web.policy import is_safe_next, permission_required
 
 bp = Blueprint("notifications", __name__)
@@ -20,7 +21,7 @@ def index() -> str:
     """My notifications, newest first."""
     page = db.paginate(
         notifications.notifications_query(current_user),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
         per_page=30,
         max_per_page=100,
         error_out=False,
@@ -33,7 +34,7 @@ def index() -> str:
 @permission_required(Permission.NOTIFICATIONS_READ)
 def mark_read() -> Response:
     """Mark one notification (id=...) or all of them read, then go on."""
-    note_id = request.form.get("id", type=int)
+    note_id = id_arg("id", request.form)  # none: every notification
     notifications.mark_read(user=current_user, notification_id=note_id)
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("notifications.index"))

@@ -12,6 +12,7 @@ from matchmaker.models import Organisation
 from matchmaker.permissions import Permission, can_invite_to
 from matchmaker.services.accounts import accounts, evidence
 from matchmaker.services.accounts.organisations import verification_blockers
+from matchmaker.services.platform.links import external_url
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import form_errors
 from matchmaker.web.org.forms import DocumentForm, InviteForm
@@ -54,7 +55,8 @@ def mine() -> Response | str:
             accounts.invite_member(
                 actor=current_user,
                 email=form.email.data,
-                link_for=lambda token: url_for("auth.join", token=token, _external=True),
+                link_for=lambda token: external_url("auth.join", token=token),
+                login_url=external_url("auth.login"),
             )
         if outcome.ok:
             flash(_("邀请已发送到 %(email)s。", email=form.email.data), "success")

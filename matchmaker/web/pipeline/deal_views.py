@@ -18,6 +18,7 @@ from matchmaker.services.connect.enquiry_states import ENQUIRY, REFUSALS
 from matchmaker.services.platform.files import blob_of
 from matchmaker.web.downloads import send_stored_file
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import id_arg
 from matchmaker.web.pipeline.blueprint import bp
 from matchmaker.web.pipeline.forms import (
     ActionForm,
@@ -71,8 +72,8 @@ def decide_adoption(adoption_id: int) -> Response | str | tuple[str, int]:
 
 def _source() -> tuple[Application | None, AdoptionRequest | None]:
     """The selected application or accepted adoption named in the query string."""
-    application_id = request.args.get("application", type=int)
-    adoption_id = request.args.get("adoption", type=int)
+    application_id = id_arg("application")
+    adoption_id = id_arg("adoption")
     if (application_id is None) == (adoption_id is None):
         abort(404)
     if application_id is not None:

@@ -17,6 +17,7 @@ from matchmaker.services.accounts import accounts
 from matchmaker.services.challenges import applications, challenges, panels
 from matchmaker.services.challenges.challenge_states import members
 from matchmaker.web.forms import form_errors
+from matchmaker.web.ids import id_arg
 from matchmaker.web.pipeline.blueprint import bp
 from matchmaker.web.pipeline.forms import (
     ActionForm,
@@ -244,7 +245,7 @@ def score_applications(challenge_id: int) -> Response | str | tuple[str, int]:
     challenge = _scored(challenge_id)
     if request.method == "GET":
         return _render_scores(challenge)
-    app_id = request.form.get("application", type=int)
+    app_id = id_arg("application", request.form)
     application = next((a for a in challenge.applications if a.id == app_id), None)
     if application is None:
         abort(404)

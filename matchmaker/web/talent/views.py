@@ -8,14 +8,14 @@ from flask_login import current_user
 from matchmaker.models.expert import OFFER_KEYS, OFFER_LABELS
 from matchmaker.services.talent import expert_search, experts
 from matchmaker.web.i18n import select_locale
+from matchmaker.web.ids import page_arg, to_id
 from matchmaker.web.policy import public
 
 bp = Blueprint("talent", __name__)
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return to_id(request.args.get(name))
 
 
 @bp.get("/experts")
@@ -27,7 +27,7 @@ def list_experts() -> str:
         field_id=_int_arg("field"),
         offer=request.args.get("offer", ""),
         organisation_id=_int_arg("org"),
-        page=_int_arg("page") or 1,
+        page=page_arg(),
     )
     page, facets = expert_search.search_experts(query)  # page.items: public versions
     return render_template(

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from matchmaker.services.market.excel.columns import ImportRefused
 from matchmaker.services.market.excel.reading import check_upload
+from matchmaker.services.platform import scanning
 
 #: Stored uploads and annotated reports are pruned after this long (seconds).
 UPLOAD_MAX_AGE = 7 * 24 * 3600
@@ -48,6 +50,9 @@ def store_upload(*, user_id: int, filename: str, content: bytes) -> str:
     Returns its path relative to the instance folder (the job's argument); raises ImportRefused.
     """
     fmt = check_upload(filename=filename, content=content)
+    refusal = scanning.import_refusal(content)  # malware scan (ASVS 5.4.3), when configured
+    if refusal is not None:
+        raise ImportRefused(refusal)
     folder = uploads_dir(user_id)
     folder.mkdir(parents=True, exist_ok=True)
     _prune(folder, "*.*", UPLOAD_MAX_AGE)  # uploads whose job never ran (no worker)
