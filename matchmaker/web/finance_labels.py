@@ -18,7 +18,10 @@ CONSENT_SCOPE_LABELS = {
 }
 CONSENT_SCOPE_HELP = {
     ConsentScope.BASIC: _l("行业、规模、地区、成立年份、主要产品和联系人。"),
-    ConsentScope.INNOVATION: _l("高新技术企业和专精特新资质、专利、获奖、研发强度和创新积分。"),
+    ConsentScope.INNOVATION: _l(
+        "高新技术企业和专精特新资质、专利、获奖、研发强度和创新积分。创新积分总分也计入营收和研发"
+        "投入的增长、平台活跃度；这些分项本身只在同时授权财务数据或平台活动时显示。"
+    ),
     ConsentScope.FINANCIALS: _l("各年度营业收入和研发投入。"),
     ConsentScope.ACTIVITY: _l("在平台上发布的需求、揭榜、承接成果、技术合同和验收情况。"),
 }
