@@ -194,12 +194,12 @@ def _serve(
     got_request_exception.connect(record_exception, app, weak=False)
     request_finished.connect(record_server_error, app, weak=False)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_URL"] = url  # the links its mails carry (services/platform/links.py)
     thread = threading.Thread(target=server.serve_forever, name=f"e2e-{name}", daemon=True)
     thread.start()
     try:
-        yield LiveServer(
-            url=f"http://127.0.0.1:{server.server_port}", app=app, errors=errors, pages=pages
-        )
+        yield LiveServer(url=url, app=app, errors=errors, pages=pages)
     finally:
         server.shutdown()
         thread.join(timeout=10)
