@@ -202,12 +202,19 @@ def _plain_best_rows(model: Recommender, q_idx, q_val, eligible, want):
     return rows, scores[rows], postings
 
 
-@pytest.mark.parametrize("want", [1, 5, 40, 150])
-def test_best_rows_equal_the_full_scoring(want: int) -> None:
-    """The float32 pre-selection never changes the chosen rows, their scores or their postings."""
+@pytest.fixture(scope="module")
+def synthetic_2500() -> tuple[Recommender, list[Document]]:
+    """One fit of 2,500 synthetic listings for the depths below, and 60 of its needs."""
     corpus = SyntheticCorpus(2500, seed=5)
-    model = Recommender().fit(corpus)
-    needs = [d for d in corpus if d.kind == "need"][:60]
+    return Recommender().fit(corpus), [d for d in corpus if d.kind == "need"][:60]
+
+
+@pytest.mark.parametrize("want", [1, 5, 40, 150])
+def test_best_rows_equal_the_full_scoring(
+    want: int, synthetic_2500: tuple[Recommender, list[Document]]
+) -> None:
+    """The float32 pre-selection never changes the chosen rows, their scores or their postings."""
+    model, needs = synthetic_2500
     eligible = model._eligible("result", False)
     compared = 0
     for doc in needs:
