@@ -77,6 +77,13 @@ class Config:
     LOGIN_LIMIT_PER_IP = "20 per minute;200 per day"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;50 per day"
     LOGIN_GUARD_THRESHOLD = "10 per 10 minutes"
+    # Mail and registration quotas (services/accounts/mail_throttle.py, docs/security.md §4.9)
+    INVITE_LIMIT_PER_ADDRESS = "3 per day"  # invitations from one organisation to one address
+    INVITE_LIMIT_PER_ORGANISATION = "20 per day"  # invitations from one organisation in all
+    CHALLENGE_INVITE_LIMIT_PER_ORGANISATION = "50 per day"  # organisations invited to challenges
+    SIGNUP_NOTICE_LIMIT_PER_ADDRESS = "3 per day"  # "someone tried to register" notices
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = "3 per hour"  # noqa: S105 - a quota, not a password
+    REGISTER_LIMIT_PER_IP = "10 per hour;50 per day"  # registration posts (both pages)
     LOGIN_LINK_MAX_AGE = 15 * 60  # seconds an e-mailed single-use sign-in link works
     # Second factor (TOTP, services/accounts/mfa.py): roles that must use it; wrong codes allowed
     MFA_REQUIRED_ROLES = ("admin", "bank")

@@ -32,18 +32,18 @@ from matchmaker.extensions import limiter
 
 log = logging.getLogger("matchmaker.security")
 
-#: quota name -> (setting, default)
-QUOTAS: dict[str, tuple[str, str]] = {
+#: quota name -> its setting (config.py has each default)
+QUOTAS: dict[str, str] = {
     # invitations to join an organisation, from one organisation to one address
-    "invite-address": ("INVITE_LIMIT_PER_ADDRESS", "3 per day"),
+    "invite-address": "INVITE_LIMIT_PER_ADDRESS",
     # invitations to join an organisation, from one organisation in all
-    "invite-org": ("INVITE_LIMIT_PER_ORGANISATION", "20 per day"),
+    "invite-org": "INVITE_LIMIT_PER_ORGANISATION",
     # organisations invited to challenges, by one organisation in all
-    "challenge-invite-org": ("CHALLENGE_INVITE_LIMIT_PER_ORGANISATION", "50 per day"),
+    "challenge-invite-org": "CHALLENGE_INVITE_LIMIT_PER_ORGANISATION",
     # "someone tried to register with your address" notices to one address
-    "signup-notice": ("SIGNUP_NOTICE_LIMIT_PER_ADDRESS", "3 per day"),
+    "signup-notice": "SIGNUP_NOTICE_LIMIT_PER_ADDRESS",
     # password-reset links to one address (the page's per-IP limit is on the view)
-    "reset-address": ("PASSWORD_RESET_LIMIT_PER_ADDRESS", "3 per hour"),
+    "reset-address": "PASSWORD_RESET_LIMIT_PER_ADDRESS",
 }
 
 
@@ -69,8 +69,7 @@ def wait_text(seconds: int) -> str:
 
 
 def _items(quota: str) -> list[RateLimitItem]:
-    setting, default = QUOTAS[quota]
-    return list(parse_many(str(current_app.config.get(setting) or default)))
+    return list(parse_many(str(current_app.config[QUOTAS[quota]])))
 
 
 def _identifiers(quota: str, subject: object) -> tuple[str, str, str]:

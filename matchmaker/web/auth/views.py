@@ -99,7 +99,7 @@ def _sign_up_links() -> accounts.SignUpLinks:
 
 
 def _register_limit() -> str:
-    return str(current_app.config.get("REGISTER_LIMIT_PER_IP") or "10 per hour;50 per day")
+    return str(current_app.config["REGISTER_LIMIT_PER_IP"])
 
 
 @bp.route("/register", methods=["GET", "POST"])

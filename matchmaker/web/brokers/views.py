@@ -36,7 +36,7 @@ def _verify_link(token: str) -> str:
 
 
 def _register_limit() -> str:
-    return str(current_app.config.get("REGISTER_LIMIT_PER_IP") or "10 per hour;50 per day")
+    return str(current_app.config["REGISTER_LIMIT_PER_IP"])
 
 
 @bp.route("/brokers/register", methods=["GET", "POST"])
