@@ -14,6 +14,11 @@ NSTAMP := node_modules/.installed
 COVERAGE_FLOOR ?= 94
 COVERAGE ?= --cov=matchmaker --cov-branch --cov-report=term-missing:skip-covered \
 	--cov-fail-under=$(COVERAGE_FLOOR)
+# The suite runs in TEST_WORKERS processes (pytest-xdist; `auto`: one per core), whole modules
+# to one worker (their module-scoped live servers and fitted corpora are built once). On
+# PostgreSQL each worker has its own database (tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
 
 .PHONY: run test serve install lint translations clean bench evaluate fuzz audit
 
@@ -48,7 +53,7 @@ run: $(STAMP)
 ## test: run the whole suite (SQLite; PostgreSQL when MATCHMAKER_TEST_DATABASE_URL is set, the
 ## Redis tests when MATCHMAKER_TEST_REDIS_URL is) and fail under the branch-coverage floor
 test: $(TSTAMP) $(NSTAMP)
-	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(COVERAGE) $(PYTEST_ARGS)
 
 ## fuzz: schemathesis against every /api/v1 operation of a live app (demo data, a token per
 ## role; tests/fuzz/run_api_fuzz.py); FUZZ_ARGS="--roles bank --keep" for one role, kept files

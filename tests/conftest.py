@@ -21,6 +21,38 @@ from matchmaker.models import Base, User
 from tests.factories import make_user
 from tests.smtp import deliver_mail
 
+
+def _database_of_this_worker() -> None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets its own PostgreSQL
+    database, `<name>_gw0`, `<name>_gw1`, ..., created when missing: every test empties the
+    tables it used, so two workers must never share one. Set in the environment before any
+    test module reads it, so the browser tests' live servers, the backup and migration tests
+    and the two-server check name their own databases after the worker's. SQLite needs
+    nothing: each worker's database is a file in its own temporary folder."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("MATCHMAKER_TEST_DATABASE_URL", "")
+    if not worker or not url.startswith("postgresql"):
+        return
+    parsed = sa.make_url(url)
+    if (parsed.database or "").endswith(f"_{worker}"):
+        return  # already this worker's (conftest imported again)
+    name = f"{parsed.database}_{worker}"
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["MATCHMAKER_TEST_DATABASE_URL"] = parsed.set(database=name).render_as_string(
+        hide_password=False
+    )
+
+
+_database_of_this_worker()
 TEST_DATABASE_URL = os.environ.get("MATCHMAKER_TEST_DATABASE_URL")
 
 

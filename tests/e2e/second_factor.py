@@ -25,12 +25,14 @@ def _site(url: str) -> str:
 
 
 def _next_code(key: tuple[str, str]) -> str:
-    """A code the server has not seen: a step after the last one used, within ±1 of now
-    (waiting for the clock when two logins fall in one 30 s step)."""
+    """A code the server has not seen: a step after the last one used, the current step or
+    the next (waiting for the clock when more logins fall in one 30 s step). Never the step
+    before now: the server accepts ±1 step, and a boundary passed between making the code and
+    checking it would put that one two steps back and refuse it."""
     secret, last = _SECRETS[key]
     while True:
         now = int(time.time()) // 30
-        step = max(now - 1, last + 1)
+        step = max(now, last + 1)
         if step <= now + 1:
             break
         time.sleep(1)
