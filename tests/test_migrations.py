@@ -108,3 +108,35 @@ def test_check_constraints_of_the_migrations_are_the_models(empty_database_url, 
                 assert not missing, (table.name, name, missing)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("MATCHMAKER_TEST_DATABASE_URL") or "").startswith("postgresql"),
+    reason="the trigram indexes are PostgreSQL's (pg_trgm)",
+)
+def test_search_terms_read_the_trigram_indexes(empty_database_url, tmp_path):
+    """The supermarket's search conditions are the indexed expressions: a term of two Chinese
+    characters reads the Han-pairs index, a longer one the plain trigram index (with
+    sequential scans off, so that a table of a few rows still shows which index can serve)."""
+    from matchmaker.models import Publication
+    from matchmaker.services.market.browsing import BrowseFilter, term_conditions
+
+    app = create_app(
+        TestConfig, instance_path=str(tmp_path), SQLALCHEMY_DATABASE_URI=empty_database_url
+    )
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+
+        def plan(q: str) -> str:
+            terms = term_conditions(BrowseFilter(kind="result", q=q).cleaned())
+            query = sa.select(Publication.id).where(*terms)
+            with db.engine.connect() as conn:
+                compiled = query.compile(conn)
+                conn.exec_driver_sql("SET enable_seqscan = off")
+                explained = conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+                return "\n".join(explained.scalars())
+
+        assert "ix_publications_search_han_pairs_trgm" in plan("光伏")
+        assert "ix_publications_search_text_trgm" in plan("碳纤维")
+        db.session.remove()
+        db.engine.dispose()

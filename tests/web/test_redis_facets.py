@@ -68,3 +68,33 @@ def test_with_redis_down_the_counts_come_from_the_database(make_app, fields):  #
         listed("result", fields, owner, admin, title="长春换热器", region="changchun")
         _db.session.commit()
         assert facet_badges(text_of(browser.get("/results")))["长春市"] == 2
+
+
+@needs_redis
+def test_a_search_order_is_kept_until_a_publication_changes(make_app, fields):  # noqa: F811
+    """The matching ids of a search are read once (one LIKE scan) and kept with the facet
+    counts: the next page view of the same search reads a page of rows by primary key only; a
+    publication invalidates the order with the counts. (Visitors' whole pages are kept too,
+    web/page_cache.py: off here, so that the order's own cache is what answers.)"""
+    web, other = make_app(PAGE_CACHE_SECONDS=0), make_app(PAGE_CACHE_SECONDS=0)
+    with web.app_context():
+        admin, owner = make_user("admin"), make_user("university")
+        listed("result", fields, owner, admin, title="碳纤维原丝甲")
+        listed("result", fields, owner, admin, title="碳纤维原丝乙")
+        _db.session.commit()
+        browser = web.test_client()
+        statements = count_statements(web)
+        first = text_of(browser.get("/results?q=碳纤维"))
+        assert "碳纤维原丝甲" in first and "碳纤维原丝乙" in first
+        assert statements.touching("LIKE")  # a miss: the text searched
+        statements.seen.clear()
+        again = text_of(browser.get("/results?q=碳纤维"))
+        assert "碳纤维原丝甲" in again and "碳纤维原丝乙" in again
+        assert statements.touching("LIKE") == []  # a hit: no text searched, rows read by id
+    with other.app_context():
+        admin, owner = make_user("admin"), make_user("university")
+        listed("result", fields, owner, admin, title="碳纤维原丝丙")
+        _db.session.commit()
+    with web.app_context():
+        # The other instance's publication invalidated the kept order: the new one is found.
+        assert "碳纤维原丝丙" in text_of(browser.get("/results?q=碳纤维"))

@@ -120,11 +120,32 @@ def _conditions(f: BrowseFilter, *, skip: str = "", now: datetime) -> list[sa.Co
     return [*_matching(f, now), *_facet_filters(Publication, f, skip=skip)]
 
 
+#: Two Chinese characters: the commonest search term (光伏, 玉米, 焊接), and one that a trigram
+#: index cannot serve, as `LIKE '%光伏%'` holds no trigram. On PostgreSQL the text is also
+#: indexed with a marker after every Han character that another follows (光伏 -> 光x伏,
+#: `HAN_PAIRS`, migration 20261207_b17a0f0a1003): the pair is then a trigram of that index.
+_HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
+#: The indexed expression, written exactly as in the migration (the planner matches the
+#: expression, literals included; tests/test_migrations.py checks that the index is used).
+HAN_PAIRS = (
+    "regexp_replace(publications.search_text, '([\u4e00-\u9fff])(?=[\u4e00-\u9fff])', '\\1x', 'g')"
+)
+
+
 def _matching(f: BrowseFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
     """What every facet shares: visible publications of the kind with every search term."""
-    conds = visible(f.kind, now)
+    return [*visible(f.kind, now), *term_conditions(f)]
+
+
+def term_conditions(f: BrowseFilter) -> list[sa.ColumnElement[bool]]:
+    """Every search term occurs in the text (and, on PostgreSQL, a term of two Chinese
+    characters also through the Han-pairs index; the LIKE on the plain text decides)."""
+    conds: list[sa.ColumnElement[bool]] = []
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     for term in f.terms:
         conds.append(Publication.search_text.like(_like(term), escape="\\"))
+        if postgresql and _HAN_PAIR.fullmatch(term):
+            conds.append(sa.literal_column(HAN_PAIRS).like(sa.literal(f"%{term[0]}x{term[1]}%")))
     return conds
 
 
@@ -367,12 +388,48 @@ MAX_RANKED = 2000
 
 def browse_page(f: BrowseFilter, *, page: int, per_page: int) -> Any:
     """A page of the filtered list. Relevance order comes from the recommender's index: SQL
-    decides what matches (every term must occur), the engine's text score decides the order."""
+    decides what matches (every term must occur), the engine's text score decides the order.
+
+    The ordered ids of the first MAX_RANKED matches (and how many match) come through the
+    shared cache with the facet counts (`cached_order`): a visitor paging through a search,
+    or the next visitor asking the same, costs one primary-key read of a page of rows. Pages
+    past the first MAX_RANKED rows of an order other than relevance are read directly."""
     page = max(1, page)
-    if f.effective_sort != "relevance" or not f.terms:
+    ids, total = cached_order(f)
+    start = (page - 1) * per_page
+    if start >= len(ids) and total > len(ids):
         return db.paginate(
             browse_query(f), page=page, per_page=per_page, max_per_page=50, error_out=False
         )
+    window = ids[start : start + per_page]
+    found = (
+        {
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Publication)
+                .where(Publication.id.in_(window))
+                .options(selectinload(Publication.organisation), selectinload(Publication.field))
+            )
+        }
+        if window
+        else {}
+    )
+    return ListPage([found[i] for i in window if i in found], page, per_page, total)
+
+
+def matching_order(f: BrowseFilter) -> tuple[list[int], int]:
+    """The publication ids of the first MAX_RANKED matches of `f` in its order, and how many
+    match (for relevance: the ranked ones, at most MAX_RANKED, as the engine ranks no more)."""
+    if f.effective_sort != "relevance" or not f.terms:
+        ids = list(
+            db.session.scalars(browse_query(f).with_only_columns(Publication.id).limit(MAX_RANKED))
+        )
+        if len(ids) < MAX_RANKED:
+            return ids, len(ids)
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Publication).where(*_conditions(f, now=utcnow()))
+        )
+        return ids, int(total or 0)
     id_column = Publication.result_id if f.kind == "result" else Publication.need_id
     rows = db.session.execute(
         browse_query(f).with_only_columns(Publication.id, id_column).limit(MAX_RANKED)
@@ -380,16 +437,20 @@ def browse_page(f: BrowseFilter, *, page: int, per_page: int) -> Any:
     scores = matching.search_scores(f.kind, f.q, limit=MAX_RANKED)
     order = {pub_id: i for i, (pub_id, _listing) in enumerate(rows)}
     ranked = sorted(rows, key=lambda r: (-scores.get(r[1], 0.0), order[r[0]]))
-    window = [pub_id for pub_id, _listing in ranked[(page - 1) * per_page : page * per_page]]
-    found = {
-        p.id: p
-        for p in db.session.scalars(
-            sa.select(Publication)
-            .where(Publication.id.in_(window))
-            .options(selectinload(Publication.organisation), selectinload(Publication.field))
-        )
-    }
-    return ListPage([found[i] for i in window if i in found], page, per_page, len(rows))
+    return [pub_id for pub_id, _listing in ranked], len(rows)
+
+
+def cached_order(f: BrowseFilter) -> tuple[list[int], int]:
+    """matching_order through the shared cache (the facet counts' namespace, invalidated with
+    them after every change to the public lists; FACET_TTL bounds an expiry passing)."""
+    criteria = [f.kind, f.q, f.field, f.stage, f.mode, f.price, f.region, f.org]
+    ids, total = cache.cached(
+        FACET_CACHE,
+        cache.dumps(["order", f.effective_sort, *criteria]),
+        lambda: matching_order(f),
+        FACET_TTL,
+    )
+    return list(ids), int(total)
 
 
 # --- facet counts through the shared cache (services/platform/cache.py, docs/deploy.md) -------
