@@ -116,7 +116,7 @@ def test_check_constraints_of_the_migrations_are_the_models(empty_database_url, 
 )
 def test_search_terms_read_the_trigram_indexes(empty_database_url, tmp_path):
     """The supermarket's search conditions are the indexed expressions: a term of two Chinese
-    characters reads the Han-pairs index, a longer one the plain trigram index (with
+    characters reads the index of the marked pairs, a longer one the text's trigram index (with
     sequential scans off, so that a table of a few rows still shows which index can serve)."""
     from matchmaker.models import Publication
     from matchmaker.services.market.browsing import BrowseFilter, term_conditions
@@ -136,7 +136,7 @@ def test_search_terms_read_the_trigram_indexes(empty_database_url, tmp_path):
                 explained = conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
                 return "\n".join(explained.scalars())
 
-        assert "ix_publications_search_han_pairs_trgm" in plan("光伏")
+        assert "ix_publications_search_pairs_trgm" in plan("光伏")
         assert "ix_publications_search_text_trgm" in plan("碳纤维")
         db.session.remove()
         db.engine.dispose()

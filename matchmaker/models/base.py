@@ -80,7 +80,7 @@ str255 = Annotated[str, mapped_column(sa.String(255))]
 #: Indexes that only the migrations create, on PostgreSQL (a pg_trgm GIN index has no SQLite
 #: equivalent): alembic's comparison of the models with the database leaves them out.
 POSTGRESQL_ONLY_INDEXES = frozenset(
-    {"ix_publications_search_text_trgm", "ix_publications_search_han_pairs_trgm"}
+    {"ix_publications_search_text_trgm", "ix_publications_search_pairs_trgm"}
 )
 
 

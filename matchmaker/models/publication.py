@@ -72,6 +72,9 @@ class Publication(Base):
     search_text: Mapped[str] = mapped_column(
         sa.Text, info={"pii": "public"}
     )  # normalised title + keywords + body
+    search_pairs: Mapped[str] = mapped_column(
+        sa.Text, default="", info={"pii": "public"}
+    )  # its Han runs with a marker between characters, 光x伏 (market/browsing.py han_pairs)
     data: Mapped[dict[str, Any]] = mapped_column(
         sa.JSON, info={"pii": "public"}
     )  # every other approved field

@@ -39,7 +39,7 @@ from matchmaker.models.base import CHINA, utcnow
 from matchmaker.seed.listings import listings_data
 from matchmaker.services.accounts.credit_code import make_credit_code
 from matchmaker.services.accounts.passwords import hash_password
-from matchmaker.services.market.browsing import FACET_CACHE, searchable_text
+from matchmaker.services.market.browsing import FACET_CACHE, han_pairs, searchable_text
 from matchmaker.services.market.listing_states import validity_end
 from matchmaker.services.platform import cache, taxonomy
 from matchmaker.services.platform.regions import REGIONS
@@ -453,6 +453,7 @@ def _publication(kind: str, listing_id: int, row: dict[str, Any]) -> dict[str, A
         "deadline": deadline,
         "search_head": head,
         "search_text": text,
+        "search_pairs": han_pairs(text),
         "data": data,
         "published_at": row["published_at"],
         "approved_at": row["reviewed_at"],

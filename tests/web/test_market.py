@@ -17,6 +17,7 @@ import pytest
 from matchmaker.extensions import db
 from matchmaker.models.base import utcnow
 from matchmaker.services.market import attachments, listings
+from matchmaker.services.market.browsing import han_pairs
 from tests.conftest import log_in
 from tests.factories import make_user
 from tests.services.test_attachments import PDF, PNG
@@ -125,6 +126,7 @@ def test_needs_page(client, corpus):  # noqa: F811
         ("lifepo4", 1),
         ("ＬｉＦｅＰＯ４", 1),
         ("碳纤 中试", 1),
+        ("维中", 1),  # two characters across words (大丝束碳纤维中试线): the marked pairs too
         ("%", 0),
         ("_", 0),
         ("石墨烯", 0),
@@ -135,6 +137,12 @@ def test_search_over_http(client, corpus, query, count):  # noqa: F811
     assert total(page) == count
     if query.lower() == "lifepo4" or query == "ＬｉＦｅＰＯ４":
         assert "LiFePO4正极材料低成本合成" in page
+
+
+def test_han_pairs_mark_each_adjacent_pair_of_chinese_characters_only():
+    """What a two-character search term is looked for in (market/browsing.py han_pairs)."""
+    assert han_pairs("光伏材料 and 储能, 钢 5g基站") == "光x伏x材x料 储x能 基x站"
+    assert han_pairs("steel") == "" and han_pairs("钢 铁") == ""
 
 
 def test_price_sort_over_http_puts_negotiable_last(client, corpus):  # noqa: F811

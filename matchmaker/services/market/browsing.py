@@ -120,16 +120,20 @@ def _conditions(f: BrowseFilter, *, skip: str = "", now: datetime) -> list[sa.Co
     return [*_matching(f, now), *_facet_filters(Publication, f, skip=skip)]
 
 
-#: Two Chinese characters: the commonest search term (光伏, 玉米, 焊接), and one that a trigram
-#: index cannot serve, as `LIKE '%光伏%'` holds no trigram. On PostgreSQL the text is also
-#: indexed with a marker after every Han character that another follows (光伏 -> 光x伏,
-#: `HAN_PAIRS`, migration 20261207_b17a0f0a1003): the pair is then a trigram of that index.
+#: Two Chinese characters: a common search term (光伏, 玉米, 焊接), and one a trigram index
+#: cannot serve, as `LIKE '%光伏%'` holds no trigram. So a publication also keeps its Han runs
+#: with a marker after every character that another follows (光伏材料 -> 光x伏x材x料,
+#: `search_pairs`), and the term is also looked for there as `%光x伏%`: a trigram, which that
+#: column's index serves on PostgreSQL (pg_trgm GIN, migration b17a0f0a1003). The LIKE on
+#: the plain text still decides.
 _HAN_PAIR = re.compile(r"[\u4e00-\u9fff]{2}")
-#: The indexed expression, written exactly as in the migration (the planner matches the
-#: expression, literals included; tests/test_migrations.py checks that the index is used).
-HAN_PAIRS = (
-    "regexp_replace(publications.search_text, '([\u4e00-\u9fff])(?=[\u4e00-\u9fff])', '\\1x', 'g')"
-)
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_HAN_BEFORE_HAN = re.compile(r"([\u4e00-\u9fff])(?=[\u4e00-\u9fff])")
+
+
+def han_pairs(text: str) -> str:
+    """The Han runs of `text` with the pair marker: "光伏材料 and 储能" -> "光x伏x材x料 储x能"."""
+    return " ".join(_HAN_BEFORE_HAN.sub(r"\1x", run) for run in _HAN_RUN.findall(text))
 
 
 def _matching(f: BrowseFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
@@ -138,14 +142,13 @@ def _matching(f: BrowseFilter, now: datetime) -> list[sa.ColumnElement[bool]]:
 
 
 def term_conditions(f: BrowseFilter) -> list[sa.ColumnElement[bool]]:
-    """Every search term occurs in the text (and, on PostgreSQL, a term of two Chinese
-    characters also through the Han-pairs index; the LIKE on the plain text decides)."""
+    """Every search term occurs in the text; a term of two Chinese characters is also looked
+    for among the marked pairs (which the trigram index serves; the plain LIKE decides)."""
     conds: list[sa.ColumnElement[bool]] = []
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
     for term in f.terms:
         conds.append(Publication.search_text.like(_like(term), escape="\\"))
-        if postgresql and _HAN_PAIR.fullmatch(term):
-            conds.append(sa.literal_column(HAN_PAIRS).like(sa.literal(f"%{term[0]}x{term[1]}%")))
+        if _HAN_PAIR.fullmatch(term):
+            conds.append(Publication.search_pairs.like(han_pairs(term).join("%%")))
     return conds
 
 

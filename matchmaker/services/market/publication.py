@@ -17,7 +17,7 @@ from matchmaker.extensions import db
 from matchmaker.models import Listing, Publication, Result
 from matchmaker.models.base import utcnow
 from matchmaker.services import matching
-from matchmaker.services.market.browsing import searchable_text, visible
+from matchmaker.services.market.browsing import han_pairs, searchable_text, visible
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -60,6 +60,7 @@ def publish(listing: Listing, *, now: datetime | None = None) -> Publication:
         pub.region = listing.region
         pub.search_head = head
         pub.search_text = text
+        pub.search_pairs = han_pairs(text)
         pub.data = data
         pub.approved_at = now
         pub.expires_at = listing.expires_at
