@@ -98,3 +98,24 @@ def test_a_search_order_is_kept_until_a_publication_changes(make_app, fields):  
     with web.app_context():
         # The other instance's publication invalidated the kept order: the new one is found.
         assert "碳纤维原丝丙" in text_of(browser.get("/results?q=碳纤维"))
+
+
+@needs_redis
+def test_the_home_page_counts_are_kept_until_a_publication_changes(make_app, fields):  # noqa: F811
+    web = make_app(PAGE_CACHE_SECONDS=0)
+    with web.app_context():
+        admin, owner = make_user("admin"), make_user("university")
+        listed("result", fields, owner, admin, title="碳纤维原丝甲")
+        _db.session.commit()
+        browser = web.test_client()
+        statements = count_statements(web)
+        browser.get("/")
+        assert statements.touching("GROUP BY publications.kind")  # a miss: counted
+        statements.seen.clear()
+        browser.get("/")
+        assert statements.touching("GROUP BY publications.kind") == []  # a hit
+        listed("result", fields, owner, admin, title="碳纤维原丝乙")
+        _db.session.commit()
+        statements.seen.clear()
+        browser.get("/")
+        assert statements.touching("GROUP BY publications.kind")  # invalidated: counted again

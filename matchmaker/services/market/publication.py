@@ -17,7 +17,14 @@ from matchmaker.extensions import db
 from matchmaker.models import Listing, Publication, Result
 from matchmaker.models.base import utcnow
 from matchmaker.services import matching
-from matchmaker.services.market.browsing import han_pairs, searchable_text, visible
+from matchmaker.services.market.browsing import (
+    FACET_CACHE,
+    FACET_TTL,
+    han_pairs,
+    searchable_text,
+    visible,
+)
+from matchmaker.services.platform import cache
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -124,7 +131,12 @@ def organisation_publications(
 
 
 def publication_counts() -> dict[str, int]:
-    """How many results and needs are on the public lists now."""
+    """How many results and needs are on the public lists now (the home page's figures), kept
+    with the facet counts in the shared cache: one count of every publication otherwise."""
+    return cache.cached(FACET_CACHE, "publication_counts", _count_publications, FACET_TTL)
+
+
+def _count_publications() -> dict[str, int]:
     now = utcnow()
     rows = db.session.execute(
         sa.select(Publication.kind, sa.func.count())
