@@ -68,6 +68,11 @@ def wait_text(seconds: int) -> str:
     return ngettext("%(num)d 小时", "%(num)d 小时", hours)
 
 
+def register_limit() -> str:
+    """The limit on registration posts per IP, for both registration pages' views."""
+    return str(current_app.config["REGISTER_LIMIT_PER_IP"])
+
+
 def _items(quota: str) -> list[RateLimitItem]:
     return list(parse_many(str(current_app.config[QUOTAS[quota]])))
 

@@ -148,7 +148,7 @@ def term_conditions(f: BrowseFilter) -> list[sa.ColumnElement[bool]]:
     for term in f.terms:
         conds.append(Publication.search_text.like(_like(term), escape="\\"))
         if _HAN_PAIR.fullmatch(term):
-            conds.append(Publication.search_pairs.like(han_pairs(term).join("%%")))
+            conds.append(Publication.search_pairs.like(f"%{han_pairs(term)}%"))
     return conds
 
 
@@ -446,10 +446,9 @@ def matching_order(f: BrowseFilter) -> tuple[list[int], int]:
 def cached_order(f: BrowseFilter) -> tuple[list[int], int]:
     """matching_order through the shared cache (the facet counts' namespace, invalidated with
     them after every change to the public lists; FACET_TTL bounds an expiry passing)."""
-    criteria = [f.kind, f.q, f.field, f.stage, f.mode, f.price, f.region, f.org]
     ids, total = cache.cached(
         FACET_CACHE,
-        cache.dumps(["order", f.effective_sort, *criteria]),
+        cache.dumps(["order", f.effective_sort, *_criteria(f)]),
         lambda: matching_order(f),
         FACET_TTL,
     )
@@ -464,13 +463,17 @@ FACET_CACHE = "facets"
 FACET_TTL = 300
 
 
+def _criteria(f: BrowseFilter) -> list[Any]:
+    """What a cached answer for `f` depends on (its sort aside)."""
+    return [f.kind, f.q, f.field, f.stage, f.mode, f.price, f.region, f.org]
+
+
 def cached_facet_counts(f: BrowseFilter) -> dict[str, list[tuple[Any, int]]]:
     """facet_counts, from Redis when an answer for the same filter is stored (else counted and
     stored); without Redis, or while it is down, facet_counts itself."""
-    criteria = [f.kind, f.q, f.field, f.stage, f.mode, f.price, f.region, f.org]
     return cache.cached(
         FACET_CACHE,
-        cache.dumps(criteria),
+        cache.dumps(_criteria(f)),
         lambda: facet_counts(f),
         FACET_TTL,
         encode=_encode_facets,

@@ -23,7 +23,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from matchmaker.extensions import limiter
-from matchmaker.services.accounts import accounts, email_verification, login_guard, mfa
+from matchmaker.services.accounts import (
+    accounts,
+    email_verification,
+    login_guard,
+    mail_throttle,
+    mfa,
+)
 from matchmaker.services.accounts.evidence import DocumentUpload
 from matchmaker.services.accounts.users import logout_everywhere
 from matchmaker.services.errors import ValidationFailed
@@ -98,14 +104,10 @@ def _sign_up_links() -> accounts.SignUpLinks:
     )
 
 
-def _register_limit() -> str:
-    return str(current_app.config["REGISTER_LIMIT_PER_IP"])
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @anonymous_only
 @accepts_files
-@limiter.limit(_register_limit, methods=["POST"], scope="register")
+@limiter.limit(mail_throttle.register_limit, methods=["POST"], scope="register")
 def register() -> Response | str:
     """Register an organisation, its first member and its licence / certificate scan.
 

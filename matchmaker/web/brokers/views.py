@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from matchmaker.extensions import db, limiter
 from matchmaker.permissions import Permission
+from matchmaker.services.accounts import mail_throttle
 from matchmaker.services.accounts.accounts import PersonData, SignUpLinks, normalise_email
 from matchmaker.services.errors import ValidationFailed
 from matchmaker.services.platform.links import external_url
@@ -35,13 +36,9 @@ def _verify_link(token: str) -> str:
     return external_url("auth.verify_email", token=token)  # never the Host header
 
 
-def _register_limit() -> str:
-    return str(current_app.config["REGISTER_LIMIT_PER_IP"])
-
-
 @bp.route("/brokers/register", methods=["GET", "POST"])
 @anonymous_only
-@limiter.limit(_register_limit, methods=["POST"], scope="broker-register")
+@limiter.limit(mail_throttle.register_limit, methods=["POST"], scope="broker-register")
 def register() -> Response | str:
     """注册为技术经纪人: an individual with a licence, verified by the admin before acting.
 
