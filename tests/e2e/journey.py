@@ -15,12 +15,21 @@ expect = sync_api().expect
 
 
 def navbar(page: Page) -> Locator:
+    """The top navigation bar, once the page's scripts have run.
+
+    A page's text can be visible while the scripts at the end of its body are still loading;
+    a dropdown toggle clicked then does nothing (Bootstrap has not bound it yet), and the
+    menu's links stay hidden. Waiting for the load event closes that race.
+    """
+    page.wait_for_load_state("load")
     return page.get_by_role("navigation", name="主导航")
 
 
 def open_menu_item(page: Page, menu: str, item: str) -> None:
     """Open one of the navbar's dropdowns (揭榜挂帅, 科技金融, ...) and follow one of its links."""
-    navbar(page).get_by_role("button", name=menu).click()
+    toggle = navbar(page).get_by_role("button", name=menu)
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     navbar(page).get_by_role("link", name=item).click()
 
 

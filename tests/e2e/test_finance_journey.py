@@ -51,7 +51,9 @@ PRODUCT = "吉科贷·碳纤维专项"
 
 def open_menu_item(page: Page, item: str) -> None:
     """科技金融 ▸ item, from the navbar dropdown."""
-    navbar(page).get_by_role("button", name="科技金融").click()
+    toggle = navbar(page).get_by_role("button", name="科技金融")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     navbar(page).get_by_role("link", name=item, exact=True).click()
 
 

@@ -34,7 +34,9 @@ PASSWORD = "north wind over changbai 2024"
 
 
 def navbar(page: Page) -> Locator:
-    """The top navigation bar (its accessible name changes with the language)."""
+    """The top navigation bar (its accessible name changes with the language), once the
+    page's scripts have run (see `journey.navbar`)."""
+    page.wait_for_load_state("load")
     return page.locator("nav.navbar")
 
 
