@@ -9,6 +9,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.services.accounts import api_tokens
 from matchmaker.services.market import browsing
 
@@ -92,7 +93,7 @@ class TokenRequestSchema(ma.Schema):
             + "; write includes read. Never wider than the account's role."
         },
     )
-    expires_in_days = fields.Int(
+    expires_in_days = Int(
         load_default=api_tokens.DEFAULT_DAYS,
         validate=validate.Range(min=1, max=api_tokens.MAX_DAYS),
     )
@@ -113,8 +114,8 @@ class PageQuerySchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000))
-    page_size = fields.Int(
+    page = Int(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = Int(
         load_default=DEFAULT_PAGE_SIZE,
         metadata={"description": f"Items per page; larger values are capped at {MAX_PAGE_SIZE}."},
         validate=validate.Range(min=1, max=10_000),
@@ -124,9 +125,9 @@ class PageQuerySchema(ma.Schema):
 class PageSchema(ma.Schema):
     """One page of a list: subclass it and add `items = fields.List(fields.Nested(...))`."""
 
-    page = fields.Int(required=True)
-    page_size = fields.Int(required=True)
-    total = fields.Int(required=True)
+    page = Int(required=True)
+    page_size = Int(required=True)
+    total = Int(required=True)
     next = fields.Str(allow_none=True, required=True, metadata={"description": "Next page URL."})
 
 
@@ -148,10 +149,10 @@ class ListQuerySchema(ma.Schema):
     mode = fields.Str(load_default="", validate=validate.Length(max=32))
     price = fields.Str(load_default="", validate=validate.Length(max=32))
     region = fields.Str(load_default="", validate=validate.Length(max=32))
-    org = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+    org = Int(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
     sort = fields.Str(load_default="", validate=validate.OneOf(("", *browsing.SORTS)))
-    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=100_000))
-    page_size = fields.Int(
+    page = Int(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page_size = Int(
         load_default=DEFAULT_PAGE_SIZE,
         metadata={"description": f"Items per page; larger values are capped at {MAX_PAGE_SIZE}."},
         validate=validate.Range(min=1, max=10_000),
@@ -168,14 +169,14 @@ class FieldSchema(ma.Schema):
 class OrganisationRefSchema(ma.Schema):
     """The organisation a listing belongs to (its public name only)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
 
 
 class ListingSummarySchema(ma.Schema):
     """A listing as the public lists show it (its approved, public version)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     kind = fields.Str(required=True, metadata={"description": "result or need"})
     title = fields.Str(required=True)
     summary = fields.Str(required=True)
@@ -183,7 +184,7 @@ class ListingSummarySchema(ma.Schema):
     region = fields.Str(required=True)
     field = fields.Nested(FieldSchema, allow_none=True, required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)
-    trl = fields.Int(allow_none=True, required=True)
+    trl = Int(allow_none=True, required=True)
     amount_wan = fields.Decimal(
         as_string=True,
         allow_none=True,
@@ -211,9 +212,9 @@ class ListingPageSchema(ma.Schema):
     """One page of a list."""
 
     items = fields.List(fields.Nested(ListingSummarySchema), required=True)
-    page = fields.Int(required=True)
-    page_size = fields.Int(required=True)
-    total = fields.Int(required=True)
+    page = Int(required=True)
+    page_size = Int(required=True)
+    total = Int(required=True)
     next = fields.Str(allow_none=True, required=True, metadata={"description": "Next page URL."})
 
 
@@ -222,15 +223,15 @@ class ReasonSchema(ma.Schema):
     """A re-ranking factor in points of the 0–100 scale (negative: a penalty)."""
 
     factor = fields.Str(required=True)
-    points = fields.Int(required=True)
+    points = Int(required=True)
 
 
 class MatchSchema(ma.Schema):
     """A recommended listing of the other side, with its score and why."""
 
     listing = fields.Nested(ListingSummarySchema, required=True)
-    score = fields.Int(required=True, metadata={"description": "匹配度, 0–100."})
-    text_points = fields.Int(required=True)
+    score = Int(required=True, metadata={"description": "匹配度, 0–100."})
+    text_points = Int(required=True)
     terms = fields.List(fields.Str(), required=True, metadata={"description": "Shared terms."})
     pairs = fields.List(
         fields.List(fields.Str()),
@@ -249,7 +250,7 @@ class MatchListSchema(ma.Schema):
 class MatchQuerySchema(ma.Schema):
     """How many matches to return."""
 
-    limit = fields.Int(load_default=10, validate=validate.Range(min=1, max=20))
+    limit = Int(load_default=10, validate=validate.Range(min=1, max=20))
 
 
 # --- statistics ---------------------------------------------------------------------------------
@@ -258,13 +259,13 @@ class StatsSchema(ma.Schema):
 
     organisations = fields.Dict(
         keys=fields.Str(),
-        values=fields.Int(),
+        values=Int(),
         required=True,
         metadata={"description": "Verified organisations by kind."},
     )
     listings = fields.Dict(
         keys=fields.Str(),
-        values=fields.Int(),
+        values=Int(),
         required=True,
         metadata={"description": "Public listings by kind (result, need)."},
     )
@@ -273,9 +274,9 @@ class StatsSchema(ma.Schema):
 class MeSchema(ma.Schema):
     """Who the token belongs to."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
     role = fields.Str(required=True)
-    organisation_id = fields.Int(allow_none=True, required=True)
+    organisation_id = Int(allow_none=True, required=True)
     scopes = fields.List(fields.Str(), required=True)
     token_expires_at = fields.DateTime(required=True)

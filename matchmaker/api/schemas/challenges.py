@@ -12,6 +12,7 @@ from matchmaker.api.schemas import (
     PageSchema,
     WriteSchema,
 )
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import (
     ApplicationStatus,
     DeclineReason,
@@ -68,7 +69,7 @@ class ChallengeQuerySchema(PageQuerySchema):
 class ChallengeNeedSchema(ma.Schema):
     """The need a challenge is published on (what its public page shows)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     description = fields.Str(required=True)
     targets = fields.Str(required=True)
@@ -77,7 +78,7 @@ class ChallengeNeedSchema(ma.Schema):
 class ChallengeSummarySchema(ma.Schema):
     """A challenge as the lists show it."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True, metadata={"description": "The need's title."})
     status = fields.Str(required=True, metadata={"description": "The state of the challenge."})
     organisation = fields.Nested(OrganisationRefSchema, required=True)
@@ -138,8 +139,8 @@ class ChallengePageSchema(PageSchema):
 class MyChallengeSchema(ChallengeSummarySchema):
     """A line of 我的榜单: the challenge with its applications."""
 
-    applications = fields.Int(required=True, metadata={"description": "Submitted applications."})
-    new_applications = fields.Int(
+    applications = Int(required=True, metadata={"description": "Submitted applications."})
+    new_applications = Int(
         required=True, metadata={"description": "Submitted since 我的榜单 was last opened."}
     )
 
@@ -172,7 +173,7 @@ class _TermsFields(WriteSchema):
 class ChallengeCreateSchema(_TermsFields):
     """发榜 on one of one's organisation's open needs (an admin: a 政府榜 on any open need)."""
 
-    need_id = fields.Int(required=True, validate=_ID)
+    need_id = Int(required=True, validate=_ID)
     bounty_wan = fields.Decimal(
         required=True,
         metadata={"description": "榜额 in 万元; 0: 面议."},
@@ -219,14 +220,14 @@ class ChallengeInviteSchema(WriteSchema):
     """Organisations to invite (verified ones other than the owner; others are skipped)."""
 
     organisation_ids = fields.List(
-        fields.Int(validate=_ID), required=True, validate=validate.Length(min=1, max=50)
+        Int(validate=_ID), required=True, validate=validate.Length(min=1, max=50)
     )
 
 
 class ChallengeInvitedSchema(ma.Schema):
     """The organisations newly invited."""
 
-    organisation_ids = fields.List(fields.Int(), required=True)
+    organisation_ids = fields.List(Int(), required=True)
 
 
 class ChallengeRejectSchema(WriteSchema):
@@ -256,7 +257,7 @@ class _ProposalFields(WriteSchema):
 
     approach = _text(20000)
     indicators = _text(5000)
-    trl = fields.Int(allow_none=True, validate=validate.Range(min=1, max=9))
+    trl = Int(allow_none=True, validate=validate.Range(min=1, max=9))
     plan = fields.List(fields.Nested(ProposalMilestoneSchema), validate=validate.Length(max=24))
     team = _text(5000)
     price_wan = fields.Decimal(
@@ -270,7 +271,7 @@ class ApplicationCreateSchema(_ProposalFields):
     """揭榜: a proposal, optionally started from one of the organisation's listed results
     (用我的成果揭榜: its summary, TRL, team and price fill the fields not given)."""
 
-    source_result_id = fields.Int(allow_none=True, validate=_ID)
+    source_result_id = Int(allow_none=True, validate=_ID)
     submit = fields.Bool(
         load_default=True,
         metadata={"description": "Submit at once (default), or only save the draft."},
@@ -308,13 +309,13 @@ class ApplicationQuerySchema(PageQuerySchema):
     status = fields.Str(
         load_default="", validate=validate.OneOf(["", *[str(v) for v in ApplicationStatus]])
     )
-    challenge_id = fields.Int(load_default=None, validate=_ID)
+    challenge_id = Int(load_default=None, validate=_ID)
 
 
 class ApplicationChallengeSchema(ma.Schema):
     """The challenge an application answers."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     status = fields.Str(required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)
@@ -323,16 +324,16 @@ class ApplicationChallengeSchema(ma.Schema):
 class ApplicationAttachmentSchema(ma.Schema):
     """An attachment's name (downloaded on the web page)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
     content_type = fields.Str(required=True)
-    size = fields.Int(required=True)
+    size = Int(required=True)
 
 
 class ApplicationSummarySchema(ma.Schema):
     """An application as the lists show it."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     challenge = fields.Nested(ApplicationChallengeSchema, required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)
     status = fields.Str(required=True)
@@ -348,11 +349,11 @@ class ApplicationSchema(ApplicationSummarySchema):
 
     approach = fields.Str(required=True)
     indicators = fields.Str(required=True)
-    trl = fields.Int(allow_none=True, required=True)
+    trl = Int(allow_none=True, required=True)
     plan = fields.List(fields.Dict(keys=fields.Str(), values=fields.Str()), required=True)
     team = fields.Str(required=True)
     terms = fields.Str(required=True)
-    source_result_id = fields.Int(allow_none=True, required=True)
+    source_result_id = Int(allow_none=True, required=True)
     decline_reason_code = fields.Str(allow_none=True, required=True)
     decline_reason = fields.Str(allow_none=True, required=True)
     attachments = fields.List(fields.Nested(ApplicationAttachmentSchema), required=True)
@@ -368,4 +369,4 @@ class ApplicationSelectedSchema(ma.Schema):
     """The selected application, and the ids of those declined on the way."""
 
     application = fields.Nested(ApplicationSchema, required=True)
-    declined = fields.List(fields.Int(), required=True)
+    declined = fields.List(Int(), required=True)

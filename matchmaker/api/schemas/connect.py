@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from matchmaker.api.schemas import OrganisationRefSchema, PageQuerySchema, PageSchema, WriteSchema
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models.enquiry import (
     ConversationOutcome,
     EnquiryDecline,
@@ -89,7 +90,7 @@ class EnquiryCreateSchema(WriteSchema):
         validate=validate.OneOf(targets.KINDS),
         metadata={"description": "What the enquiry is about: a result, a need or an expert."},
     )
-    target_id = fields.Int(required=True, validate=_ID)
+    target_id = Int(required=True, validate=_ID)
     intent = fields.Str(required=True, validate=validate.OneOf(INTENTS))
     message = _text(metadata={"description": "What the other side reads before it answers."})
     nda_requested = StrictBool(load_default=False)
@@ -164,7 +165,7 @@ class EnquiryTargetSchema(ma.Schema):
     """The public result, need or expert profile an enquiry is about."""
 
     kind = fields.Str(required=True, metadata={"description": "result, need or expert"})
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     url = fields.Str(required=True, metadata={"description": "Its public web page."})
 
@@ -188,14 +189,14 @@ class EnquiryContactsSchema(ma.Schema):
 class EnquiryBrokerSchema(ma.Schema):
     """The 技术经纪人 who introduced the two sides (introductions only)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
 
 
 class EnquirySchema(ma.Schema):
     """An enquiry as its two organisations see it (and, once accepted, its conversation)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     status = fields.Str(required=True, metadata={"enum": list(STATUSES)})
     status_label = fields.Str(required=True, metadata={"description": "In the caller's language."})
     side = fields.Str(
@@ -221,7 +222,7 @@ class EnquirySchema(ma.Schema):
     closed_at = fields.DateTime(allow_none=True, required=True)
     contacts = fields.Nested(EnquiryContactsSchema, allow_none=True, required=True)
     broker = fields.Nested(EnquiryBrokerSchema, allow_none=True, required=True)
-    for_need_id = fields.Int(
+    for_need_id = Int(
         allow_none=True,
         required=True,
         metadata={"description": "Introductions: the sender's need the broker made it for."},
@@ -245,15 +246,15 @@ class EnquiryPageSchema(PageSchema):
 class EnquiryAuthorSchema(ma.Schema):
     """The person who wrote a message."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
 
 
 class EnquiryMessageSchema(ma.Schema):
     """One message of a conversation."""
 
-    id = fields.Int(required=True)
-    enquiry_id = fields.Int(required=True)
+    id = Int(required=True)
+    enquiry_id = Int(required=True)
     body = fields.Str(required=True)
     author = fields.Nested(EnquiryAuthorSchema, allow_none=True, required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)
@@ -273,12 +274,12 @@ class EnquiryMessagePageSchema(PageSchema):
 class ConversationSchema(ma.Schema):
     """A conversation: an accepted (or ended) enquiry, seen from the caller's side."""
 
-    id = fields.Int(required=True, metadata={"description": "The enquiry's id."})
+    id = Int(required=True, metadata={"description": "The enquiry's id."})
     status = fields.Str(required=True, metadata={"enum": ["accepted", "closed"]})
     status_label = fields.Str(required=True)
     target = fields.Nested(EnquiryTargetSchema, required=True)
     other_organisation = fields.Nested(OrganisationRefSchema, required=True)
-    messages = fields.Int(required=True, metadata={"description": "How many messages."})
+    messages = Int(required=True, metadata={"description": "How many messages."})
     last_message_at = fields.DateTime(allow_none=True, required=True)
     unread = fields.Bool(required=True)
     can_message = fields.Bool(required=True)
@@ -294,15 +295,15 @@ class ConversationPageSchema(PageSchema):
 class IntroductionSchema(ma.Schema):
     """A broker's introduction as the broker sees it: metadata only, never messages."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     status = fields.Str(required=True)
     status_label = fields.Str(required=True)
     created_at = fields.DateTime(required=True)
-    need_id = fields.Int(allow_none=True, required=True)
+    need_id = Int(allow_none=True, required=True)
     need_title = fields.Str(required=True)
     sender_organisation = fields.Str(required=True)
     target_kind = fields.Str(required=True)
-    target_id = fields.Int(required=True)
+    target_id = Int(required=True)
     target_title = fields.Str(required=True)
     owner_organisation = fields.Str(required=True)
     intent = fields.Str(required=True)

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 from werkzeug.datastructures import FileStorage
 
 from matchmaker.api.schemas import PageQuerySchema, PageSchema, WriteSchema
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import DealMode, DealStatus, MilestoneStatus, PaymentForm, TrialOutcome
 from matchmaker.services.platform.amounts import MAX_AMOUNT_WAN
 
@@ -37,14 +38,14 @@ class DealQuerySchema(PageQuerySchema):
 class DealPartySchema(ma.Schema):
     """One side of a deal: the organisation's id and name."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
 
 
 class DealBrokerSchema(ma.Schema):
     """The 技术经纪人 whose introduction led to the deal (as the deal page shows it)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
     licence_number = fields.Str(required=True)
 
@@ -55,16 +56,16 @@ class DealSourceSchema(ma.Schema):
     kind = fields.Str(
         required=True, validate=validate.OneOf(("application", "adoption", "enquiry"))
     )
-    id = fields.Int(required=True)
+    id = Int(required=True)
 
 
 class DealEvidenceSchema(ma.Schema):
     """A delivery file of a milestone (metadata only; the file is on the web page's link)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
     content_type = fields.Str(required=True)
-    size = fields.Int(required=True, metadata={"description": "Bytes."})
+    size = Int(required=True, metadata={"description": "Bytes."})
     uploaded_at = fields.DateTime(required=True)
     url = fields.Str(required=True, metadata={"description": "Download (signed-in parties)."})
 
@@ -72,8 +73,8 @@ class DealEvidenceSchema(ma.Schema):
 class DealMilestoneSchema(ma.Schema):
     """A delivery milestone and its 验收 state."""
 
-    id = fields.Int(required=True)
-    position = fields.Int(required=True)
+    id = Int(required=True)
+    position = Int(required=True)
     title = fields.Str(required=True)
     due_on = fields.Date(required=True)
     status = fields.Str(required=True, validate=validate.OneOf([str(s) for s in MilestoneStatus]))
@@ -94,7 +95,7 @@ class DealMilestoneListSchema(ma.Schema):
 class DealSummarySchema(ma.Schema):
     """A deal as the list shows it."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True, metadata={"description": "What the deal is about."})
     status = fields.Str(required=True, validate=validate.OneOf([str(s) for s in DealStatus]))
     side = fields.Str(
@@ -145,9 +146,9 @@ class DealCreateSchema(WriteSchema):
     application; adoption_id: an accepted adoption request; enquiry_id: an accepted enquiry).
     The parties, the status and the broker come from the source."""
 
-    application_id = fields.Int(load_default=None, validate=_ID)
-    adoption_id = fields.Int(load_default=None, validate=_ID)
-    enquiry_id = fields.Int(load_default=None, validate=_ID)
+    application_id = Int(load_default=None, validate=_ID)
+    adoption_id = Int(load_default=None, validate=_ID)
+    enquiry_id = Int(load_default=None, validate=_ID)
     mode = fields.Str(required=True, validate=validate.OneOf([str(m) for m in DealMode]))
     amount_wan = fields.Decimal(
         as_string=True,

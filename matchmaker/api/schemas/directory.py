@@ -13,6 +13,7 @@ from matchmaker.api.schemas import (
     PageSchema,
     WriteSchema,
 )
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import OrgKind
 from matchmaker.models.expert import OFFER_KEYS, ExpertStatus
 from matchmaker.models.listing import ReviewReason
@@ -54,15 +55,15 @@ class OrganisationQuerySchema(PageQuerySchema):
 class OrganisationCountsSchema(ma.Schema):
     """What an organisation has on the public pages."""
 
-    results = fields.Int(required=True, metadata={"description": "Public results."})
-    needs = fields.Int(required=True, metadata={"description": "Open public needs."})
-    experts = fields.Int(required=True, metadata={"description": "Public expert profiles."})
+    results = Int(required=True, metadata={"description": "Public results."})
+    needs = Int(required=True, metadata={"description": "Open public needs."})
+    experts = Int(required=True, metadata={"description": "Public expert profiles."})
 
 
 class OrganisationSummarySchema(ma.Schema):
     """An organisation as the directory lists it."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
     kind = fields.Str(required=True, metadata={"description": ", ".join(k.value for k in OrgKind)})
     region = fields.Str(required=True, metadata={"description": "Region code."})
@@ -78,9 +79,9 @@ class OrganisationSummarySchema(ma.Schema):
 class OrganisationResponseSchema(ma.Schema):
     """How the organisation answers 对接 enquiries (as its public page shows it)."""
 
-    rate_percent = fields.Int(required=True)
+    rate_percent = Int(required=True)
     median_hours = fields.Float(allow_none=True, required=True)
-    received = fields.Int(required=True)
+    received = Int(required=True)
 
 
 class OrganisationDetailSchema(OrganisationSummarySchema):
@@ -119,13 +120,13 @@ class ExpertQuerySchema(PageQuerySchema):
         metadata={"description": "A technology field code (unknown codes are ignored)."},
     )
     offer = fields.Str(load_default="", validate=validate.OneOf(("", *OFFERS)))
-    org = fields.Int(load_default=None, validate=_ID, metadata={"description": "Organisation id."})
+    org = Int(load_default=None, validate=_ID, metadata={"description": "Organisation id."})
 
 
 class ExpertSummarySchema(ma.Schema):
     """A public expert profile as the 人才 list shows it (its approved version; no contact)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
     title = fields.Str(required=True)
     unit = fields.Str(required=True)
@@ -149,7 +150,7 @@ class ExpertSummarySchema(ma.Schema):
 class ExpertResultSchema(ma.Schema):
     """A public result the expert leads."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     url = fields.Str(required=True)
 
@@ -176,7 +177,7 @@ class ExpertFieldFacetSchema(ma.Schema):
 
     code = fields.Str(required=True)
     name = fields.Str(required=True)
-    count = fields.Int(required=True)
+    count = Int(required=True)
 
 
 class ExpertOfferFacetSchema(ma.Schema):
@@ -184,15 +185,15 @@ class ExpertOfferFacetSchema(ma.Schema):
 
     offer = fields.Str(required=True)
     name = fields.Str(required=True)
-    count = fields.Int(required=True)
+    count = Int(required=True)
 
 
 class ExpertOrganisationFacetSchema(ma.Schema):
     """Public profiles per organisation."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     name = fields.Str(required=True)
-    count = fields.Int(required=True)
+    count = Int(required=True)
 
 
 class ExpertFacetsSchema(ma.Schema):
@@ -216,14 +217,14 @@ class ExpertPageSchema(PageSchema):
 class ExpertRecordSchema(ma.Schema):
     """A profile as its keepers (and the reviewers) see it: the working copy, with its state."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     status = fields.Str(required=True, metadata={"description": ", ".join(ExpertStatus)})
     organisation = fields.Nested(OrganisationRefSchema, required=True)
     name = fields.Str(required=True)
     title = fields.Str(required=True)
     unit = fields.Str(required=True)
     field = fields.Nested(FieldSchema, allow_none=True, required=True)
-    field_id = fields.Int(allow_none=True, required=True)
+    field_id = Int(allow_none=True, required=True)
     directions = fields.Str(required=True)
     keywords = fields.List(fields.Str(), required=True)
     biography = fields.Str(required=True)
@@ -239,7 +240,7 @@ class ExpertRecordSchema(ma.Schema):
             "signed in. Never visitors."
         },
     )
-    result_ids = fields.List(fields.Int(), required=True)
+    result_ids = fields.List(Int(), required=True)
     is_self = fields.Bool(required=True, metadata={"description": "The caller's own profile."})
     is_public = fields.Bool(required=True)
     actions = fields.List(
@@ -274,7 +275,7 @@ class ExpertWriteSchema(WriteSchema):
     is_self = StrictBool(
         load_default=False, metadata={"description": "This is the caller's own profile."}
     )
-    field_id = fields.Int(load_default=None, allow_none=True, validate=_ID)
+    field_id = Int(load_default=None, allow_none=True, validate=_ID)
     directions = fields.Str(load_default="", validate=validate.Length(max=4000))
     keywords = fields.List(
         fields.Str(validate=validate.Length(max=100)),
@@ -283,7 +284,7 @@ class ExpertWriteSchema(WriteSchema):
     )
     biography = fields.Str(load_default="", validate=validate.Length(max=4000))
     result_ids = fields.List(
-        fields.Int(validate=_ID),
+        Int(validate=_ID),
         load_default=list,
         validate=validate.Length(max=200),
         metadata={"description": "Results of the caller's organisation the expert leads."},
@@ -327,13 +328,13 @@ class ExpertMatchQuerySchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    limit = fields.Int(load_default=5, validate=validate.Range(min=1, max=20))
+    limit = Int(load_default=5, validate=validate.Range(min=1, max=20))
 
 
 class ExpertChallengeRefSchema(ma.Schema):
     """An open public 揭榜挂帅 challenge on a matching need."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     bounty_wan = fields.Decimal(
         as_string=True,
         allow_none=True,

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from matchmaker.api.schemas import OrganisationRefSchema, PageQuerySchema, PageSchema
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import EventKind
 
 
@@ -27,16 +28,16 @@ class EventQuerySchema(PageQuerySchema):
 class OutcomeCountsSchema(ma.Schema):
     """What came of an event."""
 
-    contacts = fields.Int(required=True)
-    intentions = fields.Int(required=True)
+    contacts = Int(required=True)
+    intentions = Int(required=True)
     intention_wan = fields.Decimal(as_string=True, required=True)
-    deals = fields.Int(required=True)
+    deals = Int(required=True)
 
 
 class EventSummarySchema(ma.Schema):
     """An event in the public list."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     kind = fields.Str(required=True)
     title = fields.Str(required=True)
     status = fields.Str(required=True)
@@ -48,11 +49,9 @@ class EventSummarySchema(ma.Schema):
     online = fields.Bool(
         required=True, metadata={"description": "Held online (link to registrants)."}
     )
-    capacity = fields.Int(
-        allow_none=True, required=True, metadata={"description": "Null: no limit."}
-    )
-    registered = fields.Int(required=True)
-    checked_in = fields.Int(required=True)
+    capacity = Int(allow_none=True, required=True, metadata={"description": "Null: no limit."})
+    registered = Int(required=True)
+    checked_in = Int(required=True)
     outcomes = fields.Nested(OutcomeCountsSchema, required=True)
     url = fields.Str(required=True)
 
@@ -67,10 +66,10 @@ class FeatureSchema(ma.Schema):
     """A featured public listing; a result with its matched public needs."""
 
     kind = fields.Str(required=True, metadata={"description": "result or need"})
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)
-    matched_need_ids = fields.List(fields.Int(), required=True)
+    matched_need_ids = fields.List(Int(), required=True)
 
 
 class OutcomeSchema(ma.Schema):
@@ -80,7 +79,7 @@ class OutcomeSchema(ma.Schema):
     first_organisation = fields.Nested(OrganisationRefSchema, required=True)
     second_organisation = fields.Nested(OrganisationRefSchema, allow_none=True, required=True)
     intention_wan = fields.Decimal(as_string=True, allow_none=True, required=True)
-    deal_id = fields.Int(allow_none=True, required=True)
+    deal_id = Int(allow_none=True, required=True)
 
 
 class EventDetailSchema(EventSummarySchema):

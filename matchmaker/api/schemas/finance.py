@@ -16,6 +16,7 @@ from matchmaker.api.schemas import (
     PageSchema,
     WriteSchema,
 )
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import Collateral, CreditRejection, LeadStatus, ProductKind, ProductStatus
 from matchmaker.services.finance.firm_browser import SCORE_BANDS, SORTS
 from matchmaker.services.platform.regions import REGIONS
@@ -31,8 +32,8 @@ def _amount(**kwargs: Any) -> fields.Decimal:
     return fields.Decimal(as_string=True, **kwargs)
 
 
-def _id(**kwargs: Any) -> fields.Int:
-    return fields.Int(validate=ID, **kwargs)
+def _id(**kwargs: Any) -> Int:
+    return Int(validate=ID, **kwargs)
 
 
 # --- firms ----------------------------------------------------------------------------------------
@@ -83,9 +84,9 @@ class FirmBasicSchema(ma.Schema):
 
     field = fields.Nested(FieldSchema, required=True, allow_none=True)
     size = fields.Str(required=True, allow_none=True)
-    employees = fields.Int(required=True, allow_none=True)
+    employees = Int(required=True, allow_none=True)
     region = fields.Str(required=True)
-    founded_year = fields.Int(required=True, allow_none=True)
+    founded_year = Int(required=True, allow_none=True)
     key_products = fields.Str(required=True)
     contact_name = fields.Str(required=True, allow_none=True)
     contact_phone = fields.Str(required=True, allow_none=True)
@@ -103,14 +104,14 @@ class FirmInnovationSchema(ma.Schema):
     specialised_valid = fields.Bool(required=True)
     specialised_cert_no = fields.Str(required=True, allow_none=True)
     specialised_expires_on = fields.Date(required=True, allow_none=True)
-    patents_invention = fields.Int(required=True)
-    patents_utility = fields.Int(required=True)
-    patents_design = fields.Int(required=True)
-    software_copyrights = fields.Int(required=True)
+    patents_invention = Int(required=True)
+    patents_utility = Int(required=True)
+    patents_design = Int(required=True)
+    software_copyrights = Int(required=True)
     awards = fields.Str(required=True)
     rd_intensity = _amount(required=True, allow_none=True, metadata={"description": "%"})
     score = _amount(required=True, allow_none=True, metadata={"description": "创新积分 0–100"})
-    score_version = fields.Int(required=True, allow_none=True)
+    score_version = Int(required=True, allow_none=True)
     score_computed_at = fields.DateTime(required=True, allow_none=True)
     score_stale = fields.Bool(required=True)
 
@@ -118,7 +119,7 @@ class FirmInnovationSchema(ma.Schema):
 class FirmFinancialYearSchema(ma.Schema):
     """One declared year (scope FINANCIALS), in 万元."""
 
-    year = fields.Int(required=True)
+    year = Int(required=True)
     revenue_wan = _amount(required=True)
     rd_spend_wan = _amount(required=True)
 
@@ -126,24 +127,24 @@ class FirmFinancialYearSchema(ma.Schema):
 class FirmActivitySchema(ma.Schema):
     """What the platform itself counts of the firm (scope ACTIVITY)."""
 
-    needs_posted = fields.Int(required=True)
-    challenges_won = fields.Int(required=True)
-    challenges_solved = fields.Int(required=True)
-    results_adopted = fields.Int(required=True)
-    deals = fields.Int(required=True)
+    needs_posted = Int(required=True)
+    challenges_won = Int(required=True)
+    challenges_solved = Int(required=True)
+    results_adopted = Int(required=True)
+    deals = Int(required=True)
     deal_amount_wan = _amount(required=True)
-    milestones_accepted = fields.Int(required=True)
-    decisions = fields.Int(required=True)
+    milestones_accepted = Int(required=True)
+    decisions = Int(required=True)
     median_response_hours = fields.Float(required=True, allow_none=True)
 
 
 class FirmFinancingNeedSchema(ma.Schema):
     """An open financing need (posted for banks: every consenting firm's come along)."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     amount_wan = _amount(required=True)
-    term_months = fields.Int(required=True)
+    term_months = Int(required=True)
     purpose = fields.Str(required=True)
     collateral = fields.List(fields.Str(), required=True)
 
@@ -153,8 +154,8 @@ class ProductFitSchema(ma.Schema):
 
     product = fields.Nested(OrganisationRefSchema, required=True)
     eligible = fields.Bool(required=True)
-    percent = fields.Int(required=True, metadata={"description": "匹配度 0–100"})
-    financing_need_id = fields.Int(required=True, allow_none=True)
+    percent = Int(required=True, metadata={"description": "匹配度 0–100"})
+    financing_need_id = Int(required=True, allow_none=True)
     failed = fields.List(
         fields.Str(), required=True, metadata={"description": "Rules the firm does not meet."}
     )
@@ -163,7 +164,7 @@ class ProductFitSchema(ma.Schema):
 class FirmSchema(ma.Schema):
     """A consenting firm as the bank may see it now: each scope's data, or null (未授权)."""
 
-    id = fields.Int(required=True, metadata={"description": "The firm's organisation id."})
+    id = Int(required=True, metadata={"description": "The firm's organisation id."})
     name = fields.Str(required=True)
     scopes = fields.List(
         fields.Str(), required=True, metadata={"description": "basic, innovation, ..."}
@@ -195,7 +196,7 @@ class FirmDetailSchema(FirmSchema):
         required=True,
         metadata={"description": "The bank's published products judged against the firm."},
     )
-    live_lead_id = fields.Int(required=True, allow_none=True)
+    live_lead_id = Int(required=True, allow_none=True)
 
 
 # --- loan products --------------------------------------------------------------------------------
@@ -220,7 +221,7 @@ class LoanProductQuerySchema(PageQuerySchema):
 class LoanProductSchema(ma.Schema):
     """A loan product: ranges and eligibility rules."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     bank = fields.Nested(OrganisationRefSchema, required=True)
     name = fields.Str(required=True)
     kind = fields.Str(
@@ -229,11 +230,11 @@ class LoanProductSchema(ma.Schema):
     description = fields.Str(required=True)
     amount_min_wan = _amount(required=True)
     amount_max_wan = _amount(required=True)
-    term_min_months = fields.Int(required=True)
-    term_max_months = fields.Int(required=True)
+    term_min_months = Int(required=True)
+    term_max_months = Int(required=True)
     rate_min = _amount(required=True, metadata={"description": "annual %"})
     rate_max = _amount(required=True, metadata={"description": "annual %"})
-    field_ids = fields.List(fields.Int(), required=True, metadata={"description": "[]: any"})
+    field_ids = fields.List(Int(), required=True, metadata={"description": "[]: any"})
     min_score = _amount(required=True, allow_none=True)
     requires_high_tech = fields.Bool(required=True)
     requires_specialised = fields.Bool(required=True)
@@ -262,8 +263,8 @@ class LoanProductWriteSchema(WriteSchema):
     description = fields.Str(load_default="", validate=TEXT)
     amount_min_wan = _amount(required=True, places=2, allow_nan=False)
     amount_max_wan = _amount(required=True, places=2, allow_nan=False)
-    term_min_months = fields.Int(required=True, validate=validate.Range(min=-(2**31), max=2**31))
-    term_max_months = fields.Int(required=True, validate=validate.Range(min=-(2**31), max=2**31))
+    term_min_months = Int(required=True, validate=validate.Range(min=-(2**31), max=2**31))
+    term_max_months = Int(required=True, validate=validate.Range(min=-(2**31), max=2**31))
     rate_min = _amount(required=True, places=2, allow_nan=False)
     rate_max = _amount(required=True, places=2, allow_nan=False)
     field_ids = fields.List(_id(), load_default=list, validate=validate.Length(max=100))
@@ -299,7 +300,7 @@ class LeadQuerySchema(PageQuerySchema):
 class LeadNeedSchema(ma.Schema):
     """The financing need a lead answers."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     amount_wan = _amount(required=True)
 
@@ -316,13 +317,13 @@ class LeadStepSchema(ma.Schema):
 class LeadSchema(ma.Schema):
     """A lead: the bank's request, the firm's answer, credit and disbursement."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     status = fields.Str(required=True, metadata={"description": ", ".join(LeadStatus)})
     bank = fields.Nested(OrganisationRefSchema, required=True)
     firm = fields.Nested(OrganisationRefSchema, required=True)
     product = fields.Nested(OrganisationRefSchema, required=True, allow_none=True)
     financing_need = fields.Nested(LeadNeedSchema, required=True, allow_none=True)
-    meeting_id = fields.Int(required=True, allow_none=True)
+    meeting_id = Int(required=True, allow_none=True)
     message = fields.Str(required=True)
     firm_reply = fields.Str(required=True)
     approved_amount_wan = _amount(required=True, allow_none=True)

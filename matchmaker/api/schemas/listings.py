@@ -16,6 +16,7 @@ from matchmaker.api.schemas import (
     PageSchema,
     WriteSchema,
 )
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import Mode, NeedStatus, ResultStatus
 from matchmaker.models.listing import PATENT_STATUS_LABELS, ReviewReason
 from matchmaker.services.market.listings import MAX_KEYWORD_LENGTH, MAX_KEYWORDS
@@ -66,7 +67,7 @@ class _ListingWriteSchema(WriteSchema):
     """The fields every listing has; all optional here (an update changes what it names)."""
 
     title = _text(200, blank=False)
-    field_id = fields.Int(
+    field_id = Int(
         allow_none=True, validate=_ID, metadata={"description": "A technology field id."}
     )
     keywords = fields.List(_text(MAX_KEYWORD_LENGTH), validate=validate.Length(max=MAX_KEYWORDS))
@@ -86,7 +87,7 @@ class ResultUpdateSchema(_ListingWriteSchema):
 
     summary = _text(500)
     description = _text(20000)
-    trl = fields.Int(allow_none=True, validate=validate.Range(min=1, max=9))
+    trl = Int(allow_none=True, validate=validate.Range(min=1, max=9))
     patents = fields.List(fields.Nested(PatentSchema), validate=validate.Length(max=50))
     software_copyrights = fields.List(_text(100), validate=validate.Length(max=100))
     modes = fields.List(
@@ -155,7 +156,7 @@ class RejectListingSchema(WriteSchema):
 class ListingWorkingSummarySchema(ma.Schema):
     """A listing as its owners (and reviewers) see it: the working copy and its state."""
 
-    id = fields.Int(required=True)
+    id = Int(required=True)
     kind = fields.Str(required=True, metadata={"description": "result or need"})
     status = fields.Str(required=True)
     title = fields.Str(required=True)
@@ -194,7 +195,7 @@ class ResultWorkingSchema(_ListingWorkingSchema):
     """A result's working copy in full."""
 
     description = fields.Str(required=True)
-    trl = fields.Int(allow_none=True, required=True)
+    trl = Int(allow_none=True, required=True)
     patents = fields.List(fields.Nested(PatentSchema), required=True)
     software_copyrights = fields.List(fields.Str(), required=True)
     modes = fields.List(fields.Str(), required=True)
@@ -263,7 +264,7 @@ class SearchHitSchema(ma.Schema):
     """A public object that matches: a result, a need or an expert profile."""
 
     kind = fields.Str(required=True, metadata={"description": "result, need or expert"})
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     summary = fields.Str(required=True)
     organisation = fields.Nested(OrganisationRefSchema, required=True)

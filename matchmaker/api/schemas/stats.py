@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from matchmaker.api.schemas import PageQuerySchema, PageSchema
+from matchmaker.api.schemas.numbers import Int
 from matchmaker.models import OrgKind
 from matchmaker.services.bureau.figures import ColumnKind
 from matchmaker.services.platform.regions import REGIONS
@@ -28,7 +29,7 @@ class FigureQuerySchema(ma.Schema):
         load_default=None, metadata={"description": "First day (YYYY-MM-DD); default 1 January."}
     )
     end = fields.Date(load_default=None, metadata={"description": "Last day; default today."})
-    field = fields.Int(
+    field = Int(
         load_default=None,
         validate=validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "A technology field id (GET /results facets, field_id)."},
@@ -121,7 +122,7 @@ class FigureRecordSchema(ma.Schema):
     """One record behind a figure's cell."""
 
     kind = fields.Str(required=True)
-    id = fields.Int(required=True)
+    id = Int(required=True)
     title = fields.Str(required=True)
     url = fields.Str(required=True, metadata={"description": "Its page on the platform."})
     organisation = fields.Str(required=True)
@@ -180,5 +181,5 @@ class OpenDataSchema(ma.Schema):
     small_count = fields.Str(
         required=True, metadata={"description": "How a private count of 1 or 2 is published."}
     )
-    min_deals_for_turnover = fields.Int(required=True)
+    min_deals_for_turnover = Int(required=True)
     datasets = fields.List(fields.Nested(OpenDatasetSchema), required=True)
