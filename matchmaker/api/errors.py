@@ -14,6 +14,7 @@ from apispec import BasePlugin
 from flask import Blueprint, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.wrappers import Response
 
@@ -38,6 +39,13 @@ CODES = {
     422: "validation_failed",
     429: "rate_limited",
     500: "server_error",
+}
+
+
+#: The API's own default texts where the web's speak of pages (MESSAGES has the rest).
+API_MESSAGES = {
+    403: _l("你的账号或令牌无权进行这个操作。"),
+    404: _l("找不到这个资源，它可能已被删除、从未存在，或你无权查看。"),
 }
 
 
@@ -78,6 +86,7 @@ def error_response(
 ) -> Response:
     """The JSON body of an error; the unit of work is rolled back (status >= 400)."""
     _title, default = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+    default = API_MESSAGES.get(status, default)
     response = jsonify(
         {
             "code": code or CODES.get(status, "error"),

@@ -96,3 +96,28 @@ def test_nul_characters_in_a_json_body_are_refused_before_any_schema(client, bea
         "/api/v1/tokens", json={"name\x00": "x"}, headers={"Accept-Language": "en"}
     ).get_json()
     assert english["fields"] == {"name\x00": ["Must not contain NUL control characters."]}
+
+
+@pytest.mark.parametrize(
+    ("language", "page_word"), [("zh-CN", "页面"), ("en", "page")], ids=["zh", "en"]
+)
+def test_the_default_texts_speak_of_resources_not_pages(
+    client, db, monkeypatch, language, page_word
+):
+    """A 403 or 404 the API answers with its default text names a resource or an operation:
+    the web's texts ("this page") read wrongly to a program's caller."""
+    from werkzeug.exceptions import Forbidden
+
+    def refuse() -> None:
+        raise Forbidden()
+
+    headers = {"Accept-Language": language}
+    missing = client.get("/api/v1/results/987654", headers=headers)
+    monkeypatch.setattr(views.stats, "verified_organisation_counts", refuse)
+    forbidden = client.get("/api/v1/stats", headers=headers)
+    for answer, status in ((missing, 404), (forbidden, 403)):
+        assert answer.status_code == status
+        message = answer.get_json()["message"]
+        assert message and page_word not in message.lower(), message
+    english = language == "en"
+    assert ("resource" in missing.get_json()["message"]) is english
