@@ -22,7 +22,7 @@ from matchmaker.api.auth import BEARER, anyone, caller, signed_caller, token_req
 from matchmaker.api.common import bp, conditional, documented_errors, paged
 from matchmaker.api.schemas import challenges as s
 from matchmaker.extensions import db
-from matchmaker.models import Challenge, Need, Organisation
+from matchmaker.models import Challenge, Organisation
 from matchmaker.models.base import CHINA, utcnow
 from matchmaker.permissions import (
     Permission,
@@ -35,7 +35,7 @@ from matchmaker.services.challenges import (
     overview,
 )
 from matchmaker.services.challenges.challenges import ChallengeTerms
-from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.errors import PermissionDenied, ValidationFailed
 from matchmaker.services.platform import taxonomy
 
 READ = token_required("read", "challenges")
@@ -210,11 +210,7 @@ def create_challenge(data: dict[str, Any]) -> dict[str, Any]:
     admin: a 政府榜 on any open need). Public at once, or after the platform's review (a
     政府榜, or a need edited since its review): see `status`."""
     actor = signed_caller()
-    need = db.session.get(Need, data.pop("need_id"))
-    if need is None:
-        raise NotFound
-    # as the web page: an admin's challenge is a 政府榜; the service checks who may publish
-    government = has_permission(actor, Permission.CHALLENGE_GOVERNMENT)
+    need, government = challenges.publishable_need(actor=actor, need_id=data.pop("need_id"))
     with _terms_errors():
         challenge = challenges.publish_challenge(
             actor=actor, need=need, terms=_terms(data, is_government=government)

@@ -163,6 +163,27 @@ def validate_terms(terms: ChallengeTerms, need: Need, now: datetime) -> None:
         raise ValidationFailed(errors)
 
 
+def publishable_need(*, actor: User, need_id: int) -> tuple[Need, bool]:
+    """The need `actor` may publish a challenge on, and whether the challenge is a 政府榜.
+
+    One rule for the web page and the API: an admin publishes a 政府榜 on any need; a role that
+    cannot publish at all (a university, a bank) is refused (PermissionDenied, 403), and
+    another organisation's need, or one that does not exist, is not found (404). Whether the
+    need is open, and the terms, are checked when it is published (`_check_publish`).
+    """
+    if has_permission(actor, Permission.CHALLENGE_GOVERNMENT):
+        need = db.session.get(Need, need_id)
+        if need is None:
+            raise NotFound
+        return need, True
+    if not has_permission(actor, Permission.CHALLENGE_PUBLISH):
+        raise PermissionDenied(_("你的账号不能发榜：只有企业可以在自己的需求上发榜。"))
+    need = db.session.get(Need, need_id)
+    if need is None or not can_manage_listing(actor, need):
+        raise NotFound
+    return need, False
+
+
 def _check_publish(actor: User, need: Need, terms: ChallengeTerms, now: datetime) -> None:
     """Everything publishing checks before it stores anything (the preview runs it too)."""
     if terms.is_government:

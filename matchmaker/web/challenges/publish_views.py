@@ -3,9 +3,7 @@ the owner's page (invite, close, withdraw)."""
 
 from __future__ import annotations
 
-from typing import cast
-
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,11 +11,9 @@ from werkzeug.wrappers import Response
 from matchmaker.extensions import db
 from matchmaker.models import Challenge, Need, Organisation
 from matchmaker.models.base import utcnow
-from matchmaker.permissions import Permission, has_permission
 from matchmaker.services.challenges import applications, challenge_review, challenges, scenarios
 from matchmaker.services.challenges.challenge_states import CHALLENGE
 from matchmaker.services.challenges.challenges import ChallengeTerms
-from matchmaker.services.market import listings
 from matchmaker.services.platform.dates import format_date
 from matchmaker.web.challenges.blueprint import bp
 from matchmaker.web.challenges.forms import ActionForm, InviteForm, PublishForm, ReasonForm
@@ -25,16 +21,6 @@ from matchmaker.web.forms import form_errors
 from matchmaker.web.ids import ID_MESSAGE
 from matchmaker.web.policy import login_required
 from matchmaker.web.refusals import on_refusal
-
-
-def _publishable_need(need_id: int) -> tuple[Need, bool]:
-    """The need to publish on, and whether it is a 政府榜 (admins)."""
-    if has_permission(current_user, Permission.CHALLENGE_GOVERNMENT):
-        return db.get_or_404(Need, need_id), True
-    if not has_permission(current_user, Permission.CHALLENGE_PUBLISH):
-        abort(403)
-    need = listings.get_owned(actor=current_user, kind="need", listing_id=need_id)
-    return cast(Need, need), False
 
 
 @bp.route("/my/needs/<int:need_id>/challenge", methods=["GET", "POST"])
@@ -45,7 +31,7 @@ def publish_challenge(need_id: int) -> Response | str:
     Nothing is stored before 确认发布, whose post carries the values again and is validated
     again (form and service). A challenge the reviewer sent back is edited here and resubmitted.
     """
-    need, government = _publishable_need(need_id)
+    need, government = challenges.publishable_need(actor=current_user, need_id=need_id)
     returned = challenge_review.get_returned_challenge(actor=current_user, need=need)
     if returned is not None and scenarios.is_scenario(returned):  # edited whole, in its own form
         return redirect(url_for("challenges.edit_scenario", challenge_id=returned.id))
