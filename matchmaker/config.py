@@ -89,6 +89,10 @@ class Config:
     MFA_REQUIRED_ROLES = ("admin", "bank")
     MFA_ATTEMPT_LIMIT = "5 per 10 minutes"
     MFA_PENDING_MAX_AGE = 5 * 60  # seconds between the password and the code step
+    # Keys that seal TOTP seeds in the database (services/platform/sealing.py, docs/security.md
+    # §4.11): Fernet keys, comma-separated, the first seals and all open (`matchmaker users
+    # new-sealing-key`). Unset: derived from SECRET_KEY (and SECRET_KEY_FALLBACKS).
+    SEALING_KEYS: str | None = None
 
     # /metrics (Prometheus): a bearer token, or these addresses/networks (docs/deploy.md)
     METRICS_TOKEN: str | None = None

@@ -22,7 +22,6 @@ TEMPLATES = ROOT / "templates"
 #: answers NotFound; a bare `db.get_or_404` / `db.session.get` must be one of these.
 REVIEWED_LOADS: dict[tuple[str, str], str] = {
     ("api/applications.py", "apply_to_challenge"): "prefill_from_result refuses a foreign result",
-    ("api/challenges.py", "create_challenge"): "_check_publish: NotFound unless the need is ours",
     ("api/challenges.py", "invite_to_challenge"): "invitees are any verified organisation",
     ("api/listing_writes.py", "_viewable"): "can_view_listing, else NotFound",
     ("api/listings.py", "_matches"): "_public() answered 404 first for a non-public listing",
@@ -43,7 +42,6 @@ REVIEWED_LOADS: dict[tuple[str, str], str] = {
     ("web/challenges/application_views.py", "delete_application_attachment"): (
         "404 unless the attachment belongs to the caller's own application"
     ),
-    ("web/challenges/publish_views.py", "_publishable_need"): "only the 政府榜 branch (admins)",
     ("web/challenges/publish_views.py", "invite_organisations"): "invitees, not data read",
     ("web/challenges/scenario_views.py", "show_scenario"): "redirects to the checked page",
     ("web/challenges/scenario_views.py", "edit_scenario"): "returned_scenario: owner or 404",

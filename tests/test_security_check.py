@@ -58,7 +58,17 @@ def test_a_sound_production_configuration_passes(env):
     for check in ("environment", "debug", "secret_key", "session_cookie", "public_url"):
         assert re.search(rf"^ok\s+{check}\s", output, re.M), output
     assert "rate limits are counted in redis" in output
+    assert re.search(r"^WARNING\s+sealing_keys\s.*derived from the secret key", output, re.M)
     assert output.rstrip().endswith("ok: no errors.")
+
+
+def test_own_sealing_keys_are_reported(env):
+    """docs/security.md §4.11: TOTP seeds sealed with keys of their own, not the secret key's."""
+    sound(env)
+    env.setenv("MATCHMAKER_SEALING_KEYS", "NiG9Sfq6dJ0aqXsPFBkQv0ZoVwGMZqvRPAsNsW1Rm0I=")
+    code, output = run()
+    assert code == 0, output
+    assert re.search(r"^ok\s+sealing_keys\s.*1 configured", output, re.M), output
 
 
 def test_an_unsafe_configuration_fails_naming_every_problem(env):
@@ -102,6 +112,7 @@ def test_an_unsafe_configuration_fails_naming_every_problem(env):
         ("MATCHMAKER_RATELIMIT_ENABLED", "false", "rate_limits", "rate limits are off"),
         ("MATCHMAKER_WTF_CSRF_ENABLED", "false", "csrf", "CSRF protection is off"),
         ("MATCHMAKER_SESSION_COOKIE_HTTPONLY", "false", "session_cookie", "HTTPONLY is off"),
+        ("MATCHMAKER_SEALING_KEYS", "not-a-fernet-key", "sealing_keys", "not Fernet keys"),
     ],
 )
 def test_each_problem_alone_fails_the_check(env, setting, value, check, says):

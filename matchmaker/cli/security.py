@@ -129,6 +129,7 @@ def check(
         else:
             say("ok", name.lower(), f"{name} is off")
     _check_secret(config, instance_path, say)
+    _check_sealing(config, say)
     _check_cookies(config, say)
     if config.get("WTF_CSRF_ENABLED", True):
         say("ok", "csrf", "CSRF protection is on")
@@ -154,6 +155,26 @@ def _check_secret(config: Mapping[str, Any], instance_path: str | None, say: Any
         say("warning", "secret_key", "MATCHMAKER_SECRET_KEY has fewer than 10 distinct characters")
     else:
         say("ok", "secret_key", "MATCHMAKER_SECRET_KEY is long and not a known value")
+
+
+def _check_sealing(config: Mapping[str, Any], say: Any) -> None:
+    """The keys that seal TOTP seeds (services/platform/sealing.py)."""
+    from matchmaker.services.platform.sealing import configured_keys
+
+    if not config.get("SEALING_KEYS"):
+        say(
+            "warning",
+            "sealing_keys",
+            "MATCHMAKER_SEALING_KEYS is not set: TOTP seeds are sealed with a key derived from "
+            "the secret key; changing it without SECRET_KEY_FALLBACKS makes them unreadable",
+        )
+        return
+    try:
+        count = len(configured_keys(config))
+    except (ValueError, TypeError) as error:
+        say("error", "sealing_keys", f"MATCHMAKER_SEALING_KEYS: not Fernet keys ({error})")
+        return
+    say("ok", "sealing_keys", f"TOTP seeds are sealed with their own key ({count} configured)")
 
 
 def _check_cookies(config: Mapping[str, Any], say: Any) -> None:

@@ -77,3 +77,28 @@ def reset_two_step_command(email: str, reason: str) -> None:
     except DomainError as error:
         raise click.ClickException(str(error) or type(error).__name__) from error
     click.echo(f"Two-step verification of {user.email} reset; their sessions ended.")
+
+
+@users_group.command("new-sealing-key")
+def new_sealing_key_command() -> None:
+    """Print a new key for MATCHMAKER_SEALING_KEYS (the TOTP seeds' sealing key). To rotate,
+    put it first in the list, keep the old ones after it, then run `users reseal-two-step`."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode())
+
+
+@users_group.command("reseal-two-step")
+@transactional
+def reseal_two_step_command() -> None:
+    """Seal every stored TOTP seed again with the first sealing key (after a rotation)."""
+    from matchmaker.services.accounts.mfa import reseal_secrets
+
+    resealed, unreadable = reseal_secrets()
+    click.echo(f"Resealed {resealed} two-step secret(s) with the first sealing key.")
+    if unreadable:
+        click.echo(
+            f"{unreadable} secret(s) no configured key opens: those users' codes are refused "
+            "until an admin resets their two-step verification (users reset-two-step).",
+            err=True,
+        )

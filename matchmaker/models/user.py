@@ -58,8 +58,9 @@ class User(UserMixin, Base):
         default=False, server_default=sa.false(), info={"pii": "personal"}
     )
     #: Second factor (issue 17, services/accounts/mfa.py): the TOTP secret (base32), set when
-    #: enrolment starts; the factor is on only once `totp_enabled_at` is set (a valid code seen).
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64), info={"pii": "secret"})
+    #: enrolment is confirmed (a valid code seen), with `totp_enabled_at`. Stored sealed
+    #: (services/platform/sealing.py): `fernet:…`, never the seed itself.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(255), info={"pii": "secret"})
     totp_enabled_at: Mapped[datetime | None] = mapped_column(info={"pii": "security"})
     #: The time step (unix time // 30) of the last accepted code: a code of that step or an
     #: earlier one is refused (replay).

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from matchmaker.extensions import db
 from matchmaker.models.base import utcnow
+from matchmaker.services.platform.sealing import seal
 from tests.factories import PASSWORD, make_user
 
 
@@ -31,11 +32,12 @@ def _ok(answer, status: int = 200) -> dict:  # noqa: ANN001
 def test_result_need_match_enquiry_accept_deal(client: FlaskClient, fields):  # noqa: ANN001
     people = {role: make_user(role) for role in ("university", "enterprise", "admin")}
     # An admin account has two-step verification: its token needs a current code too.
-    people["admin"].totp_secret = pyotp.random_base32()
+    secret = pyotp.random_base32()
+    people["admin"].totp_secret = seal(secret)
     people["admin"].totp_enabled_at = utcnow()
     db.session.commit()
     uni, firm = (_token(client, people[r].email) for r in ("university", "enterprise"))
-    admin = _token(client, people["admin"].email, otp=pyotp.TOTP(people["admin"].totp_secret).now())
+    admin = _token(client, people["admin"].email, otp=pyotp.TOTP(secret).now())
     field_id = fields["materials"].id
 
     # A university lists a result; the admin finds it in the queue and approves it.

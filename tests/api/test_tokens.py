@@ -12,6 +12,7 @@ from matchmaker.extensions import db
 from matchmaker.models import ApiToken, AuditLog
 from matchmaker.models.base import utcnow
 from matchmaker.services.accounts import accounts, api_tokens, users
+from matchmaker.services.platform.sealing import seal
 from tests.factories import PASSWORD, make_user
 
 
@@ -289,12 +290,13 @@ def test_an_area_token_is_refused_on_another_area(app, client, bearer):
 
 def test_a_bank_may_have_finance_a_university_may_not(client):
     bank, university = make_user("bank"), make_user("university")
-    bank.totp_secret, bank.totp_enabled_at = pyotp.random_base32(), utcnow()  # bank: two-step
+    secret = pyotp.random_base32()
+    bank.totp_secret, bank.totp_enabled_at = seal(secret), utcnow()  # bank: two-step
     db.session.commit()
     assert "finance" in api_tokens.allowed_areas(bank)
     assert "finance" not in api_tokens.allowed_areas(university)
     ask = {"password": PASSWORD, "scopes": ["read:finance"]}
-    otp = pyotp.TOTP(bank.totp_secret).now()
+    otp = pyotp.TOTP(secret).now()
     ok = client.post("/api/v1/tokens", json={"email": bank.email, "otp": otp, **ask})
     assert ok.status_code == 201 and ok.get_json()["scopes"] == ["read:finance"]
     refused = client.post("/api/v1/tokens", json={"email": university.email, **ask})

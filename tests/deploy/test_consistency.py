@@ -132,6 +132,7 @@ def _seed(env: dict[str, str], instance: Path) -> tuple[str, int, str]:
     from matchmaker.config import TestConfig
     from matchmaker.extensions import db
     from matchmaker.models.base import utcnow
+    from matchmaker.services.platform.sealing import seal
     from matchmaker.services.platform.taxonomy import active_fields
     from tests.factories import make_user, publish_result
 
@@ -139,13 +140,14 @@ def _seed(env: dict[str, str], instance: Path) -> tuple[str, int, str]:
         TestConfig,
         instance_path=str(instance),
         SQLALCHEMY_DATABASE_URI=env["MATCHMAKER_SQLALCHEMY_DATABASE_URI"],
+        SECRET_KEY=env["MATCHMAKER_SECRET_KEY"],  # the servers' key opens the sealed TOTP seed
     )
     with app.app_context():
         try:
             fields = {f.code: f for f in active_fields()}  # seeded by the migrations
             admin = make_user("admin")
             # Admins must use a second factor (issue 17): this one has it set up already.
-            admin.totp_secret = ADMIN_TOTP_SECRET
+            admin.totp_secret = seal(ADMIN_TOTP_SECRET)
             admin.totp_enabled_at = utcnow()
             owner = make_user("university")  # results come from universities and institutes
             title = f"{WORD} 低温余热回收换热器"

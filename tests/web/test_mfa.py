@@ -36,8 +36,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
 
 def code_at(user: User, moment: float) -> str:
     """The user's TOTP code for the time step of `moment`."""
-    assert user.totp_secret
-    return pyotp.TOTP(user.totp_secret).at(moment)
+    secret = mfa.secret_of(user)
+    assert secret
+    return pyotp.TOTP(secret).at(moment)
 
 
 def enrolled(role: str, clock: SimpleNamespace, **kwargs: object) -> tuple[User, list[str]]:

@@ -3,7 +3,9 @@ v5.0.0-6.3.3, 6.5.1, 6.5.3, 6.5.5).
 
 - The secret comes from `pyotp.random_base32()` (the `secrets` CSPRNG, 160 bits); it is stored
   on the user only once a valid current code of it was entered (`confirm_enrolment`), which also
-  creates `RECOVERY_CODE_COUNT` recovery codes, shown once and stored as SHA-256 hashes.
+  creates `RECOVERY_CODE_COUNT` recovery codes, shown once and stored as SHA-256 hashes. The
+  database holds the secret sealed (services/platform/sealing.py); one that no configured key
+  opens refuses every code (recovery codes still work) until an admin resets it.
 - A code is checked for the current 30 s step and one step either side (`VALID_WINDOW`), and
   refused when its step is not after the last accepted one (`users.totp_last_step`), so a code
   works once, even seen over a shoulder. The update is conditional, so two requests racing with
@@ -33,6 +35,7 @@ from matchmaker.services.errors import InvalidTransition, PermissionDenied, Vali
 from matchmaker.services.platform import security_events
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.mail import send_email
+from matchmaker.services.platform.sealing import UNREADABLE, open_sealed, reseal, seal
 
 #: Seconds per TOTP step (RFC 6238 default; every authenticator app uses it).
 STEP = 30
@@ -73,6 +76,11 @@ def new_secret() -> str:
 def is_valid_secret(secret: object) -> bool:
     """Whether `secret` has the shape of one `new_secret` makes."""
     return isinstance(secret, str) and re.fullmatch(r"[A-Z2-7]{32}", secret) is not None
+
+
+def secret_of(user: User) -> str | None:
+    """The user's TOTP seed, opened (UNREADABLE when no configured key opens it)."""
+    return None if user.totp_secret is None else open_sealed(user.totp_secret)
 
 
 def _digits(code: str | None) -> str:
@@ -162,8 +170,12 @@ def verify_second_factor(*, user: User, code: str | None, now: float | None = No
     if not user.has_totp or user.totp_secret is None:
         return None
     entered = _digits(code)
+    secret = open_sealed(user.totp_secret)
+    if secret == UNREADABLE:  # sealed with a key that is gone: fail closed
+        security_events.event("mfa.secret_unreadable", outcome="error", user_id=user.id)
+        return "recovery_code" if _use_recovery_code(user, entered) else None
     moment = time.time() if now is None else now
-    if _accept_step(user, user.totp_secret, entered, moment):
+    if _accept_step(user, secret, entered, moment):
         return "totp"
     if _use_recovery_code(user, entered):
         return "recovery_code"
@@ -184,7 +196,7 @@ def confirm_enrolment(
         raise ValidationFailed(
             {"code": _("验证码不正确或已过期，请输入验证器应用当前显示的 6 位数字。")}
         )
-    user.totp_secret = secret
+    user.totp_secret = seal(secret)
     user.totp_enabled_at = utcnow()
     codes = _new_recovery_codes(user)
     record_audit(actor=user, action="user.mfa_enable", object_type="user", object_id=user.id)
@@ -297,3 +309,19 @@ def next_step(user: User, *, guarded: bool) -> str:
     if must_enrol(user):
         return "enrol"
     return "done"
+
+
+def reseal_secrets() -> tuple[int, int]:
+    """Seal every stored TOTP seed again with the first sealing key (after a key rotation),
+    and any stored before sealing existed: (resealed, unreadable). A seed no configured key
+    opens is left as it is and counted."""
+    resealed = unreadable = 0
+    for user in db.session.scalars(sa.select(User).where(User.totp_secret.is_not(None))):
+        stored = user.totp_secret or ""
+        new = reseal(stored)
+        if new == stored:
+            unreadable += 1
+            continue
+        user.totp_secret = new
+        resealed += 1
+    return resealed, unreadable
