@@ -172,8 +172,8 @@ def test_apply_with_a_bad_result_id_is_404(client, fields, raw):
 @pytest.mark.parametrize("raw", [HUGE, JUST_ABOVE, "-1", "0", "abc"])
 def test_recommendation_feedback_with_a_bad_id_stores_nothing(client, fields, field, raw):
     """SECURITY.md row 30 (v5.0.0-2.2.1): POST /recommendations/feedback
-    source_id=99999999999999999999 answered 500; now the form's answer (back to the page with
-    "反馈没有保存") and nothing stored."""
+    source_id=99999999999999999999 answered 500; now 400 naming the problem ("反馈没有保存"),
+    and nothing stored."""
     world = challenge_world(fields)
     log_in(client, world["owner"])
     data = {
@@ -187,7 +187,27 @@ def test_recommendation_feedback_with_a_bad_id_stores_nothing(client, fields, fi
     }
     before = row_counts()
     response = client.post("/recommendations/feedback", data=data)
-    assert response.status_code == 302
+    assert response.status_code == 400
+    assert "反馈没有保存：推荐的条目无效。" in response.get_data(as_text=True)
+    assert row_counts() == before
+
+
+def test_recommendation_feedback_with_a_too_long_reason_goes_back_with_a_message(client, fields):
+    """The reason is the user's own typing: back to the page, told why, nothing stored."""
+    world = challenge_world(fields)
+    log_in(client, world["owner"])
+    data = {
+        "source_kind": "need",
+        "source_id": str(world["need"].id),
+        "target_kind": "result",
+        "target_id": str(world["result"].id),
+        "useful": "0",
+        "reason": "太" * 501,
+        "next": "/dashboard",
+    }
+    before = row_counts()
+    response = client.post("/recommendations/feedback", data=data)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
     assert row_counts() == before
     with client.session_transaction() as session:
         assert ("warning", "反馈没有保存：内容不完整。") in session["_flashes"]

@@ -14,6 +14,7 @@ from matchmaker.services import matching
 from matchmaker.services.market import feedback as recommendation_feedback
 from matchmaker.services.platform import jobs
 from matchmaker.web.auth.forms import ConfirmForm
+from matchmaker.web.errors import render_error
 from matchmaker.web.matching import experts as expert_recs
 from matchmaker.web.matching.forms import FeedbackForm
 from matchmaker.web.policy import is_safe_next, login_required, permission_required
@@ -21,15 +22,21 @@ from matchmaker.web.policy import is_safe_next, login_required, permission_requi
 bp = Blueprint("matching", __name__)
 expert_recs.register(bp)  # 推荐专家 and an expert's recommendations, for their partials
 REBUILD = "recommender.rebuild"
+PAIR_FIELDS = ("source_kind", "source_id", "target_kind", "target_id")
 
 
 @bp.post("/recommendations/feedback")
 @login_required
-def feedback() -> Response:
-    """Mark a recommendation useful or not (one judgment per user and pair; the latest counts)."""
+def feedback() -> Response | tuple[Response | str, int]:
+    """Mark a recommendation useful or not (one judgment per user and pair; the latest counts).
+
+    The pair comes from the card's hidden fields: a bad kind or id there is no user's typing,
+    so it is a 400 naming the problem; a bad reason goes back to the page with a message."""
     form = FeedbackForm()
     target = form.next.data if is_safe_next(form.next.data) else url_for("main.index")
     if not form.validate_on_submit():
+        if any(form[name].errors for name in PAIR_FIELDS):
+            return render_error(400, _("反馈没有保存：推荐的条目无效。"))
         flash(_("反馈没有保存：内容不完整。"), "warning")
         return redirect(target)
     source = db.get_or_404(listing_model(form.source_kind.data), form.source_id.data)
