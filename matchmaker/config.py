@@ -107,6 +107,7 @@ class Config:
     MAIL_DEFAULT_SENDER = "matchmaker <noreply@matchmaker.localhost>"
     PASSWORD_RESET_MAX_AGE = 3600
     INVITATION_MAX_AGE_DAYS = 14
+    PANEL_INVITATION_MAX_AGE_DAYS = 7  # a challenge's review-panel invitation link
 
     SEED_ALLOWED = False  # `seed demo` needs --force when this is False
     RECOMMENDER_CHECK_SECONDS = 1.0  # how often a worker looks for a new index generation

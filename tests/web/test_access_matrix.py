@@ -340,6 +340,8 @@ EXPECTED.update(
         "pipeline.select_application": _PARTY_404,
         "pipeline.review_application": _PARTY_404,
         "pipeline.add_member": _PARTY_404,
+        # an unknown or tampered token: back to the dashboard with the reason
+        "pipeline.panel_invitation": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
         "pipeline.score_applications": _PARTY_404,
         "pipeline.decide_adoption": _PARTY_404,
         "pipeline.new_deal": _PARTY_404,

@@ -346,6 +346,7 @@ QUERY_ARGS: dict[str, tuple[str, ...]] = {
     "pipeline.list_deals": (),
     "pipeline.new_deal": ("adoption", "application"),
     "pipeline.new_enquiry_deal": (),
+    "pipeline.panel_invitation": (),
     "pipeline.promote_application": (),
     "pipeline.review_application": (),
     "pipeline.rework_milestone": (),

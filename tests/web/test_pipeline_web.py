@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -31,11 +32,18 @@ def race(fields):
     return w
 
 
+def _invitation_path(body: str) -> str:
+    """The path of the panel invitation link in a mail."""
+    match = re.search(r"https?://[^/\s]+(/my/panel-invitations/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
 def _decline(prefix: str, code: str, reason: str) -> dict[str, str]:
     return {f"{prefix}-code": code, f"{prefix}-reason": reason}
 
 
-def test_owner_walks_the_pipeline_to_a_solved_challenge(client, race):
+def test_owner_walks_the_pipeline_to_a_solved_challenge(client, race, outbox):
     w = race
     a, b, challenge = w["a"], w["b"], w["challenge"]
     log_in(client, w["owner"])
@@ -60,10 +68,21 @@ def test_owner_walks_the_pipeline_to_a_solved_challenge(client, race):
     db.session.commit()
     panel_url = f"/my/challenges/{challenge.id}/panel"
     assert _post(client, panel_url, {"user_id": colleague.id}).status_code == 302
+    # By e-mail it is an invitation, accepted by the expert through the mailed link
+    # (tests/web/test_panel_invitations.py); an applicant's member accepting is refused.
     assert _post(client, panel_url, {"email": expert.email}).status_code == 302
-    refused = _post(client, panel_url, {"email": w["uni_a"].email})
+    assert _post(client, panel_url, {"email": w["uni_a"].email}).status_code == 302
+    links = {
+        m.recipients[0]: _invitation_path(m.body)
+        for m in outbox
+        if "/my/panel-invitations/" in m.body
+    }
+    log_in(client, w["uni_a"])
+    refused = _post(client, links[w["uni_a"].email])
     assert refused.status_code == 403
     assert "利益冲突" in refused.get_data(as_text=True)
+    log_in(client, expert)
+    assert _post(client, links[expert.email]).status_code == 302
     assert len(challenge.panel_members) == 2
 
     scores = {
@@ -319,6 +338,7 @@ def test_every_link_the_challenge_services_put_in_notifications_is_a_real_page(a
         "/my/adoptions/1/decide",
         "/my/deals/1",
         "/challenges/1",
+        "/my/challenges/1/pipeline",
     ):
         endpoint, _args = adapter.match(path)
         assert endpoint, path

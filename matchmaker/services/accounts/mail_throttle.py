@@ -1,10 +1,10 @@
 """Quotas on the mail one person can make the platform send to an address they typed in.
 
-Invitations to an organisation, invitations to a challenge, the notice mailed when someone
-registers with an address that already has an account, and password-reset links (SECURITY.md
-row 5 and 8: v5.0.0-6.3.1, v5.0.0-2.4.1, v5.0.0-6.4.1). The per-IP limits of the pages stay
-on the views (flask-limiter decorators); these count per organisation and per target address,
-which no IP-based limit can.
+Invitations to an organisation, invitations to a challenge and to its review panel, the notice
+mailed when someone registers with an address that already has an account, and password-reset
+links (SECURITY.md row 5 and 8: v5.0.0-6.3.1, v5.0.0-2.4.1, v5.0.0-6.4.1). The per-IP limits
+of the pages stay on the views (flask-limiter decorators); these count per organisation and per
+target address, which no IP-based limit can.
 
 They are counted in the rate limiter's storage with its strategy (moving window): Redis when
 `REDIS_URL` is set, so a quota holds across workers and hosts; this process's memory
@@ -38,6 +38,11 @@ QUOTAS: dict[str, str] = {
     "invite-address": "INVITE_LIMIT_PER_ADDRESS",
     # invitations to join an organisation, from one organisation in all
     "invite-org": "INVITE_LIMIT_PER_ORGANISATION",
+    # reviewers invited by e-mail to a challenge's panel, from one sender to one address, and
+    # from one sender in all (counted apart from invitations to join an organisation, with
+    # the same settings)
+    "panel-invite-address": "INVITE_LIMIT_PER_ADDRESS",
+    "panel-invite-sender": "INVITE_LIMIT_PER_ORGANISATION",
     # organisations invited to challenges, by one organisation in all
     "challenge-invite-org": "CHALLENGE_INVITE_LIMIT_PER_ORGANISATION",
     # "someone tried to register with your address" notices to one address

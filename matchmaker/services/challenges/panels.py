@@ -39,13 +39,17 @@ from matchmaker.services.platform.notifications import notify
 CRITERIA = ("feasibility", "maturity", "price", "team")
 
 
-def add_panel_member(*, actor: User, challenge: Challenge, user: User) -> PanelMember:
-    """Put a reviewer on the panel; refused for anyone from an applicant's organisation."""
-    if not can_manage_challenge(actor, challenge):
-        raise NotFound
+def check_panel_open(challenge: Challenge) -> None:
+    """Refuse unless the challenge has a panel and its state allows changing it."""
     if not challenge.has_panel:
         raise InvalidTransition(_("这个榜单没有设置评审专家组。"))
     CHALLENGE.check(challenge.need, "review", _("榜单当前状态下不能调整专家组。"))
+
+
+def _seat(*, actor: User, challenge: Challenge, user: User, added_by: User) -> PanelMember:
+    """The panel's rules, then the seat and its audit record (`actor` did it, `added_by` chose
+    the reviewer: the same person, or the manager who invited them)."""
+    check_panel_open(challenge)
     if not user.is_active:
         raise ValidationFailed({"user": _("该用户已停用。")})
     applicant_orgs = {
@@ -59,22 +63,48 @@ def add_panel_member(*, actor: User, challenge: Challenge, user: User) -> PanelM
         challenge=challenge,
         user=user,
         is_expert=user.organisation_id != challenge.organisation_id,
-        added_by_id=actor.id,
+        added_by_id=added_by.id,
     )
     db.session.add(member)
     db.session.flush()
+    after: dict[str, object] = {"user_id": user.id, "is_expert": member.is_expert}
+    if added_by.id != actor.id:
+        after["invited_by_id"] = added_by.id
     record_audit(
         actor=actor,
         action="challenge.panel_add",
         object_type="challenge",
         object_id=challenge.id,
-        after={"user_id": user.id, "is_expert": member.is_expert},
+        after=after,
     )
+    return member
+
+
+def add_panel_member(*, actor: User, challenge: Challenge, user: User) -> PanelMember:
+    """Put a reviewer on the panel; refused for anyone from an applicant's organisation."""
+    if not can_manage_challenge(actor, challenge):
+        raise NotFound
+    member = _seat(actor=actor, challenge=challenge, user=user, added_by=actor)
     notify(
         users=[user],
         kind="panel.added",
         params={"title": challenge.need.title},
         link=link(challenge),
+    )
+    return member
+
+
+def join_panel(*, actor: User, challenge: Challenge, inviter: User) -> PanelMember:
+    """The reviewer a manager of the challenge invited takes their seat, under the same rules
+    as add_panel_member; the inviter must still manage the challenge, and is told."""
+    if not (inviter.is_active and can_manage_challenge(inviter, challenge)):
+        raise NotFound
+    member = _seat(actor=actor, challenge=challenge, user=actor, added_by=inviter)
+    notify(
+        users=[inviter],
+        kind="panel.accepted",
+        params={"title": challenge.need.title, "name": actor.name},
+        link=f"/my/challenges/{challenge.id}/pipeline",
     )
     return member
 

@@ -212,6 +212,7 @@ VERB_LABELS: dict[str, Any] = {
     "create_admin": _l("创建管理员"),
     "create_bureau": _l("创建科技局只读账号"),
     "panel_add": _l("添加评审专家"),
+    "panel_invite": _l("邀请评审专家"),
     "milestone_add": _l("添加里程碑"),
     "trial_pay": _l("试用后付费"),
     "trial_return": _l("试用后退回"),

@@ -142,6 +142,10 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("评审邀请：%(title)s"),
         _l("你已被加入“%(title)s”的评审专家组，请为终审申请评分。"),
     ),
+    "panel.accepted": (
+        _l("评审邀请已接受：%(title)s"),
+        _l("%(name)s 接受了你的邀请，已加入“%(title)s”的评审专家组。"),
+    ),
     "adoption.requested": (
         _l("新的成果承接申请：%(title)s"),
         _l("%(org)s 申请承接成果“%(title)s”。"),

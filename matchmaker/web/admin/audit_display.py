@@ -80,6 +80,7 @@ FIELD_LABELS: dict[str, Any] = {
     "payment_form": _l("付款方式"),
     "visibility": _l("榜单类型"),
     "is_expert": _l("评审专家"),
+    "invited_by_id": _l("邀请人"),
     "is_government": _l("政府榜"),
     "wants_trial": _l("申请试用"),
     "feasibility": _l("可行性"),
@@ -178,6 +179,7 @@ REFERENCES: dict[str, str] = {
     "organisation_ids": "organisation",
     "firm_org_id": "organisation",
     "user_id": "user",
+    "invited_by_id": "user",
 }
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?$")

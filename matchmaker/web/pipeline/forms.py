@@ -69,7 +69,7 @@ class PanelForm(FlaskForm):
     email = EmailField(
         _l("或按邮箱邀请专家"),
         validators=[Optional(), Length(max=254), Email(_l("邮箱格式不正确。"))],
-        description=_l("专家需已在平台注册。"),
+        description=_l("将向该邮箱发送评审邀请，对方用这个邮箱的账号登录并确认后加入专家组。"),
     )
 
     def validate(self, extra_validators=None) -> bool:  # noqa: ANN001

@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 from matchmaker.extensions import db
 from matchmaker.models import Application, ApplicationStatus, Challenge
 from matchmaker.permissions import can_manage_challenge, is_panel_member
-from matchmaker.services.accounts import accounts
-from matchmaker.services.challenges import applications, challenges, panels
+from matchmaker.services.challenges import applications, challenges, panel_invitations, panels
 from matchmaker.services.challenges.challenge_states import members
+from matchmaker.services.platform.links import external_url
 from matchmaker.web.forms import form_errors
 from matchmaker.web.ids import id_arg
 from matchmaker.web.pipeline.blueprint import bp
@@ -180,28 +180,70 @@ def review_application(application_id: int) -> str:
 @bp.post("/challenges/<int:challenge_id>/panel")
 @login_required
 def add_member(challenge_id: int) -> Response | tuple[str, int]:
-    """Put a member of the owner's organisation or a registered expert on the panel."""
+    """Put a member of the owner's organisation on the panel, or invite anyone by e-mail (the
+    same answer whether the address has an account or not: SECURITY.md row 8)."""
     challenge = _managed(challenge_id)
     form = _panel_form(challenge, submitted=True)
     if not form.validate_on_submit():
         return _render_board(challenge, panel=form), 400
     email = (form.email.data or "").strip()
-    user = accounts.find_user_by_email(email) if email else None
-    if not email:
-        user = next(
-            (m for m in members(challenge.need.organisation) if m.id == form.user_id.data), None
-        )
-    if user is None:
-        form.email.errors = [*form.email.errors, _("没有找到这个用户。")]
-        return _render_board(challenge, panel=form), 400
     on_refusal(lambda: _render_board(challenge, panel=form))
+    if email:
+        with form_errors(form) as outcome:
+            panel_invitations.invite_panel_member(
+                actor=current_user,
+                challenge=challenge,
+                email=email,
+                link_for=lambda token: external_url("pipeline.panel_invitation", token=token),
+                register_url=external_url("auth.register"),
+            )
+        if not outcome.ok:
+            return _render_board(challenge, panel=form), 400
+        flash(_("已向该邮箱发送评审邀请。"), "success")
+        return redirect(url_for("pipeline.show", challenge_id=challenge.id))
+    user = next(
+        (m for m in members(challenge.need.organisation) if m.id == form.user_id.data), None
+    )
+    if user is None:
+        form.user_id.errors = [*form.user_id.errors, _("没有找到这个用户。")]
+        return _render_board(challenge, panel=form), 400
     with form_errors(form) as outcome:
         panels.add_panel_member(actor=current_user, challenge=challenge, user=user)
     if outcome.error is not None:
-        form.email.errors = [*form.email.errors, *outcome.error.errors.get("user", [])]
+        form.user_id.errors = [*form.user_id.errors, *outcome.error.errors.get("user", [])]
         return _render_board(challenge, panel=form), 400
     flash(_("已加入评审专家组。"), "success")
     return redirect(url_for("pipeline.show", challenge_id=challenge.id))
+
+
+def _render_invitation(token: str, invitation: panel_invitations.PanelInvitation) -> str:
+    return render_template(
+        "pipeline/panel_invitation.html",
+        challenge=invitation.challenge,
+        inviter=invitation.inviter,
+        token=token,
+        form=ActionForm(formdata=None),
+    )
+
+
+@bp.route("/panel-invitations/<token>", methods=["GET", "POST"])
+@login_required
+def panel_invitation(token: str) -> Response | str:
+    """The invited reviewer confirms joining the panel (a POST: opening the link stores nothing)."""
+    invitation = panel_invitations.open_panel_invitation(actor=current_user, token=token)
+    if invitation is None:
+        flash(panel_invitations.invalid_link_message(), "danger")
+        return redirect(url_for("main.dashboard"))
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            abort(400)
+        on_refusal(lambda: _render_invitation(token, invitation))
+        panel_invitations.accept_panel_invitation(actor=current_user, token=token)
+        flash(_("你已加入评审专家组。"), "success")
+        return redirect(
+            url_for("pipeline.score_applications", challenge_id=invitation.challenge.id)
+        )
+    return _render_invitation(token, invitation)
 
 
 def _scored(challenge_id: int) -> Challenge:
