@@ -21,8 +21,10 @@ import re
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from matchmaker.extensions import db
-from matchmaker.models import User
+from matchmaker.models import Job, User
 from matchmaker.permissions import Role
 from matchmaker.services.platform.taxonomy import active_fields, ensure_key_industries
 from tests.e2e.journey import alert, log_in, navbar, open_menu_item, watch_errors
@@ -194,9 +196,24 @@ def test_challenge_from_publishing_to_the_solved_showcase(
         )
         panel.get_by_role("button", name="加入专家组").click()
         expect(alert(owner, "已加入评审专家组")).to_be_visible()
+        # an outside expert by e-mail: an invitation (the same answer for any address), mailed
+        # with a link the expert opens, logged in, and confirms
         owner.locator("#panel").get_by_label("或按邮箱邀请专家").fill(creds["expert"].email)
         owner.locator("#panel").get_by_role("button", name="加入专家组").click()
-        expect(alert(owner, "已加入评审专家组")).to_be_visible()
+        expect(alert(owner, "已向该邮箱发送评审邀请")).to_be_visible()
+        expect(owner.locator("#panel li")).to_have_count(1)
+        with live_server.app_context():
+            mails = db.session.scalars(sa.select(Job).where(Job.name == "mail.send")).all()
+            body = next(m.args["body"] for m in mails if m.args["to"] == [creds["expert"].email])
+        link = re.search(r"https?://\S+(/my/panel-invitations/\S+)", body)
+        assert link, body
+        expert = session_of("expert")
+        expert.goto(link.group(1))
+        expect(expert.locator("main")).to_contain_text(creds["owner"].name)
+        expert.get_by_role("button", name="接受邀请，加入评审专家组").click()
+        expect(alert(expert, "你已加入评审专家组")).to_be_visible()
+        expert.context.close()
+        owner.reload()
         members = owner.locator("#panel li")
         expect(members).to_have_count(2)
         expect(members.filter(has_text=creds["expert"].email)).to_contain_text("外部专家")
