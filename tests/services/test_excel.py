@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
@@ -22,7 +23,7 @@ from matchmaker.services.errors import PermissionDenied
 from matchmaker.services.market import excel, listings
 from matchmaker.services.market.browsing import BrowseFilter
 from matchmaker.services.market.listings import ResultData
-from matchmaker.services.platform import jobs, taxonomy
+from matchmaker.services.platform import jobs, storage, taxonomy
 from tests.factories import make_user
 
 SENTINEL_PHONE = "13999990000"
@@ -500,20 +501,71 @@ def stored(app, job: Job) -> Path:
     return Path(app.instance_path) / job.args["path"]
 
 
-def test_store_upload_checks_then_keeps_the_file_in_the_instance_folder(app, fields, university):
+def test_store_upload_checks_then_keeps_the_file_in_the_storage(app, fields, university):
     with pytest.raises(excel.ImportRefused, match="请上传 .xlsx 或 .csv 文件"):
         excel.store_upload(user_id=university.id, filename="x.exe", content=b"MZ")
-    path = excel.store_upload(user_id=university.id, filename="成果.CSV", content=b"a,b\n1,2\n")
-    full = Path(app.instance_path) / path
-    assert full.parent == Path(app.instance_path) / "imports" / str(university.id)
-    assert full.suffix == ".csv" and full.read_bytes() == b"a,b\n1,2\n"
-    assert excel.stored_upload(path) == full.resolve()
+    key = excel.store_upload(user_id=university.id, filename="成果.CSV", content=b"a,b\n1,2\n")
+    assert key.startswith(f"imports/{university.id}/") and key.endswith(".csv")
+    full = Path(app.instance_path) / key  # the default storage is the instance folder
+    assert full.read_bytes() == b"a,b\n1,2\n"
+    assert excel.stored_upload(key) == key
+    assert excel.read_upload(key) == b"a,b\n1,2\n"
     for bad in ("../wsgi.py", "import-reports/1/x.xlsx", "imports/../../x.csv", "/etc/passwd"):
         with pytest.raises(ValueError, match="not a stored upload"):
             excel.stored_upload(bad)
-    excel.remove_upload(path)
-    excel.remove_upload(path)  # twice is fine
+    excel.remove_upload(key)
+    excel.remove_upload(key)  # twice is fine
     assert not full.exists()
+    assert excel.read_upload(key) is None
+
+
+def test_uploads_and_reports_are_pruned_by_the_time_in_their_names(app, fields, university):
+    """No backend's file times are needed: a key says when it was written."""
+    key = excel.store_upload(user_id=university.id, filename="a.csv", content=b"a,b\n1,2\n")
+    old = f"imports/{university.id}/{int(time.time()) - 8 * 24 * 3600:010d}-{'x' * 32}.csv"
+    storage.get().put(old, b"old")
+    token = excel.save_report(user_id=university.id, content=b"report")
+    stale = f"{int(time.time()) - 2 * 24 * 3600:010d}{'y' * 22}"
+    storage.get().put(f"import-reports/{university.id}/{stale}.xlsx", b"stale")
+    excel.store_upload(user_id=university.id, filename="b.csv", content=b"a,b\n3,4\n")
+    excel.save_report(user_id=university.id, content=b"report 2")
+    assert not storage.get().exists(old)
+    assert excel.report_content(user_id=university.id, token=stale) is None
+    assert excel.read_upload(key) == b"a,b\n1,2\n"  # a week not yet
+    assert excel.report_content(user_id=university.id, token=token) == b"report"
+
+
+def test_an_import_crosses_hosts_through_the_shared_storage(app, fields, university, tmp_path):
+    """The web host stores the upload, a job worker on another host (another instance folder,
+    the same STORAGE_URL) imports it and keeps the error report, and the first host serves it."""
+    from matchmaker import create_app
+    from matchmaker.config import TestConfig
+
+    shared = f"file://{tmp_path / 'shared'}"
+    hosts = [
+        create_app(
+            TestConfig,
+            instance_path=str(tmp_path / name),
+            SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+            STORAGE_URL=shared,
+        )
+        for name in ("web-host", "worker-host")
+    ]
+    rows = [result_row(1), result_row(2, region="火星")]
+    with hosts[0].app_context():
+        key = excel.store_upload(
+            user_id=university.id, filename="a.xlsx", content=workbook_bytes("result", rows)
+        )
+    assert not (Path(hosts[1].instance_path) / key).exists()  # not on the worker's disk
+    with hosts[1].app_context():
+        result = excel.import_upload(
+            user_id=university.id, kind="result", path=key, locale="zh", progress=None
+        )
+        _db.session.remove()
+    assert result["outcome"] == "invalid", result
+    with hosts[0].app_context():
+        assert excel.report_content(user_id=university.id, token=result["report"])
+        _db.session.remove()
 
 
 def test_check_upload_never_parses(fields, monkeypatch):
@@ -569,8 +621,8 @@ def test_import_job_with_a_bad_row_creates_nothing_and_keeps_the_report(app, fie
         (3, "所在地区"),
         (4, "技术成熟度"),
     ]
-    assert excel.report_file(user_id=university.id, token=job.result["report"]) is not None
-    assert excel.report_file(user_id=university.id + 1, token=job.result["report"]) is None
+    assert excel.report_content(user_id=university.id, token=job.result["report"]) is not None
+    assert excel.report_content(user_id=university.id + 1, token=job.result["report"]) is None
     assert count(Result) == 0
     assert not stored(app, job).exists()
 

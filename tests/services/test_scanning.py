@@ -320,7 +320,7 @@ def test_an_infected_import_is_refused_and_an_unscanned_one_goes_on(
 ):
     caplog.set_level(logging.INFO, logger=SECURITY)
     csv = "标题,简介\n".encode() + EICAR + b",x\n"
-    folder = excel.uploads_dir(1)
+    folder = Path(app.instance_path) / "imports" / "1"  # the default storage: the instance
     before = set(folder.iterdir()) if folder.exists() else set()
     with pytest.raises(ImportRefused, match="病毒扫描"):
         excel.store_upload(user_id=1, filename="a.csv", content=csv)

@@ -258,7 +258,8 @@ EXPECTED.update(
         "excel.import_status": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
         "excel.import_status_json": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 404)},
         "excel.export": _ALL,
-        "matching.feedback": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
+        # an empty post has no recommendation pair: 400 (a bad reason alone goes back, 302)
+        "matching.feedback": {"anon": LOGIN, **dict.fromkeys(ROLES[1:], 400)},
         "matching.status": {**_REVIEWER, "admin": 200},
         "matching.rebuild": {**_REVIEWER, "admin": HOME},
         "matching.judgments": {**_REVIEWER, "admin": 200},

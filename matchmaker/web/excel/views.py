@@ -153,11 +153,11 @@ def import_status_json(job_id: int) -> Response:
 @login_required
 def download_report(token: str) -> Response:
     """The annotated workbook of a failed import; only its uploader can fetch it."""
-    path = excel.report_file(user_id=current_user.id, token=token)
-    if path is None:
+    content = excel.report_content(user_id=current_user.id, token=token)
+    if content is None:
         abort(404)
     return send_file(
-        io.BytesIO(path.read_bytes()),
+        io.BytesIO(content),
         mimetype=XLSX,
         as_attachment=True,
         download_name=_("导入错误报告.xlsx"),

@@ -5,7 +5,7 @@ expert_rows.py against the importing organisation).
 
 columns (the template columns, cell helpers) → reading (hostile files refused, raw rows) →
 checking (every row checked) → importing (drafts, the "excel.import" job); storage keeps
-uploads and reports in the instance folder; workbooks writes templates and error reports;
+uploads and reports in the application's storage (any host reads them); workbooks writes templates and error reports;
 export writes the public lists. Callers use the names re-exported here.
 """
 
@@ -52,13 +52,12 @@ from matchmaker.services.market.excel.reading import (
     read_table,
 )
 from matchmaker.services.market.excel.storage import (
+    read_upload,
     remove_upload,
-    report_file,
-    reports_dir,
+    report_content,
     save_report,
     store_upload,
     stored_upload,
-    uploads_dir,
 )
 from matchmaker.services.market.excel.workbooks import annotated_workbook, build_template
 
@@ -97,11 +96,10 @@ __all__ = [
     "importing_member",
     "neutralise",
     "read_table",
+    "read_upload",
     "remove_upload",
-    "report_file",
-    "reports_dir",
+    "report_content",
     "save_report",
     "store_upload",
     "stored_upload",
-    "uploads_dir",
 ]

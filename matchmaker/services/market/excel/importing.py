@@ -18,7 +18,7 @@ from matchmaker.services.market import listings
 from matchmaker.services.market.excel.checking import ImportReport, check_table
 from matchmaker.services.market.excel.columns import COLUMNS, ImportRefused, locales
 from matchmaker.services.market.excel.reading import read_table
-from matchmaker.services.market.excel.storage import save_report, stored_upload
+from matchmaker.services.market.excel.storage import read_upload, save_report
 from matchmaker.services.market.excel.workbooks import annotated_workbook
 from matchmaker.services.talent import experts
 
@@ -128,8 +128,8 @@ def import_upload(
                 "kind": kind,
                 "message": _("你的账号不能导入这类内容，未导入任何内容。"),
             }
-        file = stored_upload(path)
-        if not file.is_file():
+        content = read_upload(path)
+        if content is None:
             return {
                 "outcome": "refused",
                 "kind": kind,
@@ -137,7 +137,7 @@ def import_upload(
             }
         report_progress(0.0, _("正在读取文件……"))
         try:
-            table = read_table(kind=kind, filename=file.name, content=file.read_bytes())
+            table = read_table(kind=kind, filename=path.rsplit("/", 1)[-1], content=content)
         except ImportRefused as refused:
             return {"outcome": "refused", "kind": kind, "message": refused.message}
 
