@@ -26,7 +26,7 @@ from matchmaker.services.accounts.email_verification import (
 )
 from matchmaker.services.accounts.evidence import DocumentUpload, attach_document, document_problem
 from matchmaker.services.accounts.passwords import hash_password, password_problem, verify_password
-from matchmaker.services.errors import LimitReached, PermissionDenied, ValidationFailed
+from matchmaker.services.errors import PermissionDenied, ValidationFailed
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.mail import send_email
 from matchmaker.services.platform.regions import REGIONS
@@ -384,15 +384,18 @@ def _token_hash(token: str) -> str:
 
 
 def _check_invitation_quota(org: Organisation, address: str) -> None:
-    exceeded = mail_throttle.take(("invite-org", org.id), ("invite-address", f"{org.id}:{address}"))
-    if exceeded is None:
-        return
-    wait = exceeded.wait_text()
-    if exceeded.quota == "invite-org":
-        message = _("你的机构近期发出的邀请已达上限，请 %(wait)s后再试。", wait=wait)
-    else:
-        message = _("近期已多次邀请这个邮箱，请 %(wait)s后再试。", wait=wait)
-    raise LimitReached({"email": message}, retry_after=exceeded.retry_after)
+    mail_throttle.spend(
+        ("invite-org", org.id),
+        ("invite-address", f"{org.id}:{address}"),
+        messages={
+            "invite-org": lambda wait: _(
+                "你的机构近期发出的邀请已达上限，请 %(wait)s后再试。", wait=wait
+            ),
+            "invite-address": lambda wait: _(
+                "近期已多次邀请这个邮箱，请 %(wait)s后再试。", wait=wait
+            ),
+        },
+    )
 
 
 def _tell_invited_account(*, actor: User, org: Organisation, user: User, login_url: str) -> None:

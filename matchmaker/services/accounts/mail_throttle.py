@@ -21,6 +21,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import current_app
@@ -29,6 +30,7 @@ from limits import RateLimitItem, parse_many
 from limits.strategies import RateLimiter
 
 from matchmaker.extensions import limiter
+from matchmaker.services.errors import LimitReached
 
 log = logging.getLogger("matchmaker.security")
 
@@ -133,3 +135,17 @@ def take(*wanted: tuple[str, object], cost: int = 1) -> Exceeded | None:
         except Exception as error:  # noqa: BLE001 - storage errors come in several families
             log.warning("mail_quota.storage_error", extra={"error": str(error)})
     return None
+
+
+def spend(
+    *wanted: tuple[str, object],
+    messages: Mapping[str, Callable[[str], str]],
+    field: str = "email",
+    cost: int = 1,
+) -> None:
+    """`take`, refusing when a quota is used up: LimitReached on the form's `field`, with the
+    message of the quota that ran out (`messages[quota](wait text)`, in the user's language)."""
+    exceeded = take(*wanted, cost=cost)
+    if exceeded is not None:
+        message = messages[exceeded.quota](exceeded.wait_text())
+        raise LimitReached({field: message}, retry_after=exceeded.retry_after)

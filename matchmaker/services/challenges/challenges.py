@@ -62,7 +62,6 @@ from matchmaker.services.challenges.browsing import showcase_challenges as showc
 from matchmaker.services.challenges.challenge_states import CHALLENGE, local_date, members
 from matchmaker.services.errors import (
     InvalidTransition,
-    LimitReached,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -293,19 +292,16 @@ def invite_organisations(
             continue
         invited.add(org.id)
         chosen.append(org)
-    exceeded = mail_throttle.take(
-        ("challenge-invite-org", actor.organisation_id or f"user:{actor.id}"), cost=len(chosen)
+    mail_throttle.spend(
+        ("challenge-invite-org", actor.organisation_id or f"user:{actor.id}"),
+        messages={
+            "challenge-invite-org": lambda wait: _(
+                "你的机构近期邀请的机构已达上限，请 %(wait)s后再试。", wait=wait
+            )
+        },
+        field="organisation_ids",
+        cost=len(chosen),
     )
-    if exceeded is not None:
-        raise LimitReached(
-            {
-                "organisation_ids": _(
-                    "你的机构近期邀请的机构已达上限，请 %(wait)s后再试。",
-                    wait=exceeded.wait_text(),
-                )
-            },
-            retry_after=exceeded.retry_after,
-        )
     created = []
     for org in chosen:
         invitation = ChallengeInvitation(

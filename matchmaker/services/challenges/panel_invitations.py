@@ -26,7 +26,7 @@ from matchmaker.permissions import can_manage_challenge
 from matchmaker.services.accounts import mail_throttle
 from matchmaker.services.accounts.accounts import find_user_by_email, normalise_email
 from matchmaker.services.challenges import panels
-from matchmaker.services.errors import LimitReached, NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.mail import send_email
 
@@ -58,17 +58,18 @@ def _address_hash(address: str) -> str:
 
 def _check_quota(actor: User, address: str) -> None:
     sender = f"org:{actor.organisation_id}" if actor.organisation_id else f"user:{actor.id}"
-    exceeded = mail_throttle.take(
-        ("panel-invite-sender", sender), ("panel-invite-address", f"{sender}:{address}")
+    mail_throttle.spend(
+        ("panel-invite-sender", sender),
+        ("panel-invite-address", f"{sender}:{address}"),
+        messages={
+            "panel-invite-sender": lambda wait: _(
+                "近期发出的评审邀请已达上限，请 %(wait)s后再试。", wait=wait
+            ),
+            "panel-invite-address": lambda wait: _(
+                "近期已多次邀请这个邮箱，请 %(wait)s后再试。", wait=wait
+            ),
+        },
     )
-    if exceeded is None:
-        return
-    wait = exceeded.wait_text()
-    if exceeded.quota == "panel-invite-sender":
-        message = _("近期发出的评审邀请已达上限，请 %(wait)s后再试。", wait=wait)
-    else:
-        message = _("近期已多次邀请这个邮箱，请 %(wait)s后再试。", wait=wait)
-    raise LimitReached({"email": message}, retry_after=exceeded.retry_after)
 
 
 def invite_panel_member(

@@ -5,8 +5,9 @@ expert_rows.py against the importing organisation).
 
 columns (the template columns, cell helpers) → reading (hostile files refused, raw rows) →
 checking (every row checked) → importing (drafts, the "excel.import" job); storage keeps
-uploads and reports in the application's storage (any host reads them); workbooks writes templates and error reports;
-export writes the public lists. Callers use the names re-exported here.
+uploads and reports in the application's storage (any host reads them); workbooks writes
+templates and error reports; export writes the public lists. Callers use the names
+re-exported here.
 """
 
 from matchmaker.services.market.excel.checking import (
