@@ -9,6 +9,7 @@ files in the instance folder keep working with the default storage.
 from __future__ import annotations
 
 import io
+import os
 import socket
 import uuid
 from collections.abc import Iterator
@@ -343,3 +344,25 @@ def test_the_unit_of_work_scope_on_s3(app, on_s3, draft):  # noqa: F811
     with pytest.raises(RuntimeError):
         job()
     assert _objects(on_s3) == before
+
+
+def test_local_keys_under_a_folder_read_only_that_folder(tmp_path: Path, monkeypatch) -> None:
+    """A prefix with a folder walks that folder alone (an upload's pruning must not walk every
+    attachment), with the same answers as a walk of the whole root, mounts included."""
+    store = LocalStorage(tmp_path / "root", mounts={"attachments": tmp_path / "files"})
+    for key in ("imports/1/a.csv", "imports/1/b/c.csv", "imports/10/d.csv", "attachments/x"):
+        store.put(key, b"x")
+    (tmp_path / "root" / "imports" / "1" / ".e.csv.tmp").write_bytes(b"half")  # being written
+    assert sorted(store.keys("imports/1/")) == ["imports/1/a.csv", "imports/1/b/c.csv"]
+    assert sorted(store.keys("imports/1")) == [
+        "imports/1/a.csv",
+        "imports/1/b/c.csv",
+        "imports/10/d.csv",
+    ]
+    assert list(store.keys("attachments/")) == ["attachments/x"]
+    assert list(store.keys("imports/2/")) == []
+    walked: list[str] = []
+    real_walk = os.walk
+    monkeypatch.setattr(os, "walk", lambda top: walked.append(str(top)) or real_walk(top))
+    assert list(store.keys("imports/10/")) == ["imports/10/d.csv"]
+    assert walked == [str(tmp_path / "root" / "imports" / "10")]

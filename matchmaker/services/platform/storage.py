@@ -160,6 +160,19 @@ class LocalStorage(Storage):
         return self._path(key).stat().st_size
 
     def keys(self, prefix: str = "") -> Iterator[str]:
+        if "/" in prefix:  # walk only the prefix's folder, not the whole root
+            folder_key = prefix.rsplit("/", 1)[0]
+            folder = self._path(f"{folder_key}/_").parent
+            if folder.is_dir():
+                for dirpath, _dirnames, filenames in os.walk(folder):
+                    here = Path(dirpath)
+                    for filename in sorted(filenames):
+                        if filename.startswith(".") and filename.endswith(".tmp"):
+                            continue  # a write in progress
+                        key = f"{folder_key}/{(here / filename).relative_to(folder).as_posix()}"
+                        if key.startswith(prefix):
+                            yield key
+            return
         places: list[tuple[str, Path]] = [("", self.root)]
         places += [(f"{name}/", path) for name, path in self.mounts.items()]
         mounted = {self.root / name for name in self.mounts}
