@@ -35,6 +35,7 @@ EVENTS: dict[str, str] = {
     "mfa.failure": "a second factor was refused (wrong, expired or replayed code)",
     "mfa.enrolled": "a user set up a second factor",
     "mfa.disabled": "a second factor was removed",
+    "mfa.secret_unreadable": "a sealed TOTP seed no configured key opens: codes refused",
     "authz.denied": "403: the role may not do this (route policy or a service's check)",
     "authz.not_found": "404 on an object: it does not exist or the caller may not see it",
     "authz.unauthenticated": "401 from the API: no token, or an invalid one",
