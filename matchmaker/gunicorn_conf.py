@@ -40,8 +40,8 @@ log = logging.getLogger("matchmaker.serving")
 workers = int(os.environ.get("WORKERS", "2"))
 # gunicorn sets these in its own environment before it loads the app: the app reads WORKERS
 # (services/platform/kv.py web_workers) and production refuses to count rate limits in each
-# worker's memory when there are several (SECURITY.md row 5). `--workers` on the command line
-# is not seen here: set WORKERS instead.
+# worker's memory when there are several (SECURITY.md row 5). A `--workers` on the command line
+# is seen by `on_starting` below.
 raw_env = [f"WORKERS={workers}"]
 preload_app = os.environ.get("MATCHMAKER_PRELOAD", "1") != "0"
 
@@ -74,6 +74,21 @@ def on_exit(server: Any) -> None:
     """In the master, at the end: remove the metrics folder if it was made here."""
     if _made_metrics_dir:
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def on_starting(server: Any) -> None:
+    """In the master, before any worker: the worker count gunicorn will really run (a
+    `--workers` on the command line included, which this file cannot see) is told to apps
+    loaded in the workers (WORKERS), and serving stops with the reason when those workers
+    would each count rate limits in their own memory (SECURITY.md row 5)."""
+    from matchmaker.cli.security import load_config
+    from matchmaker.services.platform.kv import memory_limits_problem
+
+    count = int(server.cfg.workers)
+    os.environ["WORKERS"] = str(count)
+    problem = memory_limits_problem(load_config()[0], count)
+    if problem is not None:
+        raise RuntimeError(problem)  # gunicorn prints "Error: <problem>" and exits 1
 
 
 def when_ready(server: Any) -> None:

@@ -239,9 +239,17 @@ def test_gunicorn_tells_the_app_its_worker_count(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # a real gunicorn master loading the app: a few seconds
-def test_gunicorn_refuses_to_serve_memory_limits_with_two_workers(tmp_path, env):
+@pytest.mark.parametrize(
+    ("workers_env", "cli"),
+    [(None, []), ("1", ["--workers", "2"])],
+    ids=["WORKERS", "--workers"],
+)
+def test_gunicorn_refuses_to_serve_memory_limits_with_two_workers(tmp_path, env, workers_env, cli):
     """SECURITY.md row 5 (v5.0.0-6.3.1): `make serve` without MATCHMAKER_REDIS_URL stops at
-    start with the reason, instead of serving with limits per worker."""
+    start with the reason, instead of serving with limits per worker; a `--workers 2` on the
+    command line too, though WORKERS says 1 (gunicorn_conf.on_starting)."""
+    if workers_env is not None:
+        env.setenv("WORKERS", workers_env)
     environment = {
         **os.environ,
         "MATCHMAKER_ENV": "production",
@@ -252,7 +260,7 @@ def test_gunicorn_refuses_to_serve_memory_limits_with_two_workers(tmp_path, env)
     }
     started = time.monotonic()
     done = subprocess.run(  # noqa: S603 - gunicorn from this venv
-        [sys.executable, "-m", "gunicorn", "-c", "python:matchmaker.gunicorn_conf"]
+        [sys.executable, "-m", "gunicorn", "-c", "python:matchmaker.gunicorn_conf", *cli]
         + ["--bind", "127.0.0.1:0", "wsgi:app"],
         cwd=ROOT,
         env=environment,

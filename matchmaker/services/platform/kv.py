@@ -175,17 +175,11 @@ def configure_rate_limits(app: Flask) -> None:
             **config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         }
     elif config.get("ENV_NAME") == "production" and config.get("RATELIMIT_ENABLED", True):
-        workers = web_workers()
-        if storage.startswith("memory://") and workers is not None and workers > 1:
+        problem = memory_limits_problem(config, web_workers())
+        if problem is not None:
             from matchmaker import ConfigurationError
 
-            # SECURITY.md row 5 (v5.0.0-6.3.1): N workers each counting would allow N x the limit
-            raise ConfigurationError(
-                f"Rate limits would be counted in each of the {workers} web workers' memory "
-                "(no MATCHMAKER_REDIS_URL), multiplying every login limit by the number of "
-                "workers. Set MATCHMAKER_REDIS_URL (or MATCHMAKER_RATELIMIT_STORAGE_URI to a "
-                "shared storage), or run one worker (WORKERS=1)."
-            )
+            raise ConfigurationError(problem)
         # One process (or a count not known here): say it on every start.
         log.warning(
             "ratelimit.memory_storage_in_production",
@@ -206,6 +200,23 @@ def limit_storage(config: Any) -> str:
     if url and storage == "memory://":
         storage = url.replace("unix://", "redis+unix://", 1) if url.startswith("unix:") else url
     return storage
+
+
+def memory_limits_problem(config: Any, workers: int | None) -> str | None:
+    """Why production must not serve `workers` processes with this configuration's rate limits,
+    or None. SECURITY.md row 5 (v5.0.0-6.3.1): N workers each counting in their own memory
+    would allow N times every limit. Read by the app at start and by gunicorn's master
+    (matchmaker/gunicorn_conf.py), which knows a `--workers` given on its command line."""
+    if config.get("ENV_NAME") != "production" or not config.get("RATELIMIT_ENABLED", True):
+        return None
+    if not limit_storage(config).startswith("memory://") or workers is None or workers <= 1:
+        return None
+    return (
+        f"Rate limits would be counted in each of the {workers} web workers' memory "
+        "(no MATCHMAKER_REDIS_URL), multiplying every login limit by the number of "
+        "workers. Set MATCHMAKER_REDIS_URL (or MATCHMAKER_RATELIMIT_STORAGE_URI to a "
+        "shared storage), or run one worker (WORKERS=1)."
+    )
 
 
 def web_workers() -> int | None:
