@@ -469,3 +469,27 @@ def test_the_dashboard_in_english(client, login_as, world):
     response = client.get(f"/bureau/?{YEAR}")
     assert response.status_code == 200
     assert "万元" not in response.get_data(as_text=True).split('id="figures-heading"')[1]
+
+
+def test_records_only_their_parties_open_are_named_without_a_link(
+    client, login_as, world, monkeypatch
+):
+    """A deal's, an application's, a 对接 request's or a lead's page answers 404 to the
+    dashboard's readers: the drill-down names them without a link; listings keep theirs."""
+    login_as("bureau")
+    shown = [
+        figures.Record(
+            kind="result", id=world["a"].id, title="某成果", path=f"/results/{world['a'].id}"
+        ),
+        figures.Record(kind="deal", id=7, title="某合同", path="/my/deals/7"),
+        figures.Record(kind="enquiry", id=8, title="某对接", path="/connect/8"),
+        figures.Record(kind="lead", id=9, title="某线索", path="/finance/leads/9"),
+    ]
+    monkeypatch.setattr(figures, "records", lambda name, filters, drill: shown)
+    page = client.get(f"/bureau/figures/listings_by_month/records?{YEAR}").get_data(as_text=True)
+    assert f'href="/results/{world["a"].id}"' in page
+    for private in ("/my/deals/7", "/connect/8", "/finance/leads/9"):
+        assert f'href="{private}"' not in page
+    for title in ("某合同", "某对接", "某线索"):
+        assert title in page
+    assert client.get(f"/results/{world['a'].id}").status_code == 200  # the link does open

@@ -124,7 +124,13 @@ class FigureRecordSchema(ma.Schema):
     kind = fields.Str(required=True)
     id = Int(required=True)
     title = fields.Str(required=True)
-    url = fields.Str(required=True, metadata={"description": "Its page on the platform."})
+    url = fields.Str(
+        required=True,
+        metadata={
+            "description": "Its page on the platform (for enquiries, applications, deals and "
+            "leads, a page only their parties open)."
+        },
+    )
     organisation = fields.Str(required=True)
     day = fields.Date(required=True, allow_none=True)
     state = fields.Str(required=True)

@@ -139,6 +139,12 @@ class Table:
         return next((c.kind for c in self.columns if c.key == key), "text")
 
 
+#: Records whose page only their parties open (a 对接 request, an application, a deal, a bank
+#: lead): the dashboard's readers (科技局, admins) get 404 there, so the drill-down names them
+#: without a link; the API and the CSV still give the page for the parties' own use.
+PARTY_ONLY_KINDS = frozenset({"enquiry", "application", "deal", "lead"})
+
+
 @dataclass(frozen=True)
 class Record:
     """One record behind a figure's cell, as the drill-down lists it."""
@@ -152,6 +158,11 @@ class Record:
     state: str = ""
     amount_wan: Any = None
     count: int | None = None  # how many times it counted (a listing's views)
+
+    @property
+    def opens_for_readers(self) -> bool:
+        """Whether the dashboard's readers can open `path` (not a parties-only page)."""
+        return self.kind not in PARTY_ONLY_KINDS
 
 
 FigureFn = Callable[[Filters], Table]
