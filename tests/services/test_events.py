@@ -20,6 +20,7 @@ from matchmaker.models import (
     EventOutcome,
     EventRegistration,
     EventStatus,
+    Notification,
 )
 from matchmaker.models.base import utcnow
 from matchmaker.models.deal import DealMode, PaymentForm
@@ -34,6 +35,7 @@ from matchmaker.services.errors import (
 from matchmaker.services.events import activity
 from matchmaker.services.events import events as events
 from matchmaker.services.events.activity import OutcomeData
+from matchmaker.services.platform import notifications
 from tests.factories import OrganisationFactory, make_user, publish_need, publish_result
 
 
@@ -383,6 +385,21 @@ def test_finish_cancel_and_public_lists(db, fields):
     events.cancel_event(actor=w["admin"], event=other, reason="场地冲突")
     assert other.status == EventStatus.CANCELLED
     assert other not in events.public_events() + events.public_events(past=True)
+
+
+def test_a_cancelled_event_of_any_kind_is_announced_as_an_event_not_a_matchmaking(db, fields):
+    """The registrants of a 人才活动 hear "活动已取消", not the 银企对接会's wording."""
+    w = world(fields)
+    events.register(actor=w["firm"], event=w["event"])
+    events.cancel_event(actor=w["admin"], event=w["event"], reason="场地冲突")
+    sent = db.session.scalars(
+        sa.select(Notification).where(
+            Notification.user_id == w["firm"].id, Notification.kind == "event.cancelled"
+        )
+    ).one()
+    title, _body = notifications.render(sent.kind, sent.params)
+    assert title == f"活动已取消：{w['event'].title}"
+    assert "对接会" not in title
 
 
 # --- the demo data -----------------------------------------------------------------------------

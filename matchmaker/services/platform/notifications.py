@@ -236,7 +236,7 @@ MESSAGES: dict[str, tuple[Any, Any]] = {
         _l("“%(title)s”的一对一洽谈已排定，请在平台上查看时间和对象。"),
     ),
     "event.cancelled": (
-        _l("对接会已取消：%(title)s"),
+        _l("活动已取消：%(title)s"),
         _l("“%(title)s”已取消。"),
     ),
     # 对接 (params: title, org; message bodies never go into a notification)
