@@ -36,7 +36,7 @@ from matchmaker.models import (
 )
 from matchmaker.models.stored_file import ScanStatus
 from matchmaker.services.challenges import deals
-from matchmaker.services.platform import files
+from matchmaker.services.platform import files, quarantine
 from tests.conftest import log_in
 from tests.factories import make_user, publish_result
 from tests.services.challenge_helpers import challenge_world
@@ -367,3 +367,19 @@ def test_a_real_clamd_refuses_eicar_and_accepts_a_clean_pdf(
     download = client.get(f"/attachments/{item.id}")
     assert download.status_code == 200 and download.data == PDF
     download.close()
+
+
+def test_the_list_says_when_it_shows_only_the_newest_held_files(
+    app, client, fields, monkeypatch, unreachable
+):
+    """待检文件 lists the newest `SHOWN` files; with more waiting it says how many there are in
+    all (the rest come up as these are released or deleted)."""
+    owner, admin, listing, _item = _quarantined_attachment(client, app, fields, monkeypatch)
+    assert upload(client, "result", listing.id, PDF, "第二份.pdf").status_code == 302
+    log_in(client, admin)
+    page = client.get("/admin/files").get_data(as_text=True)
+    assert 'id="held-shown"' not in page and "第二份.pdf" in page and "报告.pdf" in page
+    monkeypatch.setattr(quarantine.held_files, "__kwdefaults__", {"limit": 1})
+    page = client.get("/admin/files").get_data(as_text=True)
+    assert "第二份.pdf" in page and "报告.pdf" not in page  # the newest first
+    assert "显示最新的 1 个，共 2 个" in page
