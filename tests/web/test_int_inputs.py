@@ -168,23 +168,28 @@ def test_apply_with_a_bad_result_id_is_404(client, fields, raw):
     assert client.get(f"{url}?result={raw}").status_code == 404
 
 
-@pytest.mark.parametrize("field", ["source_id", "target_id"])
-@pytest.mark.parametrize("raw", [HUGE, JUST_ABOVE, "-1", "0", "abc"])
-def test_recommendation_feedback_with_a_bad_id_stores_nothing(client, fields, field, raw):
-    """SECURITY.md row 30 (v5.0.0-2.2.1): POST /recommendations/feedback
-    source_id=99999999999999999999 answered 500; now 400 naming the problem ("反馈没有保存"),
-    and nothing stored."""
+def _feedback_as_owner(client, fields, **changes: str) -> dict[str, str]:  # noqa: ANN001
+    """A need owner logged in, and the feedback form of its need's recommended result."""
     world = challenge_world(fields)
     log_in(client, world["owner"])
-    data = {
+    return {
         "source_kind": "need",
         "source_id": str(world["need"].id),
         "target_kind": "result",
         "target_id": str(world["result"].id),
         "useful": "1",
         "next": "/dashboard",
-        field: raw,
+        **changes,
     }
+
+
+@pytest.mark.parametrize("field", ["source_id", "target_id"])
+@pytest.mark.parametrize("raw", [HUGE, JUST_ABOVE, "-1", "0", "abc"])
+def test_recommendation_feedback_with_a_bad_id_stores_nothing(client, fields, field, raw):
+    """SECURITY.md row 30 (v5.0.0-2.2.1): POST /recommendations/feedback
+    source_id=99999999999999999999 answered 500; now 400 naming the problem ("反馈没有保存"),
+    and nothing stored."""
+    data = _feedback_as_owner(client, fields, **{field: raw})
     before = row_counts()
     response = client.post("/recommendations/feedback", data=data)
     assert response.status_code == 400
@@ -194,17 +199,7 @@ def test_recommendation_feedback_with_a_bad_id_stores_nothing(client, fields, fi
 
 def test_recommendation_feedback_with_a_too_long_reason_goes_back_with_a_message(client, fields):
     """The reason is the user's own typing: back to the page, told why, nothing stored."""
-    world = challenge_world(fields)
-    log_in(client, world["owner"])
-    data = {
-        "source_kind": "need",
-        "source_id": str(world["need"].id),
-        "target_kind": "result",
-        "target_id": str(world["result"].id),
-        "useful": "0",
-        "reason": "太" * 501,
-        "next": "/dashboard",
-    }
+    data = _feedback_as_owner(client, fields, useful="0", reason="太" * 501)
     before = row_counts()
     response = client.post("/recommendations/feedback", data=data)
     assert response.status_code == 302 and response.headers["Location"].endswith("/dashboard")
