@@ -26,7 +26,7 @@ from matchmaker.permissions import can_manage_challenge
 from matchmaker.services.accounts import mail_throttle
 from matchmaker.services.accounts.accounts import find_user_by_email, normalise_email
 from matchmaker.services.challenges import panels
-from matchmaker.services.errors import NotFound, PermissionDenied, ValidationFailed
+from matchmaker.services.errors import NotFound, PermissionDenied
 from matchmaker.services.platform.audit import record_audit
 from matchmaker.services.platform.mail import send_email
 
@@ -155,7 +155,7 @@ def open_panel_invitation(*, actor: User, token: str) -> PanelInvitation | None:
     inviter = db.session.get(User, inviter_id)
     if challenge is None or inviter is None:
         return None
-    if not (inviter.is_active and can_manage_challenge(inviter, challenge)):
+    if not panels.can_still_invite(inviter, challenge):
         return None
     if _address_hash(actor.email) != address_hash:
         raise PermissionDenied(
@@ -167,11 +167,9 @@ def open_panel_invitation(*, actor: User, token: str) -> PanelInvitation | None:
     return PanelInvitation(challenge=challenge, inviter=inviter)
 
 
-def accept_panel_invitation(*, actor: User, token: str) -> PanelMember:
-    """Join the panel the link invites the actor to, under add_panel_member's rules."""
-    invitation = open_panel_invitation(actor=actor, token=token)
-    if invitation is None:
-        raise ValidationFailed({"token": invalid_link_message()})
+def accept_panel_invitation(*, actor: User, invitation: PanelInvitation) -> PanelMember:
+    """Join the panel an opened invitation (`open_panel_invitation`) invites the actor to,
+    under add_panel_member's rules, checked now."""
     return panels.join_panel(
         actor=actor, challenge=invitation.challenge, inviter=invitation.inviter
     )

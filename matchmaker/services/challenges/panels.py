@@ -94,10 +94,16 @@ def add_panel_member(*, actor: User, challenge: Challenge, user: User) -> PanelM
     return member
 
 
+def can_still_invite(inviter: User, challenge: Challenge) -> bool:
+    """Whether an invitation `inviter` sent to the panel still holds: they are active and
+    still manage the challenge."""
+    return inviter.is_active and can_manage_challenge(inviter, challenge)
+
+
 def join_panel(*, actor: User, challenge: Challenge, inviter: User) -> PanelMember:
     """The reviewer a manager of the challenge invited takes their seat, under the same rules
     as add_panel_member; the inviter must still manage the challenge, and is told."""
-    if not (inviter.is_active and can_manage_challenge(inviter, challenge)):
+    if not can_still_invite(inviter, challenge):
         raise NotFound
     member = _seat(actor=actor, challenge=challenge, user=actor, added_by=inviter)
     notify(

@@ -238,7 +238,7 @@ def panel_invitation(token: str) -> Response | str:
         if not ActionForm().validate_on_submit():
             abort(400)
         on_refusal(lambda: _render_invitation(token, invitation))
-        panel_invitations.accept_panel_invitation(actor=current_user, token=token)
+        panel_invitations.accept_panel_invitation(actor=current_user, invitation=invitation)
         flash(_("你已加入评审专家组。"), "success")
         return redirect(
             url_for("pipeline.score_applications", challenge_id=invitation.challenge.id)
